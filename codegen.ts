@@ -1,0 +1,31 @@
+// Resolver types are generated from schema.graphql (schema-first): `npm run codegen`.
+// Mappers tie GraphQL object types to the rows our services return.
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const config: CodegenConfig = {
+  schema: "schema.graphql",
+  generates: {
+    "src/graphql/generated/resolvers-types.ts": {
+      plugins: ["typescript", "typescript-resolvers"],
+      config: {
+        useIndexSignature: true,
+        contextType: "../context.ts#GraphQLContext",
+        mapperTypeSuffix: "Model",
+        mappers: {
+          Model: "../mappers.ts#ModelParent",
+          SaeFamily: "../mappers.ts#FamilyParent",
+          Sae: "../mappers.ts#SaeParent",
+          SaeStats: "../mappers.ts#SaeStatsParent",
+          Feature: "../mappers.ts#FeatureParent",
+          Explanation: "../mappers.ts#ExplanationParent",
+          LineageNode: "../mappers.ts#LineageNodeParent",
+          Job: "../mappers.ts#JobParent",
+        },
+        enumsAsTypes: true,
+        scalars: { ID: "string" },
+        importExtension: ".ts",
+      },
+    },
+  },
+};
+export default config;

@@ -1,0 +1,51 @@
+// The composition root: builds the database handle, repositories, services and
+// clients once and passes them down. No module-level singletons.
+import type { Config } from "./config.ts";
+import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
+import { migrate } from "./db/migrate.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { SaeRepository } from "./modules/sae/sae.repository.ts";
+import { SaeService } from "./modules/sae/sae.service.ts";
+
+export interface App {
+  config: Config;
+  db: Database;
+  log: Logger;
+  services: ReturnType<typeof buildServices>;
+  close(): Promise<void>;
+}
+
+function buildServices(config: Config, db: Database, log: Logger) {
+  const sae = new SaeService(new SaeRepository(db));
+  return { sae };
+}
+
+export interface CreateAppOptions extends OpenOptions {
+  /** Apply pending migrations first (default true). */
+  migrate?: boolean;
+  log?: Logger;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config);
+  const db = await openDatabase(config, options);
+  try {
+    if (options.migrate !== false) {
+      const r = await migrate(db, (line) => log.info(line));
+      if (r.applied.length) log.info(`database ready (${db.location}); applied ${r.applied.length} migration(s)`);
+    }
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const services = buildServices(config, db, log);
+  return {
+    config,
+    db,
+    log,
+    services,
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { createApp } from "../../app.ts";
+import { startHttpServer } from "../../graphql/http.ts";
+import { createLogger } from "../../logger.ts";
+import { cliConfig, globalOptions, intOption } from "../runtime.ts";
+
+export function registerServe(program: Command) {
+  program
+    .command("serve")
+    .description("serve the GraphQL API over HTTP (/graphql, /healthz, /readyz)")
+    .option("--port <n>", "port to listen on (default 4000 or MONOSCOPE_PORT)", intOption("--port", 0))
+    .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
+    .action(async (opts: { port?: number; host?: string }, cmd: Command) => {
+      const config = cliConfig(globalOptions(cmd));
+      const app = await createApp(config, { log: createLogger(config) });
+      const server = await startHttpServer(app, { port: opts.port, host: opts.host });
+      process.stderr.write(`monoscope: GraphQL API at ${server.url}/graphql (${app.db.location})\n`);
+      await waitForShutdown(async () => {
+        await server.close();
+        await app.close();
+      });
+    });
+}
+
+export function waitForShutdown(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const handler = () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+      void stop().finally(resolve);
+    };
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+  });
+}

@@ -1,0 +1,28 @@
+// The `monoscope` command: parses arguments and runs one verb.
+import { Command, CommanderError } from "commander";
+import { registerMigrate } from "./commands/migrate.ts";
+import { registerQuery } from "./commands/query.ts";
+import { registerServe } from "./commands/serve.ts";
+import { reportError } from "./runtime.ts";
+
+const program = new Command("monoscope")
+  .description("Monoscope: a database and GraphQL API for sparse-autoencoder features")
+  .option("--data-dir <dir>", "embedded database location (default ./.monoscope or MONOSCOPE_DATA_DIR); ignored when DATABASE_URL is set")
+  .option("-v, --verbose", "more log output on stderr")
+  .option("-q, --quiet", "only warnings and errors on stderr")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerMigrate(program);
+registerQuery(program);
+registerServe(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else {
+    process.exitCode = reportError(e);
+  }
+}

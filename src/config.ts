@@ -1,0 +1,152 @@
+// Reads the environment once into a frozen, validated config. Every problem is
+// reported at once. A disabled integration (no LLM endpoint) is null, never "".
+import { resolve } from "node:path";
+import { z } from "zod";
+import { AppError, ErrorCode } from "./errors.ts";
+
+const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const str = () => z.preprocess(emptyToUndefined, z.string().optional());
+const int = (def: number, min = 0) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def));
+const num = (def: number, min = 0) => z.preprocess(emptyToUndefined, z.coerce.number().min(min).default(def));
+const bool = (def: boolean) =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : /^(1|true|yes|on)$/i.test(v.trim())) : v),
+    z.boolean().default(def),
+  );
+const list = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v),
+    z.array(z.string()).default([]),
+  );
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must start with postgresql:// (or postgres://)")
+      .optional(),
+  ),
+  MONOSCOPE_DATA_DIR: str(),
+  MONOSCOPE_DB_POOL_SIZE: int(8, 1),
+  MONOSCOPE_PORT: int(4000, 0),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).optional()),
+  MONOSCOPE_HOST: z.preprocess(emptyToUndefined, z.string().default("127.0.0.1")),
+  NODE_ENV: z.preprocess(emptyToUndefined, z.string().default("production")),
+  MONOSCOPE_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
+  OPENAI_API_KEY: str(),
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.string().url("must be a URL such as http://localhost:11434/v1").optional()),
+  MONOSCOPE_EXPLAINER_MODEL: z.preprocess(emptyToUndefined, z.string().default("gpt-4o-mini")),
+  MONOSCOPE_SCORER_MODEL: z.preprocess(emptyToUndefined, z.string().default("gpt-4o-mini")),
+  MONOSCOPE_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default("text-embedding-3-small")),
+  MONOSCOPE_LLM_TIMEOUT_MS: int(60_000, 100),
+  MONOSCOPE_LLM_CONCURRENCY: int(4, 1),
+  MONOSCOPE_LLM_MAX_RETRIES: int(4, 0),
+  MONOSCOPE_API_KEYS: list(),
+  MONOSCOPE_READS_REQUIRE_KEY: bool(false),
+  MONOSCOPE_CORS_ORIGINS: list(),
+  MONOSCOPE_MAX_DEPTH: int(10, 1),
+  MONOSCOPE_MAX_ALIASES: int(30, 1),
+  MONOSCOPE_MAX_COST: int(5000, 1),
+  MONOSCOPE_MAX_K: int(1000, 1),
+  MONOSCOPE_MAX_PAGE_SIZE: int(1000, 1),
+  MONOSCOPE_RATE_LIMIT_PER_MINUTE: int(600, 0),
+  MONOSCOPE_SPLIT_THRESHOLD: num(0.5, 0),
+});
+
+export type Config = Readonly<{
+  database: Readonly<
+    | { kind: "postgres"; url: string; poolSize: number }
+    | { kind: "pglite"; dataDir: string }
+  >;
+  dataDir: string;
+  env: string;
+  isDevelopment: boolean;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  server: Readonly<{
+    port: number;
+    host: string;
+    apiKeys: readonly string[];
+    readsRequireKey: boolean;
+    corsOrigins: readonly string[];
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxK: number;
+    maxPageSize: number;
+    rateLimitPerMinute: number;
+  }>;
+  /** null when no OpenAI-compatible endpoint is configured. */
+  llm: Readonly<{
+    apiKey: string | null;
+    baseURL: string | null;
+    explainerModel: string;
+    scorerModel: string;
+    embeddingModel: string;
+    timeoutMs: number;
+    concurrency: number;
+    maxRetries: number;
+  }> | null;
+  lineage: Readonly<{ splitThreshold: number }>;
+}>;
+
+export interface ConfigOverrides {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(overrides.dataDir ?? e.MONOSCOPE_DATA_DIR ?? ".monoscope");
+  const databaseUrl = overrides.databaseUrl ?? e.DATABASE_URL;
+  const llmEnabled = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
+  const config: Config = {
+    database: databaseUrl
+      ? { kind: "postgres", url: databaseUrl, poolSize: e.MONOSCOPE_DB_POOL_SIZE }
+      : { kind: "pglite", dataDir: resolve(dataDir, "pglite") },
+    dataDir,
+    env: e.NODE_ENV,
+    isDevelopment: e.NODE_ENV === "development",
+    logLevel: e.MONOSCOPE_LOG_LEVEL,
+    server: {
+      port: e.PORT ?? e.MONOSCOPE_PORT,
+      host: e.MONOSCOPE_HOST,
+      apiKeys: e.MONOSCOPE_API_KEYS,
+      readsRequireKey: e.MONOSCOPE_READS_REQUIRE_KEY,
+      corsOrigins: e.MONOSCOPE_CORS_ORIGINS,
+      maxDepth: e.MONOSCOPE_MAX_DEPTH,
+      maxAliases: e.MONOSCOPE_MAX_ALIASES,
+      maxCost: e.MONOSCOPE_MAX_COST,
+      maxK: e.MONOSCOPE_MAX_K,
+      maxPageSize: e.MONOSCOPE_MAX_PAGE_SIZE,
+      rateLimitPerMinute: e.MONOSCOPE_RATE_LIMIT_PER_MINUTE,
+    },
+    llm: llmEnabled
+      ? {
+          apiKey: e.OPENAI_API_KEY ?? null,
+          baseURL: e.OPENAI_BASE_URL ?? null,
+          explainerModel: e.MONOSCOPE_EXPLAINER_MODEL,
+          scorerModel: e.MONOSCOPE_SCORER_MODEL,
+          embeddingModel: e.MONOSCOPE_EMBEDDING_MODEL,
+          timeoutMs: e.MONOSCOPE_LLM_TIMEOUT_MS,
+          concurrency: e.MONOSCOPE_LLM_CONCURRENCY,
+          maxRetries: e.MONOSCOPE_LLM_MAX_RETRIES,
+        }
+      : null,
+    lineage: { splitThreshold: e.MONOSCOPE_SPLIT_THRESHOLD },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

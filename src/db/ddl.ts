@@ -1,0 +1,78 @@
+// The single, reviewed exception to "no string-built SQL": vector indexes need a
+// fixed dimension that is known only at ingest, so their DDL is assembled here from
+// validated identifiers and integers only. Nothing else in the code base may build SQL text.
+import { createHash } from "node:crypto";
+import { AppError, ErrorCode } from "../errors.ts";
+import { Prisma } from "../generated/prisma/client.ts";
+import type { Database } from "./database.ts";
+
+/** Ids of SAEs, models, families and embedders: slugs, never quotes or backslashes. */
+export const SLUG_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
+
+export function assertSlug(kind: string, value: string): string {
+  if (!SLUG_RE.test(value)) {
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
+      `${kind} id ${JSON.stringify(value)} is not valid: use letters, digits and . _ : / @ + - (at most 200 characters, starting with a letter or digit)`,
+    );
+  }
+  return value;
+}
+
+function assertDim(dim: number, max: number): number {
+  if (!Number.isInteger(dim) || dim < 1 || dim > max) throw new Error(`invalid vector dimension ${dim} (1..${max})`);
+  return dim;
+}
+
+function indexName(prefix: string, key: string): string {
+  return `${prefix}_${createHash("sha1").update(key).digest("hex").slice(0, 16)}`;
+}
+
+/** pgvector's limits on indexable dimensions. */
+export const HALFVEC_INDEX_MAX_DIM = 4000;
+
+export type DecoderIndexKind = "hnsw";
+
+export interface HnswParams {
+  m?: number;
+  efConstruction?: number;
+}
+
+/**
+ * A partial HNSW expression index over one SAE's decoder rows:
+ *   CREATE INDEX ... ON feature USING hnsw ((decoder::halfvec(d)) halfvec_cosine_ops) WHERE sae_id = '<id>'
+ * Queries must repeat the same expression and predicate to use it.
+ */
+export function decoderIndexStatement(saeId: string, dim: number, params: HnswParams = {}): { name: string; sql: string } {
+  assertSlug("sae", saeId);
+  assertDim(dim, HALFVEC_INDEX_MAX_DIM);
+  const m = Math.trunc(params.m ?? 16);
+  const ef = Math.trunc(params.efConstruction ?? 64);
+  if (!(m >= 2 && m <= 100 && ef >= 4 && ef <= 1000)) throw new Error("invalid HNSW parameters");
+  const name = indexName("feature_decoder_hnsw", saeId);
+  const sql =
+    `CREATE INDEX IF NOT EXISTS "${name}" ON "feature" USING hnsw ((decoder::halfvec(${dim})) halfvec_cosine_ops) ` +
+    `WITH (m = ${m}, ef_construction = ${ef}) WHERE sae_id = '${saeId}'`;
+  return { name, sql };
+}
+
+export function dropDecoderIndexStatement(saeId: string): { name: string; sql: string } {
+  assertSlug("sae", saeId);
+  const name = indexName("feature_decoder_hnsw", saeId);
+  return { name, sql: `DROP INDEX IF EXISTS "${name}"` };
+}
+
+/** A partial HNSW index over the label embeddings of one embedder (fixed dimension). */
+export function embeddingIndexStatement(embedder: string, dim: number): { name: string; sql: string } {
+  assertSlug("embedder", embedder);
+  assertDim(dim, 2000);
+  const name = indexName("explanation_embedding_hnsw", embedder);
+  const sql =
+    `CREATE INDEX IF NOT EXISTS "${name}" ON "explanation_embedding" USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) ` +
+    `WHERE embedder = '${embedder}'`;
+  return { name, sql };
+}
+
+export async function runDdl(db: Database, stmt: { sql: string }): Promise<void> {
+  await db.prisma.$executeRaw(Prisma.raw(stmt.sql));
+}

@@ -1,0 +1,17 @@
+// Merges the resolver maps of every module.
+import type { Resolvers } from "./generated/resolvers-types.ts";
+import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
+import { notImplementedResolvers } from "./not-implemented.ts";
+
+function merge(...maps: Resolvers[]): Resolvers {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const m of maps) {
+    for (const [type, fields] of Object.entries(m)) {
+      out[type] = { ...(out[type] ?? {}), ...(fields as Record<string, unknown>) };
+    }
+  }
+  return out as Resolvers;
+}
+
+// Later maps win: real resolvers override the not-implemented placeholders.
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers);
