@@ -17,6 +17,7 @@ const config: CodegenConfig = {
           Sae: "../mappers.ts#SaeParent",
           SaeStats: "../mappers.ts#SaeStatsParent",
           Feature: "../mappers.ts#FeatureParent",
+          FeatureConnection: "../mappers.ts#FeatureConnectionParent",
           Explanation: "../mappers.ts#ExplanationParent",
           LineageNode: "../mappers.ts#LineageNodeParent",
           Job: "../mappers.ts#JobParent",

@@ -4,6 +4,8 @@ import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { FeatureRepository } from "./modules/feature/feature.repository.ts";
+import { FeatureService } from "./modules/feature/feature.service.ts";
 import { SaeRepository } from "./modules/sae/sae.repository.ts";
 import { SaeService } from "./modules/sae/sae.service.ts";
 
@@ -17,7 +19,8 @@ export interface App {
 
 function buildServices(config: Config, db: Database, log: Logger) {
   const sae = new SaeService(new SaeRepository(db));
-  return { sae };
+  const feature = new FeatureService(new FeatureRepository(db), sae);
+  return { sae, feature };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -7,6 +7,13 @@ export type FamilyParent = FamilyRecord;
 export type SaeParent = SaeRecord;
 export type SaeStatsParent = { saeId: string };
 export type FeatureParent = { saeId: string; index: number };
+/** A page of features; totalCount is counted only when asked for. */
+export type FeatureConnectionParent = {
+  edges: { cursor: string; node: FeatureParent }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  saeId: string;
+  filter: { labeled?: boolean | null; minDensity?: number | null; maxDensity?: number | null };
+};
 export type ExplanationParent = {
   id: bigint | string;
   saeId: string;

@@ -8,8 +8,6 @@ const todo = (field: string) => () => {
 
 const fields: Record<string, string[]> = {
   Query: [
-    "feature",
-    "features",
     "nearestFeatures",
     "nearestToVector",
     "splitLineage",

@@ -1,5 +1,6 @@
 // Merges the resolver maps of every module.
 import type { Resolvers } from "./generated/resolvers-types.ts";
+import { featureResolvers } from "../modules/feature/feature.resolvers.ts";
 import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
@@ -14,4 +15,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers);

@@ -1,0 +1,28 @@
+// Per-argument limits every resolver shares: a `k` (result count) and a page size
+// (`first`) must be positive integers within the server's configured maxima
+// (MONOSCOPE_MAX_K, MONOSCOPE_MAX_PAGE_SIZE). Query shape limits (depth, aliases,
+// cost) are enforced before execution by graphql-armor in apollo.ts.
+import { badInput } from "../errors.ts";
+import type { GraphQLContext } from "./context.ts";
+
+type Limits = Pick<GraphQLContext["app"]["config"]["server"], "maxK" | "maxPageSize">;
+const limitsOf = (ctx: GraphQLContext | Limits): Limits => ("app" in ctx ? ctx.app.config.server : ctx);
+
+/** k in 1..maxK, else BAD_USER_INPUT naming the argument. */
+export function assertK(ctx: GraphQLContext | Limits, k: number, arg = "k"): number {
+  const max = limitsOf(ctx).maxK;
+  if (!Number.isInteger(k) || k < 1 || k > max) throw badInput(`${arg} must be between 1 and ${max}, got ${k}`, { arg, max });
+  return k;
+}
+
+/** first in 0..maxPageSize, else BAD_USER_INPUT naming the argument. */
+export function assertPageSize(ctx: GraphQLContext | Limits, first: number, arg = "first"): number {
+  const max = limitsOf(ctx).maxPageSize;
+  if (!Number.isInteger(first) || first < 0 || first > max) throw badInput(`${arg} must be between 0 and ${max}, got ${first}`, { arg, max });
+  return first;
+}
+
+/** Like assertK but silently caps at maxK (for optional knobs where clamping is friendlier than an error). */
+export function clampK(ctx: GraphQLContext | Limits, k: number): number {
+  return Math.max(1, Math.min(Math.trunc(k), limitsOf(ctx).maxK));
+}

@@ -1,0 +1,193 @@
+// SQL for reading features, their dashboards and activation examples. Every read is
+// keyed by many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can
+// batch a whole GraphQL response into one statement per kind of data. Only features
+// of SAEs with status 'ready' are visible.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
+import { parseVectorLiteral } from "../../db/vector.ts";
+
+export interface FeatureKey {
+  saeId: string;
+  index: number;
+}
+
+const num = z.number().nullable();
+export const FeatureRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  decoderNorm: num,
+  density: num,
+  maxActivation: num,
+  neuronIndex: z.number().int().nullable(),
+  neuronCosine: num,
+  umapX: num,
+  umapY: num,
+  splitKind: z.string().nullable(),
+  originKind: z.string().nullable(),
+});
+export type FeatureRow = z.infer<typeof FeatureRow>;
+
+export const ActivationRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  tokens: z.array(z.string()).nullable(),
+  values: z.array(z.number()).nullable(),
+  maxValue: z.number(),
+  maxTokenIndex: z.number().int(),
+  kind: z.string(),
+  binMin: num,
+  binMax: num,
+  text: z.string(),
+});
+export type ActivationRow = z.infer<typeof ActivationRow>;
+
+export const DashboardRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  posLogits: z.unknown(),
+  negLogits: z.unknown(),
+  freqHistogram: z.unknown(),
+  logitsHistogram: z.unknown(),
+});
+export type DashboardRow = z.infer<typeof DashboardRow>;
+
+export type FeatureOrder = "INDEX" | "DENSITY_DESC" | "MAX_ACTIVATION_DESC";
+
+export interface FeatureFilter {
+  labeled?: boolean | null;
+  minDensity?: number | null;
+  maxDensity?: number | null;
+}
+
+/** Where a page starts: after the row with this sort value (density or max activation) and index. */
+export interface PageAfter {
+  value: number | null;
+  index: number;
+}
+
+const FEATURE_COLUMNS = Prisma.sql`
+  f.sae_id AS "saeId", f.idx AS "index", f.decoder_norm AS "decoderNorm", f.density, f.max_activation AS "maxActivation",
+  f.neuron_index AS "neuronIndex", f.neuron_cosine AS "neuronCosine", f.umap_x AS "umapX", f.umap_y AS "umapY",
+  f.split_kind AS "splitKind", f.origin_kind AS "originKind"`;
+
+function keyArrays(keys: readonly FeatureKey[]) {
+  return { saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) };
+}
+
+export class FeatureRepository {
+  constructor(private readonly db: Database) {}
+
+  async featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* feature.byKeys */
+      SELECT ${FEATURE_COLUMNS}
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
+      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+    return rows.map((r) => FeatureRow.parse(r));
+  }
+
+  /** Unit decoder directions as text '[..]' (halfvec), parsed to floats. */
+  async decodersByKeys(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<{ saeId: string; index: number; decoder: string | null }[]>`
+      /* feature.decodersByKeys */
+      SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx`;
+    const out = new Map<string, Float32Array>();
+    for (const r of rows) if (r.decoder !== null) out.set(`${r.saeId}:${r.index}`, parseVectorLiteral(r.decoder));
+    return out;
+  }
+
+  async dashboardsByKeys(keys: readonly FeatureKey[]): Promise<DashboardRow[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* feature.dashboardsByKeys */
+      SELECT d.sae_id AS "saeId", d.idx AS "index", d.pos_logits AS "posLogits", d.neg_logits AS "negLogits",
+             d.freq_histogram AS "freqHistogram", d.logits_histogram AS "logitsHistogram"
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN feature_dashboard d ON d.sae_id = k.sae_id AND d.idx = k.idx`;
+    return rows.map((r) => DashboardRow.parse(r));
+  }
+
+  /**
+   * Up to `first` activation examples per feature of the given kinds: 'top' examples first
+   * (strongest first), then 'quantile' samples (highest bin first).
+   */
+  async activationsByKeys(keys: readonly FeatureKey[], first: number, kinds: readonly string[]): Promise<ActivationRow[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* feature.activationsByKeys */
+      SELECT "saeId", "index", tokens, "values", "maxValue", "maxTokenIndex", kind, "binMin", "binMax", text
+      FROM (
+        SELECT a.sae_id AS "saeId", a.feature_idx AS "index", a.tokens, a."values", a.max_value AS "maxValue",
+               a.max_token_index AS "maxTokenIndex", a.kind, a.bin_min AS "binMin", a.bin_max AS "binMax", a.text,
+               row_number() OVER (
+                 PARTITION BY a.sae_id, a.feature_idx
+                 ORDER BY (a.kind = 'top') DESC, a.bin_max DESC NULLS FIRST, a.max_value DESC, a.ordinal
+               ) AS rn
+        FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+        JOIN activation a ON a.sae_id = k.sae_id AND a.feature_idx = k.idx
+        WHERE a.kind = ANY(${[...kinds]}::text[])
+      ) ranked
+      WHERE rn <= ${first}
+      ORDER BY "saeId", "index", rn`;
+    return rows.map((r) => ActivationRow.parse(r));
+  }
+
+  /** One page of an SAE's features in the given order (keyset pagination: stable under inserts). */
+  async page(saeId: string, order: FeatureOrder, filter: FeatureFilter, after: PageAfter | null, limit: number): Promise<FeatureRow[]> {
+    const where = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
+    if (after) where.push(afterCondition(order, after));
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* feature.page */
+      SELECT ${FEATURE_COLUMNS}
+      FROM feature f
+      WHERE ${Prisma.join(where, " AND ")}
+      ORDER BY ${orderBy(order)}
+      LIMIT ${limit}`;
+    return rows.map((r) => FeatureRow.parse(r));
+  }
+
+  async count(saeId: string, filter: FeatureFilter): Promise<number> {
+    const where = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
+    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+      /* feature.count */
+      SELECT count(*)::int AS n FROM feature f WHERE ${Prisma.join(where, " AND ")}`;
+    return rows[0]?.n ?? 0;
+  }
+}
+
+function filterConditions(filter: FeatureFilter): Prisma.Sql[] {
+  const out: Prisma.Sql[] = [];
+  if (filter.minDensity != null) out.push(Prisma.sql`f.density >= ${filter.minDensity}::real`);
+  if (filter.maxDensity != null) out.push(Prisma.sql`f.density <= ${filter.maxDensity}::real`);
+  if (filter.labeled != null) {
+    const exists = Prisma.sql`EXISTS (SELECT 1 FROM explanation e WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)`;
+    out.push(filter.labeled ? exists : Prisma.sql`NOT ${exists}`);
+  }
+  return out;
+}
+
+function orderBy(order: FeatureOrder): Prisma.Sql {
+  switch (order) {
+    case "INDEX":
+      return Prisma.sql`f.idx`;
+    case "DENSITY_DESC":
+      return Prisma.sql`f.density DESC NULLS LAST, f.idx`;
+    case "MAX_ACTIVATION_DESC":
+      return Prisma.sql`f.max_activation DESC NULLS LAST, f.idx`;
+  }
+}
+
+/** Rows strictly after `after` in `order` (descending values, nulls last, then index ascending). */
+function afterCondition(order: FeatureOrder, after: PageAfter): Prisma.Sql {
+  if (order === "INDEX") return Prisma.sql`f.idx > ${after.index}`;
+  const col = order === "DENSITY_DESC" ? Prisma.sql`f.density` : Prisma.sql`f.max_activation`;
+  if (after.value === null) return Prisma.sql`(${col} IS NULL AND f.idx > ${after.index})`;
+  // The value came back from a REAL column: compare as REAL so equality holds exactly.
+  return Prisma.sql`(${col} < ${after.value}::real OR (${col} = ${after.value}::real AND f.idx > ${after.index}) OR ${col} IS NULL)`;
+}

@@ -1,0 +1,82 @@
+// GraphQL resolvers for reading features. Every field goes through the per-request
+// loaders, so a page of N features costs one statement per kind of data asked for.
+import type { GraphQLContext } from "../../graphql/context.ts";
+import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
+import { assertK, assertPageSize } from "../../graphql/limits.ts";
+import type { FeatureParent } from "../../graphql/mappers.ts";
+import { invariant, notFound } from "../../errors.ts";
+import type { FeatureRow } from "./feature.repository.ts";
+
+async function row(ctx: GraphQLContext, f: FeatureParent): Promise<FeatureRow> {
+  const r = await ctx.loaders.feature.feature.load(f);
+  if (!r) throw notFound(`feature ${f.saeId}:${f.index} not found`);
+  return r;
+}
+
+export const featureResolvers: Resolvers = {
+  Query: {
+    feature: async (_p, { saeId, index }, ctx) => {
+      if (index < 0) return null;
+      const r = await ctx.loaders.feature.feature.load({ saeId, index });
+      return r ? { saeId: r.saeId, index: r.index } : null;
+    },
+    features: async (_p, args, ctx) => {
+      const first = assertPageSize(ctx, args.first ?? 50);
+      const filter = args.filter ?? {};
+      const page = await ctx.services.feature.page({ saeId: args.saeId, first, after: args.after, orderBy: args.orderBy ?? "INDEX", filter });
+      for (const e of page.edges) ctx.loaders.feature.feature.prime(e.row, e.row);
+      return {
+        edges: page.edges.map((e) => ({ cursor: e.cursor, node: { saeId: e.row.saeId, index: e.row.index } })),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+        saeId: args.saeId,
+        filter,
+      };
+    },
+  },
+  FeatureConnection: {
+    totalCount: (c, _a, ctx) => ctx.services.feature.count(c.saeId, c.filter),
+  },
+  Feature: {
+    id: (f) => `${f.saeId}:${f.index}`,
+    index: (f) => f.index,
+    sae: async (f, _a, ctx) => {
+      const s = await ctx.loaders.sae.sae.load(f.saeId);
+      invariant(s, `feature ${f.saeId}:${f.index} has no visible SAE`);
+      return s;
+    },
+    density: async (f, _a, ctx) => (await row(ctx, f)).density,
+    maxActivation: async (f, _a, ctx) => (await row(ctx, f)).maxActivation,
+    decoderNorm: async (f, _a, ctx) => (await row(ctx, f)).decoderNorm,
+    neuronAlignment: async (f, _a, ctx) => {
+      const r = await row(ctx, f);
+      return r.neuronIndex === null || r.neuronCosine === null ? null : { neuron: r.neuronIndex, cosine: r.neuronCosine };
+    },
+    umap: async (f, _a, ctx) => {
+      const r = await row(ctx, f);
+      return r.umapX === null || r.umapY === null ? null : { x: r.umapX, y: r.umapY };
+    },
+    decoder: async (f, _a, ctx) => {
+      const d = await ctx.loaders.feature.decoder.load(f);
+      return d ? Array.from(d) : null;
+    },
+    logits: async (f, _a, ctx) => (await ctx.loaders.feature.dashboard.load(f))?.logits ?? null,
+    histograms: async (f, _a, ctx) => (await ctx.loaders.feature.dashboard.load(f))?.histograms ?? null,
+    topActivations: async (f, args, ctx) => {
+      const first = args.first ?? 20;
+      if (first === 0) return [];
+      assertK(ctx, first, "first");
+      const kinds = args.kinds ?? ["TOP", "QUANTILE"];
+      const rows = await ctx.loaders.feature.activations(first, kinds).load(f);
+      return rows.map((a) => ({
+        tokens: a.tokens ?? [],
+        values: a.values ?? [],
+        maxValue: a.maxValue,
+        maxTokenIndex: a.maxTokenIndex,
+        kind: a.kind === "quantile" ? "QUANTILE" : "TOP",
+        binMin: a.binMin,
+        binMax: a.binMax,
+        text: a.text,
+      }));
+    },
+  },
+};

@@ -1,0 +1,89 @@
+// Rules for reading features: key validation, pagination (one extra row tells
+// whether a next page exists), filter checks, dashboard parsing.
+import { badInput } from "../../errors.ts";
+import type { SaeService } from "../sae/sae.service.ts";
+import { decodeCursor, encodeCursor } from "./feature.cursor.ts";
+import { type Histogram, parseHistogram, parseTokenValues, type TokenValue } from "./feature.dashboard.ts";
+import type {
+  ActivationRow,
+  FeatureFilter,
+  FeatureKey,
+  FeatureOrder,
+  FeatureRepository,
+  FeatureRow,
+} from "./feature.repository.ts";
+
+export type ActivationKind = "TOP" | "QUANTILE";
+export interface FeatureDashboard {
+  logits: { positive: TokenValue[]; negative: TokenValue[] } | null;
+  histograms: { activationDensity: Histogram | null; logits: Histogram | null } | null;
+}
+export interface FeaturePage {
+  edges: { cursor: string; row: FeatureRow }[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export const featureKey = (k: FeatureKey) => `${k.saeId}:${k.index}`;
+
+export class FeatureService {
+  constructor(
+    private readonly repo: FeatureRepository,
+    private readonly saes: SaeService,
+  ) {}
+
+  featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
+    return this.repo.featuresByKeys(keys);
+  }
+
+  decodersByKeys(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
+    return this.repo.decodersByKeys(keys);
+  }
+
+  async dashboardsByKeys(keys: readonly FeatureKey[]): Promise<Map<string, FeatureDashboard>> {
+    const out = new Map<string, FeatureDashboard>();
+    for (const r of await this.repo.dashboardsByKeys(keys)) {
+      const positive = parseTokenValues(r.posLogits);
+      const negative = parseTokenValues(r.negLogits);
+      const activationDensity = parseHistogram(r.freqHistogram);
+      const logits = parseHistogram(r.logitsHistogram);
+      out.set(featureKey(r), {
+        logits: positive || negative ? { positive: positive ?? [], negative: negative ?? [] } : null,
+        histograms: activationDensity || logits ? { activationDensity, logits } : null,
+      });
+    }
+    return out;
+  }
+
+  activationsByKeys(keys: readonly FeatureKey[], first: number, kinds: readonly ActivationKind[]): Promise<ActivationRow[]> {
+    if (first <= 0 || kinds.length === 0) return Promise.resolve([]);
+    return this.repo.activationsByKeys(keys, first, kinds.map((k) => k.toLowerCase()));
+  }
+
+  /** One page of an SAE's features; `first` is already within the server's page-size limit. */
+  async page(args: { saeId: string; first: number; after?: string | null; orderBy: FeatureOrder; filter: FeatureFilter }): Promise<FeaturePage> {
+    checkFilter(args.filter);
+    if (args.first < 0) throw badInput("first must be >= 0");
+    const after = args.after ? decodeCursor(args.orderBy, args.after) : null;
+    await this.saes.requireSae(args.saeId);
+    if (args.first === 0) return { edges: [], hasNextPage: false, endCursor: null };
+    const rows = await this.repo.page(args.saeId, args.orderBy, args.filter, after, args.first + 1);
+    const hasNextPage = rows.length > args.first;
+    const edges = rows.slice(0, args.first).map((row) => ({ cursor: encodeCursor(args.orderBy, row), row }));
+    return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null };
+  }
+
+  count(saeId: string, filter: FeatureFilter): Promise<number> {
+    return this.repo.count(saeId, filter);
+  }
+}
+
+function checkFilter(f: FeatureFilter) {
+  for (const name of ["minDensity", "maxDensity"] as const) {
+    const v = f[name];
+    if (v != null && !(v >= 0 && v <= 1)) throw badInput(`filter.${name} must be a fraction between 0 and 1, got ${v}`);
+  }
+  if (f.minDensity != null && f.maxDensity != null && f.minDensity > f.maxDensity) {
+    throw badInput(`filter.minDensity (${f.minDensity}) is greater than filter.maxDensity (${f.maxDensity})`);
+  }
+}

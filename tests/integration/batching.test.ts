@@ -1,0 +1,65 @@
+// DataLoader batching: a page of features with all their per-feature fields costs the
+// same number of SQL statements whether it holds 10 or 100 features.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executeQuery } from "../../src/graphql/execute.ts";
+import { openTestApp, type TestApp } from "../helpers/backend.ts";
+import { seedFeatures } from "../helpers/feature-seed.ts";
+
+let t: TestApp;
+let saeId: string;
+
+beforeAll(async () => {
+  t = await openTestApp({ MONOSCOPE_MAX_ALIASES: "200", MONOSCOPE_MAX_COST: "100000" });
+  ({ saeId } = await seedFeatures(t.app, { n: 120, examples: 2 }));
+});
+afterAll(async () => t?.close());
+
+// Fields of other modules (label, neighbours, lineage) join this query as they land.
+const PAGE = `query($s: ID!, $n: Int!) {
+  features(saeId: $s, first: $n, orderBy: DENSITY_DESC) {
+    totalCount
+    edges { node {
+      id index density maxActivation decoderNorm umap { x y } neuronAlignment { neuron cosine }
+      sae { id name model { id } }
+      decoder
+      logits { positive { token value } }
+      histograms { activationDensity { heights } }
+      top: topActivations(first: 2, kinds: [TOP]) { maxValue }
+      quantiles: topActivations(first: 2, kinds: [QUANTILE]) { binMax }
+    } }
+  }
+}`;
+
+const BY_INDEX = `query($s: ID!, ${Array.from({ length: 100 }, (_, i) => `$i${i}: Int!`).join(", ")}) {
+  ${Array.from({ length: 100 }, (_, i) => `f${i}: feature(saeId: $s, index: $i${i}) { id density logits { positive { token } } topActivations(first: 1) { maxValue } }`).join("\n")}
+}`;
+
+async function statementsFor(query: string, variables: Record<string, unknown>) {
+  const before = t.app.db.stats.statements;
+  const r = await executeQuery(t.app, query, variables);
+  expect(r.errors).toBeUndefined();
+  return { count: t.app.db.stats.statements - before, data: r.data as any };
+}
+
+describe("statement count", () => {
+  it("is bounded and independent of page size", async () => {
+    const small = await statementsFor(PAGE, { s: saeId, n: 10 });
+    const large = await statementsFor(PAGE, { s: saeId, n: 100 });
+    expect(small.data.features.edges).toHaveLength(10);
+    expect(large.data.features.edges).toHaveLength(100);
+    expect(large.data.features.edges[99].node.top).toHaveLength(2);
+    console.log(`[${t.db.backend}] features page statements: N=10 → ${small.count}, N=100 → ${large.count}`);
+    expect(large.count).toBe(small.count);
+    // sae page check + page + count + sae + model + decoder + dashboard + 2 activation kinds
+    expect(large.count).toBeLessThanOrEqual(10);
+  });
+
+  it("batches 100 separate feature(...) lookups into a few statements", async () => {
+    const vars: Record<string, unknown> = { s: saeId };
+    for (let i = 0; i < 100; i++) vars[`i${i}`] = i;
+    const r = await statementsFor(BY_INDEX.replace(/\$i(\d+): Int!/g, "$i$1: Int!"), vars);
+    console.log(`[${t.db.backend}] 100 aliased feature lookups: ${r.count} statements`);
+    expect(Object.keys(r.data)).toHaveLength(100);
+    expect(r.count).toBeLessThanOrEqual(3);
+  });
+});
