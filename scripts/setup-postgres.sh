@@ -258,9 +258,24 @@ ensure_pgvector_installed() {
 ensure_installed() {
     command -v apt-get >/dev/null 2>&1 || [[ -x $PG_BIN/postgres ]] ||
         die "PostgreSQL $PG_MAJOR not found in $PG_BIN and apt-get is unavailable"
-    # Serialise concurrent installs (parallel CI jobs etc.).
-    local lock=${TMPDIR:-/tmp}/monoscope-setup-postgres-install.lock
-    exec 8>>"$lock"
+    # Fast path: everything present, no lock needed.
+    local v
+    if [[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl && -x $PG_BIN/psql && -x $PG_CONFIG &&
+        -f $("$PG_CONFIG" --sharedir)/extension/pg_trgm.control ]]; then
+        v=$(pgvector_installed_version)
+        if [[ -n $v ]] && version_ge "$v" "$PGVECTOR_MIN_VERSION"; then
+            return 0
+        fi
+    fi
+    # Serialise concurrent installs (parallel CI jobs etc.). Open an existing
+    # lock file read-only: it may belong to another user in sticky /tmp.
+    local lock=/tmp/monoscope-setup-postgres-install.lock
+    if [[ -e $lock ]]; then
+        exec 8<"$lock"
+    else
+        exec 8>>"$lock"
+        chmod 644 "$lock" 2>/dev/null || true
+    fi
     flock -w 1800 8 || die "timed out waiting for install lock $lock"
     ensure_postgres_installed
     ensure_pgvector_installed
@@ -414,16 +429,35 @@ max_wal_size = '4GB'
 checkpoint_timeout = '30min'
 jit = off
 log_min_messages = warning
+log_checkpoints = off
 log_timezone = 'UTC'
 timezone = 'UTC'
 EOF
+}
+
+# Run a command with every file descriptor above 2 closed. The server is a
+# long-lived daemon: it must not inherit our stdout pipe (fd 3; a caller's
+# $(...) would never see EOF), our lock files, or any fd of our caller.
+with_fds_closed() {
+    (
+        fds=()
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            ((fd > 2)) && fds+=("$fd")
+        done
+        for fd in "${fds[@]+"${fds[@]}"}"; do
+            eval "exec $fd>&-" 2>/dev/null || true
+        done
+        "$@"
+    )
 }
 
 start_server() {
     local port=$1
     write_conf "$port"
     log "starting PostgreSQL $PG_MAJOR on 127.0.0.1:$port"
-    if ! as_pg "$PG_BIN/pg_ctl" start -D "$DATA" -l "$PGDIR/postgres.log" -w -t 120 -s >/dev/null 2>&1; then
+    if ! with_fds_closed as_pg "$PG_BIN/pg_ctl" start -D "$DATA" -l "$PGDIR/postgres.log" -w -t 120 -s \
+        </dev/null >/dev/null 2>&1; then
         tail -n 20 "$PGDIR/postgres.log" >&2 || true
         if tail -n 20 "$PGDIR/postgres.log" 2>/dev/null | grep -qi 'could not bind\|address already in use'; then
             return 2
