@@ -1,0 +1,265 @@
+// The one place that talks to an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
+// LM Studio, llama.cpp). Uses only Chat Completions and Embeddings, which all of
+// them speak. Retries are ours (the SDK's are off) so the policy is visible and
+// testable: backoff with jitter on 429 / 5xx / timeouts / malformed bodies,
+// honouring Retry-After. Error text never carries the API key.
+import OpenAI from "openai";
+import type { Config } from "../config.ts";
+import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
+import { createLimiter, type Limiter } from "./limiter.ts";
+import type { Usage } from "./pricing.ts";
+
+export type LlmConfig = NonNullable<Config["llm"]>;
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  /** Ask for per-token logprobs (simulation scoring); servers may ignore it. */
+  topLogprobs?: number;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}
+
+export interface ChatResult {
+  text: string;
+  usage: Usage;
+  /** null when the server returned none. */
+  logprobs: TokenLogprob[] | null;
+  /** How many HTTP attempts it took (1 = no retry). */
+  attempts: number;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  dim: number;
+  usage: Usage;
+}
+
+export interface LlmClient {
+  readonly config: LlmConfig;
+  chat(req: ChatRequest, opts?: { signal?: AbortSignal }): Promise<ChatResult>;
+  embed(model: string, inputs: string[], opts?: { dimensions?: number; signal?: AbortSignal }): Promise<EmbedResult>;
+}
+
+/** An upstream failure after retries. `fatal`: every further call would fail the same way (bad key, unknown model). */
+export class LlmError extends AppError {
+  readonly status: number | null;
+  readonly fatal: boolean;
+  constructor(message: string, opts: { status: number | null; fatal: boolean; cause?: unknown }) {
+    super(ErrorCode.UPSTREAM_UNAVAILABLE, message, { cause: opts.cause });
+    this.name = "LlmError";
+    this.status = opts.status;
+    this.fatal = opts.fatal;
+  }
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest Retry-After we will wait; a server asking for more gets this. */
+  maxRetryAfterMs: number;
+}
+
+export interface LlmClientOptions {
+  /** Injected for tests: records the delays instead of waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Delay before retry number `attempt` (0-based): Retry-After if given, else exponential backoff with jitter. */
+export function retryDelayMs(attempt: number, retryAfterMs: number | null, policy: RetryPolicy, random: () => number): number {
+  if (retryAfterMs !== null) return Math.min(Math.max(0, retryAfterMs), policy.maxRetryAfterMs);
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  // "Equal jitter": half fixed, half random, so retries spread but never fire at once.
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
+/** Parses retry-after-ms, or Retry-After as seconds or an HTTP date. */
+export function parseRetryAfter(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | null {
+  if (!headers) return null;
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) return Number(ms);
+  const ra = headers.get("retry-after");
+  if (ra === null || ra.trim() === "") return null;
+  if (Number.isFinite(Number(ra))) return Number(ra) * 1000;
+  const t = Date.parse(ra);
+  return Number.isNaN(t) ? null : Math.max(0, t - now);
+}
+
+interface Classified {
+  retryable: boolean;
+  fatal: boolean;
+  status: number | null;
+  retryAfterMs: number | null;
+  reason: string;
+}
+
+function classify(e: unknown): Classified {
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "timeout" };
+  if (e instanceof OpenAI.APIUserAbortError) return { retryable: false, fatal: false, status: null, retryAfterMs: null, reason: "aborted" };
+  if (e instanceof OpenAI.APIConnectionError) return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "connection failed" };
+  if (e instanceof OpenAI.APIError) {
+    const s = e.status ?? null;
+    const retryAfterMs = parseRetryAfter(e.headers as Headers | undefined);
+    if (s === 408 || s === 409 || s === 429 || (s !== null && s >= 500))
+      return { retryable: true, fatal: false, status: s, retryAfterMs, reason: `HTTP ${s}` };
+    // A bad key, a forbidden or unknown model: no further call can succeed.
+    const fatal = s === 401 || s === 403 || s === 404;
+    return { retryable: false, fatal, status: s, retryAfterMs: null, reason: `HTTP ${s}` };
+  }
+  if (e instanceof MalformedResponse || e instanceof SyntaxError || (e instanceof TypeError && /terminated|fetch failed|body/i.test(e.message)))
+    return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "malformed response body" };
+  return { retryable: false, fatal: false, status: null, retryAfterMs: null, reason: "unexpected error" };
+}
+
+class MalformedResponse extends Error {}
+
+export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {}): LlmClient {
+  const openai = new OpenAI({
+    // Local servers need no key, but the SDK insists on one.
+    apiKey: config.apiKey ?? "no-key",
+    baseURL: config.baseURL ?? undefined,
+    timeout: config.timeoutMs,
+    maxRetries: 0,
+    logLevel: "off",
+  });
+  const policy: RetryPolicy = {
+    maxRetries: config.maxRetries,
+    baseDelayMs: 500,
+    maxDelayMs: 20_000,
+    maxRetryAfterMs: 120_000,
+    ...options.retry,
+  };
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const limiter: Limiter = createLimiter(config.concurrency);
+  const scrub = (text: string) => {
+    let t = redactSecrets(text);
+    if (config.apiKey && config.apiKey.length >= 4) t = t.split(config.apiKey).join("***");
+    return t;
+  };
+
+  async function withRetries<T>(what: string, call: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T; attempts: number }> {
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new LlmError(`${what}: aborted`, { status: null, fatal: false });
+      try {
+        return { value: await limiter.run(call), attempts: attempt + 1 };
+      } catch (e) {
+        const c = classify(e);
+        const detail = scrub((e as Error)?.message ?? String(e)).slice(0, 300);
+        if (!c.retryable || attempt >= policy.maxRetries) {
+          const tries = attempt + 1;
+          throw new LlmError(`${what} failed after ${tries} attempt${tries === 1 ? "" : "s"}: ${c.reason}: ${detail}`, {
+            status: c.status,
+            fatal: c.fatal,
+          });
+        }
+        const delayMs = retryDelayMs(attempt, c.retryAfterMs, policy, random);
+        options.onRetry?.({ attempt: attempt + 1, delayMs, reason: c.reason });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  return {
+    config,
+    async chat(req, opts = {}) {
+      const { value, attempts } = await withRetries(
+        `chat completion (${req.model})`,
+        async () => {
+          const res = (await openai.chat.completions.create(
+            {
+              model: req.model,
+              messages: req.messages,
+              ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+              temperature: req.temperature ?? 0,
+              ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
+            },
+            { signal: opts.signal },
+          )) as unknown;
+          return checkChat(res);
+        },
+        opts.signal,
+      );
+      return { ...value, attempts };
+    },
+    async embed(model, inputs, opts = {}) {
+      const { value } = await withRetries(
+        `embeddings (${model})`,
+        async () => {
+          const res = (await openai.embeddings.create(
+            {
+              model,
+              input: inputs,
+              // float, not the SDK's base64 default: not every compatible server speaks base64.
+              encoding_format: "float",
+              ...(opts.dimensions ? { dimensions: opts.dimensions } : {}),
+            },
+            { signal: opts.signal },
+          )) as unknown;
+          return checkEmbeddings(res, inputs.length);
+        },
+        opts.signal,
+      );
+      return value;
+    },
+  };
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function usageOf(res: Obj): Usage {
+  const u = isObj(res.usage) ? res.usage : {};
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  return { inputTokens: n(u.prompt_tokens), outputTokens: n(u.completion_tokens) };
+}
+
+/** The SDK returns a string for a non-JSON body; anything without a message is malformed. */
+function checkChat(res: unknown): Omit<ChatResult, "attempts"> {
+  if (!isObj(res) || !Array.isArray(res.choices) || !isObj(res.choices[0]) || !isObj(res.choices[0].message))
+    throw new MalformedResponse("response is not a chat completion");
+  const choice = res.choices[0] as Obj & { message: Obj };
+  const content = choice.message.content;
+  const text = typeof content === "string" ? content : "";
+  let logprobs: TokenLogprob[] | null = null;
+  const lp = isObj(choice.logprobs) ? choice.logprobs.content : null;
+  if (Array.isArray(lp)) {
+    logprobs = lp.filter(isObj).map((t) => ({
+      token: String(t.token ?? ""),
+      logprob: Number(t.logprob ?? 0),
+      top: Array.isArray(t.top_logprobs)
+        ? t.top_logprobs.filter(isObj).map((a) => ({ token: String(a.token ?? ""), logprob: Number(a.logprob ?? -Infinity) }))
+        : [],
+    }));
+  }
+  return { text, usage: usageOf(res), logprobs };
+}
+
+function checkEmbeddings(res: unknown, n: number): EmbedResult {
+  if (!isObj(res) || !Array.isArray(res.data) || res.data.length !== n) throw new MalformedResponse("response is not an embedding list");
+  const rows = [...(res.data as Obj[])].sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0));
+  const vectors = rows.map((r) => {
+    if (!Array.isArray(r.embedding) || r.embedding.some((x) => typeof x !== "number")) throw new MalformedResponse("embedding is not a number list");
+    return r.embedding as number[];
+  });
+  const dim = vectors[0]?.length ?? 0;
+  if (vectors.some((v) => v.length !== dim) || dim === 0) throw new MalformedResponse("embeddings of unequal or zero length");
+  return { vectors, dim, usage: usageOf(res) };
+}
