@@ -3,6 +3,8 @@
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
+import { IngestRepository } from "./ingest/ingest.repository.ts";
+import { IngestService } from "./ingest/ingest.service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { FeatureRepository } from "./modules/feature/feature.repository.ts";
 import { FeatureService } from "./modules/feature/feature.service.ts";
@@ -20,7 +22,9 @@ export interface App {
 function buildServices(config: Config, db: Database, log: Logger) {
   const sae = new SaeService(new SaeRepository(db));
   const feature = new FeatureService(new FeatureRepository(db), sae);
-  return { sae, feature };
+  // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
+  const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [] });
+  return { sae, feature, ingest };
 }
 
 export interface CreateAppOptions extends OpenOptions {

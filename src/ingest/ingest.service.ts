@@ -1,0 +1,326 @@
+/**
+ * IngestService: the one write path for SAE data. Every importer (SAELens, Neuronpedia,
+ * native JSONL, the demo builder) parses its format into the shapes of ingest.types.ts
+ * and hands them to this service.
+ *
+ *   // a new SAE (or --replace of one): invisible until every row is in
+ *   const summary = await services.ingest.ingestSae(artifact, async (sink) => {
+ *     await sink.features([{ index: 0, decoder: Float32Array, encoder?, bEnc?, threshold?, density?, ... }]);
+ *     await sink.activations([{ index: 0, tokens: ["the", " cat"], values: [0, 1.5], kind: "top" }]);
+ *     await sink.explanations([{ index: 0, text: "cats" }]);            // method defaults to "imported"
+ *   }, { replace: false, progress });
+ *
+ *   // rows added to an existing, visible SAE, in one transaction (activations, stats, labels)
+ *   await services.ingest.mergeIntoSae(saeId, { source: { format: "native", path }, contentHash }, async (sink) => {...}, { replace });
+ *
+ *   await services.ingest.removeSae(saeId);  // the SAE and everything hanging off it
+ *
+ * Rules:
+ * - ingestSae creates model/family when missing (model d_model = artifact.model.dModel ?? sae.dIn; an existing
+ *   model must match it), then the SAE row in status 'loading', streams rows in (binary COPY on both backends),
+ *   and flips the status to 'ready' in a final transaction. Any error deletes what this run wrote (and the
+ *   model/family it created), so a failed ingest changes no rows. A run killed with SIGKILL leaves a 'loading'
+ *   SAE that nobody sees; the next run of the same SAE id discards it and loads from scratch.
+ * - Same contentHash as the ready SAE: a no-op ("skipped") unless replace. Different content without replace,
+ *   or an SAE id that belongs to another model, or a dimension mismatch: a one-line AppError before any write.
+ *   With replace, the old SAE is removed when loading starts (after the cheap checks).
+ * - Decoders are stored unit-normalised (halfvec) with decoder_norm; a zero row is stored as NULL with norm 0.
+ *   neuron_index/neuron_cosine default to the basis direction with the largest |cosine| with the decoder.
+ * - Activation ordinals are assigned per feature in arrival order (after existing ones, when merging);
+ *   max_value/max_token_index are computed; text defaults to tokens.join("").
+ * - Dashboards (feature_dashboard jsonb): posLogits/negLogits [{token, value}], histograms {values, heights},
+ *   correlatedNeurons/correlatedFeatures {indices, pearson, l1}, neuronAlignment {indices, values, l1}, extra {...}.
+ * - Hooks: `hooks.onSaeReady` (constructor argument) run after an SAE becomes ready or its decoders change
+ *   (geometry registers neighbour/lineage builders there). A failing hook is logged; the data stays committed.
+ */
+import { assertSlug } from "../db/ddl.ts";
+import type { Database } from "../db/database.ts";
+import { AppError, ErrorCode, badInput, conflict, notFound } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { type BulkConnection, openBulkConnection } from "./bulk/bulk-connection.ts";
+import { SQL } from "./bulk/bulk.repository.ts";
+import { IngestSession } from "./ingest.session.ts";
+import type { DeletedCounts, IngestRepository, SaeRow } from "./ingest.repository.ts";
+import type { ArtifactSource, IngestSink, IngestSummary, SaeArtifact } from "./ingest.types.ts";
+import { type ProgressReporter, silentProgress } from "./progress.ts";
+
+export type SaeReadyHook = (saeId: string, info: { reason: "created" | "replaced" | "updated" }) => Promise<void>;
+
+export interface IngestHooks {
+  onSaeReady: SaeReadyHook[];
+}
+
+export interface IngestOptions {
+  replace?: boolean;
+  progress?: ProgressReporter;
+  /** Field names for error messages, e.g. { decoder: "W_dec", encoder: "W_enc" }. */
+  fields?: { decoder?: string; encoder?: string };
+}
+
+/** pgvector's limit for vector/halfvec columns. */
+const MAX_DIM = 16000;
+
+export class IngestService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: IngestRepository,
+    private readonly log: Logger,
+    readonly hooks: IngestHooks = { onSaeReady: [] },
+  ) {}
+
+  /** Any SAE row, including one still loading. */
+  findSae(id: string): Promise<SaeRow | null> {
+    return this.repo.findSae(id);
+  }
+
+  async ingestSae(artifact: SaeArtifact, produce: (sink: IngestSink) => Promise<void>, opts: IngestOptions = {}): Promise<IngestSummary> {
+    const t0 = performance.now();
+    const { sae } = artifact;
+    checkArtifact(artifact);
+    const conn = await openBulkConnection(this.db);
+    let locked = false;
+    let started = false;
+    let createdModel: string | null = null;
+    let createdFamily: string | null = null;
+    try {
+      locked = await this.lock(conn, sae.id);
+      const existing = await this.repo.findSae(sae.id);
+      if (existing && existing.modelId !== artifact.model.id) {
+        throw conflict(`SAE id ${JSON.stringify(sae.id)} is already used by model ${JSON.stringify(existing.modelId)}; choose another --sae id`);
+      }
+      let outcome: IngestSummary["outcome"] = "created";
+      if (existing?.status === "ready") {
+        if (existing.contentHash === artifact.contentHash && !opts.replace) {
+          this.log.info(`SAE ${sae.id} already holds this artifact (${artifact.contentHash.slice(0, 19)}…): nothing to do (--replace reloads it)`);
+          return summary(sae.id, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
+        }
+        if (!opts.replace) {
+          const from = typeof existing.source.path === "string" ? ` (ingested from ${existing.source.path})` : "";
+          throw conflict(`SAE ${JSON.stringify(sae.id)} already exists with different content${from}; pass --replace to overwrite it`);
+        }
+        outcome = "replaced";
+      }
+      const dModel = artifact.model.dModel ?? sae.dIn;
+      const model = await this.repo.findModel(artifact.model.id);
+      if (model && model.dModel !== dModel) {
+        const what = artifact.model.dModel === undefined ? `the SAE's d_in ${sae.dIn}` : `--model-dim ${dModel}`;
+        throw badInput(`${artifact.source.path}: d_in: model ${JSON.stringify(model.id)} has d_model ${model.dModel}, but ${what} differs (pass --model-dim ${model.dModel} if this SAE reads a non-residual hook)`);
+      }
+      const familyId = artifact.family?.id ?? null;
+      let family = null;
+      if (familyId) {
+        family = await this.repo.findFamily(familyId);
+        if (family && family.modelId !== artifact.model.id) {
+          throw conflict(`family ${JSON.stringify(familyId)} belongs to model ${JSON.stringify(family.modelId)}, not ${JSON.stringify(artifact.model.id)}`);
+        }
+      }
+      if (existing) {
+        if (existing.status === "loading") this.log.info(`SAE ${sae.id}: discarding the partial rows of an interrupted ingest and loading again`);
+        else this.log.info(`SAE ${sae.id}: replacing the existing SAE`);
+        await this.repo.deleteSae(sae.id);
+      }
+      started = true;
+      createdModel = model ? null : artifact.model.id;
+      createdFamily = familyId && !family ? familyId : null;
+      await this.repo.createLoadingSae(
+        createdModel ? { id: artifact.model.id, name: artifact.model.name ?? artifact.model.id, dModel } : null,
+        createdFamily ? { id: createdFamily, name: artifact.family?.name ?? createdFamily, modelId: artifact.model.id } : null,
+        {
+          id: sae.id,
+          name: sae.name ?? sae.id,
+          modelId: artifact.model.id,
+          familyId,
+          hookName: sae.hookName ?? null,
+          layer: sae.layer ?? null,
+          architecture: sae.architecture,
+          dIn: sae.dIn,
+          dSae: sae.dSae,
+          dtype: sae.dtype ?? null,
+          k: sae.k ?? null,
+          applyBDecToInput: sae.applyBDecToInput ?? true,
+          bDec: sae.bDec ? Array.from(sae.bDec) : [],
+          neuronpediaId: sae.neuronpediaId ?? null,
+          contentHash: artifact.contentHash,
+          source: { ...artifact.source, ingestedAt: new Date().toISOString() },
+          config: sae.config ?? {},
+        },
+      );
+      const counts = await this.runSession(conn, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {});
+      await this.repo.markReady(sae.id, familyId);
+      if (this.db.backend === "postgres") await this.repo.analyze();
+      const result = summary(sae.id, outcome, counts, t0);
+      await this.runHooks(sae.id, outcome === "replaced" ? "replaced" : "created");
+      return result;
+    } catch (e) {
+      await conn.abortCopy();
+      if (started) await this.cleanup(sae.id, createdModel, createdFamily);
+      throw e;
+    } finally {
+      if (locked) await conn.query(SQL.unlock, [sae.id]).catch(() => {});
+      await conn.release();
+    }
+  }
+
+  /**
+   * Adds rows to an existing ready SAE in one transaction: nothing is visible until
+   * it commits, and a kill rolls it back. replace: drop the SAE's activation examples first.
+   */
+  async mergeIntoSae(
+    saeId: string,
+    input: { source: ArtifactSource; contentHash: string },
+    produce: (sink: IngestSink) => Promise<void>,
+    opts: IngestOptions = {},
+  ): Promise<IngestSummary> {
+    const t0 = performance.now();
+    assertSlug("sae", saeId);
+    const conn = await openBulkConnection(this.db);
+    let locked = false;
+    try {
+      locked = await this.lock(conn, saeId);
+      const sae = await this.repo.findSae(saeId);
+      if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} does not exist: ingest its weights or export first (monoscope ingest saelens|neuronpedia)`);
+      if (sae.status !== "ready") throw conflict(`SAE ${JSON.stringify(saeId)} is still loading (an interrupted ingest): rerun that ingest first`);
+      const imports = Array.isArray(sae.source.imports) ? (sae.source.imports as { contentHash?: string }[]) : [];
+      if (!opts.replace && imports.some((i) => i.contentHash === input.contentHash)) {
+        this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to do (--replace reloads it)`);
+        return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
+      }
+      const counts = await conn.transaction(async (tx) => {
+        if (opts.replace) await tx.query(SQL.deleteActivations, [saeId]);
+        const existing = (await tx.query<{ idx: number }>(SQL.existingFeatureIndices, [saeId])).map((r) => r.idx);
+        const next = (await tx.query<{ feature_idx: number; next: number }>(SQL.nextOrdinals, [saeId])).map(
+          (r) => [r.feature_idx, Number(r.next)] as [number, number],
+        );
+        const c = await this.runSession(tx, input.source, saeId, sae.dIn, sae.dSae, produce, opts, { existing, next });
+        const record = { ...input.source, contentHash: input.contentHash, at: new Date().toISOString(), ...c };
+        const kept = imports.filter((i) => i.contentHash !== input.contentHash);
+        await tx.query(SQL.touchSae, [saeId, JSON.stringify({ ...sae.source, imports: [...kept, record] })]);
+        return c;
+      });
+      if (this.db.backend === "postgres" && counts.activations > 0) await this.repo.analyze();
+      if (counts.decoders > 0) await this.runHooks(saeId, "updated");
+      return summary(saeId, "merged", counts, t0);
+    } finally {
+      if (locked) await conn.query(SQL.unlock, [saeId]).catch(() => {});
+      await conn.release();
+    }
+  }
+
+  /** Deletes an SAE (any status) with its features, activations, explanations, lineage and jobs. */
+  async removeSae(saeId: string): Promise<DeletedCounts> {
+    assertSlug("sae", saeId);
+    const conn = await openBulkConnection(this.db);
+    try {
+      const locked = await this.lock(conn, saeId);
+      try {
+        const counts = await this.repo.deleteSae(saeId);
+        if (!counts) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+        return counts;
+      } finally {
+        if (locked) await conn.query(SQL.unlock, [saeId]).catch(() => {});
+      }
+    } finally {
+      await conn.release();
+    }
+  }
+
+  private async lock(conn: BulkConnection, saeId: string): Promise<boolean> {
+    const [row] = await conn.query<{ ok: boolean }>(SQL.tryLock, [saeId]);
+    if (!row?.ok) throw conflict(`SAE ${JSON.stringify(saeId)} is being ingested or removed by another process; wait for it to finish`);
+    return true;
+  }
+
+  private async runSession(
+    conn: BulkConnection,
+    source: ArtifactSource,
+    saeId: string,
+    dIn: number,
+    dSae: number,
+    produce: (sink: IngestSink) => Promise<void>,
+    opts: IngestOptions,
+    merge: { existing?: number[]; next?: [number, number][] },
+  ) {
+    const progress = opts.progress ?? silentProgress;
+    const session = new IngestSession(conn, {
+      saeId,
+      dIn,
+      dSae,
+      file: source.path,
+      decoderField: opts.fields?.decoder,
+      encoderField: opts.fields?.encoder,
+      existing: merge.existing,
+      nextOrdinals: merge.next,
+      onProgress: (c) => progress.update(c),
+    });
+    progress.start(`ingest ${saeId}`, source.format === "native" ? null : dSae);
+    try {
+      await produce(session);
+      await session.finish();
+    } finally {
+      progress.stop();
+    }
+    return { ...session.counts };
+  }
+
+  private async cleanup(saeId: string, modelId: string | null, familyId: string | null): Promise<void> {
+    try {
+      await this.repo.deleteSae(saeId);
+      await this.repo.deleteUnused(modelId, familyId);
+    } catch (e) {
+      this.log.warn(`could not remove the partial SAE ${saeId} (${(e as Error).message}); the next ingest of it discards it`);
+    }
+  }
+
+  private async runHooks(saeId: string, reason: "created" | "replaced" | "updated"): Promise<void> {
+    for (const hook of this.hooks.onSaeReady) {
+      try {
+        await hook(saeId, { reason });
+      } catch (e) {
+        this.log.warn(`SAE ${saeId} is ingested, but a post-ingest step failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function checkArtifact(a: SaeArtifact): void {
+  assertSlug("model", a.model.id);
+  assertSlug("sae", a.sae.id);
+  if (a.family) assertSlug("family", a.family.id);
+  const file = a.source.path;
+  for (const [name, v] of [["d_in", a.sae.dIn], ["d_sae", a.sae.dSae]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw badInput(`${file}: ${name}: ${String(v)} is not a positive integer`);
+  }
+  if (a.sae.dIn > MAX_DIM) throw badInput(`${file}: d_in: ${a.sae.dIn} exceeds pgvector's ${MAX_DIM} dimensions`);
+  if (a.sae.dSae > 2 ** 31 - 1) throw badInput(`${file}: d_sae: ${a.sae.dSae} is too large`);
+  if (a.model.dModel !== undefined && (!Number.isInteger(a.model.dModel) || a.model.dModel < 1)) {
+    throw badInput(`--model-dim: ${String(a.model.dModel)} is not a positive integer`);
+  }
+  if (a.sae.bDec && a.sae.bDec.length !== a.sae.dIn) {
+    throw badInput(`${file}: b_dec: has ${a.sae.bDec.length} values, expected d_in = ${a.sae.dIn}`);
+  }
+  if (a.sae.bDec) {
+    for (let i = 0; i < a.sae.bDec.length; i++) {
+      if (!Number.isFinite(a.sae.bDec[i])) throw badInput(`${file}: b_dec: value ${i} is not a finite number`);
+    }
+  }
+  if (!a.contentHash) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, "invariant failed: artifact without a content hash");
+}
+
+function summary(
+  saeId: string,
+  outcome: IngestSummary["outcome"],
+  c: { features: number; activations: number; explanations: number },
+  t0: number,
+): IngestSummary {
+  const seconds = (performance.now() - t0) / 1000;
+  const rows = c.features + c.activations + c.explanations;
+  return {
+    saeId,
+    outcome,
+    features: c.features,
+    activations: c.activations,
+    explanations: c.explanations,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rowsPerSecond: seconds > 0 ? Math.round(rows / seconds) : 0,
+  };
+}

@@ -1,0 +1,333 @@
+// One ingest run's buffers and rules: validates rows, normalises decoders, assigns
+// activation ordinals, keeps foreign keys satisfied (features before their
+// activations, bare feature rows for features an artifact only mentions), and sends
+// everything through the bulk connection in large binary COPY chunks.
+import { fileError } from "../errors.ts";
+import { type BulkConnection } from "./bulk/bulk-connection.ts";
+import { SQL } from "./bulk/bulk.repository.ts";
+import { CopyBuffer } from "./bulk/copy-binary.ts";
+import type { ActivationRow, ExplanationRow, FeatureDashboard, FeatureRow, IngestSink } from "./ingest.types.ts";
+
+/** Bytes of encoded tuples per COPY chunk. */
+const CHUNK_BYTES = 4 << 20;
+const SMALL_BATCH = 1000;
+
+export interface SessionOptions {
+  saeId: string;
+  dIn: number;
+  dSae: number;
+  /** For error messages when a row carries no file of its own. */
+  file: string;
+  /** Names of the decoder/encoder in that file, e.g. W_dec / W_enc. */
+  decoderField?: string;
+  encoderField?: string;
+  /** Feature rows that already exist (merge into an existing SAE). */
+  existing?: Iterable<number>;
+  /** Next activation ordinal per feature (merge). */
+  nextOrdinals?: Iterable<[number, number]>;
+  onProgress?: (counts: SessionCounts) => void;
+}
+
+export interface SessionCounts {
+  features: number;
+  activations: number;
+  explanations: number;
+  decoders: number;
+}
+
+export class IngestSession implements IngestSink {
+  readonly saeId: string;
+  readonly dIn: number;
+  readonly dSae: number;
+  readonly counts: SessionCounts = { features: 0, activations: 0, explanations: 0, decoders: 0 };
+
+  /** 1 = a row for this feature exists or is queued for the direct COPY. */
+  private readonly present: Uint8Array;
+  /** 1 = the artifact described this feature already (duplicates are errors). */
+  private readonly seen: Uint8Array;
+  private readonly ordinals: Int32Array;
+  private readonly direct = new CopyBuffer();
+  private readonly staged = new CopyBuffer(1 << 16);
+  private stagedPending = false;
+  private stageCreated = false;
+  private bare: number[] = [];
+  private dashboards: [number, FeatureDashboard][] = [];
+  private readonly acts = new CopyBuffer();
+  private explanationRows = new Map<string, ExplanationRow>();
+
+  constructor(
+    private readonly conn: BulkConnection,
+    private readonly opts: SessionOptions,
+  ) {
+    this.saeId = opts.saeId;
+    this.dIn = opts.dIn;
+    this.dSae = opts.dSae;
+    this.present = new Uint8Array(opts.dSae);
+    this.seen = new Uint8Array(opts.dSae);
+    this.ordinals = new Int32Array(opts.dSae);
+    for (const i of opts.existing ?? []) if (i < opts.dSae) this.present[i] = 1;
+    for (const [i, n] of opts.nextOrdinals ?? []) if (i < opts.dSae) this.ordinals[i] = n;
+  }
+
+  private checkIndex(index: number, file: string | undefined, what: string): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.dSae) {
+      throw fileError(file ?? this.opts.file, `${what}.index`, `${JSON.stringify(index)} is not a feature index of this SAE (0..${this.dSae - 1})`);
+    }
+  }
+
+  async features(rows: readonly FeatureRow[]): Promise<void> {
+    for (const row of rows) {
+      const file = row.file ?? this.opts.file;
+      this.checkIndex(row.index, file, "feature");
+      if (this.seen[row.index]) throw fileError(file, `feature ${row.index}`, "appears more than once");
+      this.seen[row.index] = 1;
+      const toStage = this.present[row.index] === 1;
+      this.encodeFeature(toStage ? this.staged : this.direct, row, file);
+      if (toStage) this.stagedPending = true;
+      this.present[row.index] = 1;
+      if (row.dashboard) this.dashboards.push([row.index, row.dashboard]);
+      this.counts.features++;
+      if (this.direct.pos >= CHUNK_BYTES) await this.sendDirect();
+      if (this.staged.pos >= CHUNK_BYTES) await this.flushFeatures();
+      if (this.dashboards.length >= SMALL_BATCH) await this.flushDashboards();
+    }
+    this.opts.onProgress?.(this.counts);
+  }
+
+  private encodeFeature(b: CopyBuffer, row: FeatureRow, file: string): void {
+    const { dIn } = this;
+    let decoderNorm: number | null = null;
+    let neuronIndex = row.neuronIndex ?? null;
+    let neuronCosine = row.neuronCosine ?? null;
+    const decField = `${this.opts.decoderField ?? "decoder"}[${row.index}]`;
+    b.tuple(13);
+    b.text(this.saeId);
+    b.int4(row.index);
+    if (row.decoder) {
+      const d = row.decoder;
+      if (d.length !== dIn) throw fileError(file, decField, `has ${d.length} values, expected d_in = ${dIn}`);
+      let ss = 0;
+      let best = 0;
+      let bestAbs = -1;
+      for (let j = 0; j < dIn; j++) {
+        const x = d[j]!;
+        ss += x * x;
+        const a = x < 0 ? -x : x;
+        if (a > bestAbs) {
+          bestAbs = a;
+          best = j;
+        }
+      }
+      if (!Number.isFinite(ss)) throw fileError(file, decField, nonFinite(d));
+      const norm = Math.sqrt(ss);
+      decoderNorm = row.decoderNorm ?? norm;
+      if (!Number.isFinite(decoderNorm) || decoderNorm < 0) throw fileError(file, `${decField}.decoder_norm`, "is not a finite number >= 0");
+      if (decoderNorm > 0 && norm > 0) {
+        b.halfvec(d, 1 / decoderNorm);
+        if (neuronIndex === null) {
+          neuronIndex = best;
+          neuronCosine = d[best]! / norm;
+        }
+      } else {
+        b.null(); // a zero row has no direction; decoder_norm = 0 keeps the signal
+        decoderNorm = 0;
+      }
+      this.counts.decoders++;
+    } else {
+      b.null();
+    }
+    b.float4(decoderNorm);
+    if (row.encoder) {
+      const e = row.encoder;
+      const encField = `${this.opts.encoderField ?? "encoder"}[${row.index}]`;
+      if (e.length !== dIn) throw fileError(file, encField, `has ${e.length} values, expected d_in = ${dIn}`);
+      let ss = 0;
+      for (let j = 0; j < e.length; j++) ss += e[j]! * e[j]!;
+      if (!Number.isFinite(ss)) throw fileError(file, encField, nonFinite(e));
+      b.vector(e);
+    } else {
+      b.null();
+    }
+    const scalar = (name: string, v: number | null | undefined) => {
+      if (v === null || v === undefined) return null;
+      if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${name}[${row.index}]`, `${String(v)} is not a finite number`);
+      return v;
+    };
+    const int = (name: string, v: number | null | undefined, max: number) => {
+      if (v === null || v === undefined) return null;
+      if (!Number.isInteger(v) || v < 0 || v >= max) throw fileError(file, `${name}[${row.index}]`, `${String(v)} is not an index in 0..${max - 1}`);
+      return v;
+    };
+    b.float4(scalar("b_enc", row.bEnc));
+    b.float4(scalar("threshold", row.threshold));
+    const density = scalar("density", row.density);
+    if (density !== null && density < 0) throw fileError(file, `density[${row.index}]`, `${density} is negative`);
+    b.float4(density);
+    b.float4(scalar("max_activation", row.maxActivation));
+    b.int4(int("neuron_index", neuronIndex, dIn));
+    b.float4(scalar("neuron_cosine", neuronCosine));
+    b.int4(int("neuron_corr_index", row.neuronCorrIndex, Number.MAX_SAFE_INTEGER));
+    b.float4(scalar("neuron_corr_pearson", row.neuronCorrPearson));
+  }
+
+  async activations(rows: readonly ActivationRow[]): Promise<void> {
+    for (const row of rows) {
+      const file = row.file ?? this.opts.file;
+      this.checkIndex(row.index, file, "activation");
+      const where = `activation[feature ${row.index}]`;
+      const { tokens, values } = row;
+      if (!Array.isArray(tokens) || !Array.isArray(values)) throw fileError(file, where, "tokens and values must be arrays");
+      if (tokens.length !== values.length) {
+        throw fileError(file, `${where}.values`, `has ${values.length} values for ${tokens.length} tokens`);
+      }
+      if (tokens.length === 0) throw fileError(file, `${where}.tokens`, "is empty");
+      let max = -Infinity;
+      let at = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${where}.values[${i}]`, `${String(v)} is not a finite number`);
+        if (v > max) {
+          max = v;
+          at = i;
+        }
+      }
+      for (let i = 0; i < tokens.length; i++) {
+        if (typeof tokens[i] !== "string") throw fileError(file, `${where}.tokens[${i}]`, "is not a string");
+      }
+      const kind = row.kind ?? "top";
+      if (kind !== "top" && kind !== "quantile") throw fileError(file, `${where}.kind`, `${JSON.stringify(kind)} is not "top" or "quantile"`);
+      for (const [name, v] of [["binMin", row.binMin], ["binMax", row.binMax]] as const) {
+        if (v !== null && v !== undefined && !Number.isFinite(v)) throw fileError(file, `${where}.${name}`, `${String(v)} is not a finite number`);
+      }
+      if (!this.present[row.index]) {
+        this.present[row.index] = 1;
+        this.bare.push(row.index);
+      }
+      const b = this.acts;
+      b.tuple(12);
+      b.text(this.saeId);
+      b.int4(row.index);
+      b.int4(this.ordinals[row.index]++);
+      b.textArray(tokens);
+      b.float4Array(values);
+      b.float4(max);
+      b.int4(at);
+      b.text(kind);
+      b.float4(row.binMin ?? null);
+      b.float4(row.binMax ?? null);
+      b.text(row.source ?? null);
+      b.text(row.text ?? tokens.join(""));
+      this.counts.activations++;
+      if (b.pos >= CHUNK_BYTES) await this.flushActivations();
+    }
+    this.opts.onProgress?.(this.counts);
+  }
+
+  async explanations(rows: readonly ExplanationRow[]): Promise<void> {
+    for (const row of rows) {
+      const file = row.file ?? this.opts.file;
+      this.checkIndex(row.index, file, "explanation");
+      if (typeof row.text !== "string" || row.text.trim() === "") throw fileError(file, `explanation[feature ${row.index}].text`, "is empty");
+      if (!this.present[row.index]) {
+        this.present[row.index] = 1;
+        this.bare.push(row.index);
+      }
+      const r = { ...row, method: row.method ?? "imported", promptVersion: row.promptVersion ?? "", explainerModel: row.explainerModel ?? "" };
+      // The last explanation for a key wins (one statement cannot update a row twice).
+      this.explanationRows.set(JSON.stringify([r.index, r.method, r.promptVersion, r.explainerModel]), r);
+      this.counts.explanations++;
+      if (this.explanationRows.size >= SMALL_BATCH) await this.flushExplanations();
+    }
+    this.opts.onProgress?.(this.counts);
+  }
+
+  private async sendDirect(): Promise<void> {
+    if (this.direct.pos === 0) return;
+    await this.conn.copy("feature", this.direct.take());
+    this.direct.reset();
+  }
+
+  /** Makes every feature row seen so far visible to later statements (FKs). */
+  private async flushFeatures(): Promise<void> {
+    await this.sendDirect();
+    if (this.stagedPending) {
+      if (!this.stageCreated) {
+        await this.conn.query(SQL.createFeatureStage);
+        await this.conn.query(SQL.truncateFeatureStage); // a temp table left on a pooled connection by an aborted run
+        this.stageCreated = true;
+      }
+      await this.conn.copy("feature_stage", this.staged.take());
+      this.staged.reset();
+      await this.conn.query(SQL.mergeFeatureStage);
+      await this.conn.query(SQL.truncateFeatureStage);
+      this.stagedPending = false;
+    }
+    if (this.bare.length) {
+      const idx = this.bare;
+      this.bare = [];
+      await this.conn.query(SQL.insertBareFeatures, [this.saeId, idx]);
+    }
+    await this.conn.endCopy();
+  }
+
+  private async flushDashboards(): Promise<void> {
+    if (!this.dashboards.length) return;
+    await this.flushFeatures();
+    const rows = this.dashboards;
+    this.dashboards = [];
+    const j = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+    await this.conn.query(SQL.upsertDashboards, [
+      this.saeId,
+      rows.map(([i]) => i),
+      rows.map(([, d]) => j(d.posLogits)),
+      rows.map(([, d]) => j(d.negLogits)),
+      rows.map(([, d]) => j(d.freqHistogram)),
+      rows.map(([, d]) => j(d.logitsHistogram)),
+      rows.map(([, d]) => j(d.correlatedNeurons)),
+      rows.map(([, d]) => j(d.correlatedFeatures)),
+      rows.map(([, d]) => j(d.neuronAlignment)),
+      rows.map(([, d]) => j(d.extra && Object.keys(d.extra).length ? d.extra : null)),
+    ]);
+  }
+
+  private async flushActivations(): Promise<void> {
+    if (this.acts.pos === 0) return;
+    await this.flushFeatures();
+    await this.conn.copy("activation", this.acts.take());
+    this.acts.reset();
+  }
+
+  private async flushExplanations(): Promise<void> {
+    if (!this.explanationRows.size) return;
+    await this.flushFeatures();
+    const rows = [...this.explanationRows.values()];
+    this.explanationRows.clear();
+    await this.conn.query(SQL.upsertExplanations, [
+      this.saeId,
+      rows.map((r) => r.index),
+      rows.map((r) => r.text),
+      rows.map((r) => r.method),
+      rows.map((r) => r.promptVersion),
+      rows.map((r) => r.explainerModel),
+    ]);
+  }
+
+  /** Sends everything still buffered; after this every row is in the database. */
+  async finish(): Promise<void> {
+    await this.flushFeatures();
+    await this.flushDashboards();
+    await this.flushActivations();
+    await this.flushExplanations();
+    await this.conn.endCopy();
+    if (this.stageCreated) await this.conn.query(SQL.dropFeatureStage);
+    this.opts.onProgress?.(this.counts);
+  }
+}
+
+function nonFinite(v: ArrayLike<number>): string {
+  for (let j = 0; j < v.length; j++) {
+    const x = v[j]!;
+    if (!Number.isFinite(x)) return `value ${j} is ${Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity"}`;
+  }
+  return "values overflow";
+}
