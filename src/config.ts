@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   MONOSCOPE_MAX_K: int(1000, 1),
   MONOSCOPE_MAX_PAGE_SIZE: int(1000, 1),
   MONOSCOPE_RATE_LIMIT_PER_MINUTE: int(600, 0),
+  MONOSCOPE_HTTP_CACHE_SECONDS: int(0, 0),
   MONOSCOPE_SPLIT_THRESHOLD: num(0.5, 0),
 });
 
@@ -75,6 +76,8 @@ export type Config = Readonly<{
     maxK: number;
     maxPageSize: number;
     rateLimitPerMinute: number;
+    /** max-age of GET query responses (0: clients revalidate every time, using the ETag). */
+    httpCacheSeconds: number;
   }>;
   /** null when no OpenAI-compatible endpoint is configured. */
   llm: Readonly<{
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       maxK: e.MONOSCOPE_MAX_K,
       maxPageSize: e.MONOSCOPE_MAX_PAGE_SIZE,
       rateLimitPerMinute: e.MONOSCOPE_RATE_LIMIT_PER_MINUTE,
+      httpCacheSeconds: e.MONOSCOPE_HTTP_CACHE_SECONDS,
     },
     llm: llmEnabled
       ? {

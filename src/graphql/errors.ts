@@ -1,38 +1,35 @@
-// The GraphQL error boundary: AppErrors keep their code and message; anything else
-// becomes INTERNAL_SERVER_ERROR with no stack, SQL or secret outside development.
-import type { GraphQLFormattedError } from "graphql";
+// The GraphQL error boundary. AppErrors keep their code and (redacted) message.
+// GraphQLErrors raised deliberately by the server machinery (parse, validation,
+// query limits, persisted queries, auth, rate limit, argument coercion) keep their
+// code. Anything else is a bug or an infrastructure failure (a driver error quoting
+// SQL, a Prisma error, a TypeError): it is logged with its cause and answered as
+// INTERNAL_SERVER_ERROR with a fixed message. Stack traces appear only in development.
 import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { isAppError, redactSecrets } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
-const PASS_THROUGH = new Set([
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_USER_INPUT",
-  "BAD_REQUEST",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
-  "UNAUTHENTICATED",
-  "RATE_LIMITED",
-  "NOT_FOUND",
-]);
+const INTERNAL = "INTERNAL_SERVER_ERROR";
 
 export function createFormatError(opts: { development: boolean; log: Logger }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    const base = { locations: formatted.locations, path: formatted.path };
+    const stack = (e: unknown) =>
+      opts.development && e instanceof Error && e.stack ? { stacktrace: redactSecrets(e.stack).split("\n") } : {};
+
     if (isAppError(original)) {
-      return {
-        message: redactSecrets(original.message),
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: original.code },
-      };
-    }
-    const code = (formatted.extensions?.code as string | undefined) ?? "INTERNAL_SERVER_ERROR";
-    if (PASS_THROUGH.has(code) || code.startsWith("GRAPHQL_") || /^[A-Z_]+$/.test(code) && code !== "INTERNAL_SERVER_ERROR" && !(original instanceof Error && !("extensions" in original))) {
-      const { stacktrace: _s, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
-      return { ...formatted, message: redactSecrets(formatted.message), extensions: opts.development ? formatted.extensions : ext };
+      if (original.code !== INTERNAL) {
+        return { message: redactSecrets(original.message), ...base, extensions: { code: original.code, ...stack(original) } };
+      }
+    } else {
+      const code = formatted.extensions?.code;
+      // A GraphQLError raised on purpose (not a resolver's unexpected throw wrapped by graphql-js).
+      const deliberate = original instanceof GraphQLError || (error instanceof GraphQLError && error.originalError === undefined);
+      if (deliberate && typeof code === "string" && code !== INTERNAL) {
+        const { stacktrace: _s, http: _h, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
+        return { message: redactSecrets(formatted.message), ...base, extensions: { ...rest, code, ...stack(original) } };
+      }
     }
     opts.log.error("internal error in GraphQL operation", {
       path: formatted.path?.join("."),
@@ -40,9 +37,8 @@ export function createFormatError(opts: { development: boolean; log: Logger }) {
     });
     return {
       message: opts.development ? redactSecrets(formatted.message) : "Internal server error",
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: "INTERNAL_SERVER_ERROR" },
+      ...base,
+      extensions: { code: INTERNAL, ...stack(original) },
     };
   };
 }

@@ -1,11 +1,22 @@
-// The HTTP server: Apollo mounted on Fastify so /graphql shares one port with the
-// operational routes.
-import fastifyApollo from "@as-integrations/fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+// The HTTP server: Apollo mounted on Fastify so one port serves the query IDE (/),
+// GraphQL (/graphql), the NDJSON export, health (/healthz, /readyz) and Prometheus
+// metrics (/metrics). Around GraphQL: API keys, a per-client rate limit, CORS,
+// ETag/Cache-Control on GET queries, one JSON access-log line per request.
+import { createHash, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import fastifyCors from "@fastify/cors";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { App } from "../app.ts";
 import { pendingMigrations } from "../db/migrate.ts";
+import { isAppError, redactSecrets } from "../errors.ts";
 import { createApolloServer } from "./apollo.ts";
-import { createContext } from "./context.ts";
+import { type Caller, identifyCaller } from "./auth.ts";
+import { createContext, type GraphQLContext } from "./context.ts";
+import { exportFeatures } from "./export.ts";
+import { examples, IDE_ASSETS, IDE_MISSING_PAGE, ideBuilt, idePage, readIdeAsset } from "./ide.ts";
+import { createMetrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limit.ts";
 
 export interface HttpServer {
   fastify: FastifyInstance;
@@ -13,36 +24,175 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(app: App, opts: { port?: number; host?: string } = {}): Promise<HttpServer> {
-  const fastify = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
-  const apollo = createApolloServer(app);
+declare module "fastify" {
+  interface FastifyRequest {
+    caller: Caller;
+    gql: GraphQLContext | null;
+  }
+}
+
+/** Routes whose requests count against the rate limit (the IDE's static files and probes do not). */
+const LIMITED = (url: string) => url.startsWith("/graphql") || url.startsWith("/export/");
+
+/**
+ * GraphQL-over-HTTP: a client that accepts only `application/json` (the legacy media type)
+ * gets 200 for request errors in a well-formed request (document parse or validation
+ * failure, variable coercion), as the spec asks; `application/graphql-response+json`
+ * clients keep Apollo's 400.
+ */
+const REQUEST_ERRORS = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"]);
+function legacyJsonStatus(reply: FastifyReply, payload: unknown) {
+  const type = String(reply.getHeader("content-type") ?? "");
+  if (!type.startsWith("application/json") || typeof payload !== "string" || !payload.startsWith('{"errors"')) return;
+  try {
+    const body = JSON.parse(payload) as { errors?: { extensions?: { code?: string } }[] };
+    if (body.errors?.length && body.errors.every((e) => REQUEST_ERRORS.has(e.extensions?.code ?? ""))) reply.code(200);
+  } catch {
+    /* not JSON: leave the status alone */
+  }
+}
+
+function graphqlError(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).type("application/json; charset=utf-8").send({ errors: [{ message, extensions: { code } }] });
+}
+
+export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInstance; stop(): Promise<void> }> {
+  const cfg = app.config.server;
+  const fastify = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, genReqId: () => randomUUID() });
+  const metrics = createMetrics(app.db);
+  const limiter = new RateLimiter(cfg.rateLimitPerMinute);
+  const apollo = createApolloServer(app, { plugins: [metrics.apolloPlugin] });
   await apollo.start();
-  await fastify.register(fastifyApollo(apollo), {
-    path: "/graphql",
+  if (cfg.readsRequireKey && cfg.apiKeys.length === 0) app.log.warn("MONOSCOPE_READS_REQUIRE_KEY is set but MONOSCOPE_API_KEYS is empty: reads stay open");
+
+  if (cfg.corsOrigins.length) {
+    await fastify.register(fastifyCors, {
+      origin: cfg.corsOrigins.includes("*") ? true : [...cfg.corsOrigins],
+      methods: ["GET", "POST"],
+      allowedHeaders: ["content-type", "authorization", "accept"],
+      exposedHeaders: ["etag", "retry-after"],
+      maxAge: 600,
+    });
+  }
+
+  fastify.decorateRequest("caller", null as unknown as Caller);
+  fastify.decorateRequest("gql", null);
+  fastify.addHook("onRequest", async (request, reply) => {
+    request.caller = identifyCaller(cfg, request.headers.authorization, request.ip);
+    if (request.method === "OPTIONS" || !LIMITED(request.url)) return;
+    const d = limiter.take(request.caller.clientId);
+    if (!d.ok) {
+      metrics.rateLimited();
+      reply.header("retry-after", String(d.retryAfter));
+      return graphqlError(reply, 429, "RATE_LIMITED", `rate limit of ${cfg.rateLimitPerMinute} requests per minute exceeded; retry in ${d.retryAfter} s`);
+    }
+  });
+
+  const handler = fastifyApolloHandler(apollo, {
     context: async (request) => {
-      const auth = request.headers.authorization ?? "";
-      const key = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
-      const keys = app.config.server.apiKeys;
-      return createContext(app, { authenticated: keys.length === 0 || (key !== undefined && keys.includes(key)), clientId: request.ip });
+      const ctx = createContext(app, request.caller);
+      request.gql = ctx;
+      return ctx;
     },
   });
+  fastify.route({ method: ["GET", "POST"], url: "/graphql", handler });
+
+  fastify.addHook("onSend", async (request, reply, payload) => {
+    if (request.routeOptions.url !== "/graphql") return payload;
+    if (reply.statusCode === 400) legacyJsonStatus(reply, payload);
+    // Successful GET queries are cacheable: a weak ETag of the body answers revalidation with 304.
+    if (request.method !== "GET" || reply.statusCode !== 200) return payload;
+    if (typeof payload !== "string" || payload.startsWith('{"errors"') || request.gql?.request.operationType !== "query") return payload;
+    const etag = `W/"${createHash("sha1").update(payload).digest("base64url")}"`;
+    reply.header("etag", etag);
+    reply.header("cache-control", `${cfg.readsRequireKey ? "private" : "public"}, max-age=${cfg.httpCacheSeconds}, must-revalidate`);
+    reply.header("vary", "accept, authorization");
+    const inm = request.headers["if-none-match"];
+    if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+      reply.code(304);
+      return "";
+    }
+    return payload;
+  });
+
+  fastify.get("/", async (_request, reply) => {
+    if (!ideBuilt()) return reply.code(503).type("text/html; charset=utf-8").send(IDE_MISSING_PAGE);
+    const saes = await app.services.sae.saes({}).catch(() => []);
+    const html = idePage(examples(saes[0]?.id ?? "gpt2-small/res-jb/8", saes[0]?.familyId ?? null));
+    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(html);
+  });
+  fastify.get<{ Params: { file: string } }>("/ide/:file", async (request, reply) => {
+    const body = readIdeAsset(request.params.file);
+    if (!body) return reply.code(404).send({ error: "not found" });
+    return reply.type(IDE_ASSETS[request.params.file]).header("cache-control", "public, max-age=3600").send(body);
+  });
+
+  fastify.get("/export/*", async (request, reply) => {
+    const raw = (request.params as { "*": string })["*"];
+    if (!raw.endsWith(".ndjson")) return reply.code(404).send({ error: "use /export/<saeId>.ndjson" });
+    if (cfg.readsRequireKey && !request.caller.authenticated) {
+      reply.header("www-authenticate", 'Bearer realm="monoscope"');
+      return graphqlError(reply, 401, "UNAUTHENTICATED", "this server requires an API key: send Authorization: Bearer <key>");
+    }
+    const saeId = decodeURIComponent(raw.slice(0, -".ndjson".length));
+    const lines = await exportFeatures(apollo, app, request.caller, saeId);
+    return reply.type("application/x-ndjson; charset=utf-8").header("cache-control", "no-cache").send(Readable.from(lines));
+  });
+
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_req, reply) => {
     try {
       const pending = await pendingMigrations(app.db);
       if (pending.length) return reply.code(503).send({ status: "migrations pending", pending });
+      await app.db.prisma.$queryRaw`/* readyz */ SELECT 1`;
       return { status: "ready", database: app.db.backend };
     } catch {
       return reply.code(503).send({ status: "database unreachable" });
     }
   });
-  const address = await fastify.listen({ port: opts.port ?? app.config.server.port, host: opts.host ?? app.config.server.host });
+  fastify.get("/metrics", async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  fastify.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }));
+  fastify.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (isAppError(error)) {
+      const status = error.code === "NOT_FOUND" ? 404 : error.code === "BAD_USER_INPUT" ? 400 : 500;
+      return graphqlError(reply, status, error.code, redactSecrets(error.message));
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      app.log.error("internal error in HTTP request", { path: request.url.split("?")[0], error: redactSecrets(String(error.stack ?? error)) });
+      return graphqlError(reply, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+    }
+    // Client mistakes found by Fastify before GraphQL runs (malformed JSON, wrong content type, body too large).
+    return graphqlError(reply, status, "BAD_REQUEST", redactSecrets(error.message));
+  });
+
+  fastify.addHook("onResponse", async (request: FastifyRequest, reply: FastifyReply) => {
+    const seconds = reply.elapsedTime / 1000;
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.observeHttp(route, request.method, reply.statusCode, seconds);
+    app.log.info("request", {
+      reqId: request.id,
+      method: request.method,
+      path: request.url.split("?")[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      client: request.caller?.clientId,
+      ...(request.gql ? { operation: request.gql.request.operationName, operationType: request.gql.request.operationType } : {}),
+    });
+  });
+
   return {
     fastify,
-    url: address.replace("[::1]", "localhost"),
-    async close() {
+    async stop() {
       await fastify.close();
       await apollo.stop();
     },
   };
+}
+
+export async function startHttpServer(app: App, opts: { port?: number; host?: string } = {}): Promise<HttpServer> {
+  const { fastify, stop } = await buildHttpServer(app);
+  const address = await fastify.listen({ port: opts.port ?? app.config.server.port, host: opts.host ?? app.config.server.host });
+  return { fastify, url: address.replace("[::1]", "localhost"), close: stop };
 }
