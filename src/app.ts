@@ -10,6 +10,8 @@ import { FeatureRepository } from "./modules/feature/feature.repository.ts";
 import { FeatureService } from "./modules/feature/feature.service.ts";
 import { SaeRepository } from "./modules/sae/sae.repository.ts";
 import { SaeService } from "./modules/sae/sae.service.ts";
+import { SearchRepository } from "./modules/search/search.repository.ts";
+import { SearchService } from "./modules/search/search.service.ts";
 
 export interface App {
   config: Config;
@@ -24,7 +26,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const feature = new FeatureService(new FeatureRepository(db), sae);
   // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
   const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [] });
-  return { sae, feature, ingest };
+  const search = new SearchService(new SearchRepository(db), sae, { maxK: config.server.maxK, log });
+  return { sae, feature, ingest, search };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerQuery } from "./commands/query.ts";
+import { registerSearch } from "./commands/search.ts";
 import { registerServe } from "./commands/serve.ts";
 import { reportError } from "./runtime.ts";
 
@@ -15,6 +16,7 @@ const program = new Command("monoscope")
 
 registerMigrate(program);
 registerQuery(program);
+registerSearch(program);
 registerServe(program);
 
 try {

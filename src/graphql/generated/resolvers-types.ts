@@ -284,7 +284,15 @@ export type Query = {
   nearestToVector: Array<FeatureNeighbor>;
   sae?: Maybe<Sae>;
   saes: Array<Sae>;
-  /** Concept search over feature labels and activating text. Best first. */
+  /**
+   * Concept search over feature labels and activating text. Best first.
+   * SEMANTIC: cosine between the query's and the labels' embeddings (one embedder: the configured endpoint's when
+   * its label vectors exist, else the offline glove-wordnet/v1); LEXICAL: full text (labels weigh above activating
+   * text) plus trigram similarity for misspellings; HYBRID: reciprocal-rank fusion of both (score = fused score).
+   * modelId, familyId and saeIds narrow the SAEs searched; minScore keeps labels whose best accuracy-like score
+   * (balanced accuracy, correlation or AUROC) is at least this; labelMethod keeps labels of one method
+   * (e.g. "token-pattern/v1", "llm-explain/v1", "imported").
+   */
   searchConcepts: Array<ConceptHit>;
   /** The feature's place in its family's size ladder: ancestors in smaller SAEs (UP), descendants in larger SAEs (DOWN). */
   splitLineage?: Maybe<LineageNode>;
@@ -357,7 +365,10 @@ export type QuerySaesArgs = {
 export type QuerySearchConceptsArgs = {
   familyId?: InputMaybe<Scalars['ID']['input']>;
   k?: InputMaybe<Scalars['Int']['input']>;
+  labelMethod?: InputMaybe<Scalars['String']['input']>;
+  minScore?: InputMaybe<Scalars['Float']['input']>;
   mode?: InputMaybe<SearchMode>;
+  modelId?: InputMaybe<Scalars['ID']['input']>;
   query: Scalars['String']['input'];
   saeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };

@@ -1,0 +1,310 @@
+// SQL for concept search: the per-(feature, label) search documents (full text +
+// trigrams), label embeddings per embedder, and the stored embedder transforms.
+// Every query joins sae so only 'ready' SAEs are visible.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+import { toVectorLiteral } from "../../db/vector.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
+
+export interface SearchScope {
+  saeIds?: readonly string[] | null;
+  familyId?: string | null;
+  modelId?: string | null;
+  /** Only labels whose headline score is at least this. */
+  minScore?: number | null;
+  /** Only labels made by this method (e.g. "token-pattern/v1"). */
+  labelMethod?: string | null;
+}
+
+export interface LexicalHit {
+  saeId: string;
+  index: number;
+  score: number;
+  label: string;
+  /** The label itself matched (else the activating text did). */
+  labelMatched: boolean;
+}
+
+export interface SemanticHit {
+  saeId: string;
+  index: number;
+  explanationId: string;
+  score: number;
+  label: string;
+}
+
+/** Tunables of the lexical ranking (see search.service.ts for why these values). */
+export interface LexicalParams {
+  /** Weight of trigram word similarity next to the full-text rank. */
+  trigramWeight: number;
+  /** ts_rank normalisation flags (1 = divide by 1 + log(document length)). */
+  rankNormalization: number;
+}
+
+const LexicalRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  score: z.number(),
+  label: z.string(),
+  labelMatched: z.boolean(),
+});
+const SemanticRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  explanationId: z.string(),
+  score: z.number(),
+  label: z.string(),
+});
+const SnippetRow = z.object({ saeId: z.string(), index: z.number().int(), snippet: z.string() });
+const EmbedderRow = z.object({ id: z.string(), kind: z.string(), dim: z.number().int(), params: z.unknown() });
+export type EmbedderRow = z.infer<typeof EmbedderRow>;
+
+/**
+ * A label's headline score: the best of its accuracy-like metrics (detection / fuzzing
+ * balanced accuracy, simulation correlation, embedding AUROC, or an imported score).
+ * Precision or recall alone would let a one-sided label pass a threshold.
+ */
+const labelScore = (e: Prisma.Sql) => Prisma.sql`(
+  SELECT max(sc.value) FROM explanation_score sc
+  WHERE sc.explanation_id = ${e}.id
+    AND (sc.metric IN ('balanced_accuracy', 'correlation', 'auroc') OR sc.kind LIKE 'imported%'))`;
+
+/** The query as an OR of its stemmed words: more matched words rank higher, one is enough. */
+const orQuery = (text: string) => Prisma.sql`replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery`;
+
+/** SAE visibility and model / family / SAE filters, for a table aliased `s` (sae). */
+function saeScope(scope: SearchScope): Prisma.Sql {
+  const parts: Prisma.Sql[] = [Prisma.sql`s.status = 'ready'`];
+  if (scope.saeIds?.length) parts.push(Prisma.sql`s.id = ANY(${[...scope.saeIds]}::text[])`);
+  if (scope.familyId) parts.push(Prisma.sql`s.family_id = ${scope.familyId}`);
+  if (scope.modelId) parts.push(Prisma.sql`s.model_id = ${scope.modelId}`);
+  return Prisma.join(parts, " AND ");
+}
+
+/** Label filters on a search_document row `d`. */
+function documentLabelScope(scope: SearchScope): Prisma.Sql {
+  const parts: Prisma.Sql[] = [];
+  if (scope.labelMethod) parts.push(Prisma.sql`AND d.label_method = ${scope.labelMethod}`);
+  if (scope.minScore !== null && scope.minScore !== undefined) parts.push(Prisma.sql`AND d.label_score >= ${scope.minScore}`);
+  return parts.length ? Prisma.join(parts, " ") : Prisma.empty;
+}
+
+/** Label filters on an explanation row `e`. */
+function explanationLabelScope(scope: SearchScope): Prisma.Sql {
+  const parts: Prisma.Sql[] = [];
+  if (scope.labelMethod) parts.push(Prisma.sql`AND e.method = ${scope.labelMethod}`);
+  if (scope.minScore !== null && scope.minScore !== undefined) parts.push(Prisma.sql`AND ${labelScore(Prisma.sql`e`)} >= ${scope.minScore}`);
+  return parts.length ? Prisma.join(parts, " ") : Prisma.empty;
+}
+
+export class SearchRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Rebuilds one SAE's search documents from its labels and top activations, in one
+   * transaction (readers see the old or the new set, never a mix). Returns the row count.
+   */
+  async refreshDocuments(saeId: string): Promise<number> {
+    const [, inserted] = await this.db.prisma.$transaction([
+      this.db.prisma.$executeRaw`/* search.deleteDocuments */ DELETE FROM search_document WHERE sae_id = ${saeId}`,
+      this.db.prisma.$executeRaw`
+        /* search.insertDocuments */
+        WITH top AS (
+          SELECT a.feature_idx, a.ordinal, a.text, a.tokens, a."values", a.max_value,
+                 row_number() OVER (PARTITION BY a.feature_idx ORDER BY a.ordinal) AS rn
+          FROM activation a
+          WHERE a.sae_id = ${saeId} AND a.kind = 'top'
+        ),
+        -- Tokens that fire at >= half the context's peak, weighted by how strongly:
+        -- what a feature responds to, not merely what its contexts often contain.
+        tok AS (
+          SELECT t.feature_idx, lower(btrim(regexp_replace(u.tok, '^[Ġ▁Ċ]+', ''))) AS tok, u.v / t.max_value AS w
+          FROM top t CROSS JOIN LATERAL unnest(t.tokens, t."values") AS u(tok, v)
+          WHERE t.rn <= 30 AND t.max_value > 0 AND u.v >= 0.5 * t.max_value
+        ),
+        kw AS (
+          SELECT feature_idx, string_agg(tok, ' ' ORDER BY w DESC, tok) AS keywords
+          FROM (
+            SELECT feature_idx, tok, sum(w) AS w,
+                   row_number() OVER (PARTITION BY feature_idx ORDER BY sum(w) DESC, tok) AS rn
+            FROM tok WHERE tok ~ '[[:alnum:]]'
+            GROUP BY feature_idx, tok
+          ) ranked
+          WHERE rn <= 12
+          GROUP BY feature_idx
+        ),
+        ctx AS (
+          SELECT feature_idx, string_agg(text, E'\n' ORDER BY ordinal) AS contexts
+          FROM top WHERE rn <= 30
+          GROUP BY feature_idx
+        )
+        INSERT INTO search_document (sae_id, feature_idx, explanation_id, label, label_method, label_score, keywords, contexts)
+        SELECT f.sae_id, f.idx, e.id, coalesce(e.text, ''), e.method, ${labelScore(Prisma.sql`e`)},
+               coalesce(kw.keywords, ''), coalesce(ctx.contexts, '')
+        FROM feature f
+        LEFT JOIN explanation e ON e.sae_id = f.sae_id AND e.feature_idx = f.idx
+        LEFT JOIN kw ON kw.feature_idx = f.idx
+        LEFT JOIN ctx ON ctx.feature_idx = f.idx
+        WHERE f.sae_id = ${saeId} AND (e.id IS NOT NULL OR ctx.contexts IS NOT NULL)`,
+    ]);
+    return inserted;
+  }
+
+  async documentCount(saeId: string): Promise<number> {
+    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+      /* search.documentCount */ SELECT count(*)::int AS n FROM search_document WHERE sae_id = ${saeId}`;
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Full text (label 'A' above activating text 'B') plus trigram similarity, best document per feature. */
+  async lexical(text: string, scope: SearchScope, limit: number, params: LexicalParams): Promise<LexicalHit[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.lexical */
+      WITH q AS (SELECT ${orQuery(text)} AS tsq),
+      matches AS (
+        SELECT d.id, ts_rank(d.document, q.tsq, ${params.rankNormalization}::int) AS fts, 0::real AS trgm
+        FROM search_document d CROSS JOIN q JOIN sae s ON s.id = d.sae_id
+        WHERE d.document @@ q.tsq AND ${saeScope(scope)} ${documentLabelScope(scope)}
+        UNION ALL
+        SELECT d.id, 0::real, word_similarity(${text}, d.terms)
+        FROM search_document d JOIN sae s ON s.id = d.sae_id
+        WHERE ${text} <% d.terms AND ${saeScope(scope)} ${documentLabelScope(scope)}
+      ),
+      scored AS (
+        SELECT id, (sum(fts) + ${params.trigramWeight}::float8 * sum(trgm))::float8 AS score FROM matches GROUP BY id
+      ),
+      best AS (
+        SELECT DISTINCT ON (d.sae_id, d.feature_idx) d.sae_id, d.feature_idx, d.label, sc.score,
+               (ts_rank('{0,0,0,1}', d.document, q.tsq) > 0 OR (d.label <> '' AND word_similarity(${text}, d.label) >= 0.6)) AS label_matched
+        FROM scored sc JOIN search_document d ON d.id = sc.id CROSS JOIN q
+        ORDER BY d.sae_id, d.feature_idx, sc.score DESC, d.id
+      )
+      SELECT sae_id AS "saeId", feature_idx AS "index", score, label, label_matched AS "labelMatched"
+      FROM best ORDER BY score DESC, sae_id, feature_idx LIMIT ${limit}`;
+    return rows.map((r) => LexicalRow.parse(r));
+  }
+
+  /** The activating context of each feature that best matches the query, trimmed around the match. */
+  async snippets(text: string, keys: readonly { saeId: string; index: number }[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.snippets */
+      WITH q AS (SELECT ${orQuery(text)} AS tsq),
+      k AS (SELECT * FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)),
+      best AS (
+        SELECT DISTINCT ON (a.sae_id, a.feature_idx) a.sae_id, a.feature_idx, a.text
+        FROM activation a JOIN k ON k.sae_id = a.sae_id AND k.idx = a.feature_idx CROSS JOIN q
+        WHERE a.kind = 'top'
+        ORDER BY a.sae_id, a.feature_idx, ts_rank(to_tsvector('english', a.text), q.tsq) DESC,
+                 word_similarity(${text}, a.text) DESC, a.ordinal
+      )
+      SELECT b.sae_id AS "saeId", b.feature_idx AS "index",
+             ts_headline('english', b.text, q.tsq, 'MaxWords=30, MinWords=15, StartSel="", StopSel=""') AS snippet
+      FROM best b CROSS JOIN q`;
+    const out = new Map<string, string>();
+    for (const r of rows) {
+      const s = SnippetRow.parse(r);
+      out.set(`${s.saeId}:${s.index}`, s.snippet.trim());
+    }
+    return out;
+  }
+
+  /** Labels nearest the query vector among one embedder's vectors (exact scan), possibly several per feature. */
+  async semantic(embedder: string, vector: ArrayLike<number>, scope: SearchScope, limit: number): Promise<SemanticHit[]> {
+    const v = toVectorLiteral(vector);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.semantic */
+      SELECT e.sae_id AS "saeId", e.feature_idx AS "index", e.id::text AS "explanationId", e.text AS label,
+             (1 - (ee.embedding <=> ${v}::vector))::float8 AS score
+      FROM explanation_embedding ee
+      JOIN explanation e ON e.id = ee.explanation_id
+      JOIN sae s ON s.id = e.sae_id
+      WHERE ee.embedder = ${embedder} AND ${saeScope(scope)} ${explanationLabelScope(scope)}
+      ORDER BY ee.embedding <=> ${v}::vector, e.id
+      LIMIT ${limit}`;
+    return rows.map((r) => SemanticRow.parse(r));
+  }
+
+  async hasEmbeddings(embedder: string): Promise<boolean> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.hasEmbeddings */ SELECT 1 FROM explanation_embedding WHERE embedder = ${embedder} LIMIT 1`;
+    return rows.length > 0;
+  }
+
+  async embeddingCount(embedder: string): Promise<number> {
+    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+      /* search.embeddingCount */ SELECT count(*)::int AS n FROM explanation_embedding WHERE embedder = ${embedder}`;
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Labels of one SAE (all, or only those without a vector from this embedder). */
+  async labelsToEmbed(saeId: string, embedder: string, onlyMissing: boolean): Promise<{ id: string; text: string }[]> {
+    return this.db.prisma.$queryRaw<{ id: string; text: string }[]>`
+      /* search.labelsToEmbed */
+      SELECT e.id::text AS id, e.text FROM explanation e
+      WHERE e.sae_id = ${saeId}
+        AND (NOT ${onlyMissing} OR NOT EXISTS (
+          SELECT 1 FROM explanation_embedding ee WHERE ee.explanation_id = e.id AND ee.embedder = ${embedder}))
+      ORDER BY e.id`;
+  }
+
+  /** A sample of all labels, for fitting an embedder's common component. */
+  async sampleLabels(limit: number): Promise<string[]> {
+    const rows = await this.db.prisma.$queryRaw<{ text: string }[]>`
+      /* search.sampleLabels */ SELECT text FROM explanation ORDER BY id LIMIT ${limit}`;
+    return rows.map((r) => r.text);
+  }
+
+  async upsertEmbeddings(embedder: string, dim: number, items: readonly { id: string; vector: ArrayLike<number> }[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 2000) {
+      const batch = items.slice(i, i + 2000);
+      await this.db.prisma.$executeRaw`
+        /* search.upsertEmbeddings */
+        INSERT INTO explanation_embedding (explanation_id, embedder, dim, embedding)
+        SELECT u.id::bigint, ${embedder}, ${dim}::int, u.v::vector
+        FROM unnest(${batch.map((b) => b.id)}::text[], ${batch.map((b) => toVectorLiteral(b.vector))}::text[]) AS u(id, v)
+        ON CONFLICT (explanation_id, embedder)
+        DO UPDATE SET dim = EXCLUDED.dim, embedding = EXCLUDED.embedding, created_at = CURRENT_TIMESTAMP`;
+    }
+  }
+
+  /** Removes one embedder's vectors for labels that no longer embed (no known word). */
+  async deleteEmbeddings(embedder: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.prisma.$executeRaw`
+      /* search.deleteEmbeddings */
+      DELETE FROM explanation_embedding WHERE embedder = ${embedder} AND explanation_id = ANY(${[...ids]}::text[]::bigint[])`;
+  }
+
+  async findEmbedder(id: string): Promise<EmbedderRow | null> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.findEmbedder */ SELECT id, kind, dim, params FROM search_embedder WHERE id = ${id}`;
+    return rows.length ? EmbedderRow.parse(rows[0]) : null;
+  }
+
+  /** Records an embedder's transform unless one is already stored; returns the stored one. */
+  async saveEmbedder(row: EmbedderRow): Promise<EmbedderRow> {
+    await this.db.prisma.$executeRaw`
+      /* search.saveEmbedder */
+      INSERT INTO search_embedder (id, kind, dim, params) VALUES (${row.id}, ${row.kind}, ${row.dim}, ${JSON.stringify(row.params)}::jsonb)
+      ON CONFLICT (id) DO NOTHING`;
+    const stored = await this.findEmbedder(row.id);
+    if (!stored) throw new Error(`embedder ${row.id} was not stored`);
+    return stored;
+  }
+
+  /** Forgets an embedder's transform and all its vectors (before re-fitting it). */
+  async dropEmbedder(id: string): Promise<void> {
+    await this.db.prisma.$transaction([
+      this.db.prisma.$executeRaw`/* search.dropEmbeddings */ DELETE FROM explanation_embedding WHERE embedder = ${id}`,
+      this.db.prisma.$executeRaw`/* search.dropEmbedder */ DELETE FROM search_embedder WHERE id = ${id}`,
+    ]);
+  }
+
+  /** Ready SAE ids in scope (for refreshing everything at once). */
+  async readySaeIds(): Promise<string[]> {
+    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+      /* search.readySaeIds */ SELECT id FROM sae WHERE status = 'ready' ORDER BY id`;
+    return rows.map((r) => r.id);
+  }
+}

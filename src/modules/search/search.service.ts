@@ -1,0 +1,271 @@
+// Concept search: SEMANTIC (cosine between the query's and labels' embeddings, one
+// embedder at a time), LEXICAL (full text over labels and activating text, plus
+// trigrams for short or misspelled queries) and HYBRID (reciprocal-rank fusion of the
+// two). Also keeps the search documents and the offline label embeddings current.
+import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import type { SaeService } from "../sae/sae.service.ts";
+import { type Embedder, OFFLINE_EMBEDDER_ID, openaiEmbedderId } from "./embedder.ts";
+import { SifEmbedder, SifModel, type SifParams } from "./embedder-glove.ts";
+import { type EmbeddingsClient, OpenAiEmbedder } from "./embedder-openai.ts";
+import { reciprocalRankFusion } from "./fusion.ts";
+import type { LexicalHit, LexicalParams, SearchRepository, SearchScope, SemanticHit } from "./search.repository.ts";
+import { loadWordTable } from "./word-vectors.ts";
+
+export type SearchMode = "HYBRID" | "SEMANTIC" | "LEXICAL";
+
+export interface SearchRequest extends SearchScope {
+  query: string;
+  k?: number;
+  mode?: SearchMode;
+  /** Force an embedder id for SEMANTIC/HYBRID (default: the endpoint's when its vectors exist, else the offline one). */
+  embedder?: string | null;
+}
+
+export interface ConceptHit {
+  saeId: string;
+  index: number;
+  score: number;
+  /** The label, or the activating context, that matched. */
+  matchedText: string | null;
+}
+
+export interface SearchServiceOptions {
+  /** The endpoint client when config.llm is set, and its embedding model. */
+  llm?: { client: EmbeddingsClient; embeddingModel: string } | null;
+  /** Where the offline embedder's word table lives (default data/demo/word-vectors). */
+  wordVectorsDir?: string;
+  maxK?: number;
+  log?: Logger;
+}
+
+const MAX_QUERY_CHARS = 1000;
+/** Labels sampled to fit the offline embedder's common component. */
+const COMPONENT_SAMPLE = 20_000;
+
+/**
+ * Lexical ranking: ts_rank normalised by document length (flag 1) so a feature with
+ * many long contexts does not win by volume, and trigram similarity counted at half
+ * weight: it rescues misspellings but should not outrank a real word match.
+ */
+export const LEXICAL_PARAMS: LexicalParams = { trigramWeight: 0.5, rankNormalization: 1 };
+
+/** How deep each list is read before fusion: deep enough that agreement below the top k counts. */
+export const fusionDepth = (k: number) => Math.min(Math.max(3 * k, 50), 500);
+
+export class SearchService {
+  private sifModel: SifModel | null = null;
+  private offline: { key: string; embedder: SifEmbedder } | null = null;
+
+  constructor(
+    private readonly repo: SearchRepository,
+    private readonly saes: SaeService,
+    private readonly options: SearchServiceOptions = {},
+  ) {}
+
+  async search(req: SearchRequest): Promise<ConceptHit[]> {
+    const query = req.query.trim();
+    if (!query) throw badInput("query must not be empty");
+    if (query.length > MAX_QUERY_CHARS) throw badInput(`query is too long (${query.length} characters; at most ${MAX_QUERY_CHARS})`);
+    const maxK = this.options.maxK ?? 1000;
+    const k = req.k ?? 20;
+    if (!Number.isInteger(k) || k < 1 || k > maxK) throw badInput(`k must be an integer from 1 to ${maxK}`);
+    if (req.minScore !== null && req.minScore !== undefined && !Number.isFinite(req.minScore)) throw badInput("minScore must be a number");
+    await this.checkScope(req);
+    const mode = req.mode ?? "HYBRID";
+    if (mode === "LEXICAL") {
+      const lex = await this.repo.lexical(query, req, k, LEXICAL_PARAMS);
+      return this.withSnippets(query, lex.map((h) => ({ ...key(h), score: h.score, lex: h })));
+    }
+    if (mode === "SEMANTIC") {
+      const sem = await this.semantic(query, req, k, req.embedder ?? null, true);
+      return sem.map((h) => ({ saeId: h.saeId, index: h.index, score: h.score, matchedText: h.label }));
+    }
+    const depth = fusionDepth(k);
+    const [sem, lex] = await Promise.all([
+      this.semantic(query, req, depth, req.embedder ?? null, false),
+      this.repo.lexical(query, req, depth, LEXICAL_PARAMS),
+    ]);
+    const fused = reciprocalRankFusion<{ key: string; sem?: SemanticHit; lex?: LexicalHit }>([
+      sem.map((h) => ({ key: key(h).key, sem: h })),
+      lex.map((h) => ({ key: key(h).key, lex: h })),
+    ]).slice(0, k);
+    return this.withSnippets(
+      query,
+      fused.map((f) => {
+        const s = f.from[0]?.sem;
+        const l = f.from[1]?.lex;
+        const hit = (s ?? l)!;
+        // A label that matched either way is shown; activating text only when words matched nothing else.
+        return { saeId: hit.saeId, index: hit.index, key: f.key, score: f.score, lex: l && !l.labelMatched && !s ? l : undefined, label: s?.label ?? l?.label };
+      }),
+    );
+  }
+
+  /** Rebuilds one SAE's search documents (call after its labels or activations change). */
+  async refreshSearchDocuments(saeId: string): Promise<number> {
+    return this.repo.refreshDocuments(saeId);
+  }
+
+  /**
+   * Embeds an SAE's labels: offline (default; re-embeds all, it is cheap) or through the
+   * endpoint ("openai", only labels without a vector yet). Returns how many were stored.
+   */
+  async embedLabels(saeId: string, which: "offline" | "openai" = "offline"): Promise<number> {
+    if (which === "offline") {
+      const embedder = await this.offlineEmbedder(true);
+      const labels = await this.repo.labelsToEmbed(saeId, embedder.id, false);
+      const vectors = await embedder.embed(labels.map((l) => l.text));
+      const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
+      await this.repo.upsertEmbeddings(embedder.id, this.requireSif().table.dim, items);
+      await this.repo.deleteEmbeddings(embedder.id, labels.filter((_, i) => !vectors[i]).map((l) => l.id));
+      return items.length;
+    }
+    const embedder = this.endpointEmbedder();
+    if (!embedder) throw badInput("no embeddings endpoint is configured: set OPENAI_API_KEY and/or OPENAI_BASE_URL");
+    const labels = await this.repo.labelsToEmbed(saeId, embedder.id, true);
+    if (labels.length === 0) return 0;
+    const vectors = await embedder.embed(labels.map((l) => l.text));
+    const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
+    if (items.length === 0) return 0;
+    const dim = items[0].vector.length;
+    await this.repo.saveEmbedder({ id: embedder.id, kind: "openai", dim, params: { model: embedder.model } });
+    await this.repo.upsertEmbeddings(embedder.id, dim, items);
+    return items.length;
+  }
+
+  /**
+   * What `monoscope demo` and the label steps call: offline embeddings (when the word
+   * table exists) and search documents for one SAE.
+   */
+  async indexSae(saeId: string): Promise<{ documents: number; embedded: number }> {
+    let embedded = 0;
+    if (this.offlineAvailable()) embedded = await this.embedLabels(saeId, "offline");
+    else this.options.log?.warn(`no word-vector table: ${saeId}'s labels are searchable by words only`);
+    const documents = await this.refreshSearchDocuments(saeId);
+    return { documents, embedded };
+  }
+
+  /** Re-fits the offline embedder from the labels now in the database and re-embeds every SAE. */
+  async reindexAll(log?: (line: string) => void): Promise<void> {
+    if (this.offlineAvailable()) {
+      await this.repo.dropEmbedder(OFFLINE_EMBEDDER_ID);
+      this.offline = null;
+    }
+    for (const id of await this.repo.readySaeIds()) {
+      const r = await this.indexSae(id);
+      log?.(`${id}: ${r.embedded} label vectors, ${r.documents} search documents`);
+    }
+  }
+
+  offlineAvailable(): boolean {
+    try {
+      this.requireSif();
+      return true;
+    } catch (e) {
+      if (e instanceof AppError) return false;
+      throw e;
+    }
+  }
+
+  private requireSif(): SifModel {
+    this.sifModel ??= new SifModel(loadWordTable(this.options.wordVectorsDir));
+    return this.sifModel;
+  }
+
+  private endpointEmbedder(): OpenAiEmbedder | null {
+    const llm = this.options.llm;
+    return llm ? new OpenAiEmbedder(llm.client, llm.embeddingModel) : null;
+  }
+
+  /** The offline embedder with its stored transform; fits and stores one when asked to create it. */
+  private async offlineEmbedder(create: boolean): Promise<SifEmbedder> {
+    let row = await this.repo.findEmbedder(OFFLINE_EMBEDDER_ID);
+    if (!row) {
+      if (!create) {
+        throw badInput(`no labels have been embedded with ${OFFLINE_EMBEDDER_ID} yet: run \`monoscope search --reindex\` (or \`monoscope demo\`)`);
+      }
+      const model = this.requireSif();
+      const component = model.fitComponent(await this.repo.sampleLabels(COMPONENT_SAMPLE));
+      row = await this.repo.saveEmbedder({ id: OFFLINE_EMBEDDER_ID, kind: "sif", dim: model.table.dim, params: model.params(component) });
+    }
+    const cacheKey = JSON.stringify(row.params);
+    if (this.offline?.key !== cacheKey) {
+      this.offline = { key: cacheKey, embedder: new SifEmbedder(OFFLINE_EMBEDDER_ID, this.requireSif(), row.params as SifParams) };
+    }
+    return this.offline.embedder;
+  }
+
+  /** The embedder for a query: the one asked for, else the endpoint's if its vectors exist, else the offline one. */
+  private async queryEmbedder(requested: string | null): Promise<Embedder> {
+    const endpoint = this.endpointEmbedder();
+    if (requested) {
+      if (requested === OFFLINE_EMBEDDER_ID) return this.offlineEmbedder(false);
+      if (endpoint && requested === endpoint.id) return endpoint;
+      throw badInput(
+        `unknown embedder ${JSON.stringify(requested)}: use ${OFFLINE_EMBEDDER_ID}` +
+          (endpoint ? ` or ${endpoint.id}` : ` (or configure an endpoint for ${openaiEmbedderId("<model>")})`),
+      );
+    }
+    if (endpoint && (await this.repo.hasEmbeddings(endpoint.id))) return endpoint;
+    return this.offlineEmbedder(false);
+  }
+
+  /** Best label per feature by cosine. `strict`: a missing embedder is an error (else: no semantic hits). */
+  private async semantic(query: string, scope: SearchScope, limit: number, requested: string | null, strict: boolean): Promise<SemanticHit[]> {
+    let embedder: Embedder;
+    try {
+      embedder = await this.queryEmbedder(requested);
+    } catch (e) {
+      if (strict || requested || !(e instanceof AppError) || e.code !== ErrorCode.BAD_USER_INPUT) throw e;
+      this.options.log?.debug(`semantic search skipped: ${e.message}`);
+      return [];
+    }
+    const [vec] = await embedder.embed([query]);
+    if (!vec) return [];
+    // Features can carry several labels: read past duplicates, keep each feature's best.
+    const rows = await this.repo.semantic(embedder.id, vec, scope, limit * 3);
+    const seen = new Set<string>();
+    const out: SemanticHit[] = [];
+    for (const r of rows) {
+      const kk = key(r).key;
+      if (seen.has(kk)) continue;
+      seen.add(kk);
+      out.push(r);
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  private async withSnippets(
+    query: string,
+    hits: { saeId: string; index: number; key: string; score: number; lex?: LexicalHit; label?: string }[],
+  ): Promise<ConceptHit[]> {
+    const needSnippet = hits.filter((h) => h.lex && !h.lex.labelMatched);
+    const snippets = await this.repo.snippets(query, needSnippet);
+    return hits.map((h) => ({
+      saeId: h.saeId,
+      index: h.index,
+      score: h.score,
+      matchedText: snippets.get(h.key) ?? (h.label || h.lex?.label || null),
+    }));
+  }
+
+  private async checkScope(scope: SearchScope): Promise<void> {
+    if (scope.saeIds?.length) {
+      const found = new Set((await this.saes.saesByIds(scope.saeIds)).map((s) => s.id));
+      const missing = scope.saeIds.filter((id) => !found.has(id));
+      if (missing.length) throw notFound(`SAE ${missing.map((m) => JSON.stringify(m)).join(", ")} not found`);
+    }
+    if (scope.familyId && (await this.saes.familiesByIds([scope.familyId])).length === 0) {
+      throw notFound(`family ${JSON.stringify(scope.familyId)} not found`);
+    }
+    if (scope.modelId && (await this.saes.modelsByIds([scope.modelId])).length === 0) {
+      throw notFound(`model ${JSON.stringify(scope.modelId)} not found`);
+    }
+  }
+}
+
+function key(h: { saeId: string; index: number }) {
+  return { saeId: h.saeId, index: h.index, key: `${h.saeId}:${h.index}` };
+}

@@ -1,0 +1,110 @@
+// The demo build's word-vector table (data/demo/word-vectors): vocab.txt (one word per
+// line, most frequent first), vectors.f16.bin (little-endian float16, count x dim, raw
+// GloVe) and meta.json. Read once per process by the offline embedder.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AppError, ErrorCode, fileError } from "../../errors.ts";
+
+export const DEFAULT_WORD_VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "data", "demo", "word-vectors");
+
+export interface WordTable {
+  /** Words in frequency order (rank 0 = most frequent). */
+  readonly words: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly dim: number;
+  /** Row-major count x dim. */
+  readonly vectors: Float32Array;
+  /** sha256 of vocab + vectors: identifies the table an embedding was made with. */
+  readonly hash: string;
+}
+
+let halfTable: Float32Array | null = null;
+
+/** All 65,536 float16 bit patterns decoded once (Node 20 has no Float16Array). */
+function halfToFloatTable(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) t[h] = sign * frac * 2 ** -24;
+    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  halfTable = t;
+  return t;
+}
+
+export function decodeFloat16(bytes: Uint8Array): Float32Array {
+  const t = halfToFloatTable();
+  const n = bytes.length >> 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = t[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
+  return out;
+}
+
+export function loadWordTable(dir: string = DEFAULT_WORD_VECTORS_DIR): WordTable {
+  const vocabFile = join(dir, "vocab.txt");
+  const vecFile = join(dir, "vectors.f16.bin");
+  if (!existsSync(vocabFile) || !existsSync(vecFile)) {
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
+      `the offline embedder needs the word-vector table in ${dir} (vocab.txt, vectors.f16.bin): build it with \`npm run build:demo\``,
+    );
+  }
+  const vocabText = readFileSync(vocabFile, "utf8");
+  const words = vocabText.split("\n").map((w) => w.trim());
+  while (words.length && words[words.length - 1] === "") words.pop();
+  const raw = readFileSync(vecFile);
+  if (words.length === 0) throw fileError(vocabFile, "words", "the vocabulary is empty");
+  if (raw.length % (2 * words.length) !== 0) {
+    throw fileError(vecFile, "size", `${raw.length} bytes is not a whole number of float16 rows for ${words.length} words`);
+  }
+  const dim = raw.length / (2 * words.length);
+  const metaFile = join(dir, "meta.json");
+  if (existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { dim?: number; dims?: number };
+    const declared = meta.dim ?? meta.dims;
+    if (declared !== undefined && declared !== dim) throw fileError(metaFile, "dim", `says ${declared} but the vectors have ${dim} columns`);
+  }
+  const vectors = decodeFloat16(new Uint8Array(raw.buffer, raw.byteOffset, raw.length));
+  const index = new Map<string, number>();
+  // Keep the first (most frequent) occurrence should a word repeat.
+  words.forEach((w, i) => {
+    if (w && !index.has(w)) index.set(w, i);
+  });
+  const hash = createHash("sha256").update(vocabText).update(raw).digest("hex");
+  return { words, index, dim, vectors, hash };
+}
+
+/** Lower-cased alphabetic words; apostrophes and digits split words. */
+export function tokenizeWords(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter((w) => w.length > 0);
+}
+
+/**
+ * The table row for a word, trying simple inflections when the word itself is missing
+ * (labels and queries use plurals and -ing forms more freely than the top-50k list holds).
+ */
+export function lookupWord(table: WordTable, word: string): number | undefined {
+  const direct = table.index.get(word);
+  if (direct !== undefined) return direct;
+  const candidates: string[] = [];
+  if (word.endsWith("ies")) candidates.push(word.slice(0, -3) + "y");
+  if (word.endsWith("es")) candidates.push(word.slice(0, -2));
+  if (word.endsWith("s")) candidates.push(word.slice(0, -1));
+  if (word.endsWith("ing")) candidates.push(word.slice(0, -3), word.slice(0, -3) + "e");
+  if (word.endsWith("ed")) candidates.push(word.slice(0, -2), word.slice(0, -1));
+  if (word.endsWith("ly")) candidates.push(word.slice(0, -2));
+  for (const c of candidates) {
+    const i = c.length > 1 ? table.index.get(c) : undefined;
+    if (i !== undefined) return i;
+  }
+  return undefined;
+}
