@@ -21,6 +21,7 @@ const config: CodegenConfig = {
           Explanation: "../mappers.ts#ExplanationParent",
           LineageNode: "../mappers.ts#LineageNodeParent",
           Job: "../mappers.ts#JobParent",
+          FamilyScalingRow: "../mappers.ts#FamilyScalingRowParent",
         },
         enumsAsTypes: true,
         scalars: { ID: "string" },

@@ -12,6 +12,8 @@ import { SaeRepository } from "./modules/sae/sae.repository.ts";
 import { SaeService } from "./modules/sae/sae.service.ts";
 import { SearchRepository } from "./modules/search/search.repository.ts";
 import { SearchService } from "./modules/search/search.service.ts";
+import { StatsRepository } from "./modules/stats/stats.repository.ts";
+import { StatsService } from "./modules/stats/stats.service.ts";
 
 export interface App {
   config: Config;
@@ -27,7 +29,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
   // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
   const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [] });
   const search = new SearchService(new SearchRepository(db), sae, { maxK: config.server.maxK, log });
-  return { sae, feature, ingest, search };
+  const stats = new StatsService(new StatsRepository(db));
+  return { sae, feature, ingest, search, stats };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -2,11 +2,13 @@
 import type { App } from "../app.ts";
 import { createFeatureLoaders } from "../modules/feature/feature.loaders.ts";
 import { createSaeLoaders } from "../modules/sae/sae.loaders.ts";
+import { createStatsLoaders } from "../modules/stats/stats.loaders.ts";
 
 export function createLoaders(services: App["services"]) {
   return {
     sae: createSaeLoaders(services.sae),
     feature: createFeatureLoaders(services.feature),
+    stats: createStatsLoaders(services.stats),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

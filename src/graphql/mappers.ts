@@ -41,3 +41,5 @@ export type JobParent = {
   failed: number;
   error: string | null;
 };
+/** One SAE of a family in the scaling view; its Sae is loaded by id. */
+export type FamilyScalingRowParent = import("../modules/stats/stats.service.ts").FamilyScalingRow;

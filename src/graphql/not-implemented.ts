@@ -16,7 +16,7 @@ const fields: Record<string, string[]> = {
     "jobs",
   ],
   Mutation: ["explainFeatures", "scoreExplanations", "cancelJob"],
-  SaeStats: ["deadFraction", "medianDensity", "neuronAlignedFraction", "neuronCorrelatedFraction", "labeledFraction"],
+  SaeStats: ["labeledFraction"],
 };
 
 export const notImplementedResolvers = Object.fromEntries(

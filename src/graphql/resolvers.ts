@@ -3,6 +3,7 @@ import type { Resolvers } from "./generated/resolvers-types.ts";
 import { featureResolvers } from "../modules/feature/feature.resolvers.ts";
 import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
 import { searchResolvers } from "../modules/search/search.resolvers.ts";
+import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -16,4 +17,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers);

@@ -1,0 +1,126 @@
+// SQL for per-SAE statistics and the family scaling view. Every statement covers many
+// SAEs at once (= ANY of an id array) so DataLoaders answer a whole response in one
+// statement per kind of statistic. Only SAEs with status 'ready' are counted.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+
+const count = z.number().int();
+const num = z.number().nullable();
+
+export const BaseStatsRow = z.object({
+  saeId: z.string(),
+  /** Features whose firing is known: a density, or no density but examples were ingested for the SAE. */
+  known: count,
+  dead: count,
+  medianDensity: num,
+});
+export type BaseStatsRow = z.infer<typeof BaseStatsRow>;
+
+export const FractionRow = z.object({ saeId: z.string(), total: count, hits: count });
+export type FractionRow = z.infer<typeof FractionRow>;
+
+export const ScalingRow = z.object({
+  familyId: z.string(),
+  saeId: z.string(),
+  dSae: count,
+  featureCount: count,
+  stable: count,
+  split: count,
+  vanished: count,
+  inherited: count,
+  novel: count,
+  unclassified: count,
+  known: count,
+  dead: count,
+  medianDensity: num,
+  medianDensityNovel: num,
+  medianDensityInherited: num,
+});
+export type ScalingRow = z.infer<typeof ScalingRow>;
+
+export class StatsRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Dead = never fired on the examples ingested: density 0, or (density unknown) no
+   * activation example with a positive value while the SAE has examples at all.
+   */
+  async baseStats(saeIds: readonly string[]): Promise<BaseStatsRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.base */
+      WITH s AS (
+        SELECT s.id, EXISTS (SELECT 1 FROM activation a WHERE a.sae_id = s.id) AS has_examples
+        FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status = 'ready'
+      ), f AS (
+        SELECT f.sae_id, f.density,
+          CASE
+            WHEN f.density IS NOT NULL THEN f.density <= 0
+            WHEN s.has_examples THEN NOT EXISTS (
+              SELECT 1 FROM activation a WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.max_value > 0)
+          END AS dead
+        FROM feature f JOIN s ON s.id = f.sae_id
+      )
+      SELECT s.id AS "saeId",
+        count(f.dead)::int AS known,
+        count(*) FILTER (WHERE f.dead)::int AS dead,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.density) AS "medianDensity"
+      FROM s LEFT JOIN f ON f.sae_id = s.id
+      GROUP BY s.id`;
+    return rows.map((r) => BaseStatsRow.parse(r));
+  }
+
+  /** Features with a decoder/neuron cosine, and those with |cosine| >= threshold. */
+  async neuronAligned(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.neuronAligned */
+      SELECT f.sae_id AS "saeId", count(f.neuron_cosine)::int AS total,
+        count(*) FILTER (WHERE abs(f.neuron_cosine) >= ${threshold}::float8)::int AS hits
+      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+      WHERE f.sae_id = ANY(${[...saeIds]}::text[])
+      GROUP BY f.sae_id`;
+    return rows.map((r) => FractionRow.parse(r));
+  }
+
+  /** Features with an imported/computed best neuron correlation, and those correlating >= threshold. */
+  async neuronCorrelated(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.neuronCorrelated */
+      SELECT f.sae_id AS "saeId", count(f.neuron_corr_pearson)::int AS total,
+        count(*) FILTER (WHERE f.neuron_corr_pearson >= ${threshold}::float8)::int AS hits
+      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+      WHERE f.sae_id = ANY(${[...saeIds]}::text[])
+      GROUP BY f.sae_id`;
+    return rows.map((r) => FractionRow.parse(r));
+  }
+
+  /** One row per ready SAE of each family: lineage kinds written by the lineage builder, densities. */
+  async scaling(familyIds: readonly string[]): Promise<ScalingRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.scaling */
+      WITH s AS (
+        SELECT s.id, s.family_id, s.d_sae, EXISTS (SELECT 1 FROM activation a WHERE a.sae_id = s.id) AS has_examples
+        FROM sae s WHERE s.family_id = ANY(${[...familyIds]}::text[]) AND s.status = 'ready'
+      ), f AS (
+        SELECT f.sae_id, f.density, f.split_kind, f.origin_kind,
+          CASE
+            WHEN f.density IS NOT NULL THEN f.density <= 0
+            WHEN s.has_examples THEN NOT EXISTS (
+              SELECT 1 FROM activation a WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.max_value > 0)
+          END AS dead
+        FROM feature f JOIN s ON s.id = f.sae_id
+      )
+      SELECT s.family_id AS "familyId", s.id AS "saeId", s.d_sae AS "dSae",
+        count(f.sae_id)::int AS "featureCount",
+        count(*) FILTER (WHERE f.split_kind = 'STABLE')::int AS stable,
+        count(*) FILTER (WHERE f.split_kind = 'SPLIT')::int AS split,
+        count(*) FILTER (WHERE f.split_kind = 'VANISHED')::int AS vanished,
+        count(*) FILTER (WHERE f.origin_kind = 'INHERITED')::int AS inherited,
+        count(*) FILTER (WHERE f.origin_kind = 'NOVEL')::int AS novel,
+        count(*) FILTER (WHERE f.sae_id IS NOT NULL AND (f.split_kind IS NULL OR f.origin_kind IS NULL))::int AS unclassified,
+        count(f.dead)::int AS known,
+        count(*) FILTER (WHERE f.dead)::int AS dead,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.density) AS "medianDensity",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.density) FILTER (WHERE f.origin_kind = 'NOVEL') AS "medianDensityNovel",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.density) FILTER (WHERE f.origin_kind = 'INHERITED') AS "medianDensityInherited"
+      FROM s LEFT JOIN f ON f.sae_id = s.id
+      GROUP BY s.family_id, s.id, s.d_sae
+      ORDER BY s.family_id, s.d_sae, s.id`;
+    return rows.map((r) => ScalingRow.parse(r));
+  }
+}
