@@ -1,5 +1,6 @@
 // The composition root: builds the database handle, repositories, services and
 // clients once and passes them down. No module-level singletons.
+import { createLlmClient } from "./autointerp/llm-client.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
@@ -28,7 +29,15 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const feature = new FeatureService(new FeatureRepository(db), sae);
   // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
   const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [] });
-  const search = new SearchService(new SearchRepository(db), sae, { maxK: config.server.maxK, log });
+  // Imported labels and activating text become searchable as soon as an SAE is ready.
+  ingest.hooks.onSaeReady.push(async (saeId) => {
+    await search.indexSae(saeId);
+  });
+  const search = new SearchService(new SearchRepository(db), sae, {
+    llm: config.llm ? { client: createLlmClient(config.llm), embeddingModel: config.llm.embeddingModel } : null,
+    maxK: config.server.maxK,
+    log,
+  });
   const stats = new StatsService(new StatsRepository(db));
   return { sae, feature, ingest, search, stats };
 }

@@ -52,7 +52,7 @@ export function registerSearch(program: Command) {
     .option("--sae <ids>", "only these SAEs (comma-separated or repeated)", collect)
     .option("--family <id>", "only SAEs of this family")
     .option("--model <id>", "only SAEs of this model")
-    .option("--min-score <x>", "only labels whose best accuracy-like score is at least x", numberOption("--min-score"))
+    .option("--min-score <x>", "only labels scored at least x (balanced accuracy, else simulation correlation)", numberOption("--min-score"))
     .option("--label-method <method>", "only labels of this method, e.g. token-pattern/v1, llm-explain/v1, imported")
     .option("--embedder <id>", "embedder for SEMANTIC/HYBRID (default: the endpoint's when its vectors exist, else glove-wordnet/v1)")
     .option("--json", "print the hits as JSON")

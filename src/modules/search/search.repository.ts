@@ -60,14 +60,13 @@ const EmbedderRow = z.object({ id: z.string(), kind: z.string(), dim: z.number()
 export type EmbedderRow = z.infer<typeof EmbedderRow>;
 
 /**
- * A label's headline score: the best of its accuracy-like metrics (detection / fuzzing
- * balanced accuracy, simulation correlation, embedding AUROC, or an imported score).
- * Precision or recall alone would let a one-sided label pass a threshold.
+ * A label's score, as the explanation module ranks labels (Feature.label): mean balanced
+ * accuracy over detection and fuzzing, else mean simulation correlation; null if unscored.
  */
 const labelScore = (e: Prisma.Sql) => Prisma.sql`(
-  SELECT max(sc.value) FROM explanation_score sc
-  WHERE sc.explanation_id = ${e}.id
-    AND (sc.metric IN ('balanced_accuracy', 'correlation', 'auroc') OR sc.kind LIKE 'imported%'))`;
+  SELECT coalesce(avg(sc.value) FILTER (WHERE sc.metric = 'balanced_accuracy'),
+                  avg(sc.value) FILTER (WHERE sc.metric = 'correlation'))::float8
+  FROM explanation_score sc WHERE sc.explanation_id = ${e}.id)`;
 
 /** The query as an OR of its stemmed words: more matched words rank higher, one is enough. */
 const orQuery = (text: string) => Prisma.sql`replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery`;

@@ -113,8 +113,10 @@ export class SearchService {
    */
   async embedLabels(saeId: string, which: "offline" | "openai" = "offline"): Promise<number> {
     if (which === "offline") {
+      const labels = await this.repo.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
+      // No labels yet: fit nothing, so the common component comes from real labels later.
+      if (labels.length === 0) return 0;
       const embedder = await this.offlineEmbedder(true);
-      const labels = await this.repo.labelsToEmbed(saeId, embedder.id, false);
       const vectors = await embedder.embed(labels.map((l) => l.text));
       const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
       await this.repo.upsertEmbeddings(embedder.id, this.requireSif().table.dim, items);
