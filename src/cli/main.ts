@@ -4,6 +4,7 @@ import { registerMigrate } from "./commands/migrate.ts";
 import { registerQuery } from "./commands/query.ts";
 import { registerSearch } from "./commands/search.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerIngest } from "./commands/ingest.ts";
 import { reportError } from "./runtime.ts";
 
 const program = new Command("monoscope")
@@ -18,6 +19,7 @@ registerMigrate(program);
 registerQuery(program);
 registerSearch(program);
 registerServe(program);
+registerIngest(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,101 @@
+// `monoscope ingest saelens|neuronpedia|activations`: import SAE artifacts.
+// The summary goes to stdout as one JSON line; progress and logs to stderr.
+import type { Command } from "commander";
+import { importNativeActivations } from "../../ingest/native/import-activations.ts";
+import { importNeuronpedia } from "../../ingest/neuronpedia/import-neuronpedia.ts";
+import { createProgress, silentProgress } from "../../ingest/progress.ts";
+import type { IngestSummary } from "../../ingest/ingest.types.ts";
+import { importSaelens } from "../../ingest/saelens/import-saelens.ts";
+import type { Logger } from "../../logger.ts";
+import { globalOptions, intOption, withApp } from "../runtime.ts";
+
+function progressFor(cmd: Command) {
+  return globalOptions(cmd).quiet ? silentProgress : createProgress();
+}
+
+function report(log: Logger, s: IngestSummary) {
+  if (s.outcome === "skipped") log.info(`SAE ${s.saeId}: already up to date`);
+  else {
+    log.info(
+      `SAE ${s.saeId} ${s.outcome}: ${s.features} features, ${s.activations} activation examples, ${s.explanations} explanations ` +
+        `in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s)`,
+    );
+  }
+  process.stdout.write(JSON.stringify(s) + "\n");
+}
+
+export function registerIngest(program: Command) {
+  const ingest = program.command("ingest").description("import SAE artifacts (SAELens checkpoints, Neuronpedia/SAEDashboard exports, activation JSONL)");
+
+  ingest
+    .command("saelens")
+    .description("import a SAELens checkpoint directory (cfg.json, sae_weights.safetensors, optional sparsity.safetensors)")
+    .argument("<dir>", "checkpoint directory")
+    .requiredOption("--sae <id>", "id for the SAE (a slug, e.g. gpt2-small-res-jb-8)")
+    .option("--model <id>", "model id (default: cfg.json model_name)")
+    .option("--family <id>", "SAE family (SAEs of one model and hook with different sizes)")
+    .option("--layer <n>", "layer (default: from cfg.json)", intOption("--layer", 0))
+    .option("--model-dim <n>", "the model's d_model when it differs from the SAE's d_in", intOption("--model-dim", 1))
+    .option("--replace", "reload even if this SAE id already holds other or the same content")
+    .action(async (dir: string, o: { sae: string; model?: string; family?: string; layer?: number; modelDim?: number; replace?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const s = await importSaelens(app.services.ingest, {
+          dir,
+          saeId: o.sae,
+          modelId: o.model,
+          familyId: o.family,
+          layer: o.layer,
+          modelDim: o.modelDim,
+          replace: o.replace,
+          progress: progressFor(cmd),
+        });
+        report(app.log, s);
+      });
+    });
+
+  ingest
+    .command("neuronpedia")
+    .description("import a SAEDashboard batch JSON file or a Neuronpedia export directory (features/, activations/, explanations/ JSONL, gzipped or not)")
+    .argument("<path>", "batch-N.json file, or an export directory")
+    .option("--sae <id>", "SAE id (default: <model>/<source> from the export)")
+    .option("--model <id>", "model id (default: from the export)")
+    .option("--family <id>", "SAE family")
+    .option("--d-in <n>", "decoder dimension when the export has no vectors", intOption("--d-in", 1))
+    .option("--d-sae <n>", "number of features of the SAE when the export does not say", intOption("--d-sae", 1))
+    .option("--replace", "reload even if already ingested")
+    .action(
+      async (
+        path: string,
+        o: { sae?: string; model?: string; family?: string; dIn?: number; dSae?: number; replace?: boolean },
+        cmd: Command,
+      ) => {
+        await withApp(cmd, async (app) => {
+          const s = await importNeuronpedia(app.services.ingest, {
+            path,
+            saeId: o.sae,
+            modelId: o.model,
+            familyId: o.family,
+            dIn: o.dIn,
+            dSae: o.dSae,
+            replace: o.replace,
+            progress: progressFor(cmd),
+            log: app.log,
+          });
+          report(app.log, s);
+        });
+      },
+    );
+
+  ingest
+    .command("activations")
+    .description("import activation examples and feature stats in Monoscope's JSONL format (see README: Native activation format)")
+    .argument("<file>", "file.jsonl or file.jsonl.gz")
+    .requiredOption("--sae <id>", "the SAE the records belong to (must exist)")
+    .option("--replace", "replace the SAE's activation examples (and re-import a file already ingested)")
+    .action(async (file: string, o: { sae: string; replace?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const s = await importNativeActivations(app.services.ingest, { file, saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
+        report(app.log, s);
+      });
+    });
+}

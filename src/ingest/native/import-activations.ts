@@ -1,0 +1,120 @@
+// `monoscope ingest activations <file.jsonl[.gz]> --sae <id>`: Monoscope's own format
+// (README, "Native activation format"). One JSON object per line:
+//   {"type":"feature","index":12,"density":0.0012,"maxActivation":3.2}
+//   {"type":"activation","index":12,"tokens":["the","cat"],"values":[0,1.5],"kind":"top","binMin":null,"binMax":null,"source":"..."}
+//   {"type":"explanation","index":12,"text":"cats","method":"imported","explainerModel":null}
+// type defaults to "activation", kind to "top"; ordinals follow the order of appearance per feature.
+// Everything lands in one transaction on the existing SAE.
+import { fileError } from "../../errors.ts";
+import { fingerprintFiles } from "../fingerprint.ts";
+import type { IngestOptions, IngestService } from "../ingest.service.ts";
+import type { ActivationRow, ExplanationRow, FeatureRow, IngestSummary } from "../ingest.types.ts";
+import { readJsonl } from "../jsonl.ts";
+
+export interface NativeImport extends Pick<IngestOptions, "replace" | "progress"> {
+  file: string;
+  saeId: string;
+}
+
+const BATCH = 4096;
+
+export async function importNativeActivations(ingest: IngestService, opts: NativeImport): Promise<IngestSummary> {
+  const { file } = opts;
+  const contentHash = await fingerprintFiles([file]);
+  return ingest.mergeIntoSae(
+    opts.saeId,
+    { source: { format: "native", path: file }, contentHash },
+    async (sink) => {
+      let acts: ActivationRow[] = [];
+      let feats: FeatureRow[] = [];
+      let expl: ExplanationRow[] = [];
+      for await (const { line, value } of readJsonl(file)) {
+        const where = `${file}:${line}`;
+        const r = parseRecord(value, where);
+        if (r.type === "activation") acts.push(r.row);
+        else if (r.type === "feature") feats.push(r.row);
+        else expl.push(r.row);
+        if (acts.length >= BATCH) {
+          await sink.activations(acts);
+          acts = [];
+        }
+        if (feats.length >= BATCH) {
+          await sink.features(feats);
+          feats = [];
+        }
+        if (expl.length >= BATCH) {
+          await sink.explanations(expl);
+          expl = [];
+        }
+      }
+      await sink.features(feats);
+      await sink.activations(acts);
+      await sink.explanations(expl);
+    },
+    { replace: opts.replace, progress: opts.progress },
+  );
+}
+
+type NativeRecord =
+  | { type: "activation"; row: ActivationRow }
+  | { type: "feature"; row: FeatureRow }
+  | { type: "explanation"; row: ExplanationRow };
+
+export function parseRecord(value: unknown, where: string): NativeRecord {
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw fileError(where, "record", "is not a JSON object");
+  const o = value as Record<string, unknown>;
+  const type = o.type ?? "activation";
+  const index = o.index;
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0) throw fileError(where, "index", `${JSON.stringify(index)} is not a feature index (an integer >= 0)`);
+  const optNum = (field: string): number | null => {
+    const v = o[field];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(where, field, `${JSON.stringify(v)} is not a number`);
+    return v;
+  };
+  const optStr = (field: string): string | null => {
+    const v = o[field];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== "string") throw fileError(where, field, `${JSON.stringify(v)} is not a string`);
+    return v;
+  };
+  if (type === "feature") {
+    const density = optNum("density");
+    if (density !== null && (density < 0 || density > 1)) throw fileError(where, "density", `${density} is not a fraction in [0, 1]`);
+    return { type, row: { index, density, maxActivation: optNum("maxActivation"), file: where } };
+  }
+  if (type === "explanation") {
+    const text = optStr("text");
+    if (!text?.trim()) throw fileError(where, "text", "is missing or empty");
+    return {
+      type,
+      row: { index, text, method: optStr("method") ?? "imported", explainerModel: optStr("explainerModel"), promptVersion: optStr("promptVersion"), file: where },
+    };
+  }
+  if (type !== "activation") throw fileError(where, "type", `${JSON.stringify(type)} is not "activation", "feature" or "explanation"`);
+  const { tokens, values } = o;
+  if (!Array.isArray(tokens)) throw fileError(where, "tokens", "is missing or not an array of strings");
+  if (!Array.isArray(values)) throw fileError(where, "values", "is missing or not an array of numbers");
+  if (tokens.length !== values.length) throw fileError(where, "values", `has ${values.length} values for ${tokens.length} tokens`);
+  if (tokens.length === 0) throw fileError(where, "tokens", "is empty");
+  for (let i = 0; i < tokens.length; i++) if (typeof tokens[i] !== "string") throw fileError(where, `tokens[${i}]`, "is not a string");
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(where, `values[${i}]`, `${JSON.stringify(v)} is not a finite number`);
+  }
+  const kind = o.kind ?? "top";
+  if (kind !== "top" && kind !== "quantile") throw fileError(where, "kind", `${JSON.stringify(kind)} is not "top" or "quantile"`);
+  return {
+    type: "activation",
+    row: {
+      index,
+      tokens: tokens as string[],
+      values: values as number[],
+      kind,
+      binMin: optNum("binMin"),
+      binMax: optNum("binMax"),
+      source: optStr("source"),
+      file: where,
+    },
+  };
+}
