@@ -47,7 +47,8 @@ const EnvSchema = z.object({
   MONOSCOPE_CORS_ORIGINS: list(),
   MONOSCOPE_MAX_DEPTH: int(10, 1),
   MONOSCOPE_MAX_ALIASES: int(30, 1),
-  MONOSCOPE_MAX_COST: int(5000, 1),
+  // Roughly the number of values one request may resolve (src/graphql/cost.ts).
+  MONOSCOPE_MAX_COST: int(50_000, 1),
   MONOSCOPE_MAX_K: int(1000, 1),
   MONOSCOPE_MAX_PAGE_SIZE: int(1000, 1),
   MONOSCOPE_RATE_LIMIT_PER_MINUTE: int(600, 0),

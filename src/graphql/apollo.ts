@@ -1,12 +1,13 @@
 // Builds the Apollo Server over schema.graphql and the merged resolvers, with the
-// query-shape limits (graphql-armor: depth, aliases, cost, tokens, directives), the
-// API-key check, metrics, and the error boundary.
+// query-shape limits (graphql-armor: depth, aliases, directives; parser token cap; cost.ts),
+// the API-key check, metrics, and the error boundary.
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { App } from "../app.ts";
 import { authPlugin } from "./auth.ts";
+import { costLimitPlugin } from "./cost.ts";
 import type { GraphQLContext } from "./context.ts";
 import { createFormatError } from "./errors.ts";
 import { resolvers } from "./resolvers.ts";
@@ -21,7 +22,8 @@ export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloSe
   const armor = new ApolloArmor({
     maxDepth: { n: s.maxDepth, ignoreIntrospection: true },
     maxAliases: { n: s.maxAliases },
-    costLimit: { maxCost: s.maxCost, ignoreIntrospection: true },
+    // Cost is computed by cost.ts once variables are known (armor's rule sees only literal page sizes).
+    costLimit: { enabled: false },
     // Token limit via graphql-js's own parser option below: armor's version turns parse errors into HTTP 500.
     maxTokens: { enabled: false },
     maxDirectives: { n: 50 },
@@ -40,6 +42,7 @@ export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloSe
       // graphql-armor's typings come from Apollo's CommonJS build; the plugins are the same objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       authPlugin(s),
+      costLimitPlugin(s.maxCost),
       ...(opts.plugins ?? []),
       // HTTP caching headers (ETag, Cache-Control) for GET queries are set by the HTTP layer.
       ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),

@@ -5,11 +5,17 @@
 // SQL, a Prisma error, a TypeError): it is logged with its cause and answered as
 // INTERNAL_SERVER_ERROR with a fixed message. Stack traces appear only in development.
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { GraphQLFormattedError } from "graphql";
 import { isAppError, redactSecrets } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
 const INTERNAL = "INTERNAL_SERVER_ERROR";
+
+// By its toStringTag (kept by Apollo's subclasses such as ValidationError), not instanceof:
+// graphql can be loaded twice (ESM and CommonJS builds) and one copy's errors are not
+// instances of the other's class.
+const isGraphQLError = (e: unknown): e is Error & { originalError?: unknown } =>
+  e instanceof Error && Object.prototype.toString.call(e) === "[object GraphQLError]";
 
 export function createFormatError(opts: { development: boolean; log: Logger }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -25,7 +31,7 @@ export function createFormatError(opts: { development: boolean; log: Logger }) {
     } else {
       const code = formatted.extensions?.code;
       // A GraphQLError raised on purpose (not a resolver's unexpected throw wrapped by graphql-js).
-      const deliberate = original instanceof GraphQLError || (error instanceof GraphQLError && error.originalError === undefined);
+      const deliberate = isGraphQLError(original) || (isGraphQLError(error) && error.originalError == null);
       if (deliberate && typeof code === "string" && code !== INTERNAL) {
         const { stacktrace: _s, http: _h, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
         return { message: redactSecrets(formatted.message), ...base, extensions: { ...rest, code, ...stack(original) } };
