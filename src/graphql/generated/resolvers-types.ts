@@ -319,9 +319,9 @@ export type Query = {
    * SEMANTIC: cosine between the query's and the labels' embeddings (one embedder: the configured endpoint's when
    * its label vectors exist, else the offline glove-wordnet/v1); LEXICAL: full text (labels weigh above activating
    * text) plus trigram similarity for misspellings; HYBRID: reciprocal-rank fusion of both (score = fused score).
-   * modelId, familyId and saeIds narrow the SAEs searched; minScore keeps labels whose best accuracy-like score
-   * (balanced accuracy, correlation or AUROC) is at least this; labelMethod keeps labels of one method
-   * (e.g. "token-pattern/v1", "llm-explain/v1", "imported").
+   * modelId, familyId and saeIds narrow the SAEs searched; minScore keeps labels whose score is at least this (the
+   * score labels are ranked by: mean balanced accuracy of detection and fuzzing, else simulation correlation; unscored
+   * labels never pass); labelMethod keeps labels of one method (e.g. "token-pattern/v1", "llm-explain/v1", "imported").
    */
   searchConcepts: Array<ConceptHit>;
   /** The feature's place in its family's size ladder: ancestors in smaller SAEs (UP), descendants in larger SAEs (DOWN). */
