@@ -26,7 +26,7 @@ export interface Example {
 export function examples(saeId: string, familyId: string | null): Example[] {
   return [
     {
-      query: `# Welcome to Monoscope. Each tab holds an example; run it with the ▶ button (Ctrl-Enter).\n# What is in this database:\nquery Overview {\n  models { id name dModel }\n  saes { id name architecture dIn dSae featureCount family { id } }\n}\n`,
+      query: `# Monoscope: one example per tab; run with ▶ (Ctrl-Enter).\n# What is in this database:\nquery Overview {\n  models { id name dModel }\n  saes { id name architecture dIn dSae featureCount family { id } }\n}\n`,
     },
     {
       query: `# One feature with what a dashboard shows.\nquery Feature($saeId: ID!, $index: Int!) {\n  feature(saeId: $saeId, index: $index) {\n    id label density maxActivation\n    umap { x y }\n    neuronAlignment { neuron cosine }\n    logits { positive { token value } negative { token value } }\n    histograms { activationDensity { values heights } }\n    topActivations(first: 5) { kind maxValue text }\n  }\n}\n`,
