@@ -4,7 +4,6 @@
 // code. Anything else is a bug or an infrastructure failure (a driver error quoting
 // SQL, a Prisma error, a TypeError): it is logged with its cause and answered as
 // INTERNAL_SERVER_ERROR with a fixed message. Stack traces appear only in development.
-import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { isAppError, redactSecrets } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -17,9 +16,16 @@ const INTERNAL = "INTERNAL_SERVER_ERROR";
 const isGraphQLError = (e: unknown): e is Error & { originalError?: unknown } =>
   e instanceof Error && Object.prototype.toString.call(e) === "[object GraphQLError]";
 
+/** The error a resolver threw, from inside graphql-js's located GraphQLError wrapper. */
+function unwrap(error: unknown): unknown {
+  let e = error;
+  while (isGraphQLError(e) && e.originalError != null) e = e.originalError;
+  return e;
+}
+
 export function createFormatError(opts: { development: boolean; log: Logger }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = unwrap(error);
     const base = { locations: formatted.locations, path: formatted.path };
     const stack = (e: unknown) =>
       opts.development && e instanceof Error && e.stack ? { stacktrace: redactSecrets(e.stack).split("\n") } : {};
