@@ -9,6 +9,7 @@ import { IngestService } from "./ingest/ingest.service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { FeatureRepository } from "./modules/feature/feature.repository.ts";
 import { FeatureService } from "./modules/feature/feature.service.ts";
+import { createGeometry } from "./modules/geometry/geometry.module.ts";
 import { SaeRepository } from "./modules/sae/sae.repository.ts";
 import { SaeService } from "./modules/sae/sae.service.ts";
 import { SearchRepository } from "./modules/search/search.repository.ts";
@@ -38,8 +39,11 @@ function buildServices(config: Config, db: Database, log: Logger) {
     maxK: config.server.maxK,
     log,
   });
+  // Decoder geometry: after ingest, drop the SAE's cached matrix and store its neighbour lists.
+  const geometry = createGeometry(db, log);
+  ingest.hooks.onSaeReady.push((saeId) => geometry.onSaeReady(saeId));
   const stats = new StatsService(new StatsRepository(db));
-  return { sae, feature, ingest, search, stats };
+  return { sae, feature, ingest, search, stats, geometry };
 }
 
 export interface CreateAppOptions extends OpenOptions {
@@ -67,6 +71,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     log,
     services,
     async close() {
+      await services.geometry.close();
       await db.close();
     },
   };

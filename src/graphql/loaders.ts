@@ -1,6 +1,7 @@
 // All per-request DataLoaders, grouped by module.
 import type { App } from "../app.ts";
 import { createFeatureLoaders } from "../modules/feature/feature.loaders.ts";
+import { createGeometryLoaders } from "../modules/geometry/geometry.loaders.ts";
 import { createSaeLoaders } from "../modules/sae/sae.loaders.ts";
 import { createStatsLoaders } from "../modules/stats/stats.loaders.ts";
 
@@ -9,6 +10,7 @@ export function createLoaders(services: App["services"]) {
     sae: createSaeLoaders(services.sae),
     feature: createFeatureLoaders(services.feature),
     stats: createStatsLoaders(services.stats),
+    geometry: createGeometryLoaders(services.geometry.nearest),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -4,6 +4,7 @@ import { featureResolvers } from "../modules/feature/feature.resolvers.ts";
 import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
 import { searchResolvers } from "../modules/search/search.resolvers.ts";
 import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
+import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -17,4 +18,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers);

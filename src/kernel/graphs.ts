@@ -1,6 +1,6 @@
 // The tiny ONNX graphs the kernel runs. Every dimension is symbolic, so one session per graph
 // serves all sizes; ONNX Runtime's CPU provider executes Gemm through MLAS (AVX2/AVX-512 sgemm).
-import { type GraphSpec, int, OnnxType } from "./onnx-proto.ts";
+import { type GraphSpec, int, ints, OnnxType } from "./onnx-proto.ts";
 
 const F = OnnxType.FLOAT;
 
@@ -43,6 +43,37 @@ export function topKDotGraph(): GraphSpec {
     nodes: [
       { op: "Gemm", inputs: ["Q", "M"], outputs: ["S"], attrs: { transB: int(1) } },
       { op: "TopK", inputs: ["S", "K"], outputs: ["V", "I"], attrs: { axis: int(1), largest: int(1), sorted: int(1) } },
+      { op: "Cast", inputs: ["I"], outputs: ["I32"], attrs: { to: int(OnnxType.INT32) } },
+    ],
+  };
+}
+
+/**
+ * Approximate scores of int8-quantised rows against int8 queries, and their per-query top K:
+ *   S[j, c] = rowScale[j] · Σ_p (codes[j, p] - 128) · q[p, c]
+ * codes are uint8 with zero point 128 (the u8×s8 product is MLAS's fast VNNI path when the
+ * large matrix is the A operand); queries arrive transposed (d × q). Output is K × q.
+ */
+export function topKInt8Graph(): GraphSpec {
+  return {
+    name: "topk_int8",
+    inputs: [
+      { name: "C", type: OnnxType.UINT8, dims: ["n", "d"] },
+      { name: "Z", type: OnnxType.UINT8, dims: [] },
+      { name: "QT", type: OnnxType.INT8, dims: ["d", "q"] },
+      { name: "RS", type: F, dims: ["n", 1] },
+      { name: "K", type: OnnxType.INT64, dims: [1] },
+    ],
+    outputs: [
+      { name: "V", type: F, dims: ["q", "k"] },
+      { name: "I32", type: OnnxType.INT32, dims: ["q", "k"] },
+    ],
+    nodes: [
+      { op: "MatMulInteger", inputs: ["C", "QT", "Z"], outputs: ["Si"] },
+      { op: "Cast", inputs: ["Si"], outputs: ["Sf"], attrs: { to: int(OnnxType.FLOAT) } },
+      { op: "Mul", inputs: ["Sf", "RS"], outputs: ["S"] },
+      { op: "Transpose", inputs: ["S"], outputs: ["ST"], attrs: { perm: ints([1, 0]) } },
+      { op: "TopK", inputs: ["ST", "K"], outputs: ["V", "I"], attrs: { axis: int(1), largest: int(1), sorted: int(1) } },
       { op: "Cast", inputs: ["I"], outputs: ["I32"], attrs: { to: int(OnnxType.INT32) } },
     ],
   };

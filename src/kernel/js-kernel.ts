@@ -3,6 +3,7 @@
 // tiny SAEs and tests, never for benchmarks.
 import type { GemmOptions, Kernel, TopKResult } from "./types.ts";
 import { TopKAccumulator } from "./topk.ts";
+import { type QuantizedRows, quantizeQueriesTransposed } from "./quantize.ts";
 
 /** C = op(A)·op(B) with op = transpose when asked; all row-major. */
 export function gemmReference(
@@ -64,6 +65,25 @@ export function topKDotReference(
   return acc.result();
 }
 
+/** Approximate top-k over quantised rows, with the same arithmetic as the native graph. */
+export function topKDotInt8Reference(q: Float32Array, qRows: number, m: QuantizedRows, k: number): TopKResult {
+  const { rows, d, codes, rowScale } = m;
+  const kEff = Math.min(k, rows);
+  const acc = new TopKAccumulator(qRows, kEff);
+  const { qt, scale } = quantizeQueriesTransposed(q, qRows, d);
+  const scores = new Float32Array(rows);
+  for (let c = 0; c < qRows; c++) {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      const o = r * d;
+      for (let p = 0; p < d; p++) s += (codes[o + p] - 128) * qt[p * qRows + c];
+      scores[r] = s * rowScale[r] * scale[c];
+    }
+    acc.offerRow(c, scores, 0);
+  }
+  return acc.result();
+}
+
 export function createJsKernel(): Kernel {
   return {
     backend: "js",
@@ -72,6 +92,9 @@ export function createJsKernel(): Kernel {
     },
     async topKDot(q, qRows, m, mRows, d, k) {
       return topKDotReference(q, qRows, m, mRows, d, k);
+    },
+    async topKDotInt8(q, qRows, m, k) {
+      return topKDotInt8Reference(q, qRows, m, k);
     },
     async close() {},
   };

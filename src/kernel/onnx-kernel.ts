@@ -8,7 +8,8 @@
 import { createRequire } from "node:module";
 import type * as OrtTypes from "onnxruntime-node";
 import { encodeModel, type GraphSpec } from "./onnx-proto.ts";
-import { gemmGraph, topKDotGraph } from "./graphs.ts";
+import { gemmGraph, topKDotGraph, topKInt8Graph } from "./graphs.ts";
+import { type QuantizedRows, quantizeQueriesTransposed } from "./quantize.ts";
 import { TopKAccumulator } from "./topk.ts";
 import type { GemmOptions, Kernel, TopKResult } from "./types.ts";
 
@@ -104,6 +105,42 @@ export async function createOnnxKernel(opts: OnnxKernelOptions): Promise<Kernel>
     return acc.result();
   }
 
+  async function topKDotInt8(q: Float32Array, qRows: number, m: QuantizedRows, k: number) {
+    const { rows: mRows, d } = m;
+    checkLength("Q", q, qRows * d);
+    const kEff = Math.max(0, Math.min(k, mRows));
+    const acc = new TopKAccumulator(qRows, kEff);
+    if (kEff === 0 || qRows === 0) return acc.result();
+    const s = await session(topKInt8Graph, "topk_int8");
+    const qBlock = Math.min(qRows, maxQueryBlock);
+    const mBlock = Math.min(mRows, Math.max(kEff, Math.floor(scoreBudget / qBlock)));
+    const zero = new ort.Tensor("uint8", Uint8Array.of(128), []);
+    for (let q0 = 0; q0 < qRows; q0 += qBlock) {
+      const qn = Math.min(qBlock, qRows - q0);
+      const { qt, scale } = quantizeQueriesTransposed(q.subarray(q0 * d, (q0 + qn) * d), qn, d);
+      const qTensor = new ort.Tensor("int8", qt, [d, qn]);
+      for (let m0 = 0; m0 < mRows; m0 += mBlock) {
+        const mn = Math.min(mBlock, mRows - m0);
+        const kb = Math.min(kEff, mn);
+        const out = await s.run({
+          C: new ort.Tensor("uint8", m.codes.subarray(m0 * d, (m0 + mn) * d), [mn, d]),
+          Z: zero,
+          QT: qTensor,
+          RS: new ort.Tensor("float32", m.rowScale.subarray(m0, m0 + mn), [mn, 1]),
+          K: kTensor(kb),
+        });
+        const v = out.V.data as Float32Array;
+        const ix = out.I32.data as Int32Array;
+        for (let r = 0; r < qn; r++) {
+          const sc = scale[r];
+          for (let t = 0; t < kb; t++) v[r * kb + t] *= sc;
+          acc.offerSorted(q0 + r, v, ix, r * kb, kb, m0);
+        }
+      }
+    }
+    return acc.result();
+  }
+
   const kTensor = (k: number) => new ort.Tensor("int64", BigInt64Array.of(BigInt(k)), [1]);
   // Build one session now so a runtime that cannot load fails here, not at the first query.
   await session(topKDotGraph, "topk_dot");
@@ -112,6 +149,7 @@ export async function createOnnxKernel(opts: OnnxKernelOptions): Promise<Kernel>
     backend: "onnxruntime",
     gemm,
     topKDot,
+    topKDotInt8,
     async close() {
       const all = [...sessions.values()];
       sessions.clear();

@@ -26,9 +26,12 @@ export interface NodeSpec {
 
 export interface Initializer {
   name: string;
-  type: typeof OnnxType.INT64;
+  type: OnnxType;
   dims: number[];
-  int64s: number[];
+  /** Small int64 constants. */
+  int64s?: number[];
+  /** Little-endian element bytes (any type): large weights, e.g. a decoder matrix. */
+  raw?: Uint8Array;
 }
 
 export interface GraphSpec {
@@ -40,16 +43,32 @@ export interface GraphSpec {
 }
 
 class Writer {
-  private parts: number[] = [];
+  // Small fields accumulate in `cur`; large byte payloads (initializer data) are kept as their
+  // own chunks so a 100 MB tensor is copied once per nesting level, not pushed byte by byte.
+  private chunks: Uint8Array[] = [];
+  private cur: number[] = [];
+  private size = 0;
+
+  private flush(): void {
+    if (this.cur.length) {
+      this.chunks.push(Uint8Array.from(this.cur));
+      this.cur = [];
+    }
+  }
+
+  private push(x: number): void {
+    this.cur.push(x);
+    this.size++;
+  }
 
   varint(v: number | bigint): this {
     // Negative int64 values are encoded as 10-byte two's complement.
     let x = BigInt.asUintN(64, BigInt(v));
     while (x >= 0x80n) {
-      this.parts.push(Number(x & 0x7fn) | 0x80);
+      this.push(Number(x & 0x7fn) | 0x80);
       x >>= 7n;
     }
-    this.parts.push(Number(x));
+    this.push(Number(x));
     return this;
   }
 
@@ -65,13 +84,19 @@ class Writer {
     this.tag(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, v, true);
-    this.parts.push(...b);
+    for (const x of b) this.push(x);
     return this;
   }
 
   bytes(field: number, b: Uint8Array): this {
     this.tag(field, 2).varint(b.length);
-    for (const x of b) this.parts.push(x);
+    if (b.length < 256) {
+      for (const x of b) this.push(x);
+    } else {
+      this.flush();
+      this.chunks.push(b);
+      this.size += b.length;
+    }
     return this;
   }
 
@@ -86,7 +111,15 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
+    this.flush();
+    if (this.chunks.length === 1) return this.chunks[0];
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
   }
 }
 
@@ -139,8 +172,9 @@ export function encodeModel(g: GraphSpec, opset = 17): Uint8Array {
       graph.message(5, (t) => {
         for (const d of init.dims) t.int(1, d);
         t.int(2, init.type);
-        for (const x of init.int64s) t.int(7, x);
+        for (const x of init.int64s ?? []) t.int(7, x);
         t.string(8, init.name);
+        if (init.raw) t.bytes(9, init.raw);
       });
     }
     for (const i of g.inputs) graph.message(11, (v) => writeValueInfo(v, i));

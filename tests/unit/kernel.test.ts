@@ -116,3 +116,31 @@ describe("native float32 kernel", () => {
     expect(js.backend).toBe("js");
   });
 });
+
+describe("int8 quantised scan", () => {
+  it("ranks like the exact scan on unit rows (after re-ranking) and matches the JS arithmetic", async () => {
+    const { quantizeRows } = await import("../../src/kernel/quantize.ts");
+    const { topKDotInt8Reference } = await import("../../src/kernel/js-kernel.ts");
+    const kernel = await createKernel({ backend: "native" });
+    const blocked = await createOnnxKernel({ threads: 2, scoreBudget: 200, maxQueryBlock: 2 });
+    const d = 64;
+    const rows = 300;
+    const m = matrix(rows * d, 99);
+    const q = matrix(5 * d, 98);
+    const qm = quantizeRows(m, rows, d);
+    const want = topKDotReference(q, 5, m, rows, d, 5);
+    for (const kern of [kernel, blocked]) {
+      const got = await kern.topKDotInt8(q, 5, qm, 40);
+      const ref = topKDotInt8Reference(q, 5, qm, 40);
+      expectClose(got.values, ref.values, d);
+      for (let r = 0; r < 5; r++) {
+        const cand = new Set(Array.from(got.indices.subarray(r * 40, r * 40 + 40)));
+        for (const i of want.indices.subarray(r * 5, r * 5 + 5)) expect(cand.has(i)).toBe(true);
+        // Approximate scores are close to the exact dot products.
+        expect(Math.abs(got.values[r * 40] - want.values[r * 5])).toBeLessThan(0.05 * Math.abs(want.values[r * 5]) + 0.05);
+      }
+    }
+    await kernel.close();
+    await blocked.close();
+  });
+});

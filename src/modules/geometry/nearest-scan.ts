@@ -1,0 +1,75 @@
+// Nearest decoder directions by scanning in-process matrices with the native kernel.
+// Default: int8-quantised scan for candidates, then exact float32 cosines re-rank them (recall
+// against the exhaustive scan is measured in tests and scripts/bench/nearest.ts). exact: the
+// exhaustive float32 scan.
+import type { Kernel } from "../../kernel/index.ts";
+import type { DecoderMatrix } from "./decoder-matrix.ts";
+
+export interface Neighbour {
+  saeId: string;
+  index: number;
+  cosine: number;
+}
+
+export interface ScanOptions {
+  k: number;
+  exact: boolean;
+  minCosine: number | null;
+  /** Per query: a feature to leave out (the query feature itself). */
+  exclude?: ReadonlyArray<{ saeId: string; index: number } | null>;
+}
+
+/** Candidates fetched beyond k for the approximate scan before exact re-ranking. */
+export const overfetch = (k: number) => Math.max(32, k);
+
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += a[ao + j] * b[bo + j];
+  return s;
+}
+
+async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
+  const out: Neighbour[][] = Array.from({ length: qRows }, () => []);
+  if (m.presentCount === 0) return out;
+  const d = m.d;
+  // Rows without a decoder (zero) and the excluded feature may occupy fetched slots: fetch more
+  // until each query has k usable rows or the matrix is exhausted.
+  let fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)) + (m.rows - m.presentCount));
+  for (;;) {
+    const r = opts.exact
+      ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch)
+      : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
+    const got = r.indices.length / qRows;
+    let short = false;
+    for (let c = 0; c < qRows; c++) {
+      const ex = opts.exclude?.[c];
+      const list: Neighbour[] = [];
+      for (let t = 0; t < got; t++) {
+        const idx = r.indices[c * got + t];
+        if (idx < 0 || !m.present[idx]) continue;
+        if (ex && ex.saeId === m.saeId && ex.index === idx) continue;
+        const cosine = opts.exact ? r.values[c * got + t] : dot(q, c * d, m.data, idx * d, d);
+        list.push({ saeId: m.saeId, index: idx, cosine });
+      }
+      if (list.length < opts.k && fetch < m.rows) short = true;
+      out[c] = list;
+    }
+    if (!short) return out;
+    fetch = Math.min(m.rows, fetch * 2);
+  }
+}
+
+const byCosine = (a: Neighbour, b: Neighbour) =>
+  b.cosine - a.cosine || (a.saeId < b.saeId ? -1 : a.saeId > b.saeId ? 1 : a.index - b.index);
+
+/** Top-k neighbours per query row (q: qRows unit vectors of the matrices' dimension), best first. */
+export async function scanNearest(kernel: Kernel, matrices: DecoderMatrix[], q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
+  const perMatrix: Neighbour[][][] = [];
+  for (const m of matrices) perMatrix.push(await scanOne(kernel, m, q, qRows, opts));
+  return Array.from({ length: qRows }, (_, c) => {
+    const all = perMatrix.flatMap((lists) => lists[c]);
+    all.sort(byCosine);
+    const min = opts.minCosine;
+    return (min === null ? all : all.filter((n) => n.cosine >= min)).slice(0, opts.k);
+  });
+}

@@ -1,0 +1,222 @@
+// Nearest features by decoder cosine.
+//   feature → feature in its own SAE, k <= stored list: the precomputed neighbour list
+//     (feature.nn_indices/nn_cosines, exact top-K written after ingest) — one indexed row read.
+//   everything else (other SAEs, any vector, larger k, lists not built yet): an in-process scan
+//     of decoder matrices loaded from the database (int8 candidates + exact re-rank; exact: true
+//     is the exhaustive float32 scan). Works for any d_in, including beyond pgvector's limits.
+// Strategy and its measurements: scripts/bench/nearest.ts, BENCHMARKS.md.
+import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import type { Kernel } from "../../kernel/index.ts";
+import type { DecoderMatrix } from "./decoder-matrix.ts";
+import type { FeatureKey, GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
+import type { MatrixCache } from "./matrix-cache.ts";
+import { type Neighbour, scanNearest } from "./nearest-scan.ts";
+
+export type { Neighbour } from "./nearest-scan.ts";
+
+/** Neighbours stored per feature after ingest. */
+export const STORED_NEIGHBOURS = 32;
+/** SAEs one query may scan. */
+export const MAX_QUERY_SAES = 64;
+
+export interface NearestOptions {
+  k: number;
+  saeIds?: readonly string[] | null;
+  minCosine?: number | null;
+  exact?: boolean;
+}
+
+const keyOf = (k: FeatureKey) => `${k.saeId}:${k.index}`;
+
+export class NearestService {
+  constructor(
+    private readonly repo: GeometryRepository,
+    private readonly cache: MatrixCache,
+    private readonly kernel: () => Promise<Kernel>,
+  ) {}
+
+  /** Validates the SAEs of one query: all ready, one model, one d_in. */
+  async resolveSaes(saeIds: readonly string[]): Promise<SaeGeometry[]> {
+    const ids = [...new Set(saeIds)];
+    if (ids.length === 0) throw badInput("saeIds must name at least one SAE");
+    if (ids.length > MAX_QUERY_SAES) throw badInput(`saeIds may name at most ${MAX_QUERY_SAES} SAEs, got ${ids.length}`);
+    const found = new Map((await this.repo.saes(ids)).map((s) => [s.id, s]));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length) throw notFound(`SAE ${missing.map((m) => JSON.stringify(m)).join(", ")} not found`);
+    const saes = ids.map((id) => found.get(id)!);
+    const models = new Set(saes.map((s) => s.modelId));
+    if (models.size > 1) throw badInput(`saeIds must belong to one model; got SAEs of ${[...models].sort().join(", ")}`);
+    const dims = new Set(saes.map((s) => s.dIn));
+    if (dims.size > 1) throw badInput(`saeIds must share one d_in; got ${[...dims].sort((a, b) => a - b).join(", ")}`);
+    return saes;
+  }
+
+  private checkOptions(o: NearestOptions): void {
+    if (o.minCosine != null && !(o.minCosine >= -1 && o.minCosine <= 1)) throw badInput(`minCosine must be between -1 and 1, got ${o.minCosine}`);
+  }
+
+  /** Nearest features of one feature (excluding itself). */
+  async nearestFeatures(key: FeatureKey, o: NearestOptions): Promise<Neighbour[]> {
+    return (await this.nearestFeaturesMany([key], o))[0];
+  }
+
+  /** Batched form (Feature.neighbors over a page of features costs one read or one scan). */
+  async nearestFeaturesMany(keys: readonly FeatureKey[], o: NearestOptions): Promise<Neighbour[][]> {
+    this.checkOptions(o);
+    if (keys.length === 0) return [];
+    const ownOnly = !o.saeIds || o.saeIds.length === 0;
+    if (!o.exact && o.k <= STORED_NEIGHBOURS) {
+      const stored = await this.fromStoredLists(keys, o, ownOnly);
+      if (stored) return stored;
+    }
+    // One scan per group of keys that share a target SAE set.
+    const out: Neighbour[][] = new Array(keys.length);
+    const groups = new Map<string, number[]>();
+    keys.forEach((k, i) => {
+      const g = ownOnly ? k.saeId : "";
+      groups.set(g, [...(groups.get(g) ?? []), i]);
+    });
+    for (const [own, members] of groups) {
+      const saes = await this.resolveSaes(ownOnly ? [own] : o.saeIds!);
+      const origin = await this.resolveSaes([...new Set(members.map((i) => keys[i].saeId))]);
+      if (origin[0].dIn !== saes[0].dIn || origin[0].modelId !== saes[0].modelId) {
+        throw badInput(`saeIds must belong to the model of ${origin[0].id} (${origin[0].modelId})`);
+      }
+      const matrices = await Promise.all(saes.map((s) => this.cache.get(s)));
+      const vectors = await this.decodersOf(members.map((i) => keys[i]), matrices);
+      const d = saes[0].dIn;
+      const q = new Float32Array(members.length * d);
+      members.forEach((i, r) => q.set(vectors.get(keyOf(keys[i]))!, r * d));
+      const lists = await scanNearest(await this.kernel(), matrices, q, members.length, {
+        k: o.k,
+        exact: !!o.exact,
+        minCosine: o.minCosine ?? null,
+        exclude: members.map((i) => keys[i]),
+      });
+      members.forEach((i, r) => (out[i] = lists[r]));
+    }
+    return out;
+  }
+
+  /** Nearest features to an arbitrary direction. */
+  async nearestToVector(vector: readonly number[], o: NearestOptions & { saeIds: readonly string[] }): Promise<Neighbour[]> {
+    this.checkOptions(o);
+    const saes = await this.resolveSaes(o.saeIds);
+    const d = saes[0].dIn;
+    if (vector.length !== d) throw badInput(`vector has ${vector.length} components; the SAEs' dIn is ${d}`);
+    const q = Float32Array.from(vector);
+    let norm = 0;
+    for (const x of q) {
+      if (!Number.isFinite(x)) throw badInput("vector must contain finite numbers only");
+      norm += x * x;
+    }
+    if (norm === 0) throw badInput("vector must not be all zeros (its direction is undefined)");
+    const inv = 1 / Math.sqrt(norm);
+    for (let j = 0; j < d; j++) q[j] *= inv;
+    return (await this.scan(saes, q, 1, { k: o.k, exact: !!o.exact, minCosine: o.minCosine ?? null }))[0];
+  }
+
+  /**
+   * Computes and stores every feature's top-K neighbours in its own SAE (run after ingest).
+   * Blocked over query rows; candidates from the int8 scan, cosines exact (re-ranked in float32).
+   */
+  async buildNeighbourLists(saeId: string, opts: { k?: number; exact?: boolean; blockRows?: number } = {}) {
+    const started = performance.now();
+    const [sae] = await this.resolveSaes([saeId]);
+    const m = await this.cache.get(sae);
+    const k = Math.min(opts.k ?? STORED_NEIGHBOURS, m.presentCount - 1);
+    await this.repo.clearNeighbourLists(saeId);
+    if (k <= 0) return { saeId, features: m.presentCount, k: 0, seconds: (performance.now() - started) / 1000 };
+    const rows: number[] = [];
+    for (let i = 0; i < m.rows; i++) if (m.present[i]) rows.push(i);
+    const block = opts.blockRows ?? 2048;
+    const kernel = await this.kernel();
+    const d = m.d;
+    for (let b = 0; b < rows.length; b += block) {
+      const ids = Int32Array.from(rows.slice(b, b + block));
+      const q = new Float32Array(ids.length * d);
+      ids.forEach((idx, r) => q.set(m.data.subarray(idx * d, (idx + 1) * d), r * d));
+      const lists = await scanNearest(kernel, [m], q, ids.length, {
+        k,
+        exact: !!opts.exact,
+        minCosine: null,
+        exclude: Array.from(ids, (index) => ({ saeId, index })),
+      });
+      const indices = new Int32Array(ids.length * k);
+      const cosines = new Float32Array(ids.length * k);
+      lists.forEach((l, r) =>
+        l.forEach((n, t) => {
+          indices[r * k + t] = n.index;
+          cosines[r * k + t] = n.cosine;
+        }),
+      );
+      await this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines);
+    }
+    return { saeId, features: rows.length, k, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Forgets the cached matrix of an SAE that changed. */
+  invalidate(saeId: string): void {
+    this.cache.invalidate(saeId);
+  }
+
+  private async scan(saes: SaeGeometry[], q: Float32Array, qRows: number, opts: Parameters<typeof scanNearest>[4]) {
+    const matrices = await Promise.all(saes.map((s) => this.cache.get(s)));
+    return scanNearest(await this.kernel(), matrices, q, qRows, opts);
+  }
+
+  /** Answers from the stored lists when every key has one long enough; null otherwise. */
+  private async fromStoredLists(keys: readonly FeatureKey[], o: NearestOptions, ownOnly: boolean): Promise<Neighbour[][] | null> {
+    if (!ownOnly) {
+      const targets = new Set(o.saeIds);
+      if (targets.size !== 1 || keys.some((k) => !targets.has(k.saeId))) return null;
+    }
+    const lists = new Map((await this.repo.neighbourLists(keys)).map((l) => [keyOf(l), l]));
+    const out: Neighbour[][] = [];
+    for (const k of keys) {
+      const l = lists.get(keyOf(k));
+      if (!l) throw notFound(`feature ${keyOf(k)} not found`);
+      if (!l.nnIndices || !l.nnCosines) return null;
+      // A prefix of the exact top-K is the exact top-k; a shorter list is complete only if it
+      // already holds every other feature, which the scan path handles.
+      if (l.nnIndices.length < o.k) return null;
+      const list: Neighbour[] = [];
+      for (let t = 0; t < o.k; t++) {
+        const cosine = l.nnCosines[t];
+        if (o.minCosine != null && cosine < o.minCosine) break;
+        list.push({ saeId: k.saeId, index: l.nnIndices[t], cosine });
+      }
+      out.push(list);
+    }
+    return out;
+  }
+
+  /** Unit decoder rows of the query features: from loaded matrices when there, else the database. */
+  private async decodersOf(keys: readonly FeatureKey[], loaded: readonly DecoderMatrix[]): Promise<Map<string, Float32Array>> {
+    const bySae = new Map(loaded.map((m) => [m.saeId, m]));
+    const vectors = new Map<string, Float32Array>();
+    const fromDb: FeatureKey[] = [];
+    for (const k of keys) {
+      const m = bySae.get(k.saeId);
+      if (m && k.index >= 0 && k.index < m.rows && m.present[k.index]) vectors.set(keyOf(k), m.data.subarray(k.index * m.d, (k.index + 1) * m.d));
+      else fromDb.push(k);
+    }
+    if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalized(v));
+    const missing = keys.filter((k) => !vectors.has(keyOf(k)));
+    if (missing.length) {
+      const existing = await this.repo.existing(missing);
+      const k = missing[0];
+      if (!existing.has(keyOf(k))) throw notFound(`feature ${keyOf(k)} not found`);
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `feature ${keyOf(k)} has no decoder direction stored`);
+    }
+    return vectors;
+  }
+}
+
+function normalized(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  for (let j = 0; j < v.length; j++) v[j] *= inv;
+  return v;
+}
