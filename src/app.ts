@@ -16,6 +16,8 @@ import { SearchRepository } from "./modules/search/search.repository.ts";
 import { SearchService } from "./modules/search/search.service.ts";
 import { StatsRepository } from "./modules/stats/stats.repository.ts";
 import { StatsService } from "./modules/stats/stats.service.ts";
+import { EncodeRepository } from "./modules/encode/encode.repository.ts";
+import { EncodeService } from "./modules/encode/encode.service.ts";
 
 export interface App {
   config: Config;
@@ -43,7 +45,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const geometry = createGeometry(db, log);
   ingest.hooks.onSaeReady.push((saeId) => geometry.onSaeReady(saeId));
   const stats = new StatsService(new StatsRepository(db));
-  return { sae, feature, ingest, search, stats, geometry };
+  const encode = new EncodeService(new EncodeRepository(db), { maxK: config.server.maxK, log });
+  return { sae, feature, ingest, search, stats, geometry, encode };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -11,7 +11,6 @@ const fields: Record<string, string[]> = {
     "nearestFeatures",
     "nearestToVector",
     "splitLineage",
-    "encodeVector",
     "job",
     "jobs",
   ],

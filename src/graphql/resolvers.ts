@@ -5,6 +5,7 @@ import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
 import { searchResolvers } from "../modules/search/search.resolvers.ts";
 import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
 import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
+import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -18,4 +19,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers);
