@@ -21,6 +21,7 @@ const config: CodegenConfig = {
           Explanation: "../mappers.ts#ExplanationParent",
           LineageNode: "../mappers.ts#LineageNodeParent",
           Job: "../mappers.ts#JobParent",
+          JobItem: "../mappers.ts#JobItemParent",
           FamilyScalingRow: "../mappers.ts#FamilyScalingRowParent",
         },
         enumsAsTypes: true,

@@ -1,5 +1,6 @@
 // The composition root: builds the database handle, repositories, services and
 // clients once and passes them down. No module-level singletons.
+import { AutoInterpService } from "./autointerp/autointerp.service.ts";
 import { createLlmClient } from "./autointerp/llm-client.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
@@ -7,7 +8,12 @@ import { migrate } from "./db/migrate.ts";
 import { IngestRepository } from "./ingest/ingest.repository.ts";
 import { IngestService } from "./ingest/ingest.service.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { ExamplesRepository } from "./modules/explanation/examples.repository.ts";
+import { ExplanationRepository } from "./modules/explanation/explanation.repository.ts";
+import { ExplanationService } from "./modules/explanation/explanation.service.ts";
 import { FeatureRepository } from "./modules/feature/feature.repository.ts";
+import { JobRepository } from "./modules/job/job.repository.ts";
+import { JobService } from "./modules/job/job.service.ts";
 import { FeatureService } from "./modules/feature/feature.service.ts";
 import { createGeometry } from "./modules/geometry/geometry.module.ts";
 import { SaeRepository } from "./modules/sae/sae.repository.ts";
@@ -36,8 +42,10 @@ function buildServices(config: Config, db: Database, log: Logger) {
   ingest.hooks.onSaeReady.push(async (saeId) => {
     await search.indexSae(saeId);
   });
+  // One client for the whole process, so its concurrency limit holds across all callers.
+  const llm = config.llm ? createLlmClient(config.llm) : null;
   const search = new SearchService(new SearchRepository(db), sae, {
-    llm: config.llm ? { client: createLlmClient(config.llm), embeddingModel: config.llm.embeddingModel } : null,
+    llm: config.llm && llm ? { client: llm, embeddingModel: config.llm.embeddingModel } : null,
     maxK: config.server.maxK,
     log,
   });
@@ -46,7 +54,21 @@ function buildServices(config: Config, db: Database, log: Logger) {
   ingest.hooks.onSaeReady.push((saeId) => geometry.onSaeReady(saeId));
   const stats = new StatsService(new StatsRepository(db));
   const encode = new EncodeService(new EncodeRepository(db), { maxK: config.server.maxK, log });
-  return { sae, feature, ingest, search, stats, geometry, encode };
+  const explanationRepo = new ExplanationRepository(db);
+  const explanation = new ExplanationService(explanationRepo);
+  const jobs = new JobService(new JobRepository(db));
+  const autointerp = new AutoInterpService({
+    config,
+    llm,
+    jobs,
+    explanations: explanationRepo,
+    examples: new ExamplesRepository(db),
+    sae,
+    log,
+    // New labels become searchable (search documents, offline label vectors).
+    onLabelsChanged: [(saeId) => search.indexSae(saeId)],
+  });
+  return { sae, feature, ingest, search, stats, geometry, encode, llm, explanation, jobs, autointerp };
 }
 
 export interface CreateAppOptions extends OpenOptions {
@@ -74,6 +96,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     log,
     services,
     async close() {
+      // Background jobs pause (back to QUEUED) before the database goes away.
+      await services.autointerp.close();
       await services.geometry.close();
       await db.close();
     },

@@ -14,6 +14,8 @@ export interface Example {
 /** A context from other features where this feature is (presumed) silent. */
 export interface Context {
   tokens: string[];
+  /** Its own feature's values: only used to centre the window on that feature's peak. */
+  values?: number[];
   text: string;
 }
 

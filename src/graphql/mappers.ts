@@ -1,6 +1,8 @@
 // What each GraphQL object type's resolvers receive as their parent value.
 // Features are addressed by key and loaded through per-request DataLoaders.
 import type { SaeRecord, ModelRecord, FamilyRecord } from "../modules/sae/sae.repository.ts";
+import type { ExplanationRecord } from "../modules/explanation/explanation.repository.ts";
+import type { JobItemRecord, JobRecord } from "../modules/job/job.repository.ts";
 
 export type ModelParent = ModelRecord;
 export type FamilyParent = FamilyRecord;
@@ -14,15 +16,7 @@ export type FeatureConnectionParent = {
   saeId: string;
   filter: { labeled?: boolean | null; minDensity?: number | null; maxDensity?: number | null };
 };
-export type ExplanationParent = {
-  id: bigint | string;
-  saeId: string;
-  featureIndex: number;
-  text: string;
-  method: string;
-  explainerModel: string;
-  createdAt: Date;
-};
+export type ExplanationParent = ExplanationRecord;
 export type LineageNodeParent = {
   saeId: string;
   index: number;
@@ -32,14 +26,7 @@ export type LineageNodeParent = {
   down: number;
   minCosine: number | null;
 };
-export type JobParent = {
-  id: string;
-  kind: string;
-  status: string;
-  total: number;
-  done: number;
-  failed: number;
-  error: string | null;
-};
+export type JobParent = JobRecord;
+export type JobItemParent = JobItemRecord;
 /** One SAE of a family in the scaling view; its Sae is loaded by id. */
 export type FamilyScalingRowParent = import("../modules/stats/stats.service.ts").FamilyScalingRow;

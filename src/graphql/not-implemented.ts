@@ -11,11 +11,7 @@ const fields: Record<string, string[]> = {
     "nearestFeatures",
     "nearestToVector",
     "splitLineage",
-    "job",
-    "jobs",
   ],
-  Mutation: ["explainFeatures", "scoreExplanations", "cancelJob"],
-  SaeStats: ["labeledFraction"],
 };
 
 export const notImplementedResolvers = Object.fromEntries(

@@ -6,6 +6,8 @@ import { searchResolvers } from "../modules/search/search.resolvers.ts";
 import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
 import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
 import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
+import { explanationResolvers } from "../modules/explanation/explanation.resolvers.ts";
+import { jobResolvers } from "../modules/job/job.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -19,4 +21,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers);

@@ -75,8 +75,7 @@ export function parseExplanation(answer: string): string | null {
     prev = cleaned;
     cleaned = cleaned
       .replace(/^[*_`>\s-]+|[*_`\s]+$/g, "")
-      .replace(/^["“‘«]+|["”’»]+$/g, "")
-      .replace(/^'(.*)'$/, "$1")
+      .replace(/^["“‘«'](.*)["”’»']$/, "$1")
       .replace(/\.$/, "");
   }
   if (cleaned.length === 0 || cleaned.length > 300 || /^<.*>$/.test(cleaned)) return null;

@@ -1,0 +1,176 @@
+// Auto-interpretation as jobs: what to explain / score / embed, creating or resuming
+// the job, running it (in the foreground for the CLI, in the background for GraphQL
+// mutations), and the offline token-pattern labels.
+import type { Config } from "../config.ts";
+import { AppError, badInput, conflict, ErrorCode } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { ExamplesRepository, Selection } from "../modules/explanation/examples.repository.ts";
+import type { ExplanationRepository } from "../modules/explanation/explanation.repository.ts";
+import type { JobRecord } from "../modules/job/job.repository.ts";
+import { isAbandoned, type JobService, thisRunner } from "../modules/job/job.service.ts";
+import type { SaeService } from "../modules/sae/sae.service.ts";
+import { labelSaeOffline } from "./label-offline.ts";
+import type { LlmClient } from "./llm-client.ts";
+import { type JobTask, type RunOptions, type RunResult, runJob } from "./pipeline.ts";
+import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "./prompts/explain.ts";
+import { SCORE_KINDS, type ScoreKind } from "./score.ts";
+import type { TaskDeps } from "./tasks/common.ts";
+import { embedTask, endpointEmbedderId } from "./tasks/embed-task.ts";
+import { explainKey, explainTask } from "./tasks/explain-task.ts";
+import { scoreKey, scoreTask } from "./tasks/score-task.ts";
+
+export type JobKind = "explain" | "score" | "embed";
+
+export interface JobRequest extends Selection {
+  maxCostUsd?: number | null;
+  kinds?: readonly ScoreKind[] | null;
+}
+
+export interface AutoInterpDeps {
+  config: Config;
+  llm: LlmClient | null;
+  jobs: JobService;
+  explanations: ExplanationRepository;
+  examples: ExamplesRepository;
+  sae: SaeService;
+  log: Logger;
+  /** Called after labels of an SAE were written (e.g. to refresh concept search). */
+  onLabelsChanged: ((saeId: string) => Promise<unknown>)[];
+}
+
+export class AutoInterpService {
+  private readonly background = new Map<string, { controller: AbortController; done: Promise<RunResult | null> }>();
+
+  constructor(private readonly deps: AutoInterpDeps) {}
+
+  get llmConfigured(): boolean {
+    return this.deps.llm !== null;
+  }
+
+  private requireLlm(): LlmClient {
+    if (!this.deps.llm)
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        "no LLM endpoint is configured: set OPENAI_API_KEY (for OpenAI) and/or OPENAI_BASE_URL (for a local OpenAI-compatible server such as Ollama or vLLM)",
+      );
+    return this.deps.llm;
+  }
+
+  /** The parameters a new job of this kind would run with, and the key that identifies its work. */
+  private plan(kind: JobKind, req: JobRequest): { key: string; params: Record<string, unknown> } {
+    const llm = this.requireLlm().config;
+    if (kind === "explain") {
+      const model = llm.explainerModel;
+      return { key: explainKey(model, CURRENT_EXPLAIN_VERSION), params: { model, promptVersion: CURRENT_EXPLAIN_VERSION } };
+    }
+    if (kind === "score") {
+      const kinds = [...new Set(req.kinds?.length ? req.kinds : (["detection", "fuzzing"] as ScoreKind[]))];
+      for (const k of kinds) if (!SCORE_KINDS.includes(k)) throw badInput(`unknown score kind ${JSON.stringify(k)}; use ${SCORE_KINDS.join(", ")}`);
+      return { key: scoreKey(llm.scorerModel, kinds), params: { model: llm.scorerModel, kinds } };
+    }
+    const embedder = endpointEmbedderId(llm.embeddingModel);
+    return { key: `embed|${embedder}`, params: { model: llm.embeddingModel, embedder } };
+  }
+
+  private validate(req: JobRequest) {
+    if (req.limit != null && (!Number.isInteger(req.limit) || req.limit < 1)) throw badInput("limit must be a positive integer");
+    if (req.indices?.some((i) => !Number.isInteger(i) || i < 0)) throw badInput("indices must be non-negative integers");
+    if (req.maxCostUsd != null && !(req.maxCostUsd > 0)) throw badInput("maxCost must be a positive number of US dollars");
+  }
+
+  /** A new job over the features that still lack this work (and that no live job is doing). */
+  async create(kind: JobKind, saeId: string, req: JobRequest = {}): Promise<JobRecord> {
+    this.validate(req);
+    await this.deps.sae.requireSae(saeId);
+    const { key, params } = this.plan(kind, req);
+    const busy = new Set<number>();
+    for (const j of await this.deps.jobs.live(kind, saeId, key)) {
+      for (const it of await this.deps.jobs.items(j.id, null, 10_000_000)) if (it.status === "PENDING" || it.status === "RUNNING") busy.add(it.featureIndex);
+    }
+    const sel = { indices: req.indices ?? null, limit: null };
+    const ex = this.deps.examples;
+    let candidates =
+      kind === "explain"
+        ? await ex.explainCandidates(saeId, { method: LLM_EXPLAIN_METHOD, promptVersion: params.promptVersion as string, model: params.model as string }, sel)
+        : kind === "score"
+          ? await ex.scoreCandidates(saeId, params.kinds as string[], params.model as string, sel)
+          : await ex.embedCandidates(saeId, params.embedder as string, sel);
+    candidates = candidates.filter((i) => !busy.has(i));
+    if (req.limit != null) candidates = candidates.slice(0, req.limit);
+    return this.deps.jobs.create(kind, saeId, { key, ...params }, candidates, req.maxCostUsd ?? null);
+  }
+
+  /** For the CLI: the unfinished job a crashed run left for this work, else a new one. */
+  async resumeOrCreate(kind: JobKind, saeId: string, req: JobRequest = {}): Promise<{ job: JobRecord; resumed: boolean }> {
+    this.validate(req);
+    const { key } = this.plan(kind, req);
+    const old = await this.deps.jobs.resumable(kind, saeId, key);
+    if (old) return { job: old, resumed: true };
+    return { job: await this.create(kind, saeId, req), resumed: false };
+  }
+
+  private task(job: JobRecord): JobTask {
+    const deps: TaskDeps = { llm: this.requireLlm(), explanations: this.deps.explanations, examples: this.deps.examples, log: this.deps.log };
+    if (job.kind === "explain") return explainTask(deps, job);
+    if (job.kind === "score") return scoreTask(deps, job);
+    if (job.kind === "embed") return embedTask(deps, job);
+    throw badInput(`job ${job.id} is a ${job.kind} job, which auto-interp does not run`);
+  }
+
+  /** Runs (or resumes) a job to the end in this process. */
+  async run(jobId: string, opts: RunOptions = {}): Promise<RunResult> {
+    const job = await this.deps.jobs.require(jobId);
+    if (job.status === "SUCCEEDED") return { job, stoppedBy: "finished" };
+    if (job.status === "RUNNING" && !isAbandoned(job)) throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
+    const result = await runJob(
+      { jobs: this.deps.jobs.repo, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
+      jobId,
+      (j) => this.task(j),
+      opts,
+    );
+    if ((job.kind === "explain" || job.kind === "embed") && result.job.done > job.done) await this.labelsChanged(job.saeId!);
+    return result;
+  }
+
+  /** Starts a job in the background (GraphQL mutations); close() pauses it for a later resume. */
+  start(jobId: string): void {
+    if (this.background.has(jobId)) return;
+    const controller = new AbortController();
+    const done = this.run(jobId, { signal: controller.signal }).catch((e) => {
+      this.deps.log.error(`job ${jobId} failed: ${(e as Error).message}`);
+      return null;
+    });
+    this.background.set(jobId, { controller, done });
+    void done.finally(() => this.background.delete(jobId));
+  }
+
+  /** Resolves when a background job stops (immediately if none is running here). */
+  async waitFor(jobId: string): Promise<JobRecord | null> {
+    await this.background.get(jobId)?.done;
+    return this.deps.jobs.get(jobId);
+  }
+
+  async close(): Promise<void> {
+    const running = [...this.background.values()];
+    for (const r of running) r.controller.abort();
+    await Promise.all(running.map((r) => r.done));
+  }
+
+  /** Offline labels from token statistics (no LLM): method token-pattern/v1. */
+  async writeTokenPatternLabels(saeId: string, onProgress?: (done: number, total: number) => void): Promise<{ labelled: number; alive: number }> {
+    await this.deps.sae.requireSae(saeId);
+    const r = await labelSaeOffline(this.deps.examples, this.deps.explanations, saeId, onProgress);
+    await this.labelsChanged(saeId);
+    return r;
+  }
+
+  private async labelsChanged(saeId: string) {
+    for (const hook of this.deps.onLabelsChanged) {
+      try {
+        await hook(saeId);
+      } catch (e) {
+        this.deps.log.warn(`after writing labels for ${saeId}: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,217 @@
+// SQL for explanations (labels), their scores and embeddings. Reads are keyed by many
+// (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders batch a whole
+// response into one statement. Writes rely on the unique key (sae, feature, method,
+// prompt version, explainer model): the same label is never stored (or paid for) twice.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+import { toVectorLiteral } from "../../db/vector.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
+
+export interface FeatureKey {
+  saeId: string;
+  index: number;
+}
+
+export const ExplanationRecord = z.object({
+  id: z.string(),
+  saeId: z.string(),
+  featureIndex: z.number().int(),
+  text: z.string(),
+  method: z.string(),
+  promptVersion: z.string(),
+  explainerModel: z.string(),
+  inputTokens: z.number().int().nullable(),
+  outputTokens: z.number().int().nullable(),
+  costUsd: z.number().nullable(),
+  jobId: z.string().nullable(),
+  createdAt: z.date(),
+  /** Mean balanced accuracy of its detection/fuzzing scores, else its simulation correlation; null when unscored. */
+  quality: z.number().nullable(),
+});
+export type ExplanationRecord = z.infer<typeof ExplanationRecord>;
+
+export const ScoreRecord = z.object({
+  explanationId: z.string(),
+  kind: z.string(),
+  metric: z.string(),
+  value: z.number(),
+  scorerModel: z.string(),
+});
+export type ScoreRecord = z.infer<typeof ScoreRecord>;
+
+export interface NewExplanation {
+  saeId: string;
+  featureIndex: number;
+  text: string;
+  method: string;
+  promptVersion: string;
+  explainerModel: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  jobId: string | null;
+}
+
+const COLUMNS = Prisma.sql`
+  e.id::text AS id, e.sae_id AS "saeId", e.feature_idx AS "featureIndex", e.text, e.method,
+  e.prompt_version AS "promptVersion", e.explainer_model AS "explainerModel", e.input_tokens AS "inputTokens",
+  e.output_tokens AS "outputTokens", e.cost_usd AS "costUsd", e.job_id AS "jobId", e.created_at AS "createdAt"`;
+
+// The quality a label is ranked by; one definition shared by every read.
+const QUALITY = Prisma.sql`
+  LEFT JOIN LATERAL (
+    SELECT coalesce(avg(s.value) FILTER (WHERE s.metric = 'balanced_accuracy'),
+                    avg(s.value) FILTER (WHERE s.metric = 'correlation'))::float8 AS quality
+    FROM explanation_score s WHERE s.explanation_id = e.id
+  ) q ON true`;
+
+// Best first: scored above unscored, then LLM/imported above offline token patterns, then newest.
+const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
+
+const keyArrays = (keys: readonly FeatureKey[]) => ({ saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) });
+
+export class ExplanationRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Every explanation of the given features, best first per feature. */
+  async byFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* explanation.byFeatures */
+      SELECT ${COLUMNS}, q.quality
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN explanation e ON e.sae_id = k.sae_id AND e.feature_idx = k.idx
+      ${QUALITY}
+      ORDER BY e.sae_id, e.feature_idx, ${RANK}`;
+    return rows.map((r) => ExplanationRecord.parse(r));
+  }
+
+  /** The single best explanation of each given feature (features without one are absent). */
+  async bestByFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* explanation.bestByFeatures */
+      SELECT DISTINCT ON (e.sae_id, e.feature_idx) ${COLUMNS}, q.quality
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN explanation e ON e.sae_id = k.sae_id AND e.feature_idx = k.idx
+      ${QUALITY}
+      ORDER BY e.sae_id, e.feature_idx, ${RANK}`;
+    return rows.map((r) => ExplanationRecord.parse(r));
+  }
+
+  async scoresByExplanationIds(ids: readonly string[]): Promise<ScoreRecord[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* explanation.scoresByIds */
+      SELECT s.explanation_id::text AS "explanationId", s.kind, s.metric, s.value, s.scorer_model AS "scorerModel"
+      FROM explanation_score s
+      WHERE s.explanation_id = ANY(${[...ids]}::bigint[])
+      ORDER BY s.explanation_id, s.kind, s.metric`;
+    return rows.map((r) => ScoreRecord.parse(r));
+  }
+
+  async find(saeId: string, featureIndex: number, method: string, promptVersion: string, explainerModel: string): Promise<string | null> {
+    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+      /* explanation.find */
+      SELECT id::text AS id FROM explanation
+      WHERE sae_id = ${saeId} AND feature_idx = ${featureIndex} AND method = ${method}
+        AND prompt_version = ${promptVersion} AND explainer_model = ${explainerModel}`;
+    return rows[0]?.id ?? null;
+  }
+
+  /** Inserts unless the same (feature, method, prompt version, model) exists; returns the id either way. */
+  async insert(e: NewExplanation): Promise<{ id: string; created: boolean }> {
+    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+      /* explanation.insert */
+      INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model, input_tokens, output_tokens, cost_usd, job_id)
+      VALUES (${e.saeId}, ${e.featureIndex}, ${e.text}, ${e.method}, ${e.promptVersion}, ${e.explainerModel},
+              ${e.inputTokens}, ${e.outputTokens}, ${e.costUsd}, ${e.jobId})
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO NOTHING
+      RETURNING id::text AS id`;
+    if (rows[0]) return { id: rows[0].id, created: true };
+    const id = await this.find(e.saeId, e.featureIndex, e.method, e.promptVersion, e.explainerModel);
+    return { id: id!, created: false };
+  }
+
+  /** Writes (or rewrites) one method's labels for many features in one statement. */
+  async upsertMany(saeId: string, method: string, labels: readonly { featureIndex: number; text: string }[]): Promise<number> {
+    if (labels.length === 0) return 0;
+    return this.db.prisma.$executeRaw`
+      /* explanation.upsertMany */
+      INSERT INTO explanation (sae_id, feature_idx, text, method)
+      SELECT ${saeId}, l.idx, l.text, ${method}
+      FROM unnest(${labels.map((l) => l.featureIndex)}::int[], ${labels.map((l) => l.text)}::text[]) AS l(idx, text)
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model)
+      DO UPDATE SET text = EXCLUDED.text, created_at = CURRENT_TIMESTAMP
+      WHERE explanation.text IS DISTINCT FROM EXCLUDED.text`;
+  }
+
+  /** Removes one method's labels from features not in `keep` (a rerun of the offline labeler). */
+  async deleteMethodExcept(saeId: string, method: string, keep: readonly number[]): Promise<number> {
+    return this.db.prisma.$executeRaw`
+      /* explanation.deleteMethodExcept */
+      DELETE FROM explanation WHERE sae_id = ${saeId} AND method = ${method} AND NOT (feature_idx = ANY(${[...keep]}::int[]))`;
+  }
+
+  /** The (explanation, kind) pairs of one feature that have no score from this scorer yet. */
+  async unscored(saeId: string, featureIndex: number, kinds: readonly string[], scorerModel: string): Promise<{ id: string; text: string; kind: string }[]> {
+    return this.db.prisma.$queryRaw<{ id: string; text: string; kind: string }[]>`
+      /* explanation.unscored */
+      SELECT e.id::text AS id, e.text, k.kind
+      FROM explanation e CROSS JOIN unnest(${[...kinds]}::text[]) AS k(kind)
+      WHERE e.sae_id = ${saeId} AND e.feature_idx = ${featureIndex}
+        AND NOT EXISTS (SELECT 1 FROM explanation_score s
+                        WHERE s.explanation_id = e.id AND s.kind = k.kind AND s.scorer_model = ${scorerModel})
+      ORDER BY e.id, k.kind`;
+  }
+
+  async insertScores(
+    explanationId: string,
+    kind: string,
+    scorerModel: string,
+    metrics: Record<string, number>,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    const names = Object.keys(metrics);
+    await this.db.prisma.$executeRaw`
+      /* explanation.insertScores */
+      INSERT INTO explanation_score (explanation_id, kind, metric, value, scorer_model, details)
+      SELECT ${explanationId}::bigint, ${kind}, m.metric, m.value, ${scorerModel}, ${JSON.stringify(details)}::jsonb
+      FROM unnest(${names}::text[], ${names.map((n) => metrics[n])}::float8[]) AS m(metric, value)
+      ON CONFLICT (explanation_id, kind, metric, scorer_model)
+      DO UPDATE SET value = EXCLUDED.value, details = EXCLUDED.details, created_at = CURRENT_TIMESTAMP`;
+  }
+
+  /** Labels of these features without a vector from this embedder. */
+  async unembedded(saeId: string, indices: readonly number[], embedder: string): Promise<{ id: string; featureIndex: number; text: string }[]> {
+    return this.db.prisma.$queryRaw<{ id: string; featureIndex: number; text: string }[]>`
+      /* explanation.unembedded */
+      SELECT e.id::text AS id, e.feature_idx AS "featureIndex", e.text
+      FROM explanation e
+      WHERE e.sae_id = ${saeId} AND e.feature_idx = ANY(${[...indices]}::int[])
+        AND NOT EXISTS (SELECT 1 FROM explanation_embedding ee WHERE ee.explanation_id = e.id AND ee.embedder = ${embedder})
+      ORDER BY e.feature_idx, e.id`;
+  }
+
+  async insertEmbeddings(embedder: string, dim: number, items: readonly { id: string; vector: ArrayLike<number> }[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.db.prisma.$executeRaw`
+      /* explanation.insertEmbeddings */
+      INSERT INTO explanation_embedding (explanation_id, embedder, dim, embedding)
+      SELECT i.id, ${embedder}, ${dim}, i.v::vector
+      FROM unnest(${items.map((i) => i.id)}::bigint[], ${items.map((i) => toVectorLiteral(i.vector))}::text[]) AS i(id, v)
+      ON CONFLICT (explanation_id, embedder) DO UPDATE SET dim = EXCLUDED.dim, embedding = EXCLUDED.embedding`;
+  }
+
+  /** Fraction of an SAE's features with at least one explanation. */
+  async labeledFractions(saeIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.prisma.$queryRaw<{ saeId: string; fraction: number }[]>`
+      /* explanation.labeledFractions */
+      SELECT f.sae_id AS "saeId",
+             (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM explanation e WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)))::float8
+               / count(*)::float8 AS fraction
+      FROM feature f
+      WHERE f.sae_id = ANY(${[...saeIds]}::text[])
+      GROUP BY f.sae_id`;
+    return new Map(rows.map((r) => [r.saeId, r.fraction]));
+  }
+}

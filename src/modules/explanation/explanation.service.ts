@@ -1,0 +1,39 @@
+// Reading explanations (labels) and their scores for the API.
+import type { ExplanationRecord, ExplanationRepository, FeatureKey, ScoreRecord } from "./explanation.repository.ts";
+
+export const featureKey = (k: { saeId: string; index?: number; featureIndex?: number }) => `${k.saeId}:${k.index ?? k.featureIndex}`;
+
+export class ExplanationService {
+  constructor(private readonly repo: ExplanationRepository) {}
+
+  /** Explanations per feature key, best first. */
+  async byFeatures(keys: readonly FeatureKey[]): Promise<Map<string, ExplanationRecord[]>> {
+    const out = new Map<string, ExplanationRecord[]>();
+    for (const r of await this.repo.byFeatures(keys)) {
+      const k = featureKey(r);
+      const list = out.get(k);
+      if (list) list.push(r);
+      else out.set(k, [r]);
+    }
+    return out;
+  }
+
+  /** The label of each feature: its best-scoring explanation (scored above unscored, LLM above token patterns, newest). */
+  async bestByFeatures(keys: readonly FeatureKey[]): Promise<Map<string, ExplanationRecord>> {
+    return new Map((await this.repo.bestByFeatures(keys)).map((r) => [featureKey(r), r]));
+  }
+
+  async scoresByExplanationIds(ids: readonly string[]): Promise<Map<string, ScoreRecord[]>> {
+    const out = new Map<string, ScoreRecord[]>();
+    for (const s of await this.repo.scoresByExplanationIds(ids)) {
+      const list = out.get(s.explanationId);
+      if (list) list.push(s);
+      else out.set(s.explanationId, [s]);
+    }
+    return out;
+  }
+
+  labeledFractions(saeIds: readonly string[]): Promise<Map<string, number>> {
+    return this.repo.labeledFractions(saeIds);
+  }
+}

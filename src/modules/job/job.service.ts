@@ -1,0 +1,86 @@
+// Rules for jobs: creation with their items, reading, cancelling, and recognising a
+// job whose runner died (so it can be resumed instead of left RUNNING forever).
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { notFound } from "../../errors.ts";
+import type { ItemStatus, JobItemRecord, JobRecord, JobRepository, JobStatus } from "./job.repository.ts";
+
+/** A runner that has not beaten for this long is presumed dead. */
+export const STALE_AFTER_MS = 60_000;
+
+export const thisRunner = () => `${hostname()}:${process.pid}`;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** RUNNING, but its runner is gone: a process on this host that no longer exists, or no heartbeat for a minute. */
+export function isAbandoned(job: JobRecord, now = Date.now()): boolean {
+  if (job.status !== "RUNNING") return false;
+  if (job.runner) {
+    const [host, pid] = [job.runner.slice(0, job.runner.lastIndexOf(":")), Number(job.runner.slice(job.runner.lastIndexOf(":") + 1))];
+    if (host === hostname() && Number.isInteger(pid)) {
+      if (pid === process.pid) return false;
+      if (!pidAlive(pid)) return true;
+    }
+  }
+  const beat = job.heartbeatAt ?? job.startedAt ?? job.createdAt;
+  return now - beat.getTime() > STALE_AFTER_MS;
+}
+
+export class JobService {
+  constructor(readonly repo: JobRepository) {}
+
+  async create(kind: string, saeId: string, params: Record<string, unknown>, items: readonly number[], maxCostUsd: number | null): Promise<JobRecord> {
+    const id = `job_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomBytes(5).toString("hex")}`;
+    return this.repo.create({ id, kind, saeId, params, maxCostUsd }, items);
+  }
+
+  get(id: string): Promise<JobRecord | null> {
+    return this.repo.get(id);
+  }
+
+  async require(id: string): Promise<JobRecord> {
+    const j = await this.repo.get(id);
+    if (!j) throw notFound(`job ${JSON.stringify(id)} not found`);
+    return j;
+  }
+
+  list(filter: { status?: JobStatus | null; saeId?: string | null; kind?: string | null }, first: number): Promise<JobRecord[]> {
+    return this.repo.list(filter, first);
+  }
+
+  items(jobId: string, status: ItemStatus | null, first: number): Promise<JobItemRecord[]> {
+    return this.repo.items(jobId, status, first);
+  }
+
+  /** The newest unfinished job of this kind on this SAE that nobody is running (queued, or its runner died). */
+  async resumable(kind: string, saeId: string, key: string): Promise<JobRecord | null> {
+    for (const j of await this.repo.unfinished(kind, saeId)) {
+      if (j.params.key !== key) continue;
+      if (j.status === "QUEUED" || isAbandoned(j)) return j;
+    }
+    return null;
+  }
+
+  /** Unfinished jobs of this kind and key that a live runner holds. */
+  async live(kind: string, saeId: string, key: string): Promise<JobRecord[]> {
+    return (await this.repo.unfinished(kind, saeId)).filter((j) => j.params.key === key && j.status === "RUNNING" && !isAbandoned(j));
+  }
+
+  /** Stops a job: queued -> CANCELLED now; running -> flagged (its runner stops); a dead runner's job -> CANCELLED now. */
+  async cancel(id: string): Promise<JobRecord> {
+    const before = await this.require(id);
+    if (before.status === "SUCCEEDED" || before.status === "FAILED" || before.status === "CANCELLED") return before;
+    if (isAbandoned(before)) {
+      await this.repo.release(id, (await this.repo.items(id, "RUNNING", 1_000_000)).map((i) => i.featureIndex));
+      return (await this.repo.finish(id, "CANCELLED", "cancelled (its runner had stopped)"))!;
+    }
+    return (await this.repo.requestCancel(id)) ?? before;
+  }
+}
