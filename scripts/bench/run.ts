@@ -1,0 +1,160 @@
+// `npm run bench` [-- --full] [-- --only a,b] [-- --list]: runs the benchmark suites one after the
+// other (a 2-core machine: never two at once), each as a subprocess printing one JSON document,
+// and writes BENCHMARKS.json + BENCHMARKS.md. A suite that is missing, fails or times out is
+// skipped with the reason recorded. With --only, the named suites replace their previous entries
+// in an existing BENCHMARKS.json and the others are kept (each suite records when it ran).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { adaptSuite } from "./adapters.ts";
+import { benchMode, log, machine, numpyInfo, postgresSettings, postgresUrl, round } from "./lib.ts";
+import { renderMarkdown } from "./report.ts";
+import { SUITES, type SuiteDef } from "./suites.ts";
+import type { BenchReport, SuiteResult } from "./report-types.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const argv = process.argv.slice(2);
+const mode = benchMode(argv);
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : null;
+const outJson = join(ROOT, "BENCHMARKS.json");
+const outMd = join(ROOT, "BENCHMARKS.md");
+/** Quick mode must stay under 10 minutes on this machine: suites share this budget. */
+const QUICK_BUDGET_S = 570;
+
+if (argv.includes("--list")) {
+  for (const s of SUITES) console.log(`${s.name.padEnd(14)} ${s.file}${s.fullOnly ? " (full only)" : ""}  ${s.what}`);
+  process.exit(0);
+}
+
+function git(args: string[]): string {
+  const r = spawnSync("git", args, { cwd: ROOT, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "";
+}
+
+/** Runs one suite; resolves with its stdout/stderr and how it ended. */
+function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv): Promise<{ code: number | null; timedOut: boolean; stdout: string; stderr: string; seconds: number }> {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    const args = [join(ROOT, "bin/run-ts.js"), join(ROOT, def.file), ...(mode === "full" ? ["--full"] : []), ...(def.args?.[mode] ?? [])];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += String(d)));
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+      process.stderr.write(`  [${def.name}] ${String(d).replace(/\n(?=.)/g, `\n  [${def.name}] `)}`);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, "SIGTERM"); // the suite's own process group (it may have started servers)
+        setTimeout(() => child.exitCode === null && process.kill(-child.pid!, "SIGKILL"), 5000).unref();
+      } catch {
+        /* already gone */
+      }
+    }, timeoutS * 1000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, timedOut, stdout, stderr, seconds: round((performance.now() - t0) / 1000, 1) });
+    });
+  });
+}
+
+/** The suite's JSON document: the whole stdout, or the last top-level JSON object in it. */
+export function parseSuiteOutput(stdout: string): Record<string, unknown> | null {
+  const text = stdout.trim();
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    for (let i = text.lastIndexOf("\n{"); i >= 0; i = text.lastIndexOf("\n{", i - 1)) {
+      try {
+        return JSON.parse(text.slice(i + 1)) as Record<string, unknown>;
+      } catch {
+        /* keep looking further up */
+      }
+    }
+    return null;
+  }
+}
+
+const lastLines = (s: string, n = 3) => s.trim().split("\n").slice(-n).join(" | ").slice(0, 600);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`mode ${mode}${only ? `, only ${only.join(",")}` : ""}`);
+  const pgUrl = await postgresUrl();
+  const numpy = await numpyInfo();
+  let pgInfo: BenchReport["postgres"] = { available: false, reason: pgUrl.url === null ? pgUrl.reason : "" };
+  const env: NodeJS.ProcessEnv = { ...process.env, MONOSCOPE_BENCH_MODE: mode, FORCE_COLOR: "0" };
+  if (pgUrl.url) {
+    try {
+      const c = new pg.Client({ connectionString: pgUrl.url });
+      await c.connect();
+      const u = new URL(pgUrl.url);
+      pgInfo = { available: true, server: `${u.hostname}:${u.port}`, settings: await postgresSettings(c) };
+      await c.end();
+      env.TEST_DATABASE_URL = pgUrl.url;
+    } catch (err) {
+      pgInfo = { available: false, reason: `cannot connect: ${(err as Error).message}` };
+    }
+  }
+
+  const previous: BenchReport | null = only && existsSync(outJson) ? (JSON.parse(readFileSync(outJson, "utf8")) as BenchReport) : null;
+  const results: SuiteResult[] = [];
+  for (const def of SUITES) {
+    if (only && !only.includes(def.name)) {
+      const kept = previous?.suites.find((s) => s.name === def.name);
+      results.push(kept ?? { name: def.name, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped", seconds: 0, rows: [], reason: "not selected (--only)" });
+      continue;
+    }
+    const base: SuiteResult = { name: def.name, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped", seconds: 0, rows: [] };
+    if (def.fullOnly && mode === "quick") {
+      results.push({ ...base, reason: "full mode only (npm run bench -- --full)" });
+      continue;
+    }
+    if (!existsSync(join(ROOT, def.file))) {
+      results.push({ ...base, status: "missing", reason: `${def.file} does not exist yet` });
+      continue;
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    let timeoutS = def.timeoutS[mode];
+    if (mode === "quick") timeoutS = Math.min(timeoutS, QUICK_BUDGET_S - elapsed);
+    if (timeoutS < 20) {
+      results.push({ ...base, reason: `quick-mode budget (${QUICK_BUDGET_S} s) used up before this suite` });
+      continue;
+    }
+    log(`suite ${def.name}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
+    const r = await runSuite(def, timeoutS, env);
+    const doc = parseSuiteOutput(r.stdout);
+    if (r.timedOut) {
+      results.push({ ...base, status: "timeout", seconds: r.seconds, reason: `stopped after ${Math.round(timeoutS)} s: ${lastLines(r.stderr, 2)}` });
+    } else if (r.code !== 0 || !doc) {
+      const why = r.code !== 0 ? `exit ${r.code}` : "no JSON document on stdout";
+      results.push({ ...base, status: "failed", seconds: r.seconds, reason: `${why}: ${lastLines(r.stderr)}` });
+    } else {
+      results.push({ ...base, status: "ok", seconds: r.seconds, ...adaptSuite(def.name, doc) });
+    }
+    const last = results[results.length - 1];
+    log(`suite ${def.name}: ${last.status} in ${last.seconds} s, ${last.rows.length} rows${last.reason ? ` (${last.reason})` : ""}`);
+  }
+
+  const report: BenchReport = {
+    generatedAt: new Date().toISOString(),
+    mode,
+    command: `npm run bench${mode === "full" ? " -- --full" : ""}${only ? ` (--only ${only.join(",")})` : ""}`,
+    git: { commit: git(["rev-parse", "--short", "HEAD"]), dirty: git(["status", "--porcelain", "--", "src", "scripts", "prisma"]) !== "" },
+    machine: machine(),
+    postgres: pgInfo,
+    numpy,
+    seconds: round((Date.now() - started) / 1000, 1),
+    suites: results,
+  };
+  writeFileSync(outJson, JSON.stringify(report, null, 1) + "\n");
+  writeFileSync(outMd, renderMarkdown(report));
+  log(`wrote ${outJson} and ${outMd} in ${report.seconds} s`);
+}
+
+await main();

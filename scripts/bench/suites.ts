@@ -1,0 +1,54 @@
+// The benchmark suites `npm run bench` runs, in this order (most important first, so a quick run
+// that hits its 10-minute budget loses the least). Each prints one JSON document (see lib.ts).
+import type { Mode } from "./lib.ts";
+
+export interface SuiteDef {
+  name: string;
+  /** Path from the repository root. */
+  file: string;
+  what: string;
+  /** Wall-clock limit per mode, seconds (quick runs also share a global budget). */
+  timeoutS: Record<Mode, number>;
+  /** Extra arguments per mode (`--full` is passed in full mode anyway). */
+  args?: Partial<Record<Mode, string[]>>;
+  fullOnly?: boolean;
+}
+
+export const SUITES: SuiteDef[] = [
+  {
+    name: "kernel", file: "scripts/bench/kernel.ts", timeoutS: { quick: 120, full: 900 }, args: { quick: ["--reps", "5"] },
+    what: "float32 products and exact top-k scans: src/kernel vs numpy/OpenBLAS, alternating calls",
+  },
+  {
+    name: "ingest", file: "scripts/bench/ingest.ts", timeoutS: { quick: 150, full: 1200 },
+    what: "decoder rows vs raw psql \\copy (FORMAT binary); activation records/s; PGlite beside PostgreSQL",
+  },
+  {
+    name: "nearest", file: "scripts/bench/nearest.ts", timeoutS: { quick: 180, full: 1500 },
+    what: "nearest-feature strategies: recall@10, p50/p99, QPS at 1 and 4 clients, index build/size; PostgreSQL exact scan and BLAS scan",
+  },
+  {
+    name: "lineage", file: "scripts/bench/lineage.ts", timeoutS: { quick: 120, full: 1800 },
+    what: "family lineage build (exact blocked products) vs OpenBLAS; Gemma-Scope-like widths in full mode",
+  },
+  {
+    name: "search", file: "scripts/bench/search.ts", timeoutS: { quick: 120, full: 900 },
+    what: "concept search p50/p99 per mode (HYBRID / SEMANTIC / LEXICAL), demo family and >= 100k synthetic labels",
+  },
+  {
+    name: "graphql", file: "scripts/bench/graphql.ts", timeoutS: { quick: 120, full: 900 },
+    what: "GraphQL end to end (feature lookup, nearest, concept search) at concurrency 1 and 16 vs the bare SQL",
+  },
+  {
+    name: "distribution", file: "scripts/bench/distribution.ts", timeoutS: { quick: 90, full: 900 },
+    what: "generator geometry: nearest-neighbour cosine histograms vs the demo family; planted-lineage recovery",
+  },
+  {
+    name: "scale", file: "scripts/bench/scale.ts", timeoutS: { quick: 150, full: 1800 },
+    what: "scale sheet: bytes per feature on PostgreSQL at each d_in, build time per 100k, extrapolation to 1M/4M/34M",
+  },
+  {
+    name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true,
+    what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",
+  },
+];
