@@ -46,6 +46,12 @@ export interface BenchRow {
   /** The bar from an issue, on `ratio` (or on `value` when there is no baseline). */
   target?: { on: "ratio" | "value"; op: "<=" | ">="; limit: number; source: string };
   targetMet?: boolean;
+  /**
+   * Which of the issues' headline ratios this row is (report.ts HEADLINES): ingest-vs-copy, activations-rate,
+   * knn-vs-pg-exact, knn-vs-blas, feature-neighbours, products-vs-blas, lineage-time, graphql-vs-sql,
+   * hybrid-vs-single, search-quality, pglite-vs-postgres, soak.
+   */
+  headline?: string;
 }
 
 export interface SuiteOutput {
