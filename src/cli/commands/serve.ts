@@ -7,7 +7,7 @@ import { cliConfig, globalOptions, intOption } from "../runtime.ts";
 export function registerServe(program: Command) {
   program
     .command("serve")
-    .description("serve the GraphQL API over HTTP (/graphql, /healthz, /readyz)")
+    .description("serve the GraphQL API over HTTP (/ query IDE, /graphql, /export/<saeId>.ndjson, /healthz, /readyz, /metrics)")
     .option("--port <n>", "port to listen on (default 4000 or MONOSCOPE_PORT)", intOption("--port", 0))
     .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
     .action(async (opts: { port?: number; host?: string }, cmd: Command) => {

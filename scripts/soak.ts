@@ -1,0 +1,99 @@
+// Soak: a bounded load on loopback against `monoscope serve` in a child process, with a
+// mix of dashboard queries, for --minutes (default 10) at --connections (default 8).
+// Passes when no request failed (transport error, non-2xx, timeout or GraphQL error) and
+// the server's RSS at the end is within 10% of where it settled after the warm-up.
+//
+//   node bin/run-ts.js scripts/soak.ts [--minutes 10] [--connections 8] [--warmup 60]
+//       [--features 4096] [--d-in 256] [--data-dir DIR]   (DATABASE_URL: PostgreSQL)
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchConfig, ensureDataset, load, once, parseArgs, rng, rssMiB, spawnServer } from "./bench/api-harness.ts";
+
+const args = parseArgs(process.argv.slice(2));
+const minutes = Number(args.minutes ?? 10);
+const connections = Number(args.connections ?? 8);
+const warmupSeconds = Number(args.warmup ?? 60);
+const features = Number(args.features ?? 4096);
+const dIn = Number(args["d-in"] ?? 256);
+const saeId = args["sae-id"] ?? `bench-model/synthetic-${features}x${dIn}`;
+const log = (s: string) => process.stderr.write(`soak: ${s}\n`);
+
+const tempDir = args["data-dir"] ? null : mkdtempSync(join(tmpdir(), "monoscope-soak-"));
+const dataDir = args["data-dir"] ?? tempDir!;
+const config = benchConfig(process.env, dataDir);
+
+const Q = {
+  lookup: `query Lookup($s: ID!, $i: Int!) { feature(saeId: $s, index: $i) { id label density maxActivation umap { x y } logits { positive { token value } } topActivations(first: 5) { kind maxValue text } } }`,
+  page: `query Page($s: ID!, $after: String) { features(saeId: $s, first: 50, after: $after, orderBy: DENSITY_DESC) { totalCount edges { node { index density label } } pageInfo { endCursor } } }`,
+  nearest: `query Nearest($s: ID!, $i: Int!) { nearestFeatures(saeId: $s, index: $i, k: 10) { cosine feature { index label } } }`,
+  search: `query Search($q: String!) { searchConcepts(query: $q, k: 10) { score feature { id } } }`,
+};
+const TERMS = ["animal", "river", "music weather", "emotion", "sport", "money law"];
+
+async function main() {
+  await ensureDataset(config, { saeId, features, dIn }, log);
+  const env: Record<string, string> = { MONOSCOPE_DATA_DIR: dataDir };
+  if (config.database.kind === "postgres") env.DATABASE_URL = config.database.url;
+  const rand = rng(3);
+  const i = () => Math.floor(rand() * features);
+  const next = () => {
+    const r = rand();
+    if (r < 0.4) return { query: Q.lookup, variables: { s: saeId, i: i() } };
+    if (r < 0.6) return { query: Q.page, variables: { s: saeId, after: null } };
+    if (r < 0.85) return { query: Q.nearest, variables: { s: saeId, i: i() } };
+    return { query: Q.search, variables: { q: TERMS[Math.floor(rand() * TERMS.length)] } };
+  };
+
+  const server = await spawnServer(env);
+  try {
+    for (const q of Object.values(Q)) {
+      const r = await once(server.url, { query: q, variables: { s: saeId, i: 1, q: "animal", after: null } });
+      if (r.errors) throw new Error(`query fails before the soak: ${JSON.stringify(r.errors).slice(0, 300)}`);
+    }
+    log(`warm-up: ${warmupSeconds} s at ${connections} connections`);
+    const warm = await load(server.url, next, { connections, seconds: warmupSeconds });
+    const settled = rssMiB(server.pid);
+    log(`settled RSS ${settled.toFixed(1)} MiB after ${warm.requests} warm-up requests`);
+    const samples: { minute: number; rssMiB: number; requests: number; p99: number; failed: number }[] = [];
+    const totals = { requests: 0, failed: 0 };
+    // One-minute slices so RSS is sampled along the way; the load itself is continuous enough.
+    for (let m = 1; m <= minutes; m++) {
+      const r = await load(server.url, next, { connections, seconds: 60 });
+      const failed = r.errors + r.non2xx + r.timeouts + r.graphqlErrors;
+      totals.requests += r.requests;
+      totals.failed += failed;
+      const rss = rssMiB(server.pid);
+      samples.push({ minute: m, rssMiB: Math.round(rss * 10) / 10, requests: r.requests, p99: r.p99, failed });
+      log(`minute ${m}/${minutes}: ${r.requests} requests (${r.requestsPerSecond.toFixed(0)}/s), p50 ${r.p50} ms, p99 ${r.p99} ms, failed ${failed}, RSS ${rss.toFixed(1)} MiB`);
+    }
+    const finalRss = samples.at(-1)!.rssMiB;
+    const drift = (finalRss - settled) / settled;
+    const pass = totals.failed === 0 && Math.abs(drift) <= 0.1;
+    const out = {
+      soak: "graphql-api",
+      backend: config.database.kind,
+      minutes,
+      connections,
+      warmupSeconds,
+      requests: totals.requests,
+      failed: totals.failed,
+      rssSettledMiB: Math.round(settled * 10) / 10,
+      rssFinalMiB: finalRss,
+      rssMaxMiB: Math.max(...samples.map((s) => s.rssMiB)),
+      rssDrift: Math.round(drift * 1000) / 1000,
+      pass,
+      samples,
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+    if (!pass) process.exitCode = 1;
+  } finally {
+    await server.stop();
+  }
+}
+
+try {
+  await main();
+} finally {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+}
