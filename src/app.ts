@@ -24,6 +24,9 @@ import { StatsRepository } from "./modules/stats/stats.repository.ts";
 import { StatsService } from "./modules/stats/stats.service.ts";
 import { EncodeRepository } from "./modules/encode/encode.repository.ts";
 import { EncodeService } from "./modules/encode/encode.service.ts";
+import { GeometryRepository } from "./modules/geometry/geometry.repository.ts";
+import { UmapRepository } from "./modules/geometry/umap.repository.ts";
+import { UmapService } from "./modules/geometry/umap.service.ts";
 
 export interface App {
   config: Config;
@@ -68,7 +71,10 @@ function buildServices(config: Config, db: Database, log: Logger) {
     // New labels become searchable (search documents, offline label vectors).
     onLabelsChanged: [(saeId) => search.indexSae(saeId)],
   });
-  return { sae, feature, ingest, search, stats, geometry, encode, llm, explanation, jobs, autointerp };
+  // 2-D maps of decoder directions for SAEs up to 20k features (larger ones: `monoscope map`).
+  const umap = new UmapService(new UmapRepository(db), new GeometryRepository(db), geometry.kernel, log);
+  ingest.hooks.onSaeReady.push((saeId) => umap.onSaeReady(saeId));
+  return { sae, feature, ingest, search, stats, geometry, encode, llm, explanation, jobs, autointerp, umap };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -5,6 +5,7 @@ import { registerQuery } from "./commands/query.ts";
 import { registerSearch } from "./commands/search.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerIngest } from "./commands/ingest.ts";
+import { registerMap } from "./commands/map.ts";
 import { reportError } from "./runtime.ts";
 
 const program = new Command("monoscope")
@@ -20,6 +21,7 @@ registerQuery(program);
 registerSearch(program);
 registerServe(program);
 registerIngest(program);
+registerMap(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,104 @@
+// Builds and stores an SAE's 2-D map (Feature.umap): unit decoder directions (the geometry
+// module's binary-COPY loader), an exact cosine kNN graph from the matrix kernel, then umap-js
+// with a seeded RNG. Runs after ingest for SAEs up to AUTO_MAP_MAX_FEATURES; larger ones are
+// mapped on request (`monoscope map --sae <id>`), since umap-js's optimisation is JavaScript.
+import { notFound } from "../../errors.ts";
+import type { Kernel } from "../../kernel/index.ts";
+import type { Logger } from "../../logger.ts";
+import { buildDecoderMatrix } from "./decoder-matrix.ts";
+import type { GeometryRepository } from "./geometry.repository.ts";
+import { type KnnGraph, umapLayout, type UmapParams } from "./umap-layout.ts";
+import type { UmapRepository } from "./umap.repository.ts";
+
+export const AUTO_MAP_MAX_FEATURES = 20_000;
+const QUERY_BLOCK = 2048;
+
+export interface UmapResult {
+  saeId: string;
+  /** Features placed (those with a decoder). */
+  features: number;
+  seconds: number;
+}
+
+export class UmapService {
+  constructor(
+    private readonly repo: UmapRepository,
+    private readonly geometry: GeometryRepository,
+    private readonly kernel: () => Promise<Kernel>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Computes and stores the map of one SAE. */
+  async build(saeId: string, params: UmapParams = {}, onProgress?: (line: string) => void): Promise<UmapResult> {
+    const t0 = performance.now();
+    const [sae] = await this.geometry.saes([saeId]);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id));
+    // Compact to the rows that have a decoder.
+    const present = new Int32Array(m.presentCount);
+    const data = new Float32Array(m.presentCount * m.d);
+    for (let i = 0, r = 0; i < m.rows; i++) {
+      if (!m.present[i]) continue;
+      present[r] = i;
+      data.set(m.data.subarray(i * m.d, (i + 1) * m.d), r * m.d);
+      r++;
+    }
+    const n = present.length;
+    if (n < 4) {
+      await this.repo.write(saeId, new Int32Array(0), new Float32Array(0));
+      this.log.info(`SAE ${saeId}: ${n} features with a decoder, too few for a map`);
+      return { saeId, features: 0, seconds: (performance.now() - t0) / 1000 };
+    }
+    const k = Math.min(params.nNeighbors ?? 15, n - 1);
+    const graph = await this.knn(data, n, m.d, k);
+    onProgress?.(`SAE ${saeId}: kNN graph of ${n} features in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const xy = await umapLayout(graph, { ...params, nNeighbors: k }, (e, total) => {
+      if (e % 50 === 0 || e === total) onProgress?.(`SAE ${saeId}: layout epoch ${e}/${total}`);
+    });
+    await this.repo.write(saeId, present, xy);
+    const seconds = (performance.now() - t0) / 1000;
+    this.log.info(`SAE ${saeId}: stored a 2-D map of ${n} features in ${seconds.toFixed(1)} s`);
+    return { saeId, features: n, seconds };
+  }
+
+  /** Post-ingest step: map SAEs small enough to do it in passing. */
+  async onSaeReady(saeId: string): Promise<void> {
+    const [sae] = await this.geometry.saes([saeId]);
+    if (!sae) return;
+    if (sae.dSae > AUTO_MAP_MAX_FEATURES) {
+      this.log.info(
+        `SAE ${saeId}: ${sae.dSae} features, more than ${AUTO_MAP_MAX_FEATURES} to map after ingest; run \`monoscope map --sae ${saeId}\` to compute its 2-D map`,
+      );
+      return;
+    }
+    await this.build(saeId);
+  }
+
+  /** Exact cosine kNN of unit rows, each row itself first (UMAP's convention). */
+  private async knn(data: Float32Array, n: number, d: number, k: number): Promise<KnnGraph> {
+    const kernel = await this.kernel();
+    const indices = new Int32Array(n * k);
+    const distances = new Float32Array(n * k);
+    const fetch = Math.min(n, k + 1);
+    for (let q0 = 0; q0 < n; q0 += QUERY_BLOCK) {
+      const rows = Math.min(QUERY_BLOCK, n - q0);
+      const r = await kernel.topKDot(data.slice(q0 * d, (q0 + rows) * d), rows, data, n, d, fetch);
+      const got = r.indices.length / rows;
+      for (let c = 0; c < rows; c++) {
+        const self = q0 + c;
+        const base = self * k;
+        indices[base] = self;
+        distances[base] = 0;
+        let t = 1;
+        for (let j = 0; j < got && t < k; j++) {
+          const idx = r.indices[c * got + j]!;
+          if (idx === self || idx < 0) continue;
+          indices[base + t] = idx;
+          distances[base + t] = Math.max(0, 1 - r.values[c * got + j]!);
+          t++;
+        }
+      }
+    }
+    return { n, k, indices, distances };
+  }
+}
