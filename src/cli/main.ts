@@ -6,6 +6,8 @@ import { registerSearch } from "./commands/search.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerIngest } from "./commands/ingest.ts";
 import { registerMap } from "./commands/map.ts";
+import { registerExport } from "./commands/export.ts";
+import { registerRm } from "./commands/rm.ts";
 import { reportError } from "./runtime.ts";
 
 const program = new Command("monoscope")
@@ -22,6 +24,8 @@ registerSearch(program);
 registerServe(program);
 registerIngest(program);
 registerMap(program);
+registerExport(program);
+registerRm(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -74,7 +74,7 @@ export class CopyBuffer {
     if (v === null || v === undefined) return this.null();
     this.ensure(8);
     this.buf.writeInt32BE(4, this.pos);
-    this.buf.writeFloatBE(v, this.pos + 4);
+    this.buf.writeFloatBE(v + 0, this.pos + 4); // + 0: no negative zeros (JSON cannot carry them)
     this.pos += 8;
   }
 
@@ -108,7 +108,7 @@ export class CopyBuffer {
     b.writeInt16BE(0, p + 6);
     p += 8;
     for (let i = 0; i < dim; i++) {
-      const h = toHalfBits(v[i]! * scale);
+      const h = toHalfBits(v[i]! * scale + 0);
       b[p] = h >>> 8;
       b[p + 1] = h & 0xff;
       p += 2;
@@ -127,7 +127,7 @@ export class CopyBuffer {
     b.writeInt16BE(dim, p + 4);
     b.writeInt16BE(0, p + 6);
     p += 8;
-    for (let i = 0; i < dim; i++, p += 4) b.writeFloatBE(v[i]!, p);
+    for (let i = 0; i < dim; i++, p += 4) b.writeFloatBE(v[i]! + 0, p);
     this.pos = p;
   }
 
@@ -154,7 +154,7 @@ export class CopyBuffer {
     let p = this.pos;
     for (let i = 0; i < n; i++, p += 8) {
       b.writeInt32BE(4, p);
-      b.writeFloatBE(v[i]!, p + 4);
+      b.writeFloatBE(v[i]! + 0, p + 4);
     }
     this.pos = p;
   }

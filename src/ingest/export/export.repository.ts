@@ -1,0 +1,94 @@
+// Reads an SAE back out for `monoscope export neuronpedia`, in keyset-paginated pages.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+
+const num = z.number().nullable();
+const FeatureExportRow = z.object({
+  idx: z.number().int(),
+  decoder: z.string().nullable(),
+  decoder_norm: num,
+  encoder: z.string().nullable(),
+  b_enc: num,
+  threshold: num,
+  density: num,
+  max_activation: num,
+  neuron_index: z.number().int().nullable(),
+  neuron_cosine: num,
+  neuron_corr_index: z.number().int().nullable(),
+  neuron_corr_pearson: num,
+  nn_indices: z.array(z.number().int()).nullable(),
+  nn_cosines: z.array(z.number()).nullable(),
+  pos_logits: z.unknown().nullable(),
+  neg_logits: z.unknown().nullable(),
+  freq_histogram: z.unknown().nullable(),
+  logits_histogram: z.unknown().nullable(),
+  correlated_neurons: z.unknown().nullable(),
+  correlated_features: z.unknown().nullable(),
+  neuron_alignment: z.unknown().nullable(),
+  extra: z.unknown().nullable(),
+  has_dashboard: z.boolean(),
+});
+export type FeatureExportRow = z.infer<typeof FeatureExportRow>;
+
+const ActivationExportRow = z.object({
+  feature_idx: z.number().int(),
+  ordinal: z.number().int(),
+  tokens: z.array(z.string()),
+  values: z.array(z.number()),
+  max_value: z.number(),
+  max_token_index: z.number().int(),
+  kind: z.string(),
+  bin_min: num,
+  bin_max: num,
+  source: z.string().nullable(),
+  text: z.string(),
+});
+export type ActivationExportRow = z.infer<typeof ActivationExportRow>;
+
+const ExplanationExportRow = z.object({
+  id: z.union([z.bigint(), z.number()]).transform((v) => Number(v)),
+  feature_idx: z.number().int(),
+  text: z.string(),
+  method: z.string(),
+  prompt_version: z.string(),
+  explainer_model: z.string(),
+});
+export type ExplanationExportRow = z.infer<typeof ExplanationExportRow>;
+
+export class ExportRepository {
+  constructor(private readonly db: Database) {}
+
+  async sae(id: string) {
+    return this.db.prisma.sae.findUnique({ where: { id }, include: { model: { select: { dModel: true } } } });
+  }
+
+  async features(saeId: string, after: number, limit: number): Promise<FeatureExportRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_features */
+      SELECT f.idx, f.decoder::text AS decoder, f.decoder_norm, f.encoder::text AS encoder, f.b_enc, f.threshold,
+             f.density, f.max_activation, f.neuron_index, f.neuron_cosine, f.neuron_corr_index, f.neuron_corr_pearson,
+             f.nn_indices, f.nn_cosines,
+             d.pos_logits, d.neg_logits, d.freq_histogram, d.logits_histogram, d.correlated_neurons,
+             d.correlated_features, d.neuron_alignment, d.extra, (d.idx IS NOT NULL) AS has_dashboard
+      FROM feature f LEFT JOIN feature_dashboard d ON d.sae_id = f.sae_id AND d.idx = f.idx
+      WHERE f.sae_id = ${saeId} AND f.idx > ${after}
+      ORDER BY f.idx LIMIT ${limit}`;
+    return rows.map((r) => FeatureExportRow.parse(r));
+  }
+
+  async activations(saeId: string, after: [number, number], limit: number): Promise<ActivationExportRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_activations */
+      SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text
+      FROM activation
+      WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
+      ORDER BY feature_idx, ordinal LIMIT ${limit}`;
+    return rows.map((r) => ActivationExportRow.parse(r));
+  }
+
+  async explanations(saeId: string, afterId: number, limit: number): Promise<ExplanationExportRow[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_explanations */
+      SELECT id, feature_idx, text, method, prompt_version, explainer_model
+      FROM explanation WHERE sae_id = ${saeId} AND id > ${afterId}
+      ORDER BY id LIMIT ${limit}`;
+    return rows.map((r) => ExplanationExportRow.parse(r));
+  }
+}
