@@ -2,7 +2,9 @@
 // caching, persisted queries, the NDJSON export and the access log.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestApp, type TestApp } from "../helpers/backend.ts";
+import { createApp } from "../../src/app.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createTestDatabase, openTestApp, type TestApp } from "../helpers/backend.ts";
 import { seedFeatures } from "../helpers/feature-seed.ts";
 import { captureLogger, startTestServer, type TestServer } from "../helpers/http-server.ts";
 
@@ -29,6 +31,24 @@ describe("operations", () => {
     const r = await fetch(`${s.url}/readyz`);
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ status: "ready", database: t.db.backend });
+  });
+
+  it("is not ready while migrations are pending", async () => {
+    const db = await createTestDatabase();
+    const bare = await createApp(db.config, { memory: db.backend === "pglite", log: silentLogger, migrate: false });
+    const server = await startTestServer(bare);
+    try {
+      const r = await fetch(`${server.url}/readyz`);
+      expect(r.status).toBe(503);
+      const body = await r.json();
+      expect(body.status).toBe("migrations pending");
+      expect(body.pending.length).toBeGreaterThan(0);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await bare.close();
+      await db.drop();
+    }
   });
 
   it("exports Prometheus metrics per operation name, errors and the database pool", async () => {
