@@ -27,6 +27,8 @@ import { EncodeService } from "./modules/encode/encode.service.ts";
 import { GeometryRepository } from "./modules/geometry/geometry.repository.ts";
 import { UmapRepository } from "./modules/geometry/umap.repository.ts";
 import { UmapService } from "./modules/geometry/umap.service.ts";
+import { AlignmentRepository } from "./modules/geometry/alignment.repository.ts";
+import { AlignmentService } from "./modules/geometry/alignment.service.ts";
 
 export interface App {
   config: Config;
@@ -74,7 +76,10 @@ function buildServices(config: Config, db: Database, log: Logger) {
   // 2-D maps of decoder directions for SAEs up to 20k features (larger ones: `monoscope map`).
   const umap = new UmapService(new UmapRepository(db), new GeometryRepository(db), geometry.kernel, log);
   ingest.hooks.onSaeReady.push((saeId) => umap.onSaeReady(saeId));
-  return { sae, feature, ingest, search, stats, geometry, encode, llm, explanation, jobs, autointerp, umap };
+  // Decoder-neuron alignment for features that arrived without one (ingest computes it inline).
+  const alignment = new AlignmentService(new AlignmentRepository(db), log);
+  ingest.hooks.onSaeReady.push((saeId) => alignment.onSaeReady(saeId));
+  return { sae, feature, ingest, search, stats, geometry, encode, llm, explanation, jobs, autointerp, umap, alignment };
 }
 
 export interface CreateAppOptions extends OpenOptions {
