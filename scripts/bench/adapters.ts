@@ -46,6 +46,46 @@ function kernelRows(doc: Doc): BenchRow[] {
   });
 }
 
+/** graphql.ts: autocannon runs per query and concurrency, and nearestFeatures beside its bare SQL. */
+function graphqlRows(doc: Doc): BenchRow[] {
+  const backend = String(doc.backend ?? "?");
+  const ds = (doc.dataset ?? {}) as { features?: number; dIn?: number };
+  const sizes = { features: ds.features ?? 0, d_in: ds.dIn ?? 0 };
+  const rows: BenchRow[] = ((doc.results ?? []) as Doc[]).map((r) => ({
+    suite: "graphql", name: `${r.query} at concurrency ${r.concurrency}`, backend: `graphql over ${backend}`,
+    sizes: { ...sizes, clients: r.concurrency as number }, params: { seconds: doc.secondsPerRun as number },
+    reps: r.requests as number, metric: "p50 latency", unit: "ms", value: r.p50 as number, better: "lower",
+    extra: { p99: r.p99 as number, "req/s": round(r.requestsPerSecond as number, 0), failed: (r.errors as number) + (r.non2xx as number) + (r.timeouts as number) + (r.graphqlErrors as number) },
+  }));
+  const side = doc.nearestSideBySide as Doc | undefined;
+  if (side && typeof side.graphqlP50 === "number" && typeof side.directSqlP50 === "number") {
+    const sql = side.sql as { requests?: number; p99?: number } | undefined;
+    rows.push(checkTarget({
+      suite: "graphql", name: "nearestFeatures p50 through GraphQL (concurrency 1)", backend: `graphql over ${backend}`, sizes, reps: 0,
+      metric: "p50 latency", unit: "ms", value: side.graphqlP50, better: "lower", headline: "graphql-vs-sql",
+      extra: { "service call p50": round(side.directServiceP50 as number, 3), "SQL p99": round(sql?.p99 ?? NaN, 3), "statements per call": side.statementsPerNearestCall as number },
+      baseline: { name: "the same SQL issued directly", backend: `sql on ${backend}`, value: round(side.directSqlP50, 3) },
+      ratio: round(side.graphqlP50 / side.directSqlP50, 2),
+      target: { on: "ratio", op: "<=", limit: 1.3, source: "issue 8" },
+    }));
+  }
+  return rows;
+}
+
+/** soak.ts: failed requests and RSS drift after warm-up. */
+function soakRows(doc: Doc): BenchRow[] {
+  const sizes = { minutes: doc.minutes as number, clients: doc.connections as number, requests: doc.requests as number };
+  const backend = `graphql over ${doc.backend ?? "?"}`;
+  return [
+    checkTarget({ suite: "soak", name: "failed requests", backend, sizes, reps: 1, metric: "failed", unit: "requests", value: doc.failed as number, better: "lower", headline: "soak", target: { on: "value", op: "<=", limit: 0, source: "issue 8" } }),
+    checkTarget({
+      suite: "soak", name: "RSS drift after warm-up", backend, sizes, reps: 1, metric: "final RSS / settled RSS - 1", unit: "", value: doc.rssDrift as number, better: "lower", headline: "soak",
+      extra: { "settled MiB": doc.rssSettledMiB as number, "final MiB": doc.rssFinalMiB as number, "max MiB": doc.rssMaxMiB as number },
+      target: { on: "value", op: "<=", limit: 0.1, source: "issue 8" },
+    }),
+  ];
+}
+
 function genericRows(suite: string, doc: Doc): BenchRow[] {
   const list = (Array.isArray(doc.results) ? doc.results : Array.isArray(doc.rows) ? doc.rows : []) as Doc[];
   return list.map((r, i) => {
@@ -70,5 +110,7 @@ export function adaptSuite(suite: string, doc: Doc): Adapted {
     const base = doc.baseline as Record<string, unknown> | undefined;
     return { rows: kernelRows(doc), machine, notes, meta: { kernel: doc.kernel, baseline: base } };
   }
+  if (suite === "graphql" && Array.isArray(doc.results)) return { rows: graphqlRows(doc), notes, machine, meta: { nearestSideBySide: doc.nearestSideBySide } };
+  if (suite === "soak" && typeof doc.failed === "number") return { rows: soakRows(doc), notes, machine, meta: { samples: doc.samples } };
   return { rows: genericRows(suite, doc), notes, machine, raw: doc };
 }

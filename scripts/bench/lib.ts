@@ -203,7 +203,7 @@ export function emit(out: Omit<SuiteOutput, "machine" | "mode"> & Partial<Pick<S
  * scripts/setup-postgres.sh (started if needed; it prints the URL as its last stdout line).
  * Returns null, with the reason, when none is reachable.
  */
-export async function postgresUrl(): Promise<{ url: string } | { url: null; reason: string }> {
+export async function postgresUrl(): Promise<{ url: string; reason?: undefined } | { url: null; reason: string }> {
   const fromEnv = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (fromEnv) return { url: fromEnv };
   const script = fileURLToPath(new URL("../setup-postgres.sh", import.meta.url));

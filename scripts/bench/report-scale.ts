@@ -8,7 +8,7 @@ const GiB = 2 ** 30;
 /** PGlite is 32-bit WebAssembly: the whole server (buffers, catalog, the query) lives in < 4 GiB; ~2 GiB is the practical ceiling for data. */
 const PGLITE_BYTES = 2 * GiB;
 const TARGETS = [1_048_576, 4_194_304, 33_554_432];
-const label = (n: number) => (n >= 1e6 ? `${Math.round(n / 2 ** 20)}M` : `${Math.round(n / 1000)}k`);
+const label = (n: number) => (n >= 1e9 ? `${fmt(n / 1e9)}B` : n >= 1e6 ? `${Math.round(n / 1e6)}M` : `${Math.round(n / 1000)}k`);
 
 function duration(s: number): string {
   if (!Number.isFinite(s)) return "n/a";
@@ -22,6 +22,7 @@ const gb = (b: number) => `${fmt(b / 1e9)} GB`;
 
 interface Model {
   p: ScalePoint;
+  matrixRam?: number;
   bytesPerFeature: number | null;
   hnswBpf: number | null;
   ingest: (n: number) => number;
@@ -44,6 +45,23 @@ function model(p: ScalePoint): Model {
   };
 }
 
+/** Where each resource runs out for one d_in, smallest size first. */
+function limits(m: Model, matrixBudget: number): Array<{ what: string; n: number }> {
+  const cap = (f: (n: number) => number, limit: number) => {
+    let n = 1000;
+    while (n < 1e10 && f(n) < limit) n *= 1.05;
+    return n;
+  };
+  const out: Array<{ what: string; n: number }> = [];
+  if (m.bytesPerFeature !== null) out.push({ what: "PGlite ~2 GiB", n: PGLITE_BYTES / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
+  out.push({ what: `float32 matrix > cache budget (RAM/3)`, n: matrixBudget / (m.p.d * 4) });
+  if (m.hnswBpf !== null) out.push({ what: "HNSW build > 1 h", n: cap((n) => m.hnsw(n), 3600) });
+  out.push({ what: "precomputed neighbours > 1 h", n: cap((n) => m.neighbours(n), 3600) });
+  out.push({ what: "lineage step (n/4 x n) > 1 h", n: cap((n) => m.lineage(n / 4, n), 3600) });
+  if (m.bytesPerFeature !== null) out.push({ what: "PostgreSQL data > RAM (scans leave the page cache)", n: (m.matrixRam ?? 0) / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
+  return out.sort((a, b) => a.n - b.n);
+}
+
 export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchReport): string {
   const out = ["## Scale sheet", ""];
   const points = (scale?.meta?.points ?? []) as ScalePoint[];
@@ -51,19 +69,21 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     out.push(`Not measured in this run (${scale ? `${scale.status}${scale.reason ? `: ${scale.reason}` : ""}` : "scale suite not run"}).`);
     return out.join("\n");
   }
-  const ms = points.map(model);
+  const ms = points.map((p) => ({ ...model(p), matrixRam: rep.machine.memoryGiB * GiB }));
   const matrixBudget = (rep.machine.memoryGiB * GiB) / 3; // the geometry module's matrix cache default
 
   out.push(
     `Measured by \`scripts/bench/scale.ts\` (${scale.mode} mode): a generated SAE per d_in goes through \`monoscope ingest saelens\` into a fresh PostgreSQL database; sizes after VACUUM ANALYZE. ` +
-      "Per-feature bytes do not depend on the SAE's size (apart from the HNSW graph's upper layers), so they extrapolate linearly.",
+      "Per-feature bytes do not depend on the SAE's size (apart from the HNSW graph's upper layers), so they extrapolate linearly. " +
+      "The heap is measured as the product leaves it (the post-ingest neighbour-list UPDATE leaves old row versions' space behind, reused by later writes) and again after VACUUM FULL. " +
+      "Rows wider than ~2 kB are TOASTed: the encoder (float32 vector) goes out of line first, the decoder halfvec stays in the heap at d_in 768 and moves out of line above.",
     "",
     "### Bytes per feature (PostgreSQL)",
     "",
     table(
-      ["d_in", "measured at", "decoder halfvec", "encoder vector", "nn lists", "heap", "TOAST+FSM+VM", "b-tree indexes", "table + indexes", "HNSW index", "total with HNSW"],
+      ["d_in", "measured at", "decoder halfvec", "encoder vector", "nn lists", "heap", "heap after VACUUM FULL", "TOAST+FSM+VM", "b-tree indexes", "table + indexes", "HNSW index", "total with HNSW"],
       ms.map(({ p, hnswBpf }) => [
-        String(p.d), `${fmt(p.n)} features`, fmt(p.bytes?.decoderColumn), fmt(p.bytes?.encoderColumn), fmt(p.bytes?.neighbourColumns), fmt(p.bytes?.heap), fmt(p.bytes?.toastEtc), fmt(p.bytes?.btreeIndexes),
+        String(p.d), `${fmt(p.n)} features`, fmt(p.bytes?.decoderColumn), fmt(p.bytes?.encoderColumn), fmt(p.bytes?.neighbourColumns), fmt(p.bytes?.heap), fmt(p.bytes?.heapCompacted), fmt(p.bytes?.toastEtc), fmt(p.bytes?.btreeIndexes),
         fmt(p.bytes?.total), hnswBpf !== null ? fmt(hnswBpf) : "none (" + ("skipped" in p.hnsw ? p.hnsw.skipped : "") + ")", p.bytes ? fmt(p.bytes.total + (hnswBpf ?? 0)) : p.ingestError ?? "not measured",
       ]),
     ),
@@ -93,31 +113,14 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "",
     "### What breaks first",
     "",
-    table(
-      ["d_in", "PGlite (32-bit WASM, ~2 GiB of data)", `in-process float32 matrix (cache budget ${fmt(matrixBudget / GiB)} GiB = RAM/3)`, "HNSW build > 1 hour", "precomputed neighbours > 1 hour", "lineage step (4x) > 1 hour"],
-      ms.map((m) => {
-        const cap = (f: (n: number) => number, limit: number) => {
-          let n = 1000;
-          while (n < 1e9 && f(n) < limit) n *= 1.1;
-          return n >= 1e9 ? "beyond 1B" : `~${label(n)} features`;
-        };
-        return [
-          String(m.p.d),
-          m.bytesPerFeature !== null ? `~${label(PGLITE_BYTES / m.bytesPerFeature)} features` : "n/a",
-          `~${label(matrixBudget / (m.p.d * 4))} features`,
-          m.hnswBpf !== null ? cap((n) => m.hnsw(n), 3600) : "no index",
-          cap((n) => m.neighbours(n), 3600),
-          cap((n) => m.lineage(n / 4, n), 3600),
-        ];
-      }),
-    ),
+    "The size (features of one SAE) at which each limit is reached, from the measurements above; per d_in, in the order they are hit:",
     "",
-    "In order, on this 2-core, 23 GiB machine:",
+    table(["d_in", "in order (first limit first)"], ms.map((m) => [String(m.p.d), limits(m, matrixBudget).map((l) => `${l.what} at ~${label(l.n)}`).join(" -> ")])),
     "",
-    "1. **PGlite** runs out first: it is 32-bit WebAssembly, so the embedded backend is for the demo and SAEs up to a few hundred thousand features at d_in 768 (fewer at larger d_in). Larger SAEs go to PostgreSQL (`DATABASE_URL`).",
-    "2. **Exact all-pairs products** (precomputed neighbour lists, and lineage between two large sizes) grow quadratically: minutes at 100k, hours to days at 1M, years at 34M. The ingest hook therefore precomputes neighbour lists only below a work limit and answers feature -> feature queries with scans above it; lineage at 4M x 34M needs many machines or GPUs.",
-    "3. **The in-process decoder matrix** (the fast exact scan) needs n x d_in x 4 bytes of RAM per SAE: about 1M features at d_in 2304 fits the default cache budget, 34M at d_in 4096 (550 GB) fits no single machine.",
-    "4. **HNSW builds** (when used) grow as n log n while the graph fits maintenance_work_mem, then much faster; pgvector cannot index halfvec above 4000 dimensions at all, so d_in 4096 relies on scans (or binary quantization with re-rank).",
+    "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling. It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
+    "- **Exact all-pairs products** (precomputed neighbour lists; lineage between two large sizes) grow quadratically. The ingest hook precomputes neighbour lists only below a work limit and answers feature -> feature queries by scans above it; lineage between 4M and 34M features needs many machines or GPUs.",
+    `- **The in-process decoder matrix** behind fast exact scans needs features x d_in x 4 bytes per SAE; the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here) and evicts least recently used SAEs.`,
+    "- **HNSW builds** grow as n log n while the graph fits maintenance_work_mem and much faster after; pgvector does not index halfvec above 4,000 dimensions, so d_in 4096 relies on scans (or binary quantization with re-rank).",
     "",
     "Plan past one machine:",
     "",

@@ -3,6 +3,8 @@ import type { BenchRow, Machine, Mode, NumpyInfo } from "./lib.ts";
 
 export interface SuiteResult {
   name: string;
+  /** Backend variant of a suite run more than once (e.g. pglite / postgres). */
+  variant?: string;
   file: string;
   what: string;
   mode: Mode;

@@ -71,7 +71,7 @@ function headlineSection(rep: BenchReport): string {
 }
 
 function suiteSection(s: SuiteResult, rep: BenchReport): string {
-  const out = [`## ${s.name}`, "", `${s.what}. \`${s.file}\` — ${s.status}${s.reason ? `: ${s.reason}` : ""}; ${s.mode} mode, ran ${s.ranAt.slice(0, 16).replace("T", " ")} UTC, ${s.seconds} s.`];
+  const out = [`## ${s.name}${s.variant ? ` (${s.variant})` : ""}`, "", `${s.what}. \`${s.file}\` — ${s.status}${s.reason ? `: ${s.reason}` : ""}; ${s.mode} mode, ran ${s.ranAt.slice(0, 16).replace("T", " ")} UTC, ${s.seconds} s.`];
   if (s.machine && (s.machine.cores !== rep.machine.cores || s.machine.cpu !== rep.machine.cpu)) {
     out.push("", `Machine: ${s.machine.cores} cores, ${s.machine.cpu}, ${s.machine.memoryGiB} GiB.`);
   }
@@ -107,7 +107,7 @@ export function renderMarkdown(rep: BenchReport): string {
     "",
     "## Suites in this run",
     "",
-    table(["suite", "status", "seconds", "rows", "reason"], rep.suites.map((s) => [s.name, s.status, fmt(s.seconds), String(s.rows.length), s.reason ?? ""])),
+    table(["suite", "status", "seconds", "rows", "reason"], rep.suites.map((s) => [s.variant ? `${s.name} (${s.variant})` : s.name, s.status, fmt(s.seconds), String(s.rows.length), s.reason ?? ""])),
   ];
   for (const s of rep.suites) if (s.status === "ok") parts.push("", suiteSection(s, rep));
   parts.push("", renderScaleSheet(rep.suites.find((s) => s.name === "scale"), rep));

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { adaptSuite } from "./adapters.ts";
-import { benchMode, log, machine, numpyInfo, postgresSettings, postgresUrl, round } from "./lib.ts";
+import { benchMode, createBenchDatabase, log, machine, numpyInfo, postgresSettings, postgresUrl, round } from "./lib.ts";
 import { renderMarkdown } from "./report.ts";
 import { SUITES, type SuiteDef } from "./suites.ts";
 import type { BenchReport, SuiteResult } from "./report-types.ts";
@@ -49,12 +49,16 @@ function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv): Prom
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, "SIGTERM"); // the suite's own process group (it may have started servers)
-        setTimeout(() => child.exitCode === null && process.kill(-child.pid!, "SIGKILL"), 5000).unref();
-      } catch {
-        /* already gone */
-      }
+      // The suite's whole process group: it may have started servers of its own.
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          /* already gone */
+        }
+      };
+      kill("SIGTERM");
+      setTimeout(() => kill("SIGKILL"), 5000).unref();
     }, timeoutS * 1000);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -77,6 +81,22 @@ export function parseSuiteOutput(stdout: string): Record<string, unknown> | null
       }
     }
     return null;
+  }
+}
+
+/**
+ * A suite run on both backends (variants pglite and postgres, one after the other in this run): each
+ * PGlite row without a baseline of its own gets the PostgreSQL row of the same name as its baseline.
+ */
+function pairVariants(results: SuiteResult[]): void {
+  for (const lite of results.filter((s) => s.variant === "pglite" && s.status === "ok")) {
+    const server = results.find((s) => s.name === lite.name && s.variant === "postgres" && s.status === "ok");
+    if (!server) continue;
+    lite.rows = lite.rows.map((r) => {
+      const twin = server.rows.find((x) => x.name === r.name);
+      if (r.baseline || !twin || !(twin.value > 0)) return r;
+      return { ...r, baseline: { name: "same measurement on PostgreSQL (next run of the suite)", backend: twin.backend, value: twin.value }, ratio: round(r.value / twin.value, 3), headline: r.headline ?? "pglite-vs-postgres" };
+    });
   }
 }
 
@@ -106,41 +126,56 @@ async function main(): Promise<void> {
   const results: SuiteResult[] = [];
   for (const def of SUITES) {
     if (only && !only.includes(def.name)) {
-      const kept = previous?.suites.find((s) => s.name === def.name);
-      results.push(kept ?? { name: def.name, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped", seconds: 0, rows: [], reason: "not selected (--only)" });
+      const kept = previous?.suites.filter((s) => s.name === def.name) ?? [];
+      results.push(...(kept.length ? kept : [{ name: def.name, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped" as const, seconds: 0, rows: [], reason: "not selected (--only)" }]));
       continue;
     }
-    const base: SuiteResult = { name: def.name, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped", seconds: 0, rows: [] };
-    if (def.fullOnly && mode === "quick") {
-      results.push({ ...base, reason: "full mode only (npm run bench -- --full)" });
-      continue;
+    for (const variant of (def.variants ?? [{ label: "" }]).filter((v) => !v.modes || v.modes.includes(mode))) {
+      const base: SuiteResult = { name: def.name, variant: variant.label || undefined, file: def.file, what: def.what, mode, ranAt: new Date().toISOString(), status: "skipped", seconds: 0, rows: [] };
+      const title = `${def.name}${variant.label ? ` (${variant.label})` : ""}`;
+      if (def.fullOnly && mode === "quick") {
+        results.push({ ...base, reason: "full mode only (npm run bench -- --full)" });
+        continue;
+      }
+      if (!existsSync(join(ROOT, def.file))) {
+        results.push({ ...base, status: "missing", reason: `${def.file} does not exist yet` });
+        continue;
+      }
+      if (variant.postgres && !pgUrl.url) {
+        results.push({ ...base, reason: `no PostgreSQL: ${pgInfo.available ? "" : pgInfo.reason}` });
+        continue;
+      }
+      const elapsed = (Date.now() - started) / 1000;
+      let timeoutS = def.timeoutS[mode];
+      if (mode === "quick") timeoutS = Math.min(timeoutS, QUICK_BUDGET_S - elapsed);
+      if (timeoutS < 20) {
+        results.push({ ...base, reason: `quick-mode budget (${QUICK_BUDGET_S} s) used up before this suite` });
+        continue;
+      }
+      // Suites that pick their backend from DATABASE_URL: none for PGlite, a fresh database for PostgreSQL.
+      const suiteEnv = { ...env };
+      if (def.variants) delete suiteEnv.DATABASE_URL;
+      const db = variant.postgres && pgUrl.url ? await createBenchDatabase(pgUrl.url, def.name) : null;
+      if (db) suiteEnv.DATABASE_URL = db.url;
+      log(`suite ${title}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
+      const r = await runSuite(def, timeoutS, suiteEnv).finally(() => db?.drop().catch(() => {}));
+      const doc = parseSuiteOutput(r.stdout);
+      if (r.timedOut) {
+        results.push({ ...base, status: "timeout", seconds: r.seconds, reason: `stopped after ${Math.round(timeoutS)} s: ${lastLines(r.stderr, 2)}` });
+      } else if (!doc) {
+        results.push({ ...base, status: "failed", seconds: r.seconds, reason: `${r.code !== 0 ? `exit ${r.code}` : "no JSON document on stdout"}: ${lastLines(r.stderr)}` });
+      } else {
+        // A suite may report its own verdict through its exit code (the soak does): keep its figures.
+        const adapted = adaptSuite(def.name, doc);
+        if (r.code !== 0) adapted.notes = [...(adapted.notes ?? []), `the suite exited with code ${r.code}`];
+        results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted });
+      }
+      const last = results[results.length - 1];
+      log(`suite ${title}: ${last.status} in ${last.seconds} s, ${last.rows.length} rows${last.reason ? ` (${last.reason})` : ""}`);
     }
-    if (!existsSync(join(ROOT, def.file))) {
-      results.push({ ...base, status: "missing", reason: `${def.file} does not exist yet` });
-      continue;
-    }
-    const elapsed = (Date.now() - started) / 1000;
-    let timeoutS = def.timeoutS[mode];
-    if (mode === "quick") timeoutS = Math.min(timeoutS, QUICK_BUDGET_S - elapsed);
-    if (timeoutS < 20) {
-      results.push({ ...base, reason: `quick-mode budget (${QUICK_BUDGET_S} s) used up before this suite` });
-      continue;
-    }
-    log(`suite ${def.name}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
-    const r = await runSuite(def, timeoutS, env);
-    const doc = parseSuiteOutput(r.stdout);
-    if (r.timedOut) {
-      results.push({ ...base, status: "timeout", seconds: r.seconds, reason: `stopped after ${Math.round(timeoutS)} s: ${lastLines(r.stderr, 2)}` });
-    } else if (r.code !== 0 || !doc) {
-      const why = r.code !== 0 ? `exit ${r.code}` : "no JSON document on stdout";
-      results.push({ ...base, status: "failed", seconds: r.seconds, reason: `${why}: ${lastLines(r.stderr)}` });
-    } else {
-      results.push({ ...base, status: "ok", seconds: r.seconds, ...adaptSuite(def.name, doc) });
-    }
-    const last = results[results.length - 1];
-    log(`suite ${def.name}: ${last.status} in ${last.seconds} s, ${last.rows.length} rows${last.reason ? ` (${last.reason})` : ""}`);
   }
 
+  pairVariants(results);
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     mode,

@@ -27,7 +27,7 @@ export interface ScalePoint {
   ingestSeconds: number | null;
   ingestError?: string;
   /** Bytes per feature, from the database after ingest (VACUUM ANALYZE first). */
-  bytes: { heap: number; toastEtc: number; btreeIndexes: number; total: number; decoderColumn: number; encoderColumn: number; neighbourColumns: number } | null;
+  bytes: { heap: number; heapCompacted: number; toastEtc: number; btreeIndexes: number; total: number; decoderColumn: number; encoderColumn: number; neighbourColumns: number } | null;
   hnsw: { seconds: number; bytesPerFeature: number; params: string } | { skipped: string };
   /** Exact all-pairs top-10 (precomputed neighbours) and a lineage best-match product (n/4 parents). */
   products: { neighboursSeconds: number; lineageSeconds: number; lineageParents: number; gflops: number };
@@ -75,7 +75,9 @@ for (const [dStr, n] of Object.entries(SIZES)) {
           )
         ).rows[0] as Record<string, number>;
         const per = (x: number) => round(x / s.n, 1);
-        point.bytes = { heap: per(s.heap), toastEtc: per(s.tbl - s.heap), btreeIndexes: per(s.idx), total: per(s.total), decoderColumn: round(s.dec, 1), encoderColumn: round(s.enc, 1), neighbourColumns: round(s.nn, 1) };
+        await c.query("VACUUM FULL feature");
+        const compacted = Number((await c.query("SELECT pg_relation_size('feature')::float8 AS b")).rows[0].b);
+        point.bytes = { heap: per(s.heap), heapCompacted: per(compacted), toastEtc: per(s.tbl - s.heap), btreeIndexes: per(s.idx), total: per(s.total), decoderColumn: round(s.dec, 1), encoderColumn: round(s.enc, 1), neighbourColumns: round(s.nn, 1) };
         if (d <= HALFVEC_INDEX_MAX_DIM) {
           const stmt = decoderIndexStatement(saeId, d);
           await c.query("SET maintenance_work_mem = '1GB'");
@@ -89,7 +91,7 @@ for (const [dStr, n] of Object.entries(SIZES)) {
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     }
-  } else notes.push(`no PostgreSQL (${"reason" in server ? server.reason : "?"}): storage and ingest not measured`);
+  } else notes.push(`no PostgreSQL (${server.reason}): storage and ingest not measured`);
 
   // The exact products behind precomputed neighbours (n x n top-10) and lineage (n/4 parents).
   const { unit } = unitRows(generateDecoders(plan), n, d);
@@ -105,7 +107,7 @@ for (const [dStr, n] of Object.entries(SIZES)) {
     rows.push({
       suite: "scale", name: `storage per feature d_in=${d}`, backend: "postgres", sizes, reps: 1, metric: "bytes per feature (table + TOAST + b-tree indexes)",
       unit: "B", value: point.bytes.total, better: "lower",
-      extra: { heap: point.bytes.heap, "TOAST+FSM+VM": point.bytes.toastEtc, "b-tree indexes": point.bytes.btreeIndexes, "decoder halfvec": point.bytes.decoderColumn, "encoder vector": point.bytes.encoderColumn, "nn lists": point.bytes.neighbourColumns },
+      extra: { heap: point.bytes.heap, "heap after VACUUM FULL": point.bytes.heapCompacted, "TOAST+FSM+VM": point.bytes.toastEtc, "b-tree indexes": point.bytes.btreeIndexes, "decoder halfvec": point.bytes.decoderColumn, "encoder vector": point.bytes.encoderColumn, "nn lists": point.bytes.neighbourColumns },
     });
   }
   if (point.ingestSeconds !== null) {

@@ -12,6 +12,12 @@ export interface SuiteDef {
   /** Extra arguments per mode (`--full` is passed in full mode anyway). */
   args?: Partial<Record<Mode, string[]>>;
   fullOnly?: boolean;
+  /**
+   * Run once per variant: `postgres` gets DATABASE_URL of a fresh database on the server (dropped
+   * afterwards), the others run without DATABASE_URL (embedded PGlite). For suites that choose
+   * their backend from DATABASE_URL, like the app itself.
+   */
+  variants?: Array<{ label: string; postgres?: boolean; modes?: Mode[] }>;
 }
 
 export const SUITES: SuiteDef[] = [
@@ -37,6 +43,8 @@ export const SUITES: SuiteDef[] = [
   },
   {
     name: "graphql", file: "scripts/bench/graphql.ts", timeoutS: { quick: 120, full: 900 },
+    args: { quick: ["--seconds", "5"], full: ["--seconds", "15", "--features", "16384"] },
+    variants: [{ label: "pglite" }, { label: "postgres", postgres: true }],
     what: "GraphQL end to end (feature lookup, nearest, concept search) at concurrency 1 and 16 vs the bare SQL",
   },
   {
@@ -48,7 +56,8 @@ export const SUITES: SuiteDef[] = [
     what: "scale sheet: bytes per feature on PostgreSQL at each d_in, build time per 100k, extrapolation to 1M/4M/34M",
   },
   {
-    name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true,
+    name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
+    variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",
   },
 ];
