@@ -40,7 +40,7 @@ describe("operations", () => {
     try {
       const r = await fetch(`${server.url}/readyz`);
       expect(r.status).toBe(503);
-      const body = await r.json();
+      const body = (await r.json()) as { status: string; pending: string[] };
       expect(body.status).toBe("migrations pending");
       expect(body.pending.length).toBeGreaterThan(0);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
@@ -125,7 +125,7 @@ describe("auth", () => {
 
   it("refuses a mutation without a valid key before anything else happens", async () => {
     const statements = t.app.db.stats.statements;
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic secret-one" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic secret-one" }] as Record<string, string>[]) {
       const r = await s.post(mutation, headers);
       expect(r.status).toBe(401);
       expect(code(r.json)).toBe("UNAUTHENTICATED");
@@ -221,7 +221,7 @@ describe("HTTP caching and persisted queries", () => {
     const register = await s.post({ query, extensions });
     expect(register.json.data.feature.id).toBe(`${saeId}:2`);
     const hit = await fetch(`${s.graphql}?extensions=${encodeURIComponent(JSON.stringify(extensions))}`);
-    expect((await hit.json()).data.feature.id).toBe(`${saeId}:2`);
+    expect(((await hit.json()) as any).data.feature.id).toBe(`${saeId}:2`);
   });
 });
 
