@@ -63,8 +63,8 @@ const kernel = await createKernel();
 const rows: BenchRow[] = [];
 const stats: NnStats[] = [];
 const notes: string[] = [];
-const sample = mode === "full" ? 4000 : 1500;
-const sizes: Record<number, number> = mode === "full" ? { 768: 200_000, 2304: 100_000, 4096: 50_000 } : { 768: 50_000, 2304: 20_000, 4096: 10_000 };
+const sample = mode === "full" ? 4000 : 1000;
+const sizes: Record<number, number> = mode === "full" ? { 768: 200_000, 2304: 100_000, 4096: 50_000 } : { 768: 30_000, 2304: 10_000, 4096: 5_000 };
 
 // Generated sets at the three d_in: geometry and streaming speed.
 for (const [dStr, n] of Object.entries(sizes)) {

@@ -160,15 +160,16 @@ async function main(): Promise<void> {
       log(`suite ${title}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
       const r = await runSuite(def, timeoutS, suiteEnv).finally(() => db?.drop().catch(() => {}));
       const doc = parseSuiteOutput(r.stdout);
-      if (r.timedOut) {
+      if (r.timedOut && !doc) {
         results.push({ ...base, status: "timeout", seconds: r.seconds, reason: `stopped after ${Math.round(timeoutS)} s: ${lastLines(r.stderr, 2)}` });
       } else if (!doc) {
         results.push({ ...base, status: "failed", seconds: r.seconds, reason: `${r.code !== 0 ? `exit ${r.code}` : "no JSON document on stdout"}: ${lastLines(r.stderr)}` });
       } else {
         // A suite may report its own verdict through its exit code (the soak does): keep its figures.
         const adapted = adaptSuite(def.name, doc);
-        if (r.code !== 0) adapted.notes = [...(adapted.notes ?? []), `the suite exited with code ${r.code}`];
-        results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted });
+        if (r.timedOut) adapted.notes = [...(adapted.notes ?? []), `stopped after ${Math.round(timeoutS)} s (timeout): partial results`];
+        else if (r.code !== 0) adapted.notes = [...(adapted.notes ?? []), `the suite exited with code ${r.code}`];
+        results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted, ...(r.timedOut ? { reason: "partial: timed out" } : {}) });
       }
       const last = results[results.length - 1];
       log(`suite ${title}: ${last.status} in ${last.seconds} s, ${last.rows.length} rows${last.reason ? ` (${last.reason})` : ""}`);

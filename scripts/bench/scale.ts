@@ -33,6 +33,13 @@ export interface ScalePoint {
   products: { neighboursSeconds: number; lineageSeconds: number; lineageParents: number; gflops: number };
 }
 
+// Stopped by the orchestrator's timeout: report the sizes measured so far rather than nothing.
+process.once("SIGTERM", () => {
+  notes.push(`stopped by a timeout after ${points.length} of ${Object.keys(SIZES).length} d_in values`);
+  emit({ suite: "scale", rows, notes, meta: { points, postgresSettings: settings, partial: true } });
+  process.exit(0);
+});
+
 const server = await postgresUrl();
 const kernel = await createKernel();
 const points: ScalePoint[] = [];
@@ -55,6 +62,7 @@ for (const [dStr, n] of Object.entries(SIZES)) {
         env: { ...process.env, DATABASE_URL: db.url }, encoding: "utf8", maxBuffer: 64 << 20,
       });
       const wall = (performance.now() - t0) / 1000;
+      log(`d_in ${d}: ingest CLI ${wall.toFixed(1)} s wall`);
       if (r.status !== 0) {
         point.ingestError = r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`;
         notes.push(`d_in ${d}: ingest failed: ${point.ingestError}`);
@@ -78,6 +86,7 @@ for (const [dStr, n] of Object.entries(SIZES)) {
         await c.query("VACUUM FULL feature");
         const compacted = Number((await c.query("SELECT pg_relation_size('feature')::float8 AS b")).rows[0].b);
         point.bytes = { heap: per(s.heap), heapCompacted: per(compacted), toastEtc: per(s.tbl - s.heap), btreeIndexes: per(s.idx), total: per(s.total), decoderColumn: round(s.dec, 1), encoderColumn: round(s.enc, 1), neighbourColumns: round(s.nn, 1) };
+        log(`d_in ${d}: sizes measured`);
         if (d <= HALFVEC_INDEX_MAX_DIM) {
           const stmt = decoderIndexStatement(saeId, d);
           await c.query("SET maintenance_work_mem = '1GB'");

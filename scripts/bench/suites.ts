@@ -44,7 +44,8 @@ export const SUITES: SuiteDef[] = [
   {
     name: "graphql", file: "scripts/bench/graphql.ts", timeoutS: { quick: 120, full: 900 },
     args: { quick: ["--seconds", "5"], full: ["--seconds", "15", "--features", "16384"] },
-    variants: [{ label: "pglite" }, { label: "postgres", postgres: true }],
+    // Quick mode runs PostgreSQL only (PGlite beside PostgreSQL is in the ingest suite's quick run).
+    variants: [{ label: "pglite", modes: ["full"] }, { label: "postgres", postgres: true }],
     what: "GraphQL end to end (feature lookup, nearest, concept search) at concurrency 1 and 16 vs the bare SQL",
   },
   {
@@ -52,7 +53,7 @@ export const SUITES: SuiteDef[] = [
     what: "generator geometry: nearest-neighbour cosine histograms vs the demo family; planted-lineage recovery",
   },
   {
-    name: "scale", file: "scripts/bench/scale.ts", timeoutS: { quick: 150, full: 1800 },
+    name: "scale", file: "scripts/bench/scale.ts", timeoutS: { quick: 200, full: 2400 },
     what: "scale sheet: bytes per feature on PostgreSQL at each d_in, build time per 100k, extrapolation to 1M/4M/34M",
   },
   {
