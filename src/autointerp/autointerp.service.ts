@@ -10,6 +10,7 @@ import type { JobRecord } from "../modules/job/job.repository.ts";
 import { isAbandoned, type JobService, thisRunner } from "../modules/job/job.service.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
 import { labelSaeOffline } from "./label-offline.ts";
+import { TOKEN_PATTERN_METHOD } from "./token-pattern.ts";
 import type { LlmClient } from "./llm-client.ts";
 import { type JobTask, type RunOptions, type RunResult, runJob } from "./pipeline.ts";
 import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "./prompts/explain.ts";
@@ -39,7 +40,8 @@ export interface AutoInterpDeps {
 }
 
 export class AutoInterpService {
-  private readonly background = new Map<string, { controller: AbortController; done: Promise<RunResult | null> }>();
+  /** Jobs running in this process (foreground or background). */
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<RunResult | null> }>();
 
   constructor(private readonly deps: AutoInterpDeps) {}
 
@@ -81,8 +83,8 @@ export class AutoInterpService {
   /** A new job over the features that still lack this work (and that no live job is doing). */
   async create(kind: JobKind, saeId: string, req: JobRequest = {}): Promise<JobRecord> {
     this.validate(req);
-    await this.deps.sae.requireSae(saeId);
     const { key, params } = this.plan(kind, req);
+    await this.deps.sae.requireSae(saeId);
     const busy = new Set<number>();
     for (const j of await this.deps.jobs.live(kind, saeId, key)) {
       for (const it of await this.deps.jobs.items(j.id, null, 10_000_000)) if (it.status === "PENDING" || it.status === "RUNNING") busy.add(it.featureIndex);
@@ -117,41 +119,58 @@ export class AutoInterpService {
     throw badInput(`job ${job.id} is a ${job.kind} job, which auto-interp does not run`);
   }
 
-  /** Runs (or resumes) a job to the end in this process. */
+  /**
+   * Runs (or resumes) a job to the end in this process. close() (app shutdown, Ctrl-C)
+   * pauses it: items in flight go back to PENDING and the job to QUEUED, for a resume.
+   */
   async run(jobId: string, opts: RunOptions = {}): Promise<RunResult> {
     const job = await this.deps.jobs.require(jobId);
     if (job.status === "SUCCEEDED") return { job, stoppedBy: "finished" };
-    if (job.status === "RUNNING" && !isAbandoned(job)) throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
-    const result = await runJob(
+    if (job.status === "RUNNING" && !isAbandoned(job) && !this.active.has(jobId))
+      throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
+    const controller = new AbortController();
+    const outer = opts.signal;
+    const forward = () => controller.abort();
+    outer?.addEventListener("abort", forward, { once: true });
+    if (outer?.aborted) controller.abort();
+    const done = runJob(
       { jobs: this.deps.jobs.repo, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
       jobId,
       (j) => this.task(j),
-      opts,
+      { ...opts, signal: controller.signal },
     );
-    if ((job.kind === "explain" || job.kind === "embed") && result.job.done > job.done) await this.labelsChanged(job.saeId!);
-    return result;
+    this.active.set(jobId, { controller, done: done.catch(() => null) });
+    try {
+      const result = await done;
+      if ((job.kind === "explain" || job.kind === "embed") && result.job.done > job.done) await this.labelsChanged(job.saeId!);
+      return result;
+    } finally {
+      outer?.removeEventListener("abort", forward);
+      this.active.delete(jobId);
+    }
   }
 
-  /** Starts a job in the background (GraphQL mutations); close() pauses it for a later resume. */
+  /** Starts a job in the background (GraphQL mutations). */
   start(jobId: string): void {
-    if (this.background.has(jobId)) return;
-    const controller = new AbortController();
-    const done = this.run(jobId, { signal: controller.signal }).catch((e) => {
-      this.deps.log.error(`job ${jobId} failed: ${(e as Error).message}`);
-      return null;
-    });
-    this.background.set(jobId, { controller, done });
-    void done.finally(() => this.background.delete(jobId));
+    if (this.active.has(jobId)) return;
+    void this.run(jobId).catch((e) => this.deps.log.error(`job ${jobId} failed: ${(e as Error).message}`));
   }
 
-  /** Resolves when a background job stops (immediately if none is running here). */
+  /** Resolves when a job running in this process stops (at once if none is). */
   async waitFor(jobId: string): Promise<JobRecord | null> {
-    await this.background.get(jobId)?.done;
+    // start() registers the run only after its first await: give it that turn.
+    for (let i = 0; i < 50 && !this.active.has(jobId); i++) {
+      const j = await this.deps.jobs.get(jobId);
+      if (!j || (j.status !== "QUEUED" && j.status !== "RUNNING")) return j;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.active.get(jobId)?.done;
     return this.deps.jobs.get(jobId);
   }
 
+  /** Pauses every job running in this process and waits for them to stop. */
   async close(): Promise<void> {
-    const running = [...this.background.values()];
+    const running = [...this.active.values()];
     for (const r of running) r.controller.abort();
     await Promise.all(running.map((r) => r.done));
   }
@@ -162,6 +181,11 @@ export class AutoInterpService {
     const r = await labelSaeOffline(this.deps.examples, this.deps.explanations, saeId, onProgress);
     await this.labelsChanged(saeId);
     return r;
+  }
+
+  /** How many offline labels an SAE has (0 = never labelled; activations do not change after ingest). */
+  tokenPatternLabelCount(saeId: string): Promise<number> {
+    return this.deps.explanations.countByMethod(saeId, TOKEN_PATTERN_METHOD);
   }
 
   private async labelsChanged(saeId: string) {

@@ -43,6 +43,8 @@ export interface RunOptions {
   onProgress?: (p: RunProgress) => void;
   /** Aborting pauses the job (QUEUED) for a later resume: process shutdown. */
   signal?: AbortSignal;
+  /** Also restart a CANCELLED or FAILED job (an explicit resume). */
+  restart?: boolean;
   heartbeatMs?: number;
 }
 
@@ -60,8 +62,13 @@ export interface RunnerDeps {
 
 export async function runJob(deps: RunnerDeps, jobId: string, task: (job: JobRecord) => JobTask, opts: RunOptions = {}): Promise<RunResult> {
   const { jobs, log } = deps;
-  const started = await jobs.start(jobId, deps.runnerId, opts.maxCostUsd ?? null);
-  if (!started) throw new Error(`job ${jobId} cannot be started (missing or already succeeded)`);
+  const started = await jobs.start(jobId, deps.runnerId, opts.maxCostUsd ?? null, opts.restart ?? false);
+  if (!started) {
+    // Finished, or cancelled before it began: nothing to run.
+    const job = await jobs.get(jobId);
+    if (!job) throw new Error(`job ${jobId} not found`);
+    return { job, stoppedBy: job.status === "CANCELLED" ? "cancelled" : "finished" };
+  }
   const work = task(started);
   const budget = started.maxCostUsd;
   const progress: RunProgress = {
@@ -162,6 +169,8 @@ export async function runJob(deps: RunnerDeps, jobId: string, task: (job: JobRec
     throw crash;
   }
 
+  // Workers also stop claiming once a cancel is requested: catch one the heartbeat has not seen yet.
+  if ((stop as StopReason | null) === null && (await jobs.heartbeat(jobId))) stop = "cancelled";
   const reason: StopReason = (stop as StopReason | null) ?? "finished";
   let job: JobRecord | null;
   if (reason === "fatal") job = await jobs.finish(jobId, "FAILED", fatal);

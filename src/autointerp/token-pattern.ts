@@ -69,7 +69,8 @@ export class TokenPatternLabeler {
       e.tokens.forEach((tok, i) => {
         if (!mask[i]) return;
         const term = termOf(tok);
-        if (term) act.set(term, (act.get(term) ?? 0) + e.values[i] / featureMax);
+        // sqrt: the strongest examples lead, but a token that fires often and more weakly still counts.
+        if (term) act.set(term, (act.get(term) ?? 0) + Math.sqrt(e.values[i] / featureMax));
         for (let j = Math.max(0, i - CONTEXT_RADIUS); j <= Math.min(e.tokens.length - 1, i + CONTEXT_RADIUS); j++) {
           if (mask[j]) continue;
           const w = termOf(e.tokens[j]);
@@ -88,9 +89,11 @@ export class TokenPatternLabeler {
     return this.stats.length;
   }
 
+  /** BM25's idf: near 0 for a token in every feature's contexts, large for a rare one, never negative. */
   private idf(term: string): number {
     const n = this.stats.length;
-    return Math.log((n + 1) / ((this.df.get(term) ?? 0) + 1)) + 1;
+    const df = Math.min(n, this.df.get(term) ?? 0);
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
   }
 
   labels(): { featureIndex: number; text: string }[] {
@@ -101,7 +104,7 @@ export class TokenPatternLabeler {
     const act = mergePlurals(s.act);
     const scored = [...act.entries()].map(([t, tf]) => [t, tf * this.idf(t)] as const).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const best = scored[0]?.[1] ?? 0;
-    const tokens = scored.filter(([t, v]) => v >= 0.3 * best && t.trim() !== "").slice(0, MAX_TOKENS).map(([t]) => t);
+    const tokens = scored.filter(([t, v]) => v >= 0.25 * best && t.trim() !== "").slice(0, MAX_TOKENS).map(([t]) => t);
     if (tokens.length === 0) return "";
     const chosen = new Set(tokens.flatMap((t) => [t, `${t}s`, t.replace(/s$/, "")]));
     const minShare = Math.max(2, Math.ceil(0.25 * s.examples));

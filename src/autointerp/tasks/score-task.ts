@@ -26,8 +26,16 @@ export function scoreTask(deps: TaskDeps, job: JobRecord): JobTask {
   const saeId = job.saeId!;
   let alive: Promise<number[]> | null = null;
 
-  /** Strongest contexts of random other features, minus any that contain this feature's peak words. */
+  /**
+   * Contexts where this feature is silent: its own zero-valued samples (exports include
+   * them as the lowest quantile), then the strongest contexts of random other features,
+   * minus any that contain this feature's peak words.
+   */
   async function nonActivating(idx: number, own: Example[]): Promise<Context[]> {
+    const silent: Context[] = own.filter((e) => !(e.maxValue > 0)).map((e) => ({ tokens: e.tokens, text: e.text }));
+    const seenSilent = new Set<string>();
+    const out: Context[] = silent.filter((c) => !seenSilent.has(c.text) && (seenSilent.add(c.text), true)).slice(0, NON_ACTIVATING);
+    if (out.length >= NON_ACTIVATING) return out;
     alive ??= deps.examples.activeFeatureIndices(saeId);
     const others = (await alive).filter((i) => i !== idx);
     const picks = shuffle(others, seededRandom(idx + 1)).slice(0, NON_ACTIVATING * 3);
@@ -35,7 +43,6 @@ export function scoreTask(deps: TaskDeps, job: JobRecord): JobTask {
     const texts = new Set(own.map((e) => e.text));
     const rows = await deps.examples.strongestContexts(saeId, picks);
     const byIdx = new Map(rows.map((r) => [r.featureIndex, r]));
-    const out: Context[] = [];
     for (const i of picks) {
       const r = byIdx.get(i);
       if (!r || texts.has(r.text)) continue;

@@ -132,17 +132,33 @@ export class ExplanationRepository {
     return { id: id!, created: false };
   }
 
-  /** Writes (or rewrites) one method's labels for many features in one statement. */
+  /**
+   * Writes (or rewrites) one method's labels for many features in one statement. A label
+   * whose text changed loses its scores and vectors: they were about the old text.
+   */
   async upsertMany(saeId: string, method: string, labels: readonly { featureIndex: number; text: string }[]): Promise<number> {
     if (labels.length === 0) return 0;
-    return this.db.prisma.$executeRaw`
+    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
       /* explanation.upsertMany */
-      INSERT INTO explanation (sae_id, feature_idx, text, method)
-      SELECT ${saeId}, l.idx, l.text, ${method}
-      FROM unnest(${labels.map((l) => l.featureIndex)}::int[], ${labels.map((l) => l.text)}::text[]) AS l(idx, text)
-      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model)
-      DO UPDATE SET text = EXCLUDED.text, created_at = CURRENT_TIMESTAMP
-      WHERE explanation.text IS DISTINCT FROM EXCLUDED.text`;
+      WITH up AS (
+        INSERT INTO explanation (sae_id, feature_idx, text, method)
+        SELECT ${saeId}, l.idx, l.text, ${method}
+        FROM unnest(${labels.map((l) => l.featureIndex)}::int[], ${labels.map((l) => l.text)}::text[]) AS l(idx, text)
+        ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model)
+        DO UPDATE SET text = EXCLUDED.text, created_at = CURRENT_TIMESTAMP
+        WHERE explanation.text IS DISTINCT FROM EXCLUDED.text
+        RETURNING id),
+      scores AS (DELETE FROM explanation_score WHERE explanation_id IN (SELECT id FROM up)),
+      vectors AS (DELETE FROM explanation_embedding WHERE explanation_id IN (SELECT id FROM up))
+      SELECT count(*)::int AS n FROM up`;
+    return rows[0]?.n ?? 0;
+  }
+
+  async countByMethod(saeId: string, method: string): Promise<number> {
+    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+      /* explanation.countByMethod */
+      SELECT count(*)::int AS n FROM explanation WHERE sae_id = ${saeId} AND method = ${method}`;
+    return rows[0]?.n ?? 0;
   }
 
   /** Removes one method's labels from features not in `keep` (a rerun of the offline labeler). */

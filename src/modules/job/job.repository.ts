@@ -123,8 +123,9 @@ export class JobRepository {
   /**
    * Takes the job for this runner: RUNNING, heartbeat now, and items a dead runner left
    * RUNNING back to PENDING (their results, if any were stored, are found and not paid again).
+   * A cancelled or failed job restarts only when asked to (`restart`); null if not started.
    */
-  async start(id: string, runner: string, maxCostUsd: number | null): Promise<JobRecord | null> {
+  async start(id: string, runner: string, maxCostUsd: number | null, restart: boolean): Promise<JobRecord | null> {
     const p = this.db.prisma;
     const [, rows] = await p.$transaction([
       p.$executeRaw`/* job.resetItems */ UPDATE job_item SET status = 'PENDING', updated_at = CURRENT_TIMESTAMP WHERE job_id = ${id} AND status = 'RUNNING'`,
@@ -133,18 +134,19 @@ export class JobRepository {
         UPDATE job SET status = 'RUNNING', runner = ${runner}, started_at = coalesce(started_at, CURRENT_TIMESTAMP),
                heartbeat_at = CURRENT_TIMESTAMP, finished_at = NULL, error = NULL, cancel_requested = false,
                max_cost_usd = coalesce(${maxCostUsd}::float8, max_cost_usd)
-        WHERE id = ${id} AND status <> 'SUCCEEDED'
+        WHERE id = ${id} AND (status IN ('QUEUED', 'RUNNING') OR (${restart} AND status IN ('CANCELLED', 'FAILED')))
         RETURNING ${JOB_COLUMNS_BARE}`,
     ]);
     return this.one(rows);
   }
 
-  /** Claims up to n pending items (SKIP LOCKED: two runners never take the same one). */
+  /** Claims up to n pending items (SKIP LOCKED: two runners never take the same one); none once a cancel is requested. */
   async claim(id: string, n: number): Promise<number[]> {
     const rows = await this.db.prisma.$queryRaw<{ idx: number }[]>`
       /* job.claim */
       WITH picked AS MATERIALIZED (
         SELECT feature_idx FROM job_item WHERE job_id = ${id} AND status = 'PENDING'
+          AND NOT EXISTS (SELECT 1 FROM job WHERE id = ${id} AND cancel_requested)
         ORDER BY feature_idx LIMIT ${n}::int FOR UPDATE SKIP LOCKED)
       UPDATE job_item i SET status = 'RUNNING', attempts = i.attempts + 1, updated_at = CURRENT_TIMESTAMP
       FROM picked

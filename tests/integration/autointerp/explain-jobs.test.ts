@@ -15,7 +15,7 @@ beforeAll(async () => {
   t = await openTestApp({
     OPENAI_API_KEY: "sk-test-0123456789abcdefghijklmnop",
     OPENAI_BASE_URL: fake.url,
-    MONOSCOPE_LLM_TIMEOUT_MS: "400",
+    MONOSCOPE_LLM_TIMEOUT_MS: "1500",
     MONOSCOPE_LLM_MAX_RETRIES: "4",
     MONOSCOPE_LLM_CONCURRENCY: "4",
   });
