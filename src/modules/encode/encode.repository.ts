@@ -1,9 +1,9 @@
 // SQL for running activation vectors through an SAE's stored encoder: the SAE's
 // encoding parameters, an exact scan in the database (pgvector inner product), and
-// the encoder matrix in blocks for the in-process path.
+// the whole encoder matrix by binary COPY for the in-process path.
+import { to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { parseVectorLiteral } from "../../db/vector.ts";
 
 export const EncodingSaeRow = z.object({
   id: z.string(),
@@ -32,12 +32,44 @@ export interface EncoderBlock {
   threshold: Float32Array;
 }
 
-const EncoderRow = z.object({
-  index: z.number().int(),
-  encoder: z.string(),
-  bEnc: z.number().nullable(),
-  threshold: z.number().nullable(),
-});
+// COPY takes no bind parameters: the SAE id travels through a transaction-local setting, so
+// the statement text stays fixed (as in geometry.repository.ts).
+const SET_COPY_SAE = "/* encode.setCopySae */ SELECT set_config('monoscope.copy_sae', $1, true)";
+const COPY_ENCODERS =
+  "/* encode.copyEncoders */ COPY (SELECT idx, encoder, coalesce(b_enc, 0)::real, coalesce(threshold, 'NaN')::real FROM feature " +
+  "WHERE sae_id = current_setting('monoscope.copy_sae') AND encoder IS NOT NULL ORDER BY idx) TO STDOUT WITH (FORMAT binary)";
+const COPY_ENCODERS_PGLITE = COPY_ENCODERS.replace("TO STDOUT", "TO '/dev/blob'");
+
+/**
+ * Parses binary COPY rows of (idx int4, encoder vector, b_enc real, threshold real).
+ * pgvector's binary vector: int16 dim, int16 unused, dim x float32, all big-endian.
+ */
+export function parseEncoderCopy(buf: Buffer, dIn: number): EncoderBlock {
+  const rowsMax = Math.floor(buf.length / (4 * dIn + 26));
+  const indices = new Int32Array(rowsMax);
+  const weights = new Float32Array(rowsMax * dIn);
+  const bEnc = new Float32Array(rowsMax);
+  const threshold = new Float32Array(rowsMax);
+  let n = 0;
+  let o = 19 + buf.readInt32BE(15); // signature, flags, header extension
+  while (o + 2 <= buf.length) {
+    const fields = buf.readInt16BE(o);
+    o += 2;
+    if (fields === -1) break;
+    indices[n] = buf.readInt32BE(o + 4);
+    o += 8;
+    const len = buf.readInt32BE(o);
+    const dim = buf.readInt16BE(o + 4);
+    if (dim !== dIn) throw new Error(`encoder of feature ${indices[n]} has ${dim} dimensions, the SAE has d_in ${dIn}`);
+    for (let j = 0, p = o + 8; j < dIn; j++, p += 4) weights[n * dIn + j] = buf.readFloatBE(p);
+    o += 4 + len;
+    bEnc[n] = buf.readFloatBE(o + 4);
+    threshold[n] = buf.readFloatBE(o + 12);
+    o += 16;
+    n++;
+  }
+  return { indices: indices.slice(0, n), weights: weights.slice(0, n * dIn), bEnc: bEnc.slice(0, n), threshold: threshold.slice(0, n) };
+}
 
 export class EncodeRepository {
   constructor(private readonly db: Database) {}
@@ -68,28 +100,30 @@ export class EncodeRepository {
     return rows.map((r) => ScanRow.parse(r));
   }
 
-  /** Encoder columns with index > after, in index order (for the in-process matrix). */
-  async encoderBlock(saeId: string, dIn: number, after: number, limit: number): Promise<EncoderBlock> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* encode.encoderBlock */
-      SELECT f.idx AS "index", f.encoder::text AS encoder, f.b_enc AS "bEnc", f.threshold
-      FROM feature f WHERE f.sae_id = ${saeId} AND f.idx > ${after} AND f.encoder IS NOT NULL
-      ORDER BY f.idx LIMIT ${limit}`;
-    const n = rows.length;
-    const block: EncoderBlock = {
-      indices: new Int32Array(n),
-      weights: new Float32Array(n * dIn),
-      bEnc: new Float32Array(n),
-      threshold: new Float32Array(n),
-    };
-    rows.forEach((raw, i) => {
-      const r = EncoderRow.parse(raw);
-      const w = parseVectorLiteral(r.encoder);
-      if (w.length !== dIn) throw new Error(`feature ${saeId}:${r.index} has an encoder of length ${w.length}, expected ${dIn}`);
-      block.indices[i] = r.index;
-      block.weights.set(w, i * dIn);
-      block.bEnc[i] = r.bEnc ?? 0;
-      block.threshold[i] = r.threshold ?? Number.NaN;
-    });
-    return block;
+  /** Every encoder column with its bias and threshold, by index, in one binary COPY (the in-process matrix). */
+  async copyEncoders(saeId: string, dIn: number): Promise<EncoderBlock> {
+    const driver = this.db.driver;
+    if (driver.kind === "pglite") {
+      const buf = await driver.pg.transaction(async (tx) => {
+        await tx.query(SET_COPY_SAE, [saeId]);
+        const r = await tx.query(COPY_ENCODERS_PGLITE);
+        return Buffer.from(await r.blob!.arrayBuffer());
+      });
+      return parseEncoderCopy(buf, dIn);
+    }
+    const client = await driver.pool.connect();
+    try {
+      await client.query("BEGIN READ ONLY");
+      await client.query(SET_COPY_SAE, [saeId]);
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyTo(COPY_ENCODERS))) chunks.push(chunk as Buffer);
+      await client.query("COMMIT");
+      return parseEncoderCopy(Buffer.concat(chunks), dIn);
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 }

@@ -30,8 +30,6 @@ export interface FeatureActivation {
   activation: number;
 }
 
-const BLOCK = 4096;
-
 export class EncodeService {
   private readonly cache = new Map<string, { version: string; matrix: EncoderMatrix; bytes: number }>();
   private readonly requests = new Map<string, number>();
@@ -90,33 +88,9 @@ export class EncodeService {
 
   private async load(sae: EncodingSaeRow): Promise<EncoderMatrix> {
     const t0 = performance.now();
-    const blocks = [];
-    let rows = 0;
-    for (let after = -1; ; ) {
-      const b = await this.repo.encoderBlock(sae.id, sae.dIn, after, BLOCK);
-      if (!b.indices.length) break;
-      blocks.push(b);
-      rows += b.indices.length;
-      after = b.indices[b.indices.length - 1]!;
-      if (b.indices.length < BLOCK) break;
-    }
-    const m: EncoderMatrix = {
-      dIn: sae.dIn,
-      indices: new Int32Array(rows),
-      weights: new Float32Array(rows * sae.dIn),
-      bEnc: new Float32Array(rows),
-      threshold: new Float32Array(rows),
-    };
-    let at = 0;
-    for (const b of blocks) {
-      m.indices.set(b.indices, at);
-      m.weights.set(b.weights, at * sae.dIn);
-      m.bEnc.set(b.bEnc, at);
-      m.threshold.set(b.threshold, at);
-      at += b.indices.length;
-    }
-    this.opts.log.debug(`encoder of ${sae.id} loaded into memory: ${rows} x ${sae.dIn} in ${Math.round(performance.now() - t0)} ms`);
-    return m;
+    const b = await this.repo.copyEncoders(sae.id, sae.dIn);
+    this.opts.log.debug(`encoder of ${sae.id} loaded into memory: ${b.indices.length} x ${sae.dIn} in ${Math.round(performance.now() - t0)} ms`);
+    return { dIn: sae.dIn, ...b };
   }
 
   private remember(sae: EncodingSaeRow, matrix: EncoderMatrix, budget: number) {
