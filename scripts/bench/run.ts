@@ -11,6 +11,7 @@ import pg from "pg";
 import { adaptSuite } from "./adapters.ts";
 import { benchMode, createBenchDatabase, log, machine, numpyInfo, postgresSettings, postgresUrl, round } from "./lib.ts";
 import { renderMarkdown } from "./report.ts";
+import { parseSuiteOutput } from "./run-output.ts";
 import { SUITES, type SuiteDef } from "./suites.ts";
 import type { BenchReport, SuiteResult } from "./report-types.ts";
 
@@ -65,23 +66,6 @@ function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv): Prom
       done({ code, timedOut, stdout, stderr, seconds: round((performance.now() - t0) / 1000, 1) });
     });
   });
-}
-
-/** The suite's JSON document: the whole stdout, or the last top-level JSON object in it. */
-export function parseSuiteOutput(stdout: string): Record<string, unknown> | null {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    for (let i = text.lastIndexOf("\n{"); i >= 0; i = text.lastIndexOf("\n{", i - 1)) {
-      try {
-        return JSON.parse(text.slice(i + 1)) as Record<string, unknown>;
-      } catch {
-        /* keep looking further up */
-      }
-    }
-    return null;
-  }
 }
 
 /**

@@ -57,6 +57,11 @@ export const SUITES: SuiteDef[] = [
     what: "scale sheet: bytes per feature on PostgreSQL at each d_in, build time per 100k, extrapolation to 1M/4M/34M",
   },
   {
+    name: "encode", file: "scripts/bench/encode.ts", timeoutS: { quick: 90, full: 900 },
+    variants: [{ label: "pglite" }, { label: "postgres", postgres: true }],
+    what: "encodeVector: pgvector inner-product scan in the database vs the in-process encoder matrix",
+  },
+  {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
     variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",
