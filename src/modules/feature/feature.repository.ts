@@ -138,16 +138,36 @@ export class FeatureRepository {
     return rows.map((r) => ActivationRow.parse(r));
   }
 
-  /** One page of an SAE's features in the given order (keyset pagination: stable under inserts). */
+  /**
+   * One page of an SAE's features in the given order (keyset pagination: stable under
+   * inserts). Value orderings read rows with a value first, seeking on the
+   * (sae_id, -value, idx) index, then rows without one by index.
+   */
   async page(saeId: string, order: FeatureOrder, filter: FeatureFilter, after: PageAfter | null, limit: number): Promise<FeatureRow[]> {
-    const where = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
-    if (after) where.push(afterCondition(order, after));
+    const base = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
+    if (order === "INDEX") {
+      return this.select([...base, ...(after ? [Prisma.sql`f.idx > ${after.index}`] : [])], Prisma.sql`f.idx`, limit);
+    }
+    // -value: the indexed expression (ASC NULLS LAST = value DESC NULLS LAST).
+    const neg = order === "DENSITY_DESC" ? Prisma.sql`(-f.density)` : Prisma.sql`(-f.max_activation)`;
+    let rows: FeatureRow[] = [];
+    if (!after || after.value !== null) {
+      // The value came back from a REAL column: compare as REAL so equality holds exactly.
+      const seek = after ? Prisma.sql`(${neg}, f.idx) > (-(${after.value}::real), ${after.index})` : Prisma.sql`${neg} IS NOT NULL`;
+      rows = await this.select([...base, seek], Prisma.sql`${neg}, f.idx`, limit);
+      if (rows.length >= limit) return rows;
+    }
+    const nulls = [...base, Prisma.sql`${neg} IS NULL`, ...(after?.value === null ? [Prisma.sql`f.idx > ${after.index}`] : [])];
+    return [...rows, ...(await this.select(nulls, Prisma.sql`f.idx`, limit - rows.length))];
+  }
+
+  private async select(where: Prisma.Sql[], orderBy: Prisma.Sql, limit: number): Promise<FeatureRow[]> {
     const rows = await this.db.prisma.$queryRaw<unknown[]>`
       /* feature.page */
       SELECT ${FEATURE_COLUMNS}
       FROM feature f
       WHERE ${Prisma.join(where, " AND ")}
-      ORDER BY ${orderBy(order)}
+      ORDER BY ${orderBy}
       LIMIT ${limit}`;
     return rows.map((r) => FeatureRow.parse(r));
   }
@@ -170,24 +190,4 @@ function filterConditions(filter: FeatureFilter): Prisma.Sql[] {
     out.push(filter.labeled ? exists : Prisma.sql`NOT ${exists}`);
   }
   return out;
-}
-
-function orderBy(order: FeatureOrder): Prisma.Sql {
-  switch (order) {
-    case "INDEX":
-      return Prisma.sql`f.idx`;
-    case "DENSITY_DESC":
-      return Prisma.sql`f.density DESC NULLS LAST, f.idx`;
-    case "MAX_ACTIVATION_DESC":
-      return Prisma.sql`f.max_activation DESC NULLS LAST, f.idx`;
-  }
-}
-
-/** Rows strictly after `after` in `order` (descending values, nulls last, then index ascending). */
-function afterCondition(order: FeatureOrder, after: PageAfter): Prisma.Sql {
-  if (order === "INDEX") return Prisma.sql`f.idx > ${after.index}`;
-  const col = order === "DENSITY_DESC" ? Prisma.sql`f.density` : Prisma.sql`f.max_activation`;
-  if (after.value === null) return Prisma.sql`(${col} IS NULL AND f.idx > ${after.index})`;
-  // The value came back from a REAL column: compare as REAL so equality holds exactly.
-  return Prisma.sql`(${col} < ${after.value}::real OR (${col} = ${after.value}::real AND f.idx > ${after.index}) OR ${col} IS NULL)`;
 }
