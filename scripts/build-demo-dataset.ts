@@ -16,7 +16,7 @@ import { centreAndNormalise, installInputs, loadTopWords, PACKAGES, packageDir }
 import { loadLinearAlgebra } from "./demo-dataset/linalg.ts";
 import { createRng } from "./demo-dataset/prng.ts";
 import { writeBuildInfo, writeLicences, writeReadme, writeSplits, type SaeFigures } from "./demo-dataset/readme.ts";
-import { splitReport, topWords, type SaeView } from "./demo-dataset/splits.ts";
+import { probeSplits, splitMarkdown, topWords, type ProbeSplit, type SaeView } from "./demo-dataset/splits.ts";
 import { encode, evaluate } from "./demo-dataset/topk-sae.ts";
 import { trainSae } from "./demo-dataset/train-sae.ts";
 import { loadWordnetTexts, tokenise } from "./demo-dataset/wordnet.ts";
@@ -84,11 +84,11 @@ try {
     const sae = await trainSae(x, table.dims, {
       dSae, k, epochs, batchSize: plan.batchSize, lr: plan.lr,
       kAux: 32, auxAlpha: 1 / 32, deadAfter: Math.floor(x.length / table.dims / 2),
-      gemm: la.gemm, rng: createRng(seed + dSae), log,
+      la, rng: createRng(seed + dSae), log,
     });
     // The files hold float16 weights: measure and use exactly those.
     for (const p of [sae.encT, sae.dec, sae.bEnc, sae.bDec]) roundToHalf(p);
-    const codes = await encode(sae, x, la.gemm);
+    const codes = await encode(sae, x, la);
     const { fvu, dead } = evaluate(sae, x, codes);
     const trainSeconds = (Date.now() - t0) / 1000;
     log(`d_sae=${dSae}: FVU ${fvu.toFixed(4)}, dead ${(dead * 100).toFixed(2)}%, ${trainSeconds.toFixed(0)}s`);
@@ -119,13 +119,18 @@ try {
   }
 
   const splits: string[] = [];
+  const found: ProbeSplit[] = [];
   for (let i = 0; i + 1 < views.length; i++) {
-    splits.push(`## ${views[i].sae.dSae} → ${views[i + 1].sae.dSae}\n\n` + splitReport(views[i], views[i + 1], table.words, SPLIT_PROBES));
+    const level = probeSplits(views[i], views[i + 1], table.words, SPLIT_PROBES);
+    found.push(...level);
+    splits.push(`## ${views[i].sae.dSae} → ${views[i + 1].sae.dSae}\n\n` + splitMarkdown(level));
   }
+  // the first probe's smallest-SAE feature is what `monoscope demo` points readers at
+  const showcase = found[0] ? { probe: found[0].probe, dSae: found[0].parent.dSae, index: found[0].parent.index } : null;
   const buildSeconds = (Date.now() - started) / 1000;
   writeLicences(out, inputs);
   writeSplits(out, splits);
-  writeBuildInfo(out, { figures, words: table.words.length, texts: records.length, buildSeconds, kernel: la.name, seed });
+  writeBuildInfo(out, { figures, words: table.words.length, texts: records.length, buildSeconds, kernel: la.name, seed, showcase, splits: found });
   writeReadme(out, { figures, splits, words: table.words.length, texts: records.length, buildSeconds, totalBytes: dirBytes(out) });
   log(`done: ${(dirBytes(out) / 1e6).toFixed(1)} MB in ${out}, ${buildSeconds.toFixed(0)}s`);
 } finally {

@@ -2,6 +2,7 @@
 // float32 kernel (src/kernel) when present, a plain JavaScript loop otherwise.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { topKRows } from "./topk-select.ts";
 
 export interface GemmOptions {
   transA?: boolean;
@@ -11,11 +12,24 @@ export interface GemmOptions {
 /** C (m x n) = op(A) (m x k) · op(B) (k x n), all row-major float32. */
 export type Gemm = (a: Float32Array, b: Float32Array, m: number, n: number, k: number, opts?: GemmOptions) => Promise<Float32Array>;
 
+/** For each row of Q (qRows x d), the k rows of M (mRows x d) with the largest dot products, best first. */
+export type TopKDot = (q: Float32Array, qRows: number, m: Float32Array, mRows: number, d: number, k: number) => Promise<{ indices: Int32Array; values: Float32Array }>;
+
 export interface LinearAlgebra {
   name: string;
   gemm: Gemm;
+  topKDot: TopKDot;
   close(): Promise<void>;
 }
+
+export const jsTopKDot: TopKDot = async (q, qRows, m, mRows, d, k) => {
+  const scores = await jsGemm(q, m, qRows, mRows, d, { transB: true });
+  const kEff = Math.min(k, mRows);
+  const indices = new Int32Array(qRows * kEff);
+  const values = new Float32Array(qRows * kEff);
+  topKRows(scores, qRows, mRows, kEff, indices, values, undefined, -Infinity);
+  return { indices, values };
+};
 
 export const jsGemm: Gemm = async (a, b, m, n, k, opts = {}) => {
   const c = new Float32Array(m * n);
@@ -47,7 +61,7 @@ export const jsGemm: Gemm = async (a, b, m, n, k, opts = {}) => {
 };
 
 interface KernelModule {
-  createKernel(): Promise<{ gemm: Gemm; close?: () => Promise<void> | void }> | { gemm: Gemm; close?: () => Promise<void> | void };
+  createKernel(): Promise<{ backend: string; gemm: Gemm; topKDot: TopKDot; close(): Promise<void> }>;
 }
 
 /** Uses src/kernel when it exists (and MONOSCOPE_DEMO_JS_GEMM is unset), else JavaScript. */
@@ -58,20 +72,21 @@ export async function loadLinearAlgebra(log: (msg: string) => void): Promise<Lin
       const mod = (await import(kernelPath)) as KernelModule;
       const kernel = await mod.createKernel();
       const gemm: Gemm = (a, b, m, n, k, opts) => kernel.gemm(a, b, m, n, k, opts);
-      await checkAgainstJs(gemm);
-      log("linear algebra: src/kernel");
-      return { name: "src/kernel", gemm, close: async () => void (await kernel.close?.()) };
+      const topKDot: TopKDot = (q, qRows, m, mRows, d, k) => kernel.topKDot(q, qRows, m, mRows, d, k);
+      await checkAgainstJs(gemm, topKDot);
+      log(`linear algebra: src/kernel (${kernel.backend})`);
+      return { name: `src/kernel (${kernel.backend})`, gemm, topKDot, close: () => kernel.close() };
     } catch (e) {
       log(`linear algebra: src/kernel unusable (${(e as Error).message}); using JavaScript loops`);
     }
   } else {
     log("linear algebra: JavaScript loops");
   }
-  return { name: "javascript", gemm: jsGemm, close: async () => {} };
+  return { name: "javascript", gemm: jsGemm, topKDot: jsTopKDot, close: async () => {} };
 }
 
 /** A wrong kernel would silently train garbage, so compare once on a small case. */
-async function checkAgainstJs(gemm: Gemm): Promise<void> {
+async function checkAgainstJs(gemm: Gemm, topKDot: TopKDot): Promise<void> {
   const m = 7, n = 5, k = 3;
   const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i + 1));
   const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i + 2));
@@ -81,5 +96,10 @@ async function checkAgainstJs(gemm: Gemm): Promise<void> {
     for (let i = 0; i < want.length; i++) {
       if (Math.abs(want[i] - got[i]) > 1e-4) throw new Error(`kernel gemm mismatch for ${JSON.stringify(opts)}`);
     }
+  }
+  const want = await jsTopKDot(a, m, b, n, k, 2);
+  const got = await topKDot(a, m, b, n, k, 2);
+  for (let i = 0; i < want.values.length; i++) {
+    if (Math.abs(want.values[i] - got.values[i]) > 1e-4) throw new Error("kernel topKDot mismatch");
   }
 }

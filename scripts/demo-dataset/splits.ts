@@ -37,9 +37,15 @@ export interface SaeView {
   top: string[][];
 }
 
-/** Markdown: for each probe word, its strongest small-SAE feature and that feature's children. */
-export function splitReport(small: SaeView, large: SaeView, words: string[], probes: string[], childCount = 4): string {
-  const lines: string[] = [];
+export interface ProbeSplit {
+  probe: string;
+  parent: { dSae: number; index: number; topWords: string[] };
+  children: Array<{ dSae: number; index: number; cosine: number; topWords: string[] }>;
+}
+
+/** For each probe word: its strongest small-SAE feature and that feature's nearest children. */
+export function probeSplits(small: SaeView, large: SaeView, words: string[], probes: string[], childCount = 4): ProbeSplit[] {
+  const out: ProbeSplit[] = [];
   const seen = new Set<number>();
   for (const probe of probes) {
     const w = words.indexOf(probe);
@@ -47,10 +53,25 @@ export function splitReport(small: SaeView, large: SaeView, words: string[], pro
     const f = strongestFeature(small.codes, w);
     if (f === null || seen.has(f)) continue;
     seen.add(f);
-    lines.push(`### "${probe}": ${small.sae.dSae}/${f}: ${small.top[f].join(", ")}`, "");
-    for (const c of children(small.sae, f, large.sae, childCount)) {
-      lines.push(`- ${large.sae.dSae}/${c.index} (cos ${c.cosine.toFixed(2)}): ${large.top[c.index].join(", ")}`);
-    }
+    out.push({
+      probe,
+      parent: { dSae: small.sae.dSae, index: f, topWords: small.top[f] },
+      children: children(small.sae, f, large.sae, childCount).map((c) => ({
+        dSae: large.sae.dSae,
+        index: c.index,
+        cosine: Number(c.cosine.toFixed(3)),
+        topWords: large.top[c.index],
+      })),
+    });
+  }
+  return out;
+}
+
+export function splitMarkdown(splits: ProbeSplit[]): string {
+  const lines: string[] = [];
+  for (const s of splits) {
+    lines.push(`### "${s.probe}": ${s.parent.dSae}/${s.parent.index}: ${s.parent.topWords.join(", ")}`, "");
+    for (const c of s.children) lines.push(`- ${c.dSae}/${c.index} (cos ${c.cosine.toFixed(2)}): ${c.topWords.join(", ")}`);
     lines.push("");
   }
   return lines.join("\n");

@@ -1,8 +1,7 @@
 // TopK sparse autoencoder (Gao et al. 2024) trained with Adam on reconstruction MSE,
 // unit-norm decoder rows, and the AuxK loss that revives dead latents.
-import type { Gemm } from "./linalg.ts";
+import type { LinearAlgebra } from "./linalg.ts";
 import type { Rng } from "./prng.ts";
-import { topKRows } from "./topk-select.ts";
 
 export interface TopKSae {
   dIn: number;
@@ -27,7 +26,7 @@ export interface TrainOptions {
   auxAlpha: number;
   /** A latent is dead once it has not fired for this many samples. */
   deadAfter: number;
-  gemm: Gemm;
+  la: LinearAlgebra;
   rng: Rng;
   log: (msg: string) => void;
 }
@@ -49,16 +48,61 @@ export function initSae(x: Float32Array, dIn: number, dSae: number, k: number, r
 }
 
 /** Encodes rows of x (n x d_in) into their k active latents. */
-export async function encode(sae: TopKSae, x: Float32Array, gemm: Gemm, chunk = 2048): Promise<SparseCodes> {
+export async function encode(sae: TopKSae, x: Float32Array, la: LinearAlgebra, chunk = 2048): Promise<SparseCodes> {
   const n = x.length / sae.dIn;
   const idx = new Int32Array(n * sae.k);
   const val = new Float32Array(n * sae.k);
+  const enc = augmentedEncoder(sae);
+  const xa = new Float32Array(chunk * (sae.dIn + 1));
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
-    const pre = await preActivations(sae, x.subarray(start * sae.dIn, (start + rows) * sae.dIn), rows, gemm);
-    topKRows(pre, rows, sae.dSae, sae.k, idx.subarray(start * sae.k), val.subarray(start * sae.k));
+    augmentInput(x.subarray(start * sae.dIn), rows, sae.bDec, xa);
+    await topKLatents(la, xa, rows, enc, sae.dSae, sae.dIn, sae.k, idx.subarray(start * sae.k), val.subarray(start * sae.k));
   }
   return { k: sae.k, idx, val };
+}
+
+/**
+ * Encoder rows with b_enc as an extra column, [W_enc^T | b_enc] (optionally only some
+ * latents), so that one top-k dot-product scan against [x - b_dec | 1] is the TopK encoder.
+ */
+export function augmentedEncoder(sae: TopKSae, latents?: Int32Array, out?: Float32Array): Float32Array {
+  const d = sae.dIn;
+  const n = latents ? latents.length : sae.dSae;
+  const m = out ?? new Float32Array(n * (d + 1));
+  for (let r = 0; r < n; r++) {
+    const j = latents ? latents[r] : r;
+    m.set(sae.encT.subarray(j * d, (j + 1) * d), r * (d + 1));
+    m[r * (d + 1) + d] = sae.bEnc[j];
+  }
+  return m;
+}
+
+/** Rows [x - b_dec | 1] for the augmented encoder. */
+export function augmentInput(x: Float32Array, rows: number, bDec: Float32Array, out: Float32Array): Float32Array {
+  const d = bDec.length;
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < d; i++) out[r * (d + 1) + i] = x[r * d + i] - bDec[i];
+    out[r * (d + 1) + d] = 1;
+  }
+  return out;
+}
+
+/** Top-k positive pre-activations per row (ReLU after TopK); empty slots are idx -1, val 0. */
+export async function topKLatents(
+  la: LinearAlgebra, xa: Float32Array, rows: number, enc: Float32Array, nLatents: number, dIn: number, k: number,
+  idx: Int32Array, val: Float32Array, latents?: Int32Array,
+): Promise<void> {
+  const res = await la.topKDot(xa, rows, enc, nLatents, dIn + 1, k);
+  const kEff = Math.min(k, nLatents);
+  for (let r = 0; r < rows; r++) {
+    for (let s = 0; s < k; s++) {
+      const v = s < kEff ? res.values[r * kEff + s] : 0;
+      const ok = v > 0;
+      idx[r * k + s] = ok ? (latents ? latents[res.indices[r * kEff + s]] : res.indices[r * kEff + s]) : -1;
+      val[r * k + s] = ok ? v : 0;
+    }
+  }
 }
 
 /** FVU and the fraction of latents that never fire over the whole dataset. */
@@ -89,15 +133,6 @@ export function evaluate(sae: TopKSae, x: Float32Array, codes: SparseCodes): { f
   let alive = 0;
   for (const f of fired) alive += f;
   return { fvu: err / total, dead: 1 - alive / sae.dSae };
-}
-
-async function preActivations(sae: TopKSae, x: Float32Array, rows: number, gemm: Gemm): Promise<Float32Array> {
-  const { dIn, dSae } = sae;
-  const xc = new Float32Array(rows * dIn);
-  for (let i = 0; i < rows; i++) for (let d = 0; d < dIn; d++) xc[i * dIn + d] = x[i * dIn + d] - sae.bDec[d];
-  const pre = await gemm(xc, sae.encT, rows, dSae, dIn, { transB: true });
-  for (let i = 0; i < rows; i++) for (let j = 0; j < dSae; j++) pre[i * dSae + j] += sae.bEnc[j];
-  return pre;
 }
 
 export function normaliseRows(m: Float32Array, width: number): void {

@@ -3,7 +3,8 @@
 /**
  * For each of `rows` rows of `pre` (row length `width`), writes the k largest positive
  * entries (descending) into idx/val (rows x k); unused slots get idx -1, val 0.
- * `candidates`, when given, restricts the search to those columns (dead latents for AuxK).
+ * `candidates`, when given, restricts the search to those columns; `floor` -Infinity keeps
+ * negative values too.
  */
 export function topKRows(
   pre: Float32Array,
@@ -13,15 +14,16 @@ export function topKRows(
   idx: Int32Array,
   val: Float32Array,
   candidates?: Int32Array,
+  floor0 = 0,
 ): void {
   for (let r = 0; r < rows; r++) {
     const base = r * width;
     const out = r * k;
     for (let s = 0; s < k; s++) {
       idx[out + s] = -1;
-      val[out + s] = 0;
+      val[out + s] = floor0;
     }
-    let floor = 0; // ReLU: only positive values qualify
+    let floor = floor0; // 0: ReLU, only positive values qualify
     const n = candidates ? candidates.length : width;
     for (let c = 0; c < n; c++) {
       const j = candidates ? candidates[c] : c;
@@ -36,7 +38,7 @@ export function topKRows(
       }
       val[out + s] = v;
       idx[out + s] = j;
-      floor = val[out + k - 1];
+      if (idx[out + k - 1] >= 0) floor = val[out + k - 1];
     }
   }
 }

@@ -1,7 +1,6 @@
 // The training loop for one TopK SAE. Cost per step: one dense encoder product (the
 // kernel's job) plus sparse work proportional to batch x k x d_in.
-import { initSae, normaliseRows, type TopKSae, type TrainOptions } from "./topk-sae.ts";
-import { topKRows } from "./topk-select.ts";
+import { augmentedEncoder, augmentInput, initSae, normaliseRows, topKLatents, type TopKSae, type TrainOptions } from "./topk-sae.ts";
 
 class Adam {
   private readonly m: Float32Array[];
@@ -45,7 +44,8 @@ export async function trainSae(x: Float32Array, dIn: number, o: TrainOptions): P
   const gBEnc = new Float32Array(S), gBDec = new Float32Array(dIn);
   const adam = new Adam([sae.encT, sae.dec, sae.bEnc, sae.bDec]);
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  const xb = new Float32Array(B * dIn), xc = new Float32Array(B * dIn);
+  const xb = new Float32Array(B * dIn), xc = new Float32Array(B * dIn), xa = new Float32Array(B * (dIn + 1));
+  const enc = new Float32Array(S * (dIn + 1));
   const e = new Float32Array(B * dIn), aux = new Float32Array(B * dIn);
   const idx = new Int32Array(B * k), val = new Float32Array(B * k);
   const auxIdx = new Int32Array(B * o.kAux), auxVal = new Float32Array(B * o.kAux);
@@ -70,9 +70,9 @@ export async function trainSae(x: Float32Array, dIn: number, o: TrainOptions): P
           xc[r * dIn + d] = x[src + d] - sae.bDec[d];
         }
       }
-      const pre = await o.gemm(xc.subarray(0, rows * dIn), sae.encT, rows, S, dIn, { transB: true });
-      for (let r = 0; r < rows; r++) for (let j = 0; j < S; j++) pre[r * S + j] += sae.bEnc[j];
-      topKRows(pre, rows, S, k, idx, val);
+      augmentInput(xb, rows, sae.bDec, xa);
+      augmentedEncoder(sae, undefined, enc);
+      await topKLatents(o.la, xa, rows, enc, S, dIn, k, idx, val);
 
       // reconstruction error e = x_hat - x
       for (let r = 0; r < rows; r++) {
@@ -102,7 +102,8 @@ export async function trainSae(x: Float32Array, dIn: number, o: TrainOptions): P
       deadSum += dead.length;
       if (dead.length > 0) {
         const kAux = Math.min(o.kAux, dead.length);
-        topKRows(pre, rows, S, kAux, auxIdx, auxVal, Int32Array.from(dead));
+        const deadIdx = Int32Array.from(dead);
+        await topKLatents(o.la, xa, rows, augmentedEncoder(sae, deadIdx), dead.length, dIn, kAux, auxIdx, auxVal, deadIdx);
         aux.fill(0);
         for (let r = 0; r < rows; r++) {
           for (let s = 0; s < kAux; s++) {

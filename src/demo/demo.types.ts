@@ -1,0 +1,37 @@
+// The demo: the GloVe × WordNet SAE family shipped in data/demo/, set up by a list of
+// idempotent steps (ingest first, then whatever other capabilities register in steps.ts).
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { App } from "../app.ts";
+import type { ProgressReporter } from "../ingest/progress.ts";
+
+export const DEMO_MODEL_ID = "glove-6b-100d";
+export const DEMO_FAMILY_ID = "glove-wordnet";
+export const demoSaeId = (dSae: number) => `${DEMO_FAMILY_ID}/${dSae}`;
+
+/** data/demo/ in the package (built by `npm run build:demo`). */
+export const DEFAULT_DEMO_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "demo");
+
+export interface DemoSae {
+  id: string;
+  dSae: number;
+  /** data/demo/saes/<d_sae>: SAELens directory plus activations.jsonl.gz. */
+  dir: string;
+}
+
+export interface DemoContext {
+  app: App;
+  dataDir: string;
+  /** The demo SAEs being set up, smallest first. */
+  saes: DemoSae[];
+  progress: ProgressReporter;
+}
+
+/**
+ * One set-up step. Must be idempotent and cheap when its work is already done, because
+ * `monoscope demo` runs every step on every start. Returns a one-line summary.
+ */
+export interface DemoStep {
+  name: string;
+  run(ctx: DemoContext): Promise<string>;
+}
