@@ -12,7 +12,7 @@ export function createLoaders(services: App["services"]) {
     feature: createFeatureLoaders(services.feature),
     stats: createStatsLoaders(services.stats),
     explanation: createExplanationLoaders(services.explanation),
-    geometry: createGeometryLoaders(services.geometry.nearest),
+    geometry: createGeometryLoaders(services.geometry.nearest, services.geometry.lineage),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

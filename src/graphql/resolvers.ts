@@ -4,6 +4,7 @@ import { featureResolvers } from "../modules/feature/feature.resolvers.ts";
 import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
 import { searchResolvers } from "../modules/search/search.resolvers.ts";
 import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
+import { lineageResolvers } from "../modules/geometry/lineage.resolvers.ts";
 import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
 import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
 import { explanationResolvers } from "../modules/explanation/explanation.resolvers.ts";
@@ -21,4 +22,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers);

@@ -1,6 +1,8 @@
 // Per-request batching for Feature.neighbors: a page of features asking for neighbours with the
 // same arguments costs one stored-list read (or one batched scan), not one per feature.
 import DataLoader from "dataloader";
+import type { FeatureKey } from "./geometry.repository.ts";
+import type { LineageService } from "./lineage.service.ts";
 import type { NearestService, Neighbour } from "./nearest.service.ts";
 
 export interface NeighborsKey {
@@ -12,8 +14,13 @@ export interface NeighborsKey {
 
 const argsKey = (k: NeighborsKey) => `${k.k}|${k.saeIds ? [...k.saeIds].sort().join(",") : ""}`;
 
-export function createGeometryLoaders(nearest: NearestService) {
+const featureKey = (k: FeatureKey) => `${k.saeId}:${k.index}`;
+
+export function createGeometryLoaders(nearest: NearestService, lineage: LineageService) {
   return {
+    parents: new DataLoader((keys: readonly FeatureKey[]) => lineage.parentsMany(keys), { cacheKeyFn: featureKey }),
+    children: new DataLoader((keys: readonly FeatureKey[]) => lineage.childrenMany(keys), { cacheKeyFn: featureKey }),
+    kinds: new DataLoader((keys: readonly FeatureKey[]) => lineage.kindsMany(keys), { cacheKeyFn: featureKey }),
     neighbors: new DataLoader<NeighborsKey, Neighbour[], string>(
       async (keys) => {
         const out: Neighbour[][] = new Array(keys.length);

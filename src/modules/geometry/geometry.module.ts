@@ -4,6 +4,8 @@ import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../logger.ts";
 import { createKernel, type Kernel } from "../../kernel/index.ts";
 import { GeometryRepository } from "./geometry.repository.ts";
+import { LineageRepository } from "./lineage.repository.ts";
+import { LineageService } from "./lineage.service.ts";
 import { MatrixCache } from "./matrix-cache.ts";
 import { NearestService } from "./nearest.service.ts";
 
@@ -19,14 +21,19 @@ export function createGeometry(db: Database, log: Logger) {
   let kernel: Promise<Kernel> | null = null;
   const getKernel = () => (kernel ??= createKernel());
   const nearest = new NearestService(repo, cache, getKernel);
+  const lineage = new LineageService(new LineageRepository(db), repo, cache, getKernel);
   return {
     nearest,
+    lineage,
     kernel: getKernel,
     /** Called when an SAE's rows changed (ingest hook): drop its cached matrix. */
     invalidate(saeId: string) {
       cache.invalidate(saeId);
     },
-    /** Post-ingest step: refresh the cache, then precompute neighbour lists when affordable. */
+    /**
+     * Post-ingest step: refresh the cache, precompute neighbour lists when affordable, and
+     * rebuild the split lineage of the SAE's family (which ingest marked stale).
+     */
     async onSaeReady(saeId: string) {
       cache.invalidate(saeId);
       const [sae] = await repo.saes([saeId]);
@@ -34,10 +41,14 @@ export function createGeometry(db: Database, log: Logger) {
       if (sae.dSae * sae.dSae * sae.dIn > NEIGHBOUR_LIST_MAX_WORK) {
         await repo.clearNeighbourLists(saeId);
         log.info(`SAE ${saeId}: ${sae.dSae} features, too many to precompute neighbour lists; neighbours come from scans`);
-        return;
+      } else {
+        const r = await nearest.buildNeighbourLists(saeId);
+        log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.features} features in ${r.seconds.toFixed(1)} s`);
       }
-      const r = await nearest.buildNeighbourLists(saeId);
-      log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.features} features in ${r.seconds.toFixed(1)} s`);
+      if (sae.familyId) {
+        const r = await lineage.build(sae.familyId);
+        log.info(`family ${sae.familyId}: split lineage of ${r.saes.length} sizes rebuilt in ${r.seconds.toFixed(1)} s`);
+      }
     },
     async close() {
       cache.clear();

@@ -17,4 +17,11 @@ export class UmapRepository {
         WHERE f.sae_id = ${saeId} AND f.idx = u.idx`,
     ]);
   }
+
+  /** Features with a decoder but no stored position. */
+  async countUnmapped(saeId: string): Promise<number> {
+    const [r] = await this.db.prisma.$queryRaw<{ n: number }[]>`/* umap.countUnmapped */
+      SELECT count(*)::int AS n FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND umap_x IS NULL`;
+    return r?.n ?? 0;
+  }
 }

@@ -61,6 +61,11 @@ export class UmapService {
     return { saeId, features: n, seconds };
   }
 
+  /** Features with a decoder but no position yet (0 when the map is complete). */
+  unmapped(saeId: string): Promise<number> {
+    return this.repo.countUnmapped(saeId);
+  }
+
   /** Post-ingest step: map SAEs small enough to do it in passing. */
   async onSaeReady(saeId: string): Promise<void> {
     const [sae] = await this.geometry.saes([saeId]);

@@ -7,7 +7,7 @@ import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { bruteForce, ingestSaeLike, recall, row, type SeededSae } from "../../helpers/geometry-seed.ts";
 
 let t: TestApp;
-let a: SeededSae; // 3000 x 64, neighbour lists stored by the ingest hook
+let a: SeededSae; // 2000 x 64, neighbour lists stored by the ingest hook
 let b: SeededSae; // same model, for cross-SAE queries
 let wide: SeededSae; // d_in 4096: beyond pgvector's index limits
 const K = 10;
@@ -15,11 +15,11 @@ const queries = (n: number, count: number) => Array.from({ length: count }, (_, 
 
 beforeAll(async () => {
   t = await openTestApp();
-  a = await ingestSaeLike(t.app, { modelId: "geo", saeId: "geo/a", n: 3000, d: 64, seed: 11 });
-  b = await ingestSaeLike(t.app, { modelId: "geo", saeId: "geo/b", n: 1500, d: 64, seed: 12 });
-  wide = await ingestSaeLike(t.app, { modelId: "wide", saeId: "wide/a", n: 400, d: 4096, seed: 13 });
+  a = await ingestSaeLike(t.app, { modelId: "geo", saeId: "geo/a", n: 2000, d: 64, seed: 11 });
+  b = await ingestSaeLike(t.app, { modelId: "geo", saeId: "geo/b", n: 1000, d: 64, seed: 12 });
+  wide = await ingestSaeLike(t.app, { modelId: "wide", saeId: "wide/a", n: 250, d: 4096, seed: 13 });
   await ingestSaeLike(t.app, { modelId: "other", saeId: "other/a", n: 50, d: 64, seed: 14 });
-});
+}, 600_000); // other post-ingest hooks (UMAP) run too
 afterAll(async () => t?.close());
 
 const nearest = () => t.app.services.geometry.nearest;

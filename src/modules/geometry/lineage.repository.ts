@@ -1,0 +1,139 @@
+// SQL for split lineage: the family's SAEs in size order, the stored edges (lineage_edge), the
+// node kinds (feature.split_kind / origin_kind) and the family's build state.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+import type { FeatureKey } from "./geometry.repository.ts";
+
+export const FamilyLineageState = z.object({
+  id: z.string(),
+  lineageStale: z.boolean(),
+  lineageBuiltAt: z.date().nullable(),
+});
+export type FamilyLineageState = z.infer<typeof FamilyLineageState>;
+
+export interface EdgeRow {
+  parentSaeId: string;
+  parentIdx: number;
+  childSaeId: string;
+  childIdx: number;
+  cosine: number;
+  rank: number;
+}
+
+export interface KindRow {
+  saeId: string;
+  index: number;
+  splitKind: string | null;
+  originKind: string | null;
+  familyId: string | null;
+  lineageBuiltAt: Date | null;
+}
+
+/** One SAE pair's edges in column form (what the builder produces). */
+export interface EdgeColumns {
+  parentSaeId: string;
+  childSaeId: string;
+  parentIdx: Int32Array;
+  childIdx: Int32Array;
+  cosine: Float32Array;
+  rank: Int32Array;
+}
+
+const BATCH = 20_000;
+
+export class LineageRepository {
+  constructor(private readonly db: Database) {}
+
+  async family(id: string): Promise<FamilyLineageState | null> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* lineage.family */
+      SELECT id, lineage_stale AS "lineageStale", lineage_built_at AS "lineageBuiltAt" FROM sae_family WHERE id = ${id}`;
+    return rows.length ? FamilyLineageState.parse(rows[0]) : null;
+  }
+
+  /** Ready SAE ids of a family, smallest first. */
+  async familySaeIds(familyId: string): Promise<string[]> {
+    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+      /* lineage.familySaeIds */
+      SELECT id FROM sae WHERE family_id = ${familyId} AND status = 'ready' ORDER BY d_sae, id`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Replaces the family's stored lineage in one transaction: edges, node kinds of every SAE in
+   * it, and the build state.
+   */
+  async replaceFamilyLineage(
+    familyId: string,
+    saeIds: readonly string[],
+    edges: readonly EdgeColumns[],
+    kinds: ReadonlyArray<{ saeId: string; idx: Int32Array; split: string[]; origin: string[] }>,
+    params: Record<string, unknown>,
+  ): Promise<void> {
+    await this.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`/* lineage.deleteEdges */ DELETE FROM lineage_edge WHERE family_id = ${familyId}`;
+        await tx.$executeRaw`/* lineage.clearKinds */
+          UPDATE feature SET split_kind = NULL, origin_kind = NULL WHERE sae_id = ANY(${[...saeIds]}::text[])
+            AND (split_kind IS NOT NULL OR origin_kind IS NOT NULL)`;
+        for (const e of edges) {
+          for (let s = 0; s < e.parentIdx.length; s += BATCH) {
+            const end = Math.min(e.parentIdx.length, s + BATCH);
+            await tx.$executeRaw`/* lineage.insertEdges */
+              INSERT INTO lineage_edge (family_id, parent_sae_id, parent_idx, child_sae_id, child_idx, cosine, rank)
+              SELECT ${familyId}, ${e.parentSaeId}, p, ${e.childSaeId}, c, cos, r
+              FROM unnest(${Array.from(e.parentIdx.subarray(s, end))}::int[], ${Array.from(e.childIdx.subarray(s, end))}::int[],
+                          ${Array.from(e.cosine.subarray(s, end))}::real[], ${Array.from(e.rank.subarray(s, end))}::int[]) AS u(p, c, cos, r)`;
+          }
+        }
+        for (const k of kinds) {
+          for (let s = 0; s < k.idx.length; s += BATCH) {
+            const end = Math.min(k.idx.length, s + BATCH);
+            await tx.$executeRaw`/* lineage.setKinds */
+              UPDATE feature f SET split_kind = u.s, origin_kind = u.o
+              FROM unnest(${Array.from(k.idx.subarray(s, end))}::int[], ${k.split.slice(s, end)}::text[], ${k.origin.slice(s, end)}::text[]) AS u(i, s, o)
+              WHERE f.sae_id = ${k.saeId} AND f.idx = u.i`;
+          }
+        }
+        await tx.$executeRaw`/* lineage.markBuilt */
+          UPDATE sae_family SET lineage_stale = false, lineage_built_at = CURRENT_TIMESTAMP, lineage_params = ${JSON.stringify(params)}::jsonb
+          WHERE id = ${familyId}`;
+      },
+      { timeout: 30 * 60_000, maxWait: 60_000 },
+    );
+  }
+
+  /** Edges whose child is one of the keys (the child's parents), best first. */
+  async parentEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
+    return this.db.prisma.$queryRaw<EdgeRow[]>`
+      /* lineage.parentEdges */
+      SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
+             e.child_idx AS "childIdx", e.cosine, e.rank
+      FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
+      JOIN lineage_edge e ON e.child_sae_id = k.sae_id AND e.child_idx = k.idx
+      ORDER BY e.rank`;
+  }
+
+  /** Edges whose parent is one of the keys (the parent's children), best first. */
+  async childEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
+    return this.db.prisma.$queryRaw<EdgeRow[]>`
+      /* lineage.childEdges */
+      SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
+             e.child_idx AS "childIdx", e.cosine, e.rank
+      FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
+      JOIN lineage_edge e ON e.parent_sae_id = k.sae_id AND e.parent_idx = k.idx
+      ORDER BY e.cosine DESC, e.child_idx`;
+  }
+
+  /** Node kinds of features (with their family's build time), for visible SAEs only. */
+  async kinds(keys: readonly FeatureKey[]): Promise<KindRow[]> {
+    return this.db.prisma.$queryRaw<KindRow[]>`
+      /* lineage.kinds */
+      SELECT f.sae_id AS "saeId", f.idx AS "index", f.split_kind AS "splitKind", f.origin_kind AS "originKind",
+             s.family_id AS "familyId", fam.lineage_built_at AS "lineageBuiltAt"
+      FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
+      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+      LEFT JOIN sae_family fam ON fam.id = s.family_id`;
+  }
+}

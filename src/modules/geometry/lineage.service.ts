@@ -1,0 +1,138 @@
+// Split lineage across a family of SAE sizes: building (exact, blocked products on the native
+// kernel, then one transaction replacing the family's edges and node kinds) and reading the
+// stored graph.
+import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import type { Kernel } from "../../kernel/index.ts";
+import type { FeatureKey, GeometryRepository } from "./geometry.repository.ts";
+import { buildPairLineage, type LineageParams, type OriginKind, type SplitKind, splitKindOf } from "./lineage-build.ts";
+import type { EdgeColumns, EdgeRow, KindRow, LineageRepository } from "./lineage.repository.ts";
+import type { MatrixCache } from "./matrix-cache.ts";
+
+export const DEFAULT_LINEAGE: LineageParams = { threshold: 0.5, parentsPerChild: 4 };
+
+export interface LineageBuildSummary {
+  familyId: string;
+  saes: { id: string; dSae: number }[];
+  pairs: { parent: string; child: string; edges: number; seconds: number }[];
+  params: LineageParams;
+  seconds: number;
+}
+
+export interface LineageLink {
+  saeId: string;
+  index: number;
+  cosine: number;
+}
+
+export class LineageService {
+  constructor(
+    private readonly repo: LineageRepository,
+    private readonly geometry: GeometryRepository,
+    private readonly cache: MatrixCache,
+    private readonly kernel: () => Promise<Kernel>,
+  ) {}
+
+  async build(familyId: string, params: Partial<LineageParams> = {}, progress?: (line: string) => void): Promise<LineageBuildSummary> {
+    const p: LineageParams = { ...DEFAULT_LINEAGE, ...params };
+    if (!(p.threshold > 0 && p.threshold <= 1)) throw badInput(`threshold must be in (0, 1], got ${p.threshold}`);
+    if (!(Number.isInteger(p.parentsPerChild) && p.parentsPerChild >= 1 && p.parentsPerChild <= 32)) {
+      throw badInput(`parents per child must be an integer in 1..32, got ${p.parentsPerChild}`);
+    }
+    const started = performance.now();
+    if (!(await this.repo.family(familyId))) throw notFound(`family ${JSON.stringify(familyId)} not found`);
+    const ids = await this.repo.familySaeIds(familyId);
+    const saes = await this.geometry.saes(ids);
+    const byId = new Map(saes.map((s) => [s.id, s]));
+    const ordered = ids.map((id) => byId.get(id)).filter((s) => s !== undefined);
+    if (new Set(ordered.map((s) => s.dIn)).size > 1) throw badInput(`family ${familyId} mixes SAEs of different d_in; lineage needs one space`);
+    const kernel = await this.kernel();
+    const edges: EdgeColumns[] = [];
+    const pairs: LineageBuildSummary["pairs"] = [];
+    const split: SplitKind[][] = ordered.map((s) => new Array<SplitKind>(s.dSae).fill("LARGEST"));
+    const origin: OriginKind[][] = ordered.map((s) => new Array<OriginKind>(s.dSae).fill("SMALLEST"));
+    const present: Uint8Array[] = [];
+    for (let i = 0; i < ordered.length; i++) present.push((await this.cache.get(ordered[i])).present);
+    for (let i = 0; i + 1 < ordered.length; i++) {
+      const t0 = performance.now();
+      const small = await this.cache.get(ordered[i]);
+      const large = await this.cache.get(ordered[i + 1]);
+      const pair = await buildPairLineage(kernel, small, large, p);
+      edges.push(pair.edges);
+      for (let r = 0; r < small.rows; r++) split[i][r] = splitKindOf(pair.childCount[r]);
+      for (let r = 0; r < large.rows; r++) origin[i + 1][r] = pair.inherited[r] ? "INHERITED" : "NOVEL";
+      const seconds = (performance.now() - t0) / 1000;
+      pairs.push({ parent: small.saeId, child: large.saeId, edges: pair.edges.parentIdx.length, seconds });
+      progress?.(`${small.saeId} (${small.rows}) -> ${large.saeId} (${large.rows}): ${pair.edges.parentIdx.length} edges in ${seconds.toFixed(1)} s`);
+    }
+    // Kinds for features with a decoder; the others stay unclassified (NULL).
+    const kinds = ordered.map((s, i) => {
+      const rows: number[] = [];
+      for (let r = 0; r < s.dSae; r++) if (present[i][r]) rows.push(r);
+      return { saeId: s.id, idx: Int32Array.from(rows), split: rows.map((r) => split[i][r]), origin: rows.map((r) => origin[i][r]) };
+    });
+    await this.repo.replaceFamilyLineage(familyId, ordered.map((s) => s.id), edges, kinds, { ...p, signal: "decoder-cosine" });
+    return {
+      familyId,
+      saes: ordered.map((s) => ({ id: s.id, dSae: s.dSae })),
+      pairs,
+      params: p,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** Parents (next smaller SAE) of each key, best first. */
+  async parentsMany(keys: readonly FeatureKey[]): Promise<LineageLink[][]> {
+    return group(keys, await this.repo.parentEdges(keys), (e) => `${e.childSaeId}:${e.childIdx}`, (e) => ({
+      saeId: e.parentSaeId,
+      index: e.parentIdx,
+      cosine: e.cosine,
+    }));
+  }
+
+  /** Children (next larger SAE) of each key, best first. */
+  async childrenMany(keys: readonly FeatureKey[]): Promise<LineageLink[][]> {
+    return group(keys, await this.repo.childEdges(keys), (e) => `${e.parentSaeId}:${e.parentIdx}`, (e) => ({
+      saeId: e.childSaeId,
+      index: e.childIdx,
+      cosine: e.cosine,
+    }));
+  }
+
+  /** Node kinds per key (null when the feature is not visible). */
+  async kindsMany(keys: readonly FeatureKey[]): Promise<Array<{ split: SplitKind; origin: OriginKind } | null>> {
+    const rows = new Map((await this.repo.kinds(keys)).map((r) => [`${r.saeId}:${r.index}`, r]));
+    return keys.map((k) => {
+      const r = rows.get(`${k.saeId}:${k.index}`);
+      return r ? nodeKinds(r) : null;
+    });
+  }
+}
+
+function nodeKinds(r: KindRow): { split: SplitKind; origin: OriginKind } {
+  // An SAE outside any family is both the largest and the smallest of its ladder.
+  if (r.familyId === null) return { split: "LARGEST", origin: "SMALLEST" };
+  if (r.lineageBuiltAt === null) {
+    throw new AppError(
+      ErrorCode.CONFLICT,
+      `the split lineage of family ${r.familyId} has not been built yet: run \`monoscope lineage build --family ${r.familyId}\``,
+    );
+  }
+  // Features without a decoder direction cannot be placed: they neither continue nor descend.
+  return { split: (r.splitKind as SplitKind | null) ?? "VANISHED", origin: (r.originKind as OriginKind | null) ?? "NOVEL" };
+}
+
+function group(
+  keys: readonly FeatureKey[],
+  edges: EdgeRow[],
+  keyOf: (e: EdgeRow) => string,
+  link: (e: EdgeRow) => LineageLink,
+): LineageLink[][] {
+  const m = new Map<string, LineageLink[]>();
+  for (const e of edges) {
+    const k = keyOf(e);
+    const list = m.get(k) ?? [];
+    list.push(link(e));
+    m.set(k, list);
+  }
+  return keys.map((k) => m.get(`${k.saeId}:${k.index}`) ?? []);
+}
