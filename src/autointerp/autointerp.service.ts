@@ -156,6 +156,20 @@ export class AutoInterpService {
     void this.run(jobId).catch((e) => this.deps.log.error(`job ${jobId} failed: ${(e as Error).message}`));
   }
 
+  /**
+   * Starts, in the background, every queued job and every job whose runner died (a
+   * server's start-up: mutations' jobs paused by a restart carry on). Returns their ids.
+   */
+  async resumeUnfinished(): Promise<string[]> {
+    if (!this.deps.llm) return [];
+    const jobs = await this.deps.jobs.orphaned(["explain", "score", "embed"]);
+    for (const j of jobs) {
+      this.deps.log.info(`resuming ${j.kind} job ${j.id}: ${j.done + j.failed} of ${j.total} finished`);
+      this.start(j.id);
+    }
+    return jobs.map((j) => j.id);
+  }
+
   /** Resolves when a job running in this process stops (at once if none is). */
   async waitFor(jobId: string): Promise<JobRecord | null> {
     // start() registers the run only after its first await: give it that turn.

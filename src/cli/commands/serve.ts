@@ -15,6 +15,8 @@ export function registerServe(program: Command) {
       const app = await createApp(config, { log: createLogger(config) });
       const server = await startHttpServer(app, { port: opts.port, host: opts.host });
       process.stderr.write(`monoscope: GraphQL API at ${server.url}/graphql (${app.db.location})\n`);
+      // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
+      await app.services.autointerp.resumeUnfinished();
       await waitForShutdown(async () => {
         await server.close();
         await app.close();

@@ -111,6 +111,16 @@ export class JobRepository {
     return rows.map((r) => JobRecord.parse(r));
   }
 
+  /** Every queued or running job of these kinds, oldest first. */
+  async unfinishedOfKinds(kinds: readonly string[]): Promise<JobRecord[]> {
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* job.unfinishedOfKinds */
+      SELECT ${JOB_COLUMNS} FROM job j
+      WHERE j.kind = ANY(${[...kinds]}::text[]) AND j.status IN ('QUEUED', 'RUNNING')
+      ORDER BY j.created_at, j.id`;
+    return rows.map((r) => JobRecord.parse(r));
+  }
+
   async items(jobId: string, status: string | null, first: number): Promise<JobItemRecord[]> {
     const rows = await this.db.prisma.$queryRaw<unknown[]>`
       /* job.items */

@@ -68,6 +68,11 @@ export class JobService {
     return null;
   }
 
+  /** Queued jobs and jobs whose runner died, of these kinds: what a restarted server picks up. */
+  async orphaned(kinds: readonly string[]): Promise<JobRecord[]> {
+    return (await this.repo.unfinishedOfKinds(kinds)).filter((j) => j.status === "QUEUED" || isAbandoned(j));
+  }
+
   /** Unfinished jobs of this kind and key that a live runner holds. */
   async live(kind: string, saeId: string, key: string): Promise<JobRecord[]> {
     return (await this.repo.unfinished(kind, saeId)).filter((j) => j.params.key === key && j.status === "RUNNING" && !isAbandoned(j));

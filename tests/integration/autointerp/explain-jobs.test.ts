@@ -156,6 +156,17 @@ describe("explain jobs", () => {
     expect((await svc.run(rest.id)).job.status).toBe("SUCCEEDED");
   });
 
+  it("picks up queued jobs and jobs whose runner died when a server starts", async () => {
+    const { saeId } = await seedWordSae(t.app, { saeId: "t/restart", words: WORDS.slice(12, 16) });
+    const svc = t.app.services.autointerp;
+    const queued = await svc.create("explain", saeId, { indices: [0, 1] });
+    const orphan = await svc.create("explain", saeId, { indices: [2, 3] });
+    await t.app.db.prisma.$executeRaw`UPDATE job SET status = 'RUNNING', runner = 'gone-host:1', heartbeat_at = now() - interval '10 minutes' WHERE id = ${orphan.id}`;
+    const ids = await svc.resumeUnfinished();
+    expect(ids).toEqual(expect.arrayContaining([queued.id, orphan.id]));
+    for (const id of [queued.id, orphan.id]) expect(await svc.waitFor(id)).toMatchObject({ status: "SUCCEEDED", done: 2 });
+  });
+
   it("fails the job on a bad key without failing its items, and leaks no secret", async () => {
     const { saeId } = await seedWordSae(t.app, { saeId: "t/badkey", words: WORDS.slice(0, 3) });
     fake.setFaults(() => ({ kind: "echo-auth" }));
