@@ -85,9 +85,10 @@ export class IngestRepository {
     });
   }
 
+  /** Planner statistics after a bulk load; the vector columns are skipped (slow to sample, never filtered on). */
   async analyze(): Promise<void> {
-    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE feature`;
-    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE activation`;
+    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
+    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
   }
 
   /**

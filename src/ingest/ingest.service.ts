@@ -145,9 +145,13 @@ export class IngestService {
           config: sae.config ?? {},
         },
       );
+      const tLoad = performance.now();
+      this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
       const counts = await this.runSession(conn, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {});
+      const tRows = performance.now();
       await this.repo.markReady(sae.id, familyId);
       if (this.db.backend === "postgres") await this.repo.analyze();
+      this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
       const result = summary(sae.id, outcome, counts, t0);
       await this.runHooks(sae.id, outcome === "replaced" ? "replaced" : "created");
       return result;

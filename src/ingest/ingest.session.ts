@@ -174,30 +174,31 @@ export class IngestSession implements IngestSink {
     for (const row of rows) {
       const file = row.file ?? this.opts.file;
       this.checkIndex(row.index, file, "activation");
-      const where = `activation[feature ${row.index}]`;
+      // A row that names its own record (file:line) needs no feature prefix on field names.
+      const where = row.file && row.file !== this.opts.file ? "" : `activation[feature ${row.index}].`;
       const { tokens, values } = row;
-      if (!Array.isArray(tokens) || !Array.isArray(values)) throw fileError(file, where, "tokens and values must be arrays");
+      if (!Array.isArray(tokens) || !Array.isArray(values)) throw fileError(file, `${where}tokens`, "tokens and values must be arrays");
       if (tokens.length !== values.length) {
-        throw fileError(file, `${where}.values`, `has ${values.length} values for ${tokens.length} tokens`);
+        throw fileError(file, `${where}values`, `has ${values.length} values for ${tokens.length} tokens`);
       }
-      if (tokens.length === 0) throw fileError(file, `${where}.tokens`, "is empty");
+      if (tokens.length === 0) throw fileError(file, `${where}tokens`, "is empty");
       let max = -Infinity;
       let at = 0;
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
-        if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${where}.values[${i}]`, `${String(v)} is not a finite number`);
+        if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${where}values[${i}]`, `${JSON.stringify(v) ?? String(v)} is not a finite number`);
         if (v > max) {
           max = v;
           at = i;
         }
       }
       for (let i = 0; i < tokens.length; i++) {
-        if (typeof tokens[i] !== "string") throw fileError(file, `${where}.tokens[${i}]`, "is not a string");
+        if (typeof tokens[i] !== "string") throw fileError(file, `${where}tokens[${i}]`, "is not a string");
       }
       const kind = row.kind ?? "top";
-      if (kind !== "top" && kind !== "quantile") throw fileError(file, `${where}.kind`, `${JSON.stringify(kind)} is not "top" or "quantile"`);
+      if (kind !== "top" && kind !== "quantile") throw fileError(file, `${where}kind`, `${JSON.stringify(kind)} is not "top" or "quantile"`);
       for (const [name, v] of [["binMin", row.binMin], ["binMax", row.binMax]] as const) {
-        if (v !== null && v !== undefined && !Number.isFinite(v)) throw fileError(file, `${where}.${name}`, `${String(v)} is not a finite number`);
+        if (v !== null && v !== undefined && !Number.isFinite(v)) throw fileError(file, `${where}${name}`, `${String(v)} is not a finite number`);
       }
       if (!this.present[row.index]) {
         this.present[row.index] = 1;
@@ -243,8 +244,7 @@ export class IngestSession implements IngestSink {
 
   private async sendDirect(): Promise<void> {
     if (this.direct.pos === 0) return;
-    await this.conn.copy("feature", this.direct.take());
-    this.direct.reset();
+    await this.conn.copy("feature", this.direct.detach());
   }
 
   /** Makes every feature row seen so far visible to later statements (FKs). */
@@ -256,8 +256,7 @@ export class IngestSession implements IngestSink {
         await this.conn.query(SQL.truncateFeatureStage); // a temp table left on a pooled connection by an aborted run
         this.stageCreated = true;
       }
-      await this.conn.copy("feature_stage", this.staged.take());
-      this.staged.reset();
+      await this.conn.copy("feature_stage", this.staged.detach());
       await this.conn.query(SQL.mergeFeatureStage);
       await this.conn.query(SQL.truncateFeatureStage);
       this.stagedPending = false;
@@ -267,7 +266,8 @@ export class IngestSession implements IngestSink {
       this.bare = [];
       await this.conn.query(SQL.insertBareFeatures, [this.saeId, idx]);
     }
-    await this.conn.endCopy();
+    // No endCopy here: switching the COPY target or running a statement ends a COPY, and an
+    // activation COPY must stay open across chunks to keep the pipeline full.
   }
 
   private async flushDashboards(): Promise<void> {
@@ -293,8 +293,7 @@ export class IngestSession implements IngestSink {
   private async flushActivations(): Promise<void> {
     if (this.acts.pos === 0) return;
     await this.flushFeatures();
-    await this.conn.copy("activation", this.acts.take());
-    this.acts.reset();
+    await this.conn.copy("activation", this.acts.detach());
   }
 
   private async flushExplanations(): Promise<void> {

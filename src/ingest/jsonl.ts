@@ -2,7 +2,6 @@
 // streamed so files larger than memory work. Errors name the file and line.
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { fileError } from "../errors.ts";
 
@@ -30,7 +29,8 @@ async function openStream(path: string): Promise<NodeJS.ReadableStream> {
   const gz = await isGzip(path);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   if (!gz) return raw;
-  const gunzip = createGunzip();
+  // Large output chunks: the default 16 KiB makes gunzip ~15x slower (one thread-pool trip per chunk).
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
   raw.on("error", (e) => gunzip.destroy(e));
   return raw.pipe(gunzip);
 }
@@ -43,19 +43,33 @@ export interface JsonLine {
 /** Parsed non-blank lines; invalid JSON and broken gzip data are one-line errors. */
 export async function* readJsonl(path: string): AsyncGenerator<JsonLine> {
   const stream = await openStream(path);
-  const rl = createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
   let line = 0;
+  let rest: Buffer | null = null;
+  const parse = (text: string): JsonLine | null => {
+    line++;
+    if (text.trim() === "") return null;
+    try {
+      return { line, value: JSON.parse(text) };
+    } catch (e) {
+      throw fileError(`${path}:${line}`, "json", `invalid JSON (${(e as Error).message})`);
+    }
+  };
   try {
-    for await (const text of rl) {
-      line++;
-      if (text.trim() === "") continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        throw fileError(`${path}:${line}`, "json", `invalid JSON (${(e as Error).message})`);
+    // Split on \n bytes ourselves: readline costs more than the JSON parsing.
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+        const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+        const r = parse(buf.toString("utf8", start, end));
+        if (r) yield r;
+        start = nl + 1;
       }
-      yield { line, value };
+      rest = start < buf.length ? buf.subarray(start) : null;
+    }
+    if (rest) {
+      const r = parse(rest.toString("utf8"));
+      if (r) yield r;
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -64,6 +78,6 @@ export async function* readJsonl(path: string): AsyncGenerator<JsonLine> {
     }
     throw e;
   } finally {
-    rl.close();
+    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   }
 }

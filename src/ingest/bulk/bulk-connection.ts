@@ -12,7 +12,7 @@ import { COPY_SQL, type CopyTarget } from "./bulk.repository.ts";
 export interface BulkConnection {
   readonly backend: "postgres" | "pglite";
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Sends encoded tuples (no header) to the COPY into target, ending any COPY into another target first. */
+  /** Sends encoded tuples (no header) to the COPY into target, ending any COPY into another target first. The buffer is handed over: do not reuse it. */
   copy(target: CopyTarget, tuples: Buffer): Promise<void>;
   /** Finishes the open COPY, if any (its rows are then visible to later statements). */
   endCopy(): Promise<void>;
@@ -45,7 +45,9 @@ class PgBulk implements BulkConnection {
   async copy(target: CopyTarget, tuples: Buffer): Promise<void> {
     if (this.target !== target) {
       await this.endCopy();
-      const stream = this.client.query(copyFrom(COPY_SQL.postgres[target]));
+      // A deep buffer lets Node encode the next chunks while the server is still parsing
+      // earlier ones (the default 16 KiB would stall encoding on every chunk).
+      const stream = this.client.query(copyFrom(COPY_SQL.postgres[target], { highWaterMark: 32 << 20 }));
       this.failure = null;
       this.done = new Promise<void>((resolve, reject) => {
         stream.on("finish", () => resolve());
@@ -65,8 +67,7 @@ class PgBulk implements BulkConnection {
   private write(chunk: Buffer): Promise<void> {
     const s = this.stream!;
     if (this.failure) return Promise.reject(this.failure);
-    // The caller reuses its buffer, so hand the stream a copy.
-    const ok = s.write(Buffer.from(chunk));
+    const ok = s.write(chunk);
     if (ok) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onDrain = () => {

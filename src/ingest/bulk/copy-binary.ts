@@ -2,7 +2,7 @@
 // signature + flags + extension header, then per tuple an int16 field count and
 // per field an int32 byte length (-1 = NULL) followed by the value's binary send
 // format. Used for both backends (PGlite reads the same bytes from a Blob).
-import { toHalfBits } from "./float16.ts";
+import { halfFromBits } from "./float16.ts";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const OID_INT4 = 23;
@@ -21,22 +21,40 @@ export function copyTrailer(): Buffer {
   return b;
 }
 
+let f32Scratch = new Float32Array(1024);
+let u32Scratch = new Uint32Array(f32Scratch.buffer);
+function scratchF32(n: number): Float32Array {
+  if (f32Scratch.length < n) {
+    f32Scratch = new Float32Array(n);
+    u32Scratch = new Uint32Array(f32Scratch.buffer);
+  }
+  return f32Scratch;
+}
+/** The bit patterns of the scratch floats. */
+function scratchBits(_f: Float32Array): Uint32Array {
+  return u32Scratch;
+}
+
 export class CopyBuffer {
   buf: Buffer;
+  /** DataView setters are inlined by V8; Buffer's write*BE methods are calls with checks. */
+  private view: DataView;
   pos = 0;
   rows = 0;
 
   constructor(initial = 1 << 20) {
-    this.buf = Buffer.allocUnsafe(initial);
+    this.buf = Buffer.alloc(initial);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.alloc(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   /** The bytes written so far (a view; copy or send before reset()). */
@@ -47,6 +65,16 @@ export class CopyBuffer {
   reset(): void {
     this.pos = 0;
     this.rows = 0;
+  }
+
+  /** The bytes written so far, handed over (no copy); writing continues in a fresh buffer. */
+  detach(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.alloc(this.buf.length);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.pos = 0;
+    this.rows = 0;
+    return out;
   }
 
   tuple(fields: number): void {
@@ -101,18 +129,16 @@ export class CopyBuffer {
   halfvec(v: ArrayLike<number>, scale: number): void {
     const dim = v.length;
     this.ensure(8 + 2 * dim);
-    const b = this.buf;
+    const dv = this.view;
     let p = this.pos;
-    b.writeInt32BE(4 + 2 * dim, p);
-    b.writeInt16BE(dim, p + 4);
-    b.writeInt16BE(0, p + 6);
+    dv.setInt32(p, 4 + 2 * dim);
+    dv.setInt16(p + 4, dim);
+    dv.setInt16(p + 6, 0);
     p += 8;
-    for (let i = 0; i < dim; i++) {
-      const h = toHalfBits(v[i]! * scale + 0);
-      b[p] = h >>> 8;
-      b[p + 1] = h & 0xff;
-      p += 2;
-    }
+    const f = scratchF32(dim);
+    for (let i = 0; i < dim; i++) f[i] = v[i]! * scale + 0; // + 0: no negative zeros (JSON cannot carry them)
+    const bits = scratchBits(f);
+    for (let i = 0; i < dim; i++, p += 2) dv.setUint16(p, halfFromBits(bits[i]!));
     this.pos = p;
   }
 
@@ -121,13 +147,13 @@ export class CopyBuffer {
     if (!v) return this.null();
     const dim = v.length;
     this.ensure(8 + 4 * dim);
-    const b = this.buf;
+    const dv = this.view;
     let p = this.pos;
-    b.writeInt32BE(4 + 4 * dim, p);
-    b.writeInt16BE(dim, p + 4);
-    b.writeInt16BE(0, p + 6);
+    dv.setInt32(p, 4 + 4 * dim);
+    dv.setInt16(p + 4, dim);
+    dv.setInt16(p + 6, 0);
     p += 8;
-    for (let i = 0; i < dim; i++, p += 4) b.writeFloatBE(v[i]! + 0, p);
+    for (let i = 0; i < dim; i++, p += 4) dv.setFloat32(p, v[i]! + 0);
     this.pos = p;
   }
 
@@ -150,11 +176,11 @@ export class CopyBuffer {
     this.buf.writeInt32BE(20 + 8 * n, this.pos);
     this.pos += 4;
     this.arrayHeader(n, OID_FLOAT4);
-    const b = this.buf;
+    const dv = this.view;
     let p = this.pos;
     for (let i = 0; i < n; i++, p += 8) {
-      b.writeInt32BE(4, p);
-      b.writeFloatBE(v[i]! + 0, p + 4);
+      dv.setInt32(p, 4);
+      dv.setFloat32(p + 4, v[i]! + 0);
     }
     this.pos = p;
   }
@@ -188,10 +214,25 @@ export class CopyBuffer {
     this.pos += 4;
     this.arrayHeader(n, OID_TEXT);
     const b = this.buf;
+    const dv = this.view;
     let p = this.pos;
     for (let i = 0; i < n; i++) {
-      const w = b.write(v[i]!, p + 4, "utf8");
-      b.writeInt32BE(w, p);
+      const t = v[i]!;
+      const len = t.length;
+      let ascii = len <= 64;
+      // Short ASCII tokens (most of them) are copied by hand: Buffer#write costs more per call.
+      if (ascii) {
+        for (let j = 0; j < len; j++) {
+          const c = t.charCodeAt(j);
+          if (c >= 0x80) {
+            ascii = false;
+            break;
+          }
+          b[p + 4 + j] = c;
+        }
+      }
+      const w = ascii ? len : b.write(t, p + 4, "utf8");
+      dv.setInt32(p, w);
       p += 4 + w;
     }
     b.writeInt32BE(p - start - 4, start);

@@ -7,27 +7,25 @@ const u32 = new Uint32Array(f32.buffer);
 /** The float16 bit pattern of x, rounded to nearest even (overflow -> +-Infinity). */
 export function toHalfBits(x: number): number {
   f32[0] = x;
-  const bits = u32[0]!;
+  return halfFromBits(u32[0]!);
+}
+
+/**
+ * The float16 bit pattern of the float32 with these bits, rounded to nearest even
+ * (F. Giesen's float_to_half_fast3_rtne: integer adds instead of shifts and branches).
+ */
+export function halfFromBits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 112; // rebias 127 -> 15
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
+  const f = bits & 0x7fffffff;
+  if (f >= 0x47800000) return sign | (f > 0x7f800000 ? 0x7e00 : 0x7c00); // overflow -> inf; NaN stays NaN
+  if (f < 0x38800000) {
+    // zero or subnormal: let the FPU round, by adding 0.5 (the exponent that lines the mantissa up)
+    u32[0] = f;
+    f32[0] += 0.5;
+    return sign | ((u32[0]! - 0x3f000000) & 0xffff);
   }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is correct rounding
-  return sign | h;
+  const mantOdd = (f >>> 13) & 1;
+  return sign | ((f - 0x38000000 + 0xfff + mantOdd) >>> 13); // rebias the exponent, round, truncate
 }
 
 let halfTable: Float32Array | null = null;

@@ -97,11 +97,7 @@ export function parseRecord(value: unknown, where: string): NativeRecord {
   if (!Array.isArray(values)) throw fileError(where, "values", "is missing or not an array of numbers");
   if (tokens.length !== values.length) throw fileError(where, "values", `has ${values.length} values for ${tokens.length} tokens`);
   if (tokens.length === 0) throw fileError(where, "tokens", "is empty");
-  for (let i = 0; i < tokens.length; i++) if (typeof tokens[i] !== "string") throw fileError(where, `tokens[${i}]`, "is not a string");
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(where, `values[${i}]`, `${JSON.stringify(v)} is not a finite number`);
-  }
+  // Element types and finiteness are checked by the ingest session as it encodes (one pass, not two).
   const kind = o.kind ?? "top";
   if (kind !== "top" && kind !== "quantile") throw fileError(where, "kind", `${JSON.stringify(kind)} is not "top" or "quantile"`);
   return {

@@ -102,9 +102,15 @@ export class SafetensorsFile {
   async readColumns(t: TensorInfo, col: number, count: number): Promise<Float32Array> {
     const [rows, cols] = t.shape as [number, number];
     const out = new Float32Array(rows * count);
-    for (let r = 0; r < rows; r++) {
-      const slice = await this.readElements(t, r * cols + col, count);
-      for (let c = 0; c < count; c++) out[c * rows + r] = slice[c]!;
+    const BLOCK = 16;
+    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+      const nr = Math.min(BLOCK, rows - r0);
+      const slices = await Promise.all(Array.from({ length: nr }, (_, i) => this.readElements(t, (r0 + i) * cols + col, count)));
+      // Transpose a block of rows at a time, so writes land in short contiguous runs.
+      for (let c = 0; c < count; c++) {
+        const o = c * rows + r0;
+        for (let i = 0; i < nr; i++) out[o + i] = slices[i]![c]!;
+      }
     }
     return out;
   }

@@ -1,0 +1,274 @@
+// Ingest throughput, side by side with the raw floor:
+//  - decoder rows at d_in 768 (a SAELens checkpoint, F32, with W_enc): `monoscope ingest saelens`
+//    (read safetensors by offset, normalise, float16, binary COPY, flip to ready) vs
+//    `psql \copy <identical table> FROM <file> (FORMAT binary)` of exactly the bytes Monoscope
+//    sends, on the same server, runs alternating;
+//  - activation records/s from native JSONL (parse, validate, COPY) into that SAE;
+//  - the same on embedded PGlite (raw floor: COPY ... FROM a blob of the same bytes).
+// Prints one JSON document (scripts/bench/lib.ts); logs on stderr.
+//   node bin/run-ts.js scripts/bench/ingest.ts [--full] [--rows N] [--pglite-rows N] [--activations N] [--reps N]
+import { spawnSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createGzip } from "node:zlib";
+import { type App, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { BulkConnection } from "../../src/ingest/bulk/bulk-connection.ts";
+import { COPY_SQL } from "../../src/ingest/bulk/bulk.repository.ts";
+import { copyHeader, copyTrailer } from "../../src/ingest/bulk/copy-binary.ts";
+import { IngestRepository } from "../../src/ingest/ingest.repository.ts";
+import { IngestService } from "../../src/ingest/ingest.service.ts";
+import { importNativeActivations } from "../../src/ingest/native/import-activations.ts";
+import { importSaelens } from "../../src/ingest/saelens/import-saelens.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { writeCheckpoint } from "../../tests/helpers/saelens-fixture.ts";
+import { type BenchRow, benchMode, compare, createBenchDatabase, emit, intArg, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";
+
+const mode = benchMode();
+const D_IN = 768;
+const N_PG = intArg("rows", mode === "full" ? 200_000 : 50_000);
+const N_LITE = intArg("pglite-rows", mode === "full" ? 50_000 : 10_000);
+const N_ACT = intArg("activations", mode === "full" ? 1_000_000 : 200_000);
+const REPS = intArg("reps", mode === "full" ? 5 : 3);
+const TOKENS = 64;
+
+const tmp = mkdtempSync(join(tmpdir(), "monoscope-bench-ingest-"));
+const rows: BenchRow[] = [];
+const notes: string[] = [];
+const meta: Record<string, unknown> = {};
+
+/** The binary COPY stream Monoscope sends for a checkpoint, captured into a file (no database). */
+async function captureCopyFile(ckDir: string, dSae: number, out: string): Promise<number> {
+  const file = createWriteStream(out);
+  file.write(copyHeader());
+  let bytes = 19;
+  const capture: BulkConnection = {
+    backend: "postgres",
+    async query() {
+      return [];
+    },
+    async copy(_target, tuples) {
+      bytes += tuples.length;
+      if (!file.write(Buffer.from(tuples))) await once(file, "drain");
+    },
+    async endCopy() {},
+    async abortCopy() {},
+    async transaction(fn) {
+      return fn(capture);
+    },
+    async release() {},
+  };
+  const { IngestSession } = await import("../../src/ingest/ingest.session.ts");
+  const session = new IngestSession(capture, { saeId: "bench-raw", dIn: D_IN, dSae, file: ckDir });
+  const { SafetensorsFile } = await import("../../src/ingest/saelens/safetensors.ts");
+  const w = await SafetensorsFile.open(join(ckDir, "sae_weights.safetensors"));
+  const dec = w.get("W_dec")!;
+  const enc = w.get("W_enc")!;
+  const be = w.get("b_enc")!;
+  const th = w.get("threshold")!;
+  for (let s = 0; s < dSae; s += 2048) {
+    const n = Math.min(2048, dSae - s);
+    const [d, e, b, t] = await Promise.all([w.readRows(dec, s, n), w.readColumns(enc, s, n), w.readRows(be, s, n), w.readRows(th, s, n)]);
+    await session.features(
+      Array.from({ length: n }, (_, i) => ({
+        index: s + i,
+        decoder: d.subarray(i * D_IN, (i + 1) * D_IN),
+        encoder: e.subarray(i * D_IN, (i + 1) * D_IN),
+        bEnc: b[i]!,
+        threshold: t[i]!,
+      })),
+    );
+  }
+  await session.finish();
+  await w.close();
+  file.end(copyTrailer());
+  await once(file, "finish");
+  return bytes + 2;
+}
+
+const WORDS = "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were".split(" ");
+
+async function writeActivations(path: string, n: number, dSae: number): Promise<void> {
+  const gz = createGzip({ level: 1 });
+  const out = createWriteStream(path);
+  gz.pipe(out);
+  let buf = "";
+  for (let i = 0; i < n; i++) {
+    const tokens: string[] = [];
+    const values: number[] = [];
+    for (let j = 0; j < TOKENS; j++) {
+      tokens.push((j ? " " : "") + WORDS[(i * 7 + j * 13) % WORDS.length]);
+      values.push(j === i % TOKENS ? 3.5 : ((i + j) % 5) * 0.1);
+    }
+    buf += JSON.stringify({ type: "activation", index: i % dSae, tokens, values, kind: i % 4 ? "top" : "quantile", binMin: i % 4 ? null : 0, binMax: i % 4 ? null : 1, source: `doc-${i}` }) + "\n";
+    if (buf.length > 1 << 20) {
+      if (!gz.write(buf)) await once(gz, "drain");
+      buf = "";
+    }
+  }
+  gz.end(buf);
+  await once(out, "finish");
+}
+
+async function rawQuery(app: App, sql: string): Promise<void> {
+  if (app.db.driver.kind === "postgres") await app.db.driver.pool.query(sql);
+  else await app.db.driver.pg.exec(sql);
+}
+
+async function benchBackend(backend: "postgres" | "pglite", app: App, n: number, psqlUrl: string | null) {
+  const ck = join(tmp, `ck-${backend}`);
+  log(`${backend}: writing a ${n} x ${D_IN} F32 checkpoint`);
+  await writeCheckpoint(ck, { dIn: D_IN, dSae: n, dtype: "F32", seed: 7 });
+  const copyFile = join(tmp, `features-${backend}.pgcopy`);
+  const bytes = await captureCopyFile(ck, n, copyFile);
+  log(`${backend}: ${(bytes / 2 ** 20).toFixed(0)} MiB of binary COPY data`);
+  // The same table: columns, defaults, checks, indexes and the foreign key to sae (checked per row).
+  await rawQuery(
+    app,
+    "DROP TABLE IF EXISTS bench_raw_feature; CREATE TABLE bench_raw_feature (LIKE feature INCLUDING ALL, FOREIGN KEY (sae_id) REFERENCES sae (id)); " +
+      "INSERT INTO model (id, name, d_model) VALUES ('bench-raw-model', 'bench', 768) ON CONFLICT DO NOTHING; " +
+      "INSERT INTO sae (id, name, model_id, architecture, d_in, d_sae) VALUES ('bench-raw', 'bench', 'bench-raw-model', 'standard', 768, 1) ON CONFLICT DO NOTHING",
+  );
+  const rawSql = COPY_SQL[backend].feature.replace(" feature ", " bench_raw_feature ").replace(/^\/\*[^*]*\*\/ /, "");
+  const blob = backend === "pglite" ? new Blob([readFileSync(copyFile)]) : null;
+  // No post-ingest hooks: this measures the write path alone.
+  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, { onSaeReady: [] });
+  let last = "";
+  const psqlTarget = rawSql.replace(/^COPY /, "").replace(/ FROM STDIN.*$/, "");
+  // Alternating runs; the clean-up before each run (dropping the previous SAE, emptying the
+  // raw table) is not timed.
+  const t = { monoscope: [] as number[], raw: [] as number[] };
+  for (let rep = -1; rep < REPS; rep++) {
+    if (last) await ingest.removeSae(last);
+    last = `bench-${backend}-${rep + 1}`;
+    const id = last;
+    const m = await timeMs(() => importSaelens(ingest, { dir: ck, saeId: id, modelId: "bench-model" }));
+    await rawQuery(app, "TRUNCATE bench_raw_feature");
+    const r = await timeMs(async () => {
+      if (backend === "postgres") {
+        const res = spawnSync("psql", [psqlUrl!, "-v", "ON_ERROR_STOP=1", "-q", "-c", `\\copy ${psqlTarget} FROM '${copyFile}' WITH (FORMAT binary)`], { encoding: "utf8" });
+        if (res.status !== 0) throw new Error(`psql \\copy failed: ${res.stderr}`);
+      } else {
+        const pg = (app.db.driver as { pg: import("@electric-sql/pglite").PGlite }).pg;
+        await pg.query(rawSql, [], { blob: blob! });
+      }
+    });
+    if (rep >= 0) {
+      t.monoscope.push(m);
+      t.raw.push(r);
+    }
+    log(`${backend} rep ${rep}: monoscope ${(m / 1000).toFixed(2)} s, raw ${(r / 1000).toFixed(2)} s`);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const tm = { monoscope: { median: med(t.monoscope) }, raw: { median: med(t.raw) } };
+  // Each raw run starts from an empty table, like each Monoscope run starts without its SAE.
+  const sizes = { features: n, d_in: D_IN };
+  const monoRate = n / (tm.monoscope.median / 1000);
+  const rawRate = n / (tm.raw.median / 1000);
+  const params = { dtype: "F32", columns: "decoder halfvec + norm, encoder vector, b_enc, threshold, neuron alignment", copy: "binary" };
+  const base: BenchRow = {
+    suite: "ingest",
+    name: "decoder rows (SAELens checkpoint -> ready SAE)",
+    backend,
+    sizes,
+    params,
+    reps: REPS,
+    metric: "throughput",
+    unit: "rows/s",
+    value: round(monoRate, 0),
+    better: "higher",
+    extra: { median_s: round(tm.monoscope.median / 1000, 3), raw_median_s: round(tm.raw.median / 1000, 3), copy_MiB: round(bytes / 2 ** 20, 1), monoscope_s: t.monoscope.map((x) => round(x / 1000, 2)).join(" "), raw_s: t.raw.map((x) => round(x / 1000, 2)).join(" ") },
+  };
+  rows.push(
+    compare(
+      { ...base, headline: backend === "postgres" ? "ingest-vs-copy" : undefined },
+      { name: backend === "postgres" ? "psql \\copy (FORMAT binary), same bytes, identical table" : "COPY FROM blob (FORMAT binary), same bytes, identical table", backend: backend === "postgres" ? "psql-copy" : "pglite-copy", value: round(rawRate, 0) },
+      backend === "postgres" ? { on: "ratio", op: ">=", limit: 0.8, source: "issue 4" } : undefined,
+    ),
+  );
+  await rawQuery(app, "DROP TABLE IF EXISTS bench_raw_feature; DELETE FROM sae WHERE id = 'bench-raw'; DELETE FROM model WHERE id = 'bench-raw-model'");
+  return { saeId: last, monoRate };
+}
+
+async function benchActivations(backend: "postgres" | "pglite", app: App, saeId: string, dSae: number, n: number) {
+  const file = join(tmp, `acts-${backend}.jsonl.gz`);
+  log(`${backend}: writing ${n} activation records of ${TOKENS} tokens`);
+  await writeActivations(file, n, dSae);
+  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, { onSaeReady: [] });
+  const samples: number[] = [];
+  for (let rep = 0; rep < Math.min(REPS, 3); rep++) {
+    const t0 = performance.now();
+    const s = await importNativeActivations(ingest, { file, saeId, replace: true });
+    samples.push(performance.now() - t0);
+    if (s.activations !== n) throw new Error(`expected ${n} activations, got ${s.activations}`);
+  }
+  samples.sort((a, b) => a - b);
+  const med = samples[Math.floor(samples.length / 2)]!;
+  const row: BenchRow = {
+    suite: "ingest",
+    name: "activation records (native JSONL.gz -> SAE, one transaction)",
+    backend,
+    sizes: { records: n, tokens_per_record: TOKENS },
+    params: { gzip: true, replace: true },
+    reps: samples.length,
+    metric: "throughput",
+    unit: "records/s",
+    value: round(n / (med / 1000), 0),
+    better: "higher",
+    extra: { median_s: round(med / 1000, 3) },
+    ...(backend === "postgres" ? { headline: "activations-rate", target: { on: "value" as const, op: ">=" as const, limit: 100_000, source: "issue 4" } } : {}),
+  };
+  rows.push(row);
+  return row.value;
+}
+
+try {
+  const server = await postgresUrl();
+  let pgRates: { monoRate: number; acts: number } | null = null;
+  if (server.url) {
+    const db = await createBenchDatabase(server.url, "ingest");
+    const app = await createApp(loadConfig({ DATABASE_URL: db.url } as NodeJS.ProcessEnv), { log: silentLogger });
+    try {
+      if (app.db.driver.kind === "postgres") meta.postgres = await postgresSettings(app.db.driver.pool);
+      const { saeId, monoRate } = await benchBackend("postgres", app, N_PG, db.url);
+      const acts = await benchActivations("postgres", app, saeId, N_PG, N_ACT);
+      pgRates = { monoRate, acts };
+    } finally {
+      await app.close();
+      await db.drop();
+    }
+  } else {
+    notes.push(`PostgreSQL skipped: ${"reason" in server ? server.reason : "no server"}`);
+  }
+  const dataDir = join(tmp, "pglite");
+  const lite = await createApp(loadConfig({ DATABASE_URL: "", MONOSCOPE_DATA_DIR: dataDir } as NodeJS.ProcessEnv), { log: silentLogger });
+  try {
+    const { saeId, monoRate } = await benchBackend("pglite", lite, N_LITE, null);
+    const nActLite = Math.min(N_ACT, Math.round(N_ACT / 4));
+    const acts = await benchActivations("pglite", lite, saeId, N_LITE, nActLite);
+    if (pgRates) {
+      for (const [name, a, b, unit] of [
+        ["decoder rows, PGlite vs PostgreSQL", monoRate, pgRates.monoRate, "rows/s"],
+        ["activation records, PGlite vs PostgreSQL", acts, pgRates.acts, "records/s"],
+      ] as const) {
+        rows.push(
+          compare(
+            { suite: "ingest", name, backend: "pglite", sizes: { features: N_LITE, d_in: D_IN }, reps: REPS, metric: "throughput", unit, value: round(a, 0), better: "higher", headline: "pglite-vs-postgres" },
+            { name: name.split(",")[0]!, backend: "postgres", value: round(b, 0) },
+          ),
+        );
+      }
+    }
+  } finally {
+    await lite.close();
+  }
+  notes.push(
+    "Monoscope's figure is end to end: fingerprint the files, read safetensors by offset, normalise decoders to float16, compute neuron alignment, binary COPY, flip the SAE to ready, ANALYZE (PostgreSQL). Post-ingest hooks (neighbours, search) are not included.",
+    "The raw baseline loads exactly the bytes Monoscope sends (captured to a file) into a table created LIKE feature INCLUDING ALL plus the same foreign key to sae, emptied before each run; runs alternate. Clean-up between runs is not timed.",
+  );
+  emit({ suite: "ingest", rows, notes, meta });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
