@@ -34,15 +34,9 @@ export class UmapService {
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
     const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id));
-    // Compact to the rows that have a decoder.
-    const present = new Int32Array(m.presentCount);
-    const data = new Float32Array(m.presentCount * m.d);
-    for (let i = 0, r = 0; i < m.rows; i++) {
-      if (!m.present[i]) continue;
-      present[r] = i;
-      data.set(m.data.subarray(i * m.d, (i + 1) * m.d), r * m.d);
-      r++;
-    }
+    // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
+    const present = m.index;
+    const data = m.data;
     const n = present.length;
     if (n < 4) {
       await this.repo.write(saeId, new Int32Array(0), new Float32Array(0));

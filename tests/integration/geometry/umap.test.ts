@@ -7,6 +7,7 @@ import { executeQuery } from "../../../src/graphql/execute.ts";
 import type { Logger } from "../../../src/logger.ts";
 import { GeometryRepository } from "../../../src/modules/geometry/geometry.repository.ts";
 import { UmapRepository } from "../../../src/modules/geometry/umap.repository.ts";
+import { umapMapsStep } from "../../../src/modules/geometry/umap-demo-step.ts";
 import { UmapService } from "../../../src/modules/geometry/umap.service.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { rng } from "../../helpers/feature-seed.ts";
@@ -93,6 +94,15 @@ describe("UMAP maps", () => {
     await svc.onSaeReady("umap/a");
     expect(lines).toEqual(["SAE umap/a: 25000 features, more than 20000 to map after ingest; run `monoscope map --sae umap/a` to compute its 2-D map"]);
     await t.app.db.prisma.$executeRaw`UPDATE sae SET d_sae = ${N + 1} WHERE id = 'umap/a'`;
+  });
+
+  it("the demo step keeps a complete map and rebuilds a missing one", async () => {
+    const ctx = { app: t.app, saes: [{ id: "umap/a" }] };
+    expect(await umapMapsStep.run(ctx)).toBe("UMAP maps: umap/a (kept)");
+    await t.app.db.prisma.$executeRaw`UPDATE feature SET umap_x = NULL, umap_y = NULL WHERE sae_id = 'umap/a' AND idx < 5`;
+    expect(await t.app.services.umap.unmapped("umap/a")).toBe(5);
+    expect(await umapMapsStep.run(ctx)).toMatch(/^UMAP maps: umap\/a: 120 features in [\d.]+ s$/);
+    expect(await t.app.services.umap.unmapped("umap/a")).toBe(0);
   });
 
   it("NOT_FOUND for an unknown SAE", async () => {
