@@ -41,6 +41,7 @@ function kernelRows(doc: Doc): BenchRow[] {
       row.baseline = { name: "same matrices through numpy", backend: blasName, value: r.blasMs };
       row.ratio = r.ratioToBlas as number;
       row.target = { on: "ratio", op: "<=", limit: 3, source: "issue 5: within 3x of OpenBLAS" };
+      row.headline = "products-vs-blas";
     }
     return checkTarget(row);
   });

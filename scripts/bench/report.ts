@@ -56,7 +56,11 @@ function headlineSection(rep: BenchReport): string {
   const lines: string[][] = [];
   for (const h of HEADLINES) {
     const suites = rep.suites.filter((s) => h.suites.includes(s.name));
-    const rows = suites.flatMap((s) => s.rows.filter((r) => r.headline === h.id || (r.headline === undefined && h.match?.(r))));
+    // A suite that tags its rows is taken at its word; untagged suites are matched by name/baseline.
+    const rows = suites.flatMap((s) => {
+      const tagged = s.rows.some((r) => r.headline !== undefined);
+      return s.rows.filter((r) => r.headline === h.id || (!tagged && h.match?.(r)));
+    });
     if (rows.length === 0) {
       const why = suites.map((s) => (s.status === "ok" ? `${s.name}: no matching row` : `${s.name}: ${s.status}${s.reason ? ` (${s.reason})` : ""}`));
       lines.push([h.title, h.bar, "not measured", "", "", why.join("; ") || "suite not registered"]);
