@@ -10,6 +10,7 @@ import autocannon from "autocannon";
 import { createApp, type App } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { decoderRow, planDecoders } from "./generator.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -50,13 +51,15 @@ export async function ensureDataset(config: Config, d: Dataset, log: (s: string)
 
 async function ingestSynthetic(app: App, d: Dataset) {
   const rand = rng(7);
+  // SAE-like decoders (neighbourhoods, near-duplicates, low-norm rows), as in the other suites.
+  const plan = planDecoders({ n: d.features, d: d.dIn, seed: 7 });
   const modelId = d.saeId.split("/")[0];
   await app.services.ingest.ingestSae(
     {
       model: { id: modelId },
       sae: { id: d.saeId, architecture: "topk", dIn: d.dIn, dSae: d.features, k: 32 },
       source: { format: "native", path: "synthetic" },
-      contentHash: `synthetic-${d.features}-${d.dIn}`,
+      contentHash: `synthetic-sae-like-${d.features}-${d.dIn}`,
     },
     async (sink) => {
       const batch = 1024;
@@ -67,7 +70,7 @@ async function ingestSynthetic(app: App, d: Dataset) {
         const labels = [];
         for (let i = start; i < start + n; i++) {
           const v = new Float32Array(d.dIn);
-          for (let j = 0; j < d.dIn; j++) v[j] = rand() * 2 - 1;
+          decoderRow(plan, i, v);
           const w = WORDS[i % WORDS.length];
           rows.push({
             index: i,
