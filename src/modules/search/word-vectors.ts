@@ -106,5 +106,44 @@ export function lookupWord(table: WordTable, word: string): number | undefined {
     const i = c.length > 1 ? table.index.get(c) : undefined;
     if (i !== undefined) return i;
   }
+  return correctSpelling(table, word);
+}
+
+/**
+ * The most frequent table word one edit away (insert, delete, substitute or swap two
+ * neighbours; two edits for words of 8+ letters), for typed queries ("presidnets").
+ * Short words are left alone: at 3 letters nearly everything is one edit from something.
+ */
+export function correctSpelling(table: WordTable, word: string): number | undefined {
+  if (word.length < 4) return undefined;
+  const maxEdits = word.length >= 8 ? 2 : 1;
+  for (let r = 0; r < table.words.length; r++) {
+    const w = table.words[r];
+    if (Math.abs(w.length - word.length) <= maxEdits && editDistance(word, w, maxEdits) <= maxEdits) return r;
+  }
   return undefined;
+}
+
+/** Optimal-string-alignment distance, giving up (returning max + 1) once it exceeds max. */
+export function editDistance(a: string, b: string, max: number): number {
+  const n = a.length;
+  const m = b.length;
+  let prev2 = new Array<number>(m + 1).fill(0);
+  let prev = Array.from({ length: m + 1 }, (_, j) => j);
+  for (let i = 1; i <= n; i++) {
+    const cur = new Array<number>(m + 1);
+    cur[0] = i;
+    let rowMin = cur[0];
+    for (let j = 1; j <= m; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[m];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SifEmbedder, SifModel } from "../../../src/modules/search/embedder-glove.ts";
-import { decodeFloat16, loadWordTable, lookupWord, tokenizeWords } from "../../../src/modules/search/word-vectors.ts";
+import { correctSpelling, decodeFloat16, editDistance, loadWordTable, lookupWord, tokenizeWords } from "../../../src/modules/search/word-vectors.ts";
 import { MINI_WORD_VECTORS } from "../../helpers/search-fixture.ts";
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
@@ -31,7 +31,7 @@ describe("word table", () => {
 
 describe("SIF embedder", () => {
   const model = new SifModel(loadWordTable(MINI_WORD_VECTORS));
-  const component = model.fitComponent([]);
+  const component = model.fitComponent();
   const e = new SifEmbedder("glove-wordnet/v1", model, model.params(component));
 
   it("weighs function words far below content words", () => {
@@ -60,5 +60,19 @@ describe("SIF embedder", () => {
 
   it("refuses stored parameters made with another word table", () => {
     expect(() => new SifEmbedder("glove-wordnet/v1", model, { ...model.params(component), tableHash: "other" })).toThrow(/word-vector table changed/);
+  });
+});
+
+describe("spelling", () => {
+  const t = loadWordTable(MINI_WORD_VECTORS);
+  it("measures edits with neighbour swaps", () => {
+    expect(editDistance("presidnets", "presidents", 2)).toBe(1);
+    expect(editDistance("volcanoe", "volcano", 2)).toBe(1);
+    expect(editDistance("abc", "xyz", 1)).toBe(2);
+  });
+  it("corrects a typed word to the most frequent word one edit away, and leaves short words alone", () => {
+    expect(t.words[correctSpelling(t, "volcanoe")!]).toBe("volcano");
+    expect(t.words[lookupWord(t, "presidnets")!]).toMatch(/^president/);
+    expect(correctSpelling(t, "teh")).toBeUndefined();
   });
 });
