@@ -7,12 +7,15 @@ import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 export interface DecoderMatrix {
   saeId: string;
   version: string;
-  /** Rows = dSae (feature index = row); rows without a decoder are zero and not `present`. */
+  /** Features with a (non-zero) decoder; only they have rows, in feature-index order. */
   rows: number;
   d: number;
+  /** rows × d unit directions. */
   data: Float32Array;
-  present: Uint8Array;
-  presentCount: number;
+  /** Feature index of each row. */
+  index: Int32Array;
+  /** Row of each feature index (0..dSae-1), -1 when it has no decoder. */
+  rowOf: Int32Array;
   quantized: QuantizedRows;
   bytes: number;
 }
@@ -32,30 +35,34 @@ function halfToFloat(): Float32Array {
 }
 
 /**
- * Parses PostgreSQL binary COPY output of (idx int4, decoder halfvec) into a row-major matrix.
+ * Parses PostgreSQL binary COPY output of (idx int4, decoder halfvec) rows into unit rows.
  * halfvec's binary form: int16 dim, int16 unused, dim × float16, all big-endian.
  */
-export function parseDecoderCopy(buf: Buffer, rows: number, d: number): { data: Float32Array; present: Uint8Array; presentCount: number } {
+export function parseDecoderCopy(buf: Buffer, dSae: number, d: number): { data: Float32Array; index: Int32Array; rowOf: Int32Array } {
   const table = halfToFloat();
-  const data = new Float32Array(rows * d);
-  const present = new Uint8Array(rows);
-  let presentCount = 0;
+  let data = new Float32Array(Math.min(dSae, 1024) * d);
+  const index: number[] = [];
+  const rowOf = new Int32Array(dSae).fill(-1);
   // signature (11) + flags (4) + header extension length (4), then the extension itself
   let o = 19 + buf.readInt32BE(15);
   while (o + 2 <= buf.length) {
     const fields = buf.readInt16BE(o);
     o += 2;
     if (fields === -1) break;
-    o += 4; // idx length (always 4)
-    const idx = buf.readInt32BE(o);
-    o += 4;
-    const len = buf.readInt32BE(o);
-    o += 4;
+    const idx = buf.readInt32BE(o + 4);
+    const len = buf.readInt32BE(o + 8);
+    o += 12;
     if (len < 0) continue;
     const dim = buf.readInt16BE(o);
     if (dim !== d) throw new Error(`decoder of feature ${idx} has ${dim} dimensions, the SAE has d_in ${d}`);
-    if (idx >= 0 && idx < rows) {
-      const base = idx * d;
+    const row = index.length;
+    if (idx >= 0 && idx < dSae) {
+      if ((row + 1) * d > data.length) {
+        const grown = new Float32Array(Math.min(dSae, 2 * (row + 1)) * d);
+        grown.set(data);
+        data = grown;
+      }
+      const base = row * d;
       let p = o + 4;
       let norm = 0;
       for (let j = 0; j < d; j++, p += 2) {
@@ -64,19 +71,22 @@ export function parseDecoderCopy(buf: Buffer, rows: number, d: number): { data: 
         norm += v * v;
       }
       // Stored rows are unit up to float16 rounding; renormalising makes dot products exact
-      // cosines of the stored directions (what pgvector's <=> computes).
-      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-      for (let j = 0; j < d; j++) data[base + j] *= inv;
-      present[idx] = norm > 0 ? 1 : 0;
-      presentCount += present[idx];
+      // cosines of the stored directions (what pgvector's <=> computes). Zero rows have no direction.
+      if (norm > 0) {
+        const inv = 1 / Math.sqrt(norm);
+        for (let j = 0; j < d; j++) data[base + j] *= inv;
+        rowOf[idx] = row;
+        index.push(idx);
+      }
     }
     o += len;
   }
-  return { data, present, presentCount };
+  return { data: data.subarray(0, index.length * d), index: Int32Array.from(index), rowOf };
 }
 
-export function buildDecoderMatrix(saeId: string, version: string, rows: number, d: number, copy: Buffer): DecoderMatrix {
-  const { data, present, presentCount } = parseDecoderCopy(copy, rows, d);
+export function buildDecoderMatrix(saeId: string, version: string, dSae: number, d: number, copy: Buffer): DecoderMatrix {
+  const { data, index, rowOf } = parseDecoderCopy(copy, dSae, d);
+  const rows = index.length;
   const quantized = quantizeRows(data, rows, d);
   return {
     saeId,
@@ -84,9 +94,9 @@ export function buildDecoderMatrix(saeId: string, version: string, rows: number,
     rows,
     d,
     data,
-    present,
-    presentCount,
+    index,
+    rowOf,
     quantized,
-    bytes: data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + present.byteLength,
+    bytes: data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength,
   };
 }

@@ -17,54 +17,51 @@ export const ALWAYS_KEEP_BEST = 0.5;
 
 export interface PairLineage {
   edges: EdgeColumns;
-  /** Per row of the smaller SAE: children at or above the threshold. */
+  /** Per row of the smaller matrix: children at or above the threshold. */
   childCount: Int32Array;
-  /** Per row of the larger SAE: 1 when its best parent reaches the threshold. */
+  /** Per row of the larger matrix: 1 when its best parent reaches the threshold. */
   inherited: Uint8Array;
 }
 
+/** Matrices hold only features with a decoder (row -> feature index via `index`). */
 export async function buildPairLineage(kernel: Kernel, small: DecoderMatrix, large: DecoderMatrix, p: LineageParams): Promise<PairLineage> {
-  const d = small.d;
-  // A few spare candidates in case rows without a decoder (zero, cosine 0) take slots.
-  const fetch = Math.min(small.rows, p.parentsPerChild + (small.rows - small.presentCount > 0 ? 2 : 0));
-  const top = await kernel.topKDot(large.data, large.rows, small.data, small.rows, d, fetch);
-  const got = top.indices.length / Math.max(1, large.rows);
+  const fetch = Math.min(small.rows, p.parentsPerChild);
+  const childCount = new Int32Array(small.rows);
+  const inherited = new Uint8Array(large.rows);
   const parentIdx: number[] = [];
   const childIdx: number[] = [];
   const cosine: number[] = [];
   const rank: number[] = [];
-  const childCount = new Int32Array(small.rows);
-  const inherited = new Uint8Array(large.rows);
+  if (fetch === 0 || large.rows === 0) return { edges: columns(small, large, parentIdx, childIdx, cosine, rank), childCount, inherited };
+  const top = await kernel.topKDot(large.data, large.rows, small.data, small.rows, small.d, fetch);
   const keepBest = Math.min(p.threshold, ALWAYS_KEEP_BEST);
   for (let c = 0; c < large.rows; c++) {
-    if (!large.present[c]) continue;
-    let kept = 0;
-    for (let t = 0; t < got && kept < p.parentsPerChild; t++) {
-      const parent = top.indices[c * got + t];
-      const cos = top.values[c * got + t];
-      if (parent < 0 || !small.present[parent]) continue;
-      const best = kept === 0;
-      if (!(cos >= p.threshold || (best && cos >= keepBest))) break; // sorted: nothing further qualifies
-      if (best && cos >= p.threshold) inherited[c] = 1;
-      if (cos >= p.threshold) childCount[parent]++;
-      parentIdx.push(parent);
-      childIdx.push(c);
+    for (let t = 0; t < fetch; t++) {
+      const row = top.indices[c * fetch + t];
+      const cos = top.values[c * fetch + t];
+      // Sorted best first: once one fails, the rest do too.
+      if (!(cos >= p.threshold || (t === 0 && cos >= keepBest))) break;
+      if (cos >= p.threshold) {
+        childCount[row]++;
+        if (t === 0) inherited[c] = 1;
+      }
+      parentIdx.push(small.index[row]);
+      childIdx.push(large.index[c]);
       cosine.push(cos);
-      rank.push(kept);
-      kept++;
+      rank.push(t);
     }
   }
+  return { edges: columns(small, large, parentIdx, childIdx, cosine, rank), childCount, inherited };
+}
+
+function columns(small: DecoderMatrix, large: DecoderMatrix, parentIdx: number[], childIdx: number[], cosine: number[], rank: number[]): EdgeColumns {
   return {
-    edges: {
-      parentSaeId: small.saeId,
-      childSaeId: large.saeId,
-      parentIdx: Int32Array.from(parentIdx),
-      childIdx: Int32Array.from(childIdx),
-      cosine: Float32Array.from(cosine),
-      rank: Int32Array.from(rank),
-    },
-    childCount,
-    inherited,
+    parentSaeId: small.saeId,
+    childSaeId: large.saeId,
+    parentIdx: Int32Array.from(parentIdx),
+    childIdx: Int32Array.from(childIdx),
+    cosine: Float32Array.from(cosine),
+    rank: Int32Array.from(rank),
   };
 }
 

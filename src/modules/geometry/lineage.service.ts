@@ -48,14 +48,14 @@ export class LineageService {
     const kernel = await this.kernel();
     const edges: EdgeColumns[] = [];
     const pairs: LineageBuildSummary["pairs"] = [];
-    const split: SplitKind[][] = ordered.map((s) => new Array<SplitKind>(s.dSae).fill("LARGEST"));
-    const origin: OriginKind[][] = ordered.map((s) => new Array<OriginKind>(s.dSae).fill("SMALLEST"));
-    const present: Uint8Array[] = [];
-    for (let i = 0; i < ordered.length; i++) present.push((await this.cache.get(ordered[i])).present);
-    for (let i = 0; i + 1 < ordered.length; i++) {
+    // Kinds per matrix row (features with a decoder); the others stay unclassified (NULL).
+    const matrices = [];
+    for (const s of ordered) matrices.push(await this.cache.get(s));
+    const split: SplitKind[][] = matrices.map((m) => new Array<SplitKind>(m.rows).fill("LARGEST"));
+    const origin: OriginKind[][] = matrices.map((m) => new Array<OriginKind>(m.rows).fill("SMALLEST"));
+    for (let i = 0; i + 1 < matrices.length; i++) {
       const t0 = performance.now();
-      const small = await this.cache.get(ordered[i]);
-      const large = await this.cache.get(ordered[i + 1]);
+      const [small, large] = [matrices[i], matrices[i + 1]];
       const pair = await buildPairLineage(kernel, small, large, p);
       edges.push(pair.edges);
       for (let r = 0; r < small.rows; r++) split[i][r] = splitKindOf(pair.childCount[r]);
@@ -64,12 +64,7 @@ export class LineageService {
       pairs.push({ parent: small.saeId, child: large.saeId, edges: pair.edges.parentIdx.length, seconds });
       progress?.(`${small.saeId} (${small.rows}) -> ${large.saeId} (${large.rows}): ${pair.edges.parentIdx.length} edges in ${seconds.toFixed(1)} s`);
     }
-    // Kinds for features with a decoder; the others stay unclassified (NULL).
-    const kinds = ordered.map((s, i) => {
-      const rows: number[] = [];
-      for (let r = 0; r < s.dSae; r++) if (present[i][r]) rows.push(r);
-      return { saeId: s.id, idx: Int32Array.from(rows), split: rows.map((r) => split[i][r]), origin: rows.map((r) => origin[i][r]) };
-    });
+    const kinds = matrices.map((m, i) => ({ saeId: m.saeId, idx: m.index, split: split[i], origin: origin[i] }));
     await this.repo.replaceFamilyLineage(familyId, ordered.map((s) => s.id), edges, kinds, { ...p, signal: "decoder-cosine" });
     return {
       familyId,

@@ -29,34 +29,24 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 }
 
 async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
-  const out: Neighbour[][] = Array.from({ length: qRows }, () => []);
-  if (m.presentCount === 0) return out;
+  if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
-  // Rows without a decoder (zero) and the excluded feature may occupy fetched slots: fetch more
-  // until each query has k usable rows or the matrix is exhausted.
-  let fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)) + (m.rows - m.presentCount));
-  for (;;) {
-    const r = opts.exact
-      ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch)
-      : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
-    const got = r.indices.length / qRows;
-    let short = false;
-    for (let c = 0; c < qRows; c++) {
-      const ex = opts.exclude?.[c];
-      const list: Neighbour[] = [];
-      for (let t = 0; t < got; t++) {
-        const idx = r.indices[c * got + t];
-        if (idx < 0 || !m.present[idx]) continue;
-        if (ex && ex.saeId === m.saeId && ex.index === idx) continue;
-        const cosine = opts.exact ? r.values[c * got + t] : dot(q, c * d, m.data, idx * d, d);
-        list.push({ saeId: m.saeId, index: idx, cosine });
-      }
-      if (list.length < opts.k && fetch < m.rows) short = true;
-      out[c] = list;
+  // One spare row for the excluded feature; the approximate scan fetches extra candidates to re-rank.
+  const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
+  const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
+  const got = r.indices.length / qRows;
+  return Array.from({ length: qRows }, (_, c) => {
+    const ex = opts.exclude?.[c];
+    const list: Neighbour[] = [];
+    for (let t = 0; t < got; t++) {
+      const row = r.indices[c * got + t];
+      const index = m.index[row];
+      if (ex && ex.saeId === m.saeId && ex.index === index) continue;
+      const cosine = opts.exact ? r.values[c * got + t] : dot(q, c * d, m.data, row * d, d);
+      list.push({ saeId: m.saeId, index, cosine });
     }
-    if (!short) return out;
-    fetch = Math.min(m.rows, fetch * 2);
-  }
+    return list;
+  });
 }
 
 const byCosine = (a: Neighbour, b: Neighbour) =>

@@ -124,18 +124,15 @@ export class NearestService {
     const started = performance.now();
     const [sae] = await this.resolveSaes([saeId]);
     const m = await this.cache.get(sae);
-    const k = Math.min(opts.k ?? STORED_NEIGHBOURS, m.presentCount - 1);
+    const k = Math.min(opts.k ?? STORED_NEIGHBOURS, m.rows - 1);
     await this.repo.clearNeighbourLists(saeId);
-    if (k <= 0) return { saeId, features: m.presentCount, k: 0, seconds: (performance.now() - started) / 1000 };
-    const rows: number[] = [];
-    for (let i = 0; i < m.rows; i++) if (m.present[i]) rows.push(i);
+    if (k <= 0) return { saeId, features: m.rows, k: 0, seconds: (performance.now() - started) / 1000 };
     const block = opts.blockRows ?? 2048;
     const kernel = await this.kernel();
     const d = m.d;
-    for (let b = 0; b < rows.length; b += block) {
-      const ids = Int32Array.from(rows.slice(b, b + block));
-      const q = new Float32Array(ids.length * d);
-      ids.forEach((idx, r) => q.set(m.data.subarray(idx * d, (idx + 1) * d), r * d));
+    for (let b = 0; b < m.rows; b += block) {
+      const ids = m.index.slice(b, Math.min(m.rows, b + block));
+      const q = m.data.subarray(b * d, (b + ids.length) * d);
       const lists = await scanNearest(kernel, [m], q, ids.length, {
         k,
         exact: !!opts.exact,
@@ -152,7 +149,7 @@ export class NearestService {
       );
       await this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines);
     }
-    return { saeId, features: rows.length, k, seconds: (performance.now() - started) / 1000 };
+    return { saeId, features: m.rows, k, seconds: (performance.now() - started) / 1000 };
   }
 
   /** Forgets the cached matrix of an SAE that changed. */
@@ -198,7 +195,8 @@ export class NearestService {
     const fromDb: FeatureKey[] = [];
     for (const k of keys) {
       const m = bySae.get(k.saeId);
-      if (m && k.index >= 0 && k.index < m.rows && m.present[k.index]) vectors.set(keyOf(k), m.data.subarray(k.index * m.d, (k.index + 1) * m.d));
+      const row = m && k.index >= 0 && k.index < m.rowOf.length ? m.rowOf[k.index] : -1;
+      if (m && row >= 0) vectors.set(keyOf(k), m.data.subarray(row * m.d, (row + 1) * m.d));
       else fromDb.push(k);
     }
     if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalized(v));
