@@ -9,6 +9,7 @@ import type { ExplanationRepository } from "../modules/explanation/explanation.r
 import type { JobRecord } from "../modules/job/job.repository.ts";
 import { isAbandoned, type JobService, thisRunner } from "../modules/job/job.service.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
+import { type BatchOptions, type BatchRunResult, runExplainBatch } from "./batch.ts";
 import { labelSaeOffline } from "./label-offline.ts";
 import { TOKEN_PATTERN_METHOD } from "./token-pattern.ts";
 import type { LlmClient } from "./llm-client.ts";
@@ -25,6 +26,8 @@ export type JobKind = "explain" | "score" | "embed";
 export interface JobRequest extends Selection {
   maxCostUsd?: number | null;
   kinds?: readonly ScoreKind[] | null;
+  /** Explain through the Batch API (half price, results later). */
+  batch?: boolean | null;
 }
 
 export interface AutoInterpDeps {
@@ -99,7 +102,8 @@ export class AutoInterpService {
           : await ex.embedCandidates(saeId, params.embedder as string, sel);
     candidates = candidates.filter((i) => !busy.has(i));
     if (req.limit != null) candidates = candidates.slice(0, req.limit);
-    return this.deps.jobs.create(kind, saeId, { key, ...params }, candidates, req.maxCostUsd ?? null);
+    if (req.batch && kind !== "explain") throw badInput("batch mode is for explain jobs");
+    return this.deps.jobs.create(kind, saeId, { key, ...params, ...(req.batch ? { mode: "batch" } : {}) }, candidates, req.maxCostUsd ?? null);
   }
 
   /** For the CLI: the unfinished job a crashed run left for this work, else a new one. */
@@ -126,28 +130,53 @@ export class AutoInterpService {
   async run(jobId: string, opts: RunOptions = {}): Promise<RunResult> {
     const job = await this.deps.jobs.require(jobId);
     if (job.status === "SUCCEEDED") return { job, stoppedBy: "finished" };
-    if (job.status === "RUNNING" && !isAbandoned(job) && !this.active.has(jobId))
+    const batch = job.params.mode === "batch" || typeof job.params.batchId === "string";
+    if (!batch && job.status === "RUNNING" && !isAbandoned(job) && !this.active.has(jobId))
       throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
     const controller = new AbortController();
     const outer = opts.signal;
     const forward = () => controller.abort();
     outer?.addEventListener("abort", forward, { once: true });
     if (outer?.aborted) controller.abort();
-    const done = runJob(
-      { jobs: this.deps.jobs.repo, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
-      jobId,
-      (j) => this.task(j),
-      { ...opts, signal: controller.signal },
-    );
+    const signal = controller.signal;
+    const done: Promise<RunResult> = batch
+      ? // A batch job: submit if needed, then wait for the batch (close() stops the waiting).
+        this.runBatch(jobId, { maxCostUsd: opts.maxCostUsd, restart: opts.restart, wait: true, signal }).then((r) => ({
+          job: r.job,
+          stoppedBy: r.state === "failed" ? "fatal" : r.state === "pending" ? "aborted" : "finished",
+        }))
+      : runJob(
+          { jobs: this.deps.jobs.repo, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
+          jobId,
+          (j) => this.task(j),
+          { ...opts, signal },
+        );
     this.active.set(jobId, { controller, done: done.catch(() => null) });
     try {
       const result = await done;
-      if ((job.kind === "explain" || job.kind === "embed") && result.job.done > job.done) await this.labelsChanged(job.saeId!);
+      if (!batch && (job.kind === "explain" || job.kind === "embed") && result.job.done > job.done) await this.labelsChanged(job.saeId!);
       return result;
     } finally {
       outer?.removeEventListener("abort", forward);
       this.active.delete(jobId);
     }
+  }
+
+
+  /**
+   * Explain through the Batch API: submits the job's pending features as one batch, or
+   * (when one is out) polls it and stores its results. `wait` polls until it ends.
+   */
+  async runBatch(jobId: string, opts: BatchOptions = {}): Promise<BatchRunResult> {
+    const job = await this.deps.jobs.require(jobId);
+    if (job.kind !== "explain") throw badInput(`job ${jobId} is a ${job.kind} job; batch mode is for explain jobs`);
+    if (job.status === "RUNNING" && !isAbandoned(job) && !this.active.has(jobId))
+      throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
+    if (job.params.mode !== "batch") await this.deps.jobs.repo.setParams(jobId, { mode: "batch" });
+    const deps = { llm: this.requireLlm(), jobs: this.deps.jobs.repo, explanations: this.deps.explanations, examples: this.deps.examples, log: this.deps.log };
+    const r = await runExplainBatch(deps, jobId, opts);
+    if (r.state === "collected" && r.job.done > job.done) await this.labelsChanged(job.saeId!);
+    return r;
   }
 
   /** Starts a job in the background (GraphQL mutations). */

@@ -3,7 +3,7 @@
 // them speak. Retries are ours (the SDK's are off) so the policy is visible and
 // testable: backoff with jitter on 429 / 5xx / timeouts / malformed bodies,
 // honouring Retry-After. Error text never carries the API key.
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 import type { Config } from "../config.ts";
 import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
 import { createLimiter, type Limiter } from "./limiter.ts";
@@ -46,10 +46,27 @@ export interface EmbedResult {
   usage: Usage;
 }
 
+/** An OpenAI Batch API batch (half price, results within 24 hours). */
+export interface BatchInfo {
+  id: string;
+  /** validating | in_progress | finalizing | completed | failed | expired | cancelling | cancelled */
+  status: string;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  total: number;
+  completed: number;
+  failed: number;
+}
+
 export interface LlmClient {
   readonly config: LlmConfig;
   chat(req: ChatRequest, opts?: { signal?: AbortSignal }): Promise<ChatResult>;
   embed(model: string, inputs: string[], opts?: { dimensions?: number; signal?: AbortSignal }): Promise<EmbedResult>;
+  /** Uploads a JSONL file of Chat Completions requests and starts a batch over it. */
+  submitBatch(jsonl: string): Promise<BatchInfo>;
+  batchStatus(id: string): Promise<BatchInfo>;
+  /** A file's text (a batch's output or error file). */
+  fileText(fileId: string): Promise<string>;
 }
 
 /** An upstream failure after retries. `fatal`: every further call would fail the same way (bad key, unknown model). */
@@ -177,8 +194,36 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     }
   }
 
+  const batchInfo = (b: unknown): BatchInfo => {
+    if (!isObj(b) || typeof b.id !== "string" || typeof b.status !== "string") throw new MalformedResponse("response is not a batch");
+    const counts = isObj(b.request_counts) ? b.request_counts : {};
+    const n = (v: unknown) => (typeof v === "number" ? v : 0);
+    return {
+      id: b.id,
+      status: b.status,
+      outputFileId: typeof b.output_file_id === "string" ? b.output_file_id : null,
+      errorFileId: typeof b.error_file_id === "string" ? b.error_file_id : null,
+      total: n(counts.total),
+      completed: n(counts.completed),
+      failed: n(counts.failed),
+    };
+  };
+
   return {
     config,
+    async submitBatch(jsonl) {
+      const { value } = await withRetries("batch submission", async () => {
+        const file = await openai.files.create({ file: await toFile(Buffer.from(jsonl, "utf8"), "monoscope-batch.jsonl"), purpose: "batch" });
+        return batchInfo(await openai.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" }));
+      });
+      return value;
+    },
+    async batchStatus(id) {
+      return (await withRetries(`batch ${id}`, async () => batchInfo(await openai.batches.retrieve(id)))).value;
+    },
+    async fileText(fileId) {
+      return (await withRetries(`file ${fileId}`, async () => (await openai.files.content(fileId)).text())).value;
+    },
     async chat(req, opts = {}) {
       const { value, attempts } = await withRetries(
         `chat completion (${req.model})`,
@@ -229,6 +274,16 @@ function usageOf(res: Obj): Usage {
   const u = isObj(res.usage) ? res.usage : {};
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
   return { inputTokens: n(u.prompt_tokens), outputTokens: n(u.completion_tokens) };
+}
+
+/** A chat completion body (from a response or a batch output line) as text, usage and logprobs. */
+export function chatResultFromBody(body: unknown): Omit<ChatResult, "attempts"> | null {
+  try {
+    return checkChat(body);
+  } catch (e) {
+    if (e instanceof MalformedResponse) return null;
+    throw e;
+  }
 }
 
 /** The SDK returns a string for a non-JSON body; anything without a message is malformed. */

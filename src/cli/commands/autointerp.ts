@@ -19,6 +19,8 @@ interface JobOptions {
   kinds?: string;
   job?: string;
   new?: boolean;
+  batch?: boolean;
+  wait?: boolean;
 }
 
 /** "1,2,3" and ranges "10-20". */
@@ -53,13 +55,19 @@ export function summary(job: JobRecord): string {
   return lines.join("\n") + "\n";
 }
 
-async function runKind(app: App, kind: JobKind, opts: JobOptions): Promise<JobRecord> {
+async function runKind(app: App, kind: JobKind, opts: JobOptions): Promise<{ job: JobRecord; note?: string }> {
   const svc = app.services.autointerp;
   const kinds = opts.kinds
     ? opts.kinds.split(",").map((k) => k.trim().toLowerCase()).filter(Boolean)
     : undefined;
   for (const k of kinds ?? []) if (!SCORE_KINDS.includes(k as ScoreKind)) throw badInput(`--kinds: unknown kind ${JSON.stringify(k)}; use ${SCORE_KINDS.join(", ")}`);
-  const req: JobRequest = { indices: opts.indices ?? null, limit: opts.limit ?? null, maxCostUsd: opts.maxCost ?? null, kinds: kinds as ScoreKind[] | undefined };
+  const req: JobRequest = {
+    indices: opts.indices ?? null,
+    limit: opts.limit ?? null,
+    maxCostUsd: opts.maxCost ?? null,
+    kinds: kinds as ScoreKind[] | undefined,
+    batch: opts.batch ?? null,
+  };
   let job: JobRecord;
   if (opts.job) {
     job = await app.services.jobs.require(opts.job);
@@ -74,13 +82,21 @@ async function runKind(app: App, kind: JobKind, opts: JobOptions): Promise<JobRe
   }
   if (job.total === 0) {
     app.log.info(`nothing to ${kind} on ${opts.sae}: every selected feature already has it`);
-    return job;
+    return { job };
+  }
+  if (opts.batch || job.params.mode === "batch" || typeof job.params.batchId === "string") {
+    const r = await svc.runBatch(job.id, { maxCostUsd: opts.maxCost ?? null, restart: Boolean(opts.job), wait: opts.wait, pollMs: 30_000 });
+    const b = r.batch;
+    if (r.state === "submitted")
+      return { job: r.job, note: `submitted batch ${b!.id} (${b!.total || r.job.total - r.job.done - r.job.failed} requests, half price); run the same command later to collect the results, or add --wait` };
+    if (r.state === "pending") return { job: r.job, note: `batch ${b!.id} is ${b!.status} (${b!.completed}/${b!.total} done); run the same command again later` };
+    return { job: r.job };
   }
   if (job.done + job.failed === 0) app.log.info(`job ${job.id}: ${kind} ${job.total} feature(s) of ${job.saeId} with ${String(job.params.model)}`);
   const progress = createJobProgress(kind);
   try {
     const r = await svc.run(job.id, { maxCostUsd: opts.maxCost ?? null, restart: Boolean(opts.job), onProgress: (p) => progress.update(p) });
-    return r.job;
+    return { job: r.job };
   } finally {
     progress.stop();
   }
@@ -97,9 +113,14 @@ function register(program: Command, kind: JobKind, description: string) {
     .option("--job <id>", "resume this job instead of finding or creating one")
     .option("--new", "start a new job even if an interrupted one could be resumed");
   if (kind === "score") cmd.option("--kinds <list>", `score kinds, comma-separated: ${SCORE_KINDS.join(", ")} (default detection,fuzzing)`);
+  if (kind === "explain")
+    cmd
+      .option("--batch", "submit through OpenAI's Batch API (half price, results within 24 h); rerun the command to collect")
+      .option("--wait", "with --batch: poll until the batch is done and store its results");
   cmd.action(async (opts: JobOptions, c: Command) => {
-    const job = await withApp(c, (app) => runKind(app, kind, opts));
-    process.stdout.write(summary(job));
+    const { job, note } = await withApp(c, (app) => runKind(app, kind, opts));
+    if (note) process.stdout.write(`${note}\n`);
+    else process.stdout.write(summary(job));
     if (job.status === "FAILED") process.exitCode = 1;
   });
 }

@@ -324,6 +324,7 @@ export type MutationEmbedExplanationsArgs = {
 
 
 export type MutationExplainFeaturesArgs = {
+  batch?: InputMaybe<Scalars['Boolean']['input']>;
   indices?: InputMaybe<Array<Scalars['Int']['input']>>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   maxCost?: InputMaybe<Scalars['Float']['input']>;
@@ -880,7 +881,7 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   embedExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationEmbedExplanationsArgs, 'saeId'>>;
-  explainFeatures?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExplainFeaturesArgs, 'saeId'>>;
+  explainFeatures?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExplainFeaturesArgs, 'batch' | 'saeId'>>;
   scoreExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationScoreExplanationsArgs, 'saeId'>>;
 }>;
 

@@ -196,6 +196,20 @@ export class JobRepository {
       WHERE id = ${id}`;
   }
 
+  /** Merges keys into the job's params (null removes a key). */
+  async setParams(id: string, patch: Record<string, unknown>): Promise<void> {
+    const remove = Object.keys(patch).filter((k) => patch[k] === null);
+    const add = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
+    await this.db.prisma.$executeRaw`
+      /* job.setParams */
+      UPDATE job SET params = (params - ${remove}::text[]) || ${JSON.stringify(add)}::jsonb WHERE id = ${id}`;
+  }
+
+  /** Marks who holds a running job (a process, or a Batch API batch). */
+  async setRunner(id: string, runner: string | null): Promise<void> {
+    await this.db.prisma.$executeRaw`/* job.setRunner */ UPDATE job SET runner = ${runner}, heartbeat_at = CURRENT_TIMESTAMP WHERE id = ${id}`;
+  }
+
   /** Heartbeat; returns whether a cancel was requested. */
   async heartbeat(id: string): Promise<boolean> {
     const rows = await this.db.prisma.$queryRaw<{ c: boolean }[]>`

@@ -22,7 +22,12 @@ export const jobResolvers: Resolvers = {
   Mutation: {
     explainFeatures: async (_p, args, ctx) => {
       requireCaller(ctx);
-      const job = await ctx.services.autointerp.create("explain", args.saeId, { indices: args.indices, limit: args.limit, maxCostUsd: args.maxCost });
+      const job = await ctx.services.autointerp.create("explain", args.saeId, {
+        indices: args.indices,
+        limit: args.limit,
+        maxCostUsd: args.maxCost,
+        batch: args.batch ?? false,
+      });
       ctx.services.autointerp.start(job.id);
       return job;
     },

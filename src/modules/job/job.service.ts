@@ -9,6 +9,8 @@ import type { ItemStatus, JobItemRecord, JobRecord, JobRepository, JobStatus } f
 export const STALE_AFTER_MS = 60_000;
 
 export const thisRunner = () => `${hostname()}:${process.pid}`;
+/** The runner of a job waiting on a Batch API batch: "batch:<batch id>". */
+export const BATCH_RUNNER_PREFIX = "batch:";
 
 function pidAlive(pid: number): boolean {
   try {
@@ -22,6 +24,8 @@ function pidAlive(pid: number): boolean {
 /** RUNNING, but its runner is gone: a process on this host that no longer exists, or no heartbeat for a minute. */
 export function isAbandoned(job: JobRecord, now = Date.now()): boolean {
   if (job.status !== "RUNNING") return false;
+  // Waiting on a Batch API batch: no process runs it; whoever comes next collects it.
+  if (job.runner?.startsWith(BATCH_RUNNER_PREFIX)) return true;
   if (job.runner) {
     const [host, pid] = [job.runner.slice(0, job.runner.lastIndexOf(":")), Number(job.runner.slice(job.runner.lastIndexOf(":") + 1))];
     if (host === hostname() && Number.isInteger(pid)) {
@@ -73,9 +77,11 @@ export class JobService {
     return (await this.repo.unfinishedOfKinds(kinds)).filter((j) => j.status === "QUEUED" || isAbandoned(j));
   }
 
-  /** Unfinished jobs of this kind and key that a live runner holds. */
+  /** Unfinished jobs of this kind and key whose items are spoken for: a live runner's, or a pending batch's. */
   async live(kind: string, saeId: string, key: string): Promise<JobRecord[]> {
-    return (await this.repo.unfinished(kind, saeId)).filter((j) => j.params.key === key && j.status === "RUNNING" && !isAbandoned(j));
+    return (await this.repo.unfinished(kind, saeId)).filter(
+      (j) => j.params.key === key && j.status === "RUNNING" && (!isAbandoned(j) || j.runner?.startsWith(BATCH_RUNNER_PREFIX)),
+    );
   }
 
   /** Stops a job: queued -> CANCELLED now; running -> flagged (its runner stops); a dead runner's job -> CANCELLED now. */
