@@ -73,6 +73,14 @@ export function embeddingIndexStatement(embedder: string, dim: number): { name: 
   return { name, sql };
 }
 
+/**
+ * The SQL type `vector(<dim>)`, for queries that must repeat the expression an embedding
+ * index was built on (`embedding::vector(<dim>)`) for the planner to use it.
+ */
+export function vectorTypeSql(dim: number): Prisma.Sql {
+  return Prisma.raw(`vector(${assertDim(dim, 2000)})`);
+}
+
 export async function runDdl(db: Database, stmt: { sql: string }): Promise<void> {
   await db.prisma.$executeRaw(Prisma.raw(stmt.sql));
 }

@@ -3,6 +3,7 @@
 // Every query joins sae so only 'ready' SAEs are visible.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { embeddingIndexStatement, runDdl, vectorTypeSql } from "../../db/ddl.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 
@@ -224,6 +225,63 @@ export class SearchRepository {
       ORDER BY ee.embedding <=> ${v}::vector, e.id
       LIMIT ${limit}`;
     return rows.map((r) => SemanticRow.parse(r));
+  }
+
+  /**
+   * The same ranking through the embedder's partial HNSW index: the index returns the
+   * `fetch` nearest vectors (iterative scan, so filters further out cannot starve it),
+   * then SAE and label filters apply. `exhausted`: fewer than `fetch` came back, so
+   * nothing nearer was left out by the cap.
+   */
+  async semanticIndexed(
+    embedder: string,
+    dim: number,
+    vector: ArrayLike<number>,
+    scope: SearchScope,
+    limit: number,
+    opts: { fetch: number; efSearch: number },
+  ): Promise<{ hits: SemanticHit[]; fetched: number }> {
+    const v = toVectorLiteral(vector);
+    const T = vectorTypeSql(dim);
+    return this.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`
+        /* search.hnswSettings */
+        SELECT set_config('hnsw.ef_search', ${String(opts.efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`;
+      const rows = await tx.$queryRaw<unknown[]>`
+        /* search.semanticIndexed */
+        WITH nn AS MATERIALIZED (
+          SELECT ee.explanation_id, (ee.embedding::${T} <=> ${v}::${T}) AS dist
+          FROM explanation_embedding ee
+          WHERE ee.embedder = ${embedder}
+          ORDER BY ee.embedding::${T} <=> ${v}::${T}
+          LIMIT ${opts.fetch}
+        )
+        -- One row even when the filters keep nothing, so the caller always learns the count.
+        SELECT h.*, c.fetched FROM (SELECT count(*)::int AS fetched FROM nn) c
+        LEFT JOIN LATERAL (
+          SELECT e.sae_id AS "saeId", e.feature_idx AS "index", e.id::text AS "explanationId", e.text AS label,
+                 (1 - nn.dist)::float8 AS score
+          FROM nn JOIN explanation e ON e.id = nn.explanation_id JOIN sae s ON s.id = e.sae_id
+          WHERE ${saeScope(scope)} ${explanationLabelScope(scope)}
+          ORDER BY nn.dist, e.id
+          LIMIT ${limit}
+        ) h ON true
+        ORDER BY h.score DESC NULLS LAST, h."explanationId"`;
+      const fetched = (rows[0] as { fetched: number }).fetched;
+      const hits = rows.filter((r) => (r as { saeId: string | null }).saeId !== null).map((r) => SemanticRow.parse(r));
+      return { hits, fetched };
+    });
+  }
+
+  async hasEmbeddingIndex(embedder: string, dim: number): Promise<boolean> {
+    const { name } = embeddingIndexStatement(embedder, dim);
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+      /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind = 'i'`;
+    return rows.length > 0;
+  }
+
+  async createEmbeddingIndex(embedder: string, dim: number): Promise<void> {
+    await runDdl(this.db, embeddingIndexStatement(embedder, dim));
   }
 
   async hasEmbeddings(embedder: string): Promise<boolean> {
