@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { decoderChunks, generateDecoders, planDecoders, planFamily, plantedLineage, unitRows } from "./generator.ts";
-import { benchMode, type BenchRow, emit, log, round } from "./lib.ts";
+import { benchMode, type BenchRow, emit, emitPartialOnTimeout, log, round } from "./lib.ts";
 import { readTensor } from "./safetensors-io.ts";
 
 const mode = benchMode();
@@ -63,6 +63,8 @@ const kernel = await createKernel();
 const rows: BenchRow[] = [];
 const stats: NnStats[] = [];
 const notes: string[] = [];
+const meta = { histogramBins: Array.from({ length: BINS }, (_, i) => round(i / BINS, 2)), nnStats: stats };
+emitPartialOnTimeout({ suite: "distribution", rows, notes, meta });
 const sample = mode === "full" ? 4000 : 1000;
 const sizes: Record<number, number> = mode === "full" ? { 768: 200_000, 2304: 100_000, 4096: 50_000 } : { 768: 30_000, 2304: 10_000, 4096: 5_000 };
 
@@ -138,4 +140,4 @@ if (existsSync(demoDir)) {
 }
 
 await kernel.close();
-emit({ suite: "distribution", rows, notes, meta: { histogramBins: Array.from({ length: BINS }, (_, i) => round(i / BINS, 2)), nnStats: stats } });
+emit({ suite: "distribution", rows, notes, meta });

@@ -195,6 +195,17 @@ export function emit(out: Omit<SuiteOutput, "machine" | "mode"> & Partial<Pick<S
   process.stdout.write(JSON.stringify(doc, null, 1) + "\n");
 }
 
+/**
+ * When the orchestrator stops the suite at its timeout (SIGTERM), print what was measured so far
+ * instead of nothing. Pass the live arrays the suite keeps pushing into.
+ */
+export function emitPartialOnTimeout(out: { suite: string; rows: BenchRow[]; notes?: string[]; meta?: Record<string, unknown> }): void {
+  process.once("SIGTERM", () => {
+    emit({ ...out, notes: [...(out.notes ?? []), "stopped by the orchestrator's timeout: partial results"], meta: { ...out.meta, partial: true } });
+    process.exit(0);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 

@@ -13,7 +13,7 @@ import pg from "pg";
 import { decoderIndexStatement, HALFVEC_INDEX_MAX_DIM } from "../../src/db/ddl.ts";
 import { createKernel } from "../../src/kernel/index.ts";
 import { generateDecoders, planDecoders, unitRows } from "./generator.ts";
-import { benchMode, type BenchRow, createBenchDatabase, emit, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";
+import { benchMode, type BenchRow, createBenchDatabase, emit, emitPartialOnTimeout, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";
 import { writeSaeLensCheckpoint } from "./safetensors-io.ts";
 
 const mode = benchMode();
@@ -33,17 +33,13 @@ export interface ScalePoint {
   products: { neighboursSeconds: number; lineageSeconds: number; lineageParents: number; gflops: number };
 }
 
-// Stopped by the orchestrator's timeout: report the sizes measured so far rather than nothing.
-process.once("SIGTERM", () => {
-  notes.push(`stopped by a timeout after ${points.length} of ${Object.keys(SIZES).length} d_in values`);
-  emit({ suite: "scale", rows, notes, meta: { points, postgresSettings: settings, partial: true } });
-  process.exit(0);
-});
+const points: ScalePoint[] = [];
+let settings: Record<string, string> = {};
+const meta = { points, postgresSettings: settings };
+emitPartialOnTimeout({ suite: "scale", rows, notes, meta });
 
 const server = await postgresUrl();
 const kernel = await createKernel();
-const points: ScalePoint[] = [];
-let settings: Record<string, string> = {};
 
 for (const [dStr, n] of Object.entries(SIZES)) {
   const d = Number(dStr);
@@ -72,6 +68,7 @@ for (const [dStr, n] of Object.entries(SIZES)) {
         const c = new pg.Client({ connectionString: db.url });
         await c.connect();
         settings = await postgresSettings(c);
+        meta.postgresSettings = settings;
         await c.query("VACUUM ANALYZE feature");
         const s = (
           await c.query(
@@ -132,4 +129,4 @@ for (const [dStr, n] of Object.entries(SIZES)) {
 }
 
 await kernel.close();
-emit({ suite: "scale", rows, notes, meta: { points, postgresSettings: settings } });
+emit({ suite: "scale", rows, notes, meta });

@@ -27,6 +27,7 @@ export const SUITES: SuiteDef[] = [
   },
   {
     name: "ingest", file: "scripts/bench/ingest.ts", timeoutS: { quick: 150, full: 1200 },
+    args: { quick: ["--rows", "20000", "--pglite-rows", "5000", "--activations", "100000"] },
     what: "decoder rows vs raw psql \\copy (FORMAT binary); activation records/s; PGlite beside PostgreSQL",
   },
   {
