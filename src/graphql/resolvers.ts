@@ -9,6 +9,7 @@ import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
 import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
 import { explanationResolvers } from "../modules/explanation/explanation.resolvers.ts";
 import { jobResolvers } from "../modules/job/job.resolvers.ts";
+import { ingestResolvers } from "../ingest/ingest.resolvers.ts";
 import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -22,4 +23,4 @@ function merge(...maps: Resolvers[]): Resolvers {
 }
 
 // Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers);
+export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers, ingestResolvers);

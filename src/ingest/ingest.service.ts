@@ -86,7 +86,10 @@ export class IngestService {
       locked = await this.lock(conn, sae.id);
       const existing = await this.repo.findSae(sae.id);
       if (existing && existing.modelId !== artifact.model.id) {
-        throw conflict(`SAE id ${JSON.stringify(sae.id)} is already used by model ${JSON.stringify(existing.modelId)}; choose another --sae id`);
+        throw conflict(
+          `${artifact.source.path}: --sae: SAE id ${JSON.stringify(sae.id)} is already used by model ${JSON.stringify(existing.modelId)}, ` +
+            `but this artifact is for ${JSON.stringify(artifact.model.id)}; choose another --sae id`,
+        );
       }
       let outcome: IngestSummary["outcome"] = "created";
       if (existing?.status === "ready") {
@@ -96,7 +99,7 @@ export class IngestService {
         }
         if (!opts.replace) {
           const from = typeof existing.source.path === "string" ? ` (ingested from ${existing.source.path})` : "";
-          throw conflict(`SAE ${JSON.stringify(sae.id)} already exists with different content${from}; pass --replace to overwrite it`);
+          throw conflict(`${artifact.source.path}: --sae: SAE ${JSON.stringify(sae.id)} already exists with different content${from}; pass --replace to overwrite it`);
         }
         outcome = "replaced";
       }

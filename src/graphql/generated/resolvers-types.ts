@@ -301,6 +301,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Stop a queued or running job; finished items stay. */
   cancelJob: Job;
+  /** Delete an SAE with everything that hangs off it (features, activation examples, explanations and their scores, lineage edges, jobs). Needs an API key when the server has one configured. False when there is no such SAE. */
+  deleteSae: Scalars['Boolean']['output'];
   /** Queue embedding of labels (through the configured embeddings endpoint) that have no vector from that model yet, for concept search. */
   embedExplanations: Job;
   /** Queue auto-interpretation (label generation) for features of an SAE that lack a label from the current prompt version. Needs an API key when the server has one configured. */
@@ -311,6 +313,11 @@ export type Mutation = {
 
 
 export type MutationCancelJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteSaeArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -880,6 +887,7 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  deleteSae?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSaeArgs, 'id'>>;
   embedExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationEmbedExplanationsArgs, 'saeId'>>;
   explainFeatures?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExplainFeaturesArgs, 'batch' | 'saeId'>>;
   scoreExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationScoreExplanationsArgs, 'saeId'>>;

@@ -78,7 +78,7 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
   const num = (k: string) => (typeof m[k] === "number" ? (m[k] as number) : null);
   const artifact: SaeArtifact = {
     model: { id: modelId, ...(typeof m.modelDModel === "number" && m.modelDModel !== dIn ? { dModel: m.modelDModel } : {}) },
-    family: opts.familyId ? { id: opts.familyId } : null,
+    family: opts.familyId ? { id: opts.familyId } : str("familyId") ? { id: str("familyId")! } : null,
     sae: {
       id: saeId,
       name: str("name") ?? undefined,

@@ -1,0 +1,50 @@
+// Mutation.deleteSae over HTTP: refused without the API key, then removes the SAE and
+// everything hanging off it; false for an unknown id.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestApp, type TestApp } from "../../helpers/backend.ts";
+import { startTestServer, type TestServer } from "../../helpers/http-server.ts";
+import { rawQuery } from "../../helpers/row-counts.ts";
+
+let t: TestApp;
+let server: TestServer;
+const KEY = "test-key-123456";
+
+beforeAll(async () => {
+  t = await openTestApp();
+  await t.app.services.ingest.ingestSae(
+    { model: { id: "del-model" }, sae: { id: "del-sae", architecture: "standard", dIn: 3, dSae: 4 }, source: { format: "test", path: "/tmp/x" }, contentHash: "h" },
+    async (sink) => {
+      await sink.features([0, 1, 2, 3].map((index) => ({ index, decoder: [1, index, 0] })));
+      await sink.activations([{ index: 1, tokens: ["a"], values: [1] }]);
+      await sink.explanations([{ index: 1, text: "a label" }]);
+    },
+  );
+  server = await startTestServer(t.app, { apiKeys: [KEY] });
+});
+afterAll(async () => {
+  await server.close();
+  await t.close();
+});
+
+const mutation = { query: 'mutation { deleteSae(id: "del-sae") }' };
+
+describe("Mutation.deleteSae", () => {
+  it("needs the API key like every mutation", async () => {
+    const r = await server.post(mutation);
+    expect(r.status).toBe(401);
+    expect(r.json.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect((await t.app.services.sae.saes({})).map((s) => s.id)).toEqual(["del-sae"]);
+  });
+
+  it("deletes the SAE with its rows, then answers false", async () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const r = await server.post(mutation, auth);
+    expect(r.json).toEqual({ data: { deleteSae: true } });
+    expect(await t.app.services.sae.saes({})).toEqual([]);
+    for (const table of ["feature", "activation", "explanation"]) {
+      const [row] = await rawQuery<{ n: number }>(t.app.db, `SELECT count(*)::int AS n FROM ${table} WHERE sae_id = 'del-sae'`);
+      expect(row!.n, table).toBe(0);
+    }
+    expect((await server.post(mutation, auth)).json).toEqual({ data: { deleteSae: false } });
+  });
+});

@@ -1,0 +1,73 @@
+// The malformed-artifact corpus (tests/fixtures/malformed, written by generate.ts): every
+// case fails with one line naming file, field and problem, and changes no rows in any
+// table. The importers run in process here (fast, both backends); tests/e2e/ingest-cli.test.ts
+// drives a sample of the same cases through the CLI for exit codes and stderr.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportErrorLine } from "../../helpers/errors.ts";
+import { importNativeActivations } from "../../../src/ingest/native/import-activations.ts";
+import { importNeuronpedia } from "../../../src/ingest/neuronpedia/import-neuronpedia.ts";
+import { importSaelens } from "../../../src/ingest/saelens/import-saelens.ts";
+import type { IngestService } from "../../../src/ingest/ingest.service.ts";
+import { openTestApp, type TestApp } from "../../helpers/backend.ts";
+import { rowCounts } from "../../helpers/row-counts.ts";
+
+export const CORPUS = join(import.meta.dirname, "..", "..", "fixtures", "malformed");
+export interface MalformedCase {
+  name: string;
+  args: string[];
+  error: string;
+}
+export const cases: MalformedCase[] = JSON.parse(readFileSync(join(CORPUS, "cases.json"), "utf8"));
+
+/** The CLI's option mapping, for running a case's arguments in process. */
+export function runCase(ingest: IngestService, c: MalformedCase) {
+  const args = c.args.map((a) => a.replace("{dir}", join(CORPUS, c.name)));
+  const [, verb, path] = args;
+  const opt = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const int = (flag: string) => (opt(flag) === undefined ? undefined : Number(opt(flag)));
+  switch (verb) {
+    case "saelens":
+      return importSaelens(ingest, { dir: path!, saeId: opt("--sae")!, modelId: opt("--model") });
+    case "activations":
+      return importNativeActivations(ingest, { file: path!, saeId: opt("--sae")! });
+    case "neuronpedia":
+      return importNeuronpedia(ingest, { path: path!, saeId: opt("--sae"), modelId: opt("--model"), dIn: int("--d-in"), dSae: int("--d-sae") });
+    default:
+      throw new Error(`unknown verb ${verb}`);
+  }
+}
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await openTestApp();
+  await importSaelens(t.app.services.ingest, { dir: join(CORPUS, "_base"), saeId: "mal-base-sae" });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe("malformed artifacts", () => {
+  it("has at least 30 cases covering every importer", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    for (const verb of ["saelens", "activations", "neuronpedia"]) expect(cases.some((c) => c.args[1] === verb)).toBe(true);
+  });
+
+  it.each(cases.map((c) => [c.name, c]))("%s: one-line error, zero rows changed", async (_name, c) => {
+    const before = await rowCounts(t.app.db);
+    const err = await runCase(t.app.services.ingest, c as MalformedCase).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err, "the import must fail").not.toBeNull();
+    const { code, line } = reportErrorLine(err);
+    expect(code, line).toBe(1); // a user error, not a crash
+    expect(line).not.toContain("\n");
+    expect(line).toMatch(new RegExp((c as MalformedCase).error));
+    expect(await rowCounts(t.app.db)).toEqual(before);
+  });
+});
