@@ -59,8 +59,9 @@ export class BlasBaseline {
     return (await this.call({ op: "gemm", a, b, transA, transB })).ms as number;
   }
 
-  async topK(q: string, m: string, k: number, qRows?: number): Promise<number> {
-    return (await this.call({ op: "topk", q, m, k, qRows })).ms as number;
+  /** Exact top-k of every row of q against m; `block` rows of q per product (bounds memory). */
+  async topK(q: string, m: string, k: number, qRows?: number, block?: number): Promise<number> {
+    return (await this.call({ op: "topk", q, m, k, qRows, block })).ms as number;
   }
 
   async free(name: string): Promise<void> {

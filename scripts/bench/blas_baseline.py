@@ -2,7 +2,7 @@
 kernel benchmarks use. Line protocol on stdin/stdout, one JSON object per line:
   {"op": "load", "name": N, "path": P, "rows": R, "cols": C}  -> {"ok": true}
   {"op": "gemm", "a": N, "b": N, "transA": bool, "transB": bool}  -> {"ms": t}
-  {"op": "topk", "q": N, "m": N, "k": K, "qRows": optional}  -> {"ms": t, "indices": [[...]...]}
+  {"op": "topk", "q": N, "m": N, "k": K, "qRows": optional, "block": rows per product block}  -> {"ms": t, "indices": [[...]...]}
   {"op": "info"} -> numpy / BLAS configuration
 Timings are wall-clock for one call (the caller repeats and takes medians)."""
 import json
@@ -70,8 +70,10 @@ for line in sys.stdin:
         q = mats[cmd["q"]]
         if cmd.get("qRows"):
             q = q[: cmd["qRows"]]
+        block = cmd.get("block") or q.shape[0]
         t = time.perf_counter()
-        idx, _ = topk(q, mats[cmd["m"]], cmd["k"])
+        parts = [topk(q[s : s + block], mats[cmd["m"]], cmd["k"])[0] for s in range(0, q.shape[0], block)]
+        idx = np.concatenate(parts)
         res = {"ms": (time.perf_counter() - t) * 1000}
         if cmd.get("returnIndices"):
             res["indices"] = idx.tolist()
