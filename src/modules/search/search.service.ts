@@ -159,6 +159,17 @@ export class SearchService {
     return { documents, embedded };
   }
 
+  /**
+   * Whether an SAE's labels are all in its search documents and (with the word table)
+   * embedded offline. A few labels may have no known word to embed, hence the 95%.
+   */
+  async isIndexed(saeId: string): Promise<boolean> {
+    const s = await this.repo.indexStatus(saeId, OFFLINE_EMBEDDER_ID);
+    if (s.labelledDocuments !== s.labels) return false;
+    if ((await this.repo.documentCount(saeId)) === 0) return false;
+    return !this.offlineAvailable() || s.vectors >= 0.95 * s.labels;
+  }
+
   /** Re-fits the offline embedder (after the word table changed) and re-embeds and re-indexes every SAE. */
   async reindexAll(log?: (line: string) => void): Promise<void> {
     if (this.offlineAvailable()) {
