@@ -71,7 +71,7 @@ export function splitMarkdown(splits: ProbeSplit[]): string {
   const lines: string[] = [];
   for (const s of splits) {
     lines.push(`### "${s.probe}": ${s.parent.dSae}/${s.parent.index}: ${s.parent.topWords.join(", ")}`, "");
-    for (const c of s.children) lines.push(`- ${c.dSae}/${c.index} (cos ${c.cosine.toFixed(2)}): ${c.topWords.join(", ")}`);
+    for (const c of s.children) lines.push(`- ${c.dSae}/${c.index} (cos ${c.cosine.toFixed(3)}): ${c.topWords.join(", ")}`);
     lines.push("");
   }
   return lines.join("\n");

@@ -21,7 +21,7 @@ export function exampleQueries(saes: DemoSae[], feature: number): { title: strin
       query: `{ feature(saeId: "${small}", index: ${feature}) { density maxActivation topActivations(first: 3) { tokens maxValue } } }`,
     },
     {
-      title: `what it splits into in ${next} (decoder cosine)`,
+      title: next === small ? "its nearest features (decoder cosine)" : `what it splits into in ${next} (decoder cosine)`,
       query: `{ nearestFeatures(saeId: "${small}", index: ${feature}, k: 4, saeIds: ["${next}"]) { cosine feature { id topActivations(first: 1) { tokens } } } }`,
     },
   ];
