@@ -17,12 +17,12 @@ export function exampleQueries(saes: DemoSae[], feature: number): { title: strin
   return [
     { title: "the family and its SAEs", query: `{ families { id saes { id dSae } } }` },
     {
-      title: `feature ${feature} of ${small}: density and strongest contexts`,
-      query: `{ feature(saeId: "${small}", index: ${feature}) { density maxActivation topActivations(first: 3) { tokens maxValue } } }`,
+      title: `feature ${feature} of ${small}: label, density and strongest contexts`,
+      query: `{ feature(saeId: "${small}", index: ${feature}) { label density maxActivation topActivations(first: 3) { tokens maxValue } } }`,
     },
     {
       title: next === small ? "its nearest features (decoder cosine)" : `what it splits into in ${next} (decoder cosine)`,
-      query: `{ nearestFeatures(saeId: "${small}", index: ${feature}, k: 4, saeIds: ["${next}"]) { cosine feature { id topActivations(first: 1) { tokens } } } }`,
+      query: `{ nearestFeatures(saeId: "${small}", index: ${feature}, k: 4, saeIds: ["${next}"]) { cosine feature { id label topActivations(first: 1) { tokens } } } }`,
     },
   ];
 }

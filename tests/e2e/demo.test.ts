@@ -16,6 +16,8 @@ import { createTestDatabase, openTestApp, type TestApp, type TestDatabase } from
 const root = join(import.meta.dirname, "..", "..");
 const SAE = demoSaeId(512);
 const saeDir = join(DEFAULT_DEMO_DATA_DIR, "saes", "512");
+// Setting up runs the post-ingest steps too (neighbours, lineage, map, labels, search): minutes on a busy machine.
+const SLOW = 600_000;
 
 interface JsonlActivation {
   type: "activation";
@@ -79,7 +81,7 @@ describe("demo set-up (512 SAE)", () => {
     expect(data.feature.maxActivation).toBeGreaterThanOrEqual(data.feature.topActivations[0].maxValue - 1e-3);
     expect(data.nearestFeatures).toHaveLength(3);
     expect(data.nearestFeatures.every((n) => n.feature.index !== feature && n.cosine < 1)).toBe(true);
-  });
+  }, SLOW);
 
   it("re-running re-ingests nothing", async () => {
     const count = async () =>
@@ -90,7 +92,7 @@ describe("demo set-up (512 SAE)", () => {
     const again = await runDemoSetup(t.app, { sizes: [512] });
     expect(again.steps[0].summary).toBe(`${SAE} up to date`);
     expect(await count()).toBe(before);
-  });
+  }, SLOW);
 });
 
 describe("monoscope demo", () => {
@@ -140,5 +142,5 @@ describe("monoscope demo", () => {
       child.kill("SIGTERM");
       await exited;
     }
-  });
+  }, SLOW);
 });
