@@ -27,11 +27,12 @@ export const SUITES: SuiteDef[] = [
   },
   {
     name: "ingest", file: "scripts/bench/ingest.ts", timeoutS: { quick: 150, full: 1200 },
-    args: { quick: ["--rows", "20000", "--pglite-rows", "5000", "--activations", "100000"] },
+    args: { quick: ["--rows", "15000", "--pglite-rows", "4000", "--activations", "60000"] },
     what: "decoder rows vs raw psql \\copy (FORMAT binary); activation records/s; PGlite beside PostgreSQL",
   },
   {
     name: "nearest", file: "scripts/bench/nearest.ts", timeoutS: { quick: 180, full: 1500 },
+    args: { quick: ["--queries", "50", "--hnsw-features", "10000"] },
     what: "nearest-feature strategies: recall@10, p50/p99, QPS at 1 and 4 clients, index build/size; PostgreSQL exact scan and BLAS scan",
   },
   {
@@ -40,6 +41,7 @@ export const SUITES: SuiteDef[] = [
   },
   {
     name: "search", file: "scripts/bench/search.ts", timeoutS: { quick: 120, full: 900 },
+    args: { quick: ["--synthetic", "20000", "--queries", "40"] },
     what: "concept search p50/p99 per mode (HYBRID / SEMANTIC / LEXICAL), demo family and >= 100k synthetic labels",
   },
   {
