@@ -52,6 +52,8 @@ export interface BenchRow {
    * hybrid-vs-single, search-quality, pglite-vs-postgres, soak.
    */
   headline?: string;
+  /** The machine it ran on (filled in by run.ts from the suite's output when the suite leaves it out). */
+  machine?: Machine;
 }
 
 export interface SuiteOutput {

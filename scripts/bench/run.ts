@@ -151,6 +151,8 @@ async function main(): Promise<void> {
       } else {
         // A suite may report its own verdict through its exit code (the soak does): keep its figures.
         const adapted = adaptSuite(def.name, doc);
+        const where = adapted.machine?.cores && adapted.machine.cpu ? adapted.machine : machine();
+        adapted.rows = adapted.rows.map((row) => ({ ...row, machine: row.machine ?? where }));
         if (r.timedOut) adapted.notes = [...(adapted.notes ?? []), `stopped after ${Math.round(timeoutS)} s (timeout): partial results`];
         else if (r.code !== 0) adapted.notes = [...(adapted.notes ?? []), `the suite exited with code ${r.code}`];
         results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted, ...(r.timedOut ? { reason: "partial: timed out" } : {}) });
