@@ -2,7 +2,7 @@
 // over its activations in chunks (bounded memory), then the labels in bulk. Rerunning
 // rewrites only labels whose text changed (idempotent; a demo step).
 import type { App } from "../app.ts";
-import type { ExampleRow, ExamplesRepository } from "../modules/explanation/examples.repository.ts";
+import type { ExamplesRepository } from "../modules/explanation/examples.repository.ts";
 import type { ExplanationRepository } from "../modules/explanation/explanation.repository.ts";
 import { TOKEN_PATTERN_METHOD, TokenPatternLabeler } from "./token-pattern.ts";
 
@@ -20,7 +20,7 @@ export async function labelSaeOffline(
   const labeler = new TokenPatternLabeler();
   for (let from = 0; from <= max; from += CHUNK_FEATURES) {
     const rows = await examples.chunk(saeId, from, from + CHUNK_FEATURES);
-    let group: ExampleRow[] = [];
+    let group: typeof rows = [];
     const flush = () => {
       if (group.length) labeler.add(group[0].featureIndex, group);
       group = [];

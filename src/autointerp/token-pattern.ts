@@ -46,6 +46,17 @@ export class TokenPatternLabeler {
   /** How many features' examples contain each term anywhere: the specificity denominator. */
   private readonly df = new Map<string, number>();
   private readonly stats: Stats[] = [];
+  /** termOf per distinct token: millions of tokens, a vocabulary of thousands. */
+  private readonly terms = new Map<string, string>();
+
+  private term(token: string): string {
+    let t = this.terms.get(token);
+    if (t === undefined) {
+      t = termOf(token);
+      if (this.terms.size < 1_000_000) this.terms.set(token, t);
+    }
+    return t;
+  }
 
   /** Adds one feature's activation examples (any order). Features with nothing active are ignored. */
   add(idx: number, examples: readonly { tokens: string[]; values: number[] }[]): void {
@@ -59,7 +70,7 @@ export class TokenPatternLabeler {
     const texts = new Set<string>();
     for (const e of readable) {
       const key = e.tokens.join("");
-      for (const t of e.tokens) seen.add(termOf(t));
+      for (const t of e.tokens) seen.add(this.term(t));
       if (texts.has(key)) continue; // exporters repeat examples; count each context once
       texts.add(key);
       const mask = activeMask(e.values);
@@ -68,12 +79,12 @@ export class TokenPatternLabeler {
       const near = new Set<string>();
       e.tokens.forEach((tok, i) => {
         if (!mask[i]) return;
-        const term = termOf(tok);
+        const term = this.term(tok);
         // sqrt: the strongest examples lead, but a token that fires often and more weakly still counts.
         if (term) act.set(term, (act.get(term) ?? 0) + Math.sqrt(e.values[i] / featureMax));
         for (let j = Math.max(0, i - CONTEXT_RADIUS); j <= Math.min(e.tokens.length - 1, i + CONTEXT_RADIUS); j++) {
           if (mask[j]) continue;
-          const w = termOf(e.tokens[j]);
+          const w = this.term(e.tokens[j]);
           if (isWord(w) && !STOP.has(w)) near.add(w);
         }
       });

@@ -59,14 +59,22 @@ export class ExamplesRepository {
     return rows.map(clean);
   }
 
-  /** All activation rows of features [from, to), for the offline labeler's streaming pass. */
-  async chunk(saeId: string, from: number, to: number): Promise<ExampleRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+  /**
+   * Tokens and values of every activation row of features [from, to), for the offline
+   * labeler's streaming pass. Arrays travel as JSON text: parsing them in JavaScript is
+   * several times faster than the driver adapters' array decoding on this many rows.
+   */
+  async chunk(saeId: string, from: number, to: number): Promise<{ featureIndex: number; tokens: string[]; values: number[] }[]> {
+    const rows = await this.db.prisma.$queryRaw<{ featureIndex: number; t: string | null; v: string | null }[]>`
       /* examples.chunk */
-      SELECT feature_idx AS "featureIndex", ordinal, kind, tokens, "values", max_value AS "maxValue", text
+      SELECT feature_idx AS "featureIndex", array_to_json(tokens)::text AS t, array_to_json("values")::text AS v
       FROM activation WHERE sae_id = ${saeId} AND feature_idx >= ${from} AND feature_idx < ${to}
       ORDER BY feature_idx, ordinal`;
-    return rows.map(clean);
+    return rows.map((r) => ({
+      featureIndex: r.featureIndex,
+      tokens: r.t ? (JSON.parse(r.t) as string[]) : [],
+      values: r.v ? (JSON.parse(r.v) as (number | null)[]).map((x) => x ?? 0) : [],
+    }));
   }
 
   async maxFeatureIndex(saeId: string): Promise<number | null> {
