@@ -86,6 +86,24 @@ export { parseRetryAfter, retryDelayMs, type RetryPolicy } from "./retry.ts";
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * A signal for one request that follows the caller's. The SDK adds an abort listener
+ * to the signal of every request and never removes it; handing it a fresh signal per
+ * request keeps the caller's signal from collecting one per call.
+ */
+async function withLinkedSignal<T>(signal: AbortSignal | undefined, fn: (s: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (!signal) return fn(undefined);
+  const c = new AbortController();
+  const forward = () => c.abort(signal.reason);
+  if (signal.aborted) c.abort(signal.reason);
+  else signal.addEventListener("abort", forward, { once: true });
+  try {
+    return await fn(c.signal);
+  } finally {
+    signal.removeEventListener("abort", forward);
+  }
+}
+
 export interface LlmClientOptions {
   /** Injected for tests: records the delays instead of waiting. */
   sleep?: (ms: number) => Promise<void>;
@@ -200,41 +218,31 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       return (await withRetries(`file ${fileId}`, async () => (await openai.files.content(fileId)).text())).value;
     },
     async chat(req, opts = {}) {
+      const body = {
+        model: req.model,
+        messages: req.messages,
+        ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+        temperature: req.temperature ?? 0,
+        ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
+      };
       const { value, attempts } = await withRetries(
         `chat completion (${req.model})`,
-        async () => {
-          const res = (await openai.chat.completions.create(
-            {
-              model: req.model,
-              messages: req.messages,
-              ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
-              temperature: req.temperature ?? 0,
-              ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
-            },
-            { signal: opts.signal },
-          )) as unknown;
-          return checkChat(res);
-        },
+        () => withLinkedSignal(opts.signal, async (signal) => checkChat((await openai.chat.completions.create(body, { signal })) as unknown)),
         opts.signal,
       );
       return { ...value, attempts };
     },
     async embed(model, inputs, opts = {}) {
+      const body = {
+        model,
+        input: inputs,
+        // float, not the SDK's base64 default: not every compatible server speaks base64.
+        encoding_format: "float" as const,
+        ...(opts.dimensions ? { dimensions: opts.dimensions } : {}),
+      };
       const { value } = await withRetries(
         `embeddings (${model})`,
-        async () => {
-          const res = (await openai.embeddings.create(
-            {
-              model,
-              input: inputs,
-              // float, not the SDK's base64 default: not every compatible server speaks base64.
-              encoding_format: "float",
-              ...(opts.dimensions ? { dimensions: opts.dimensions } : {}),
-            },
-            { signal: opts.signal },
-          )) as unknown;
-          return checkEmbeddings(res, inputs.length);
-        },
+        () => withLinkedSignal(opts.signal, async (signal) => checkEmbeddings((await openai.embeddings.create(body, { signal })) as unknown, inputs.length)),
         opts.signal,
       );
       return value;

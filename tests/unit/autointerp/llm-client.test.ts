@@ -1,5 +1,6 @@
 // The LLM client against the local fake OpenAI server: the real `openai` SDK on the
 // wire, our retry policy (recorded, not slept), fault handling and secret hygiene.
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLlmClient, type LlmConfig, LlmError, parseRetryAfter, retryDelayMs } from "../../../src/autointerp/llm-client.ts";
 import { type FakeOpenAI, faultsInOrder, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
@@ -105,6 +106,14 @@ describe("llm client", () => {
     expect(e.message).toMatch(/HTTP 401/);
     expect(e.message).not.toContain(SECRET);
     expect(e.message).not.toContain("abcdefghijklmnop");
+  });
+
+  it("leaves no listeners on the caller's signal, however many calls share it", async () => {
+    fake.setFaults(faultsInOrder([{ kind: "status", status: 500 }]));
+    const { llm } = client();
+    const controller = new AbortController();
+    for (let i = 0; i < 12; i++) await llm.chat(ask, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("embeds a batch and reports the dimension", async () => {
