@@ -101,6 +101,8 @@ const REBUILD_TIMEOUT_MS = 30 * 60_000;
 /** Top activating contexts per search document, and keywords drawn from them. */
 const CONTEXTS_PER_DOCUMENT = 30;
 const KEYWORDS_PER_DOCUMENT = 12;
+/** Queries of at most this many words always look for trigram (typo-tolerant) matches. */
+const SHORT_QUERY_WORDS = 2;
 
 export class SearchRepository {
   constructor(private readonly db: Database) {}
@@ -179,6 +181,7 @@ export class SearchRepository {
    */
   async lexical(text: string, scope: SearchScope, limit: number, params: LexicalParams): Promise<LexicalHit[]> {
     const rerank = Math.max(4 * limit, 200);
+    const shortQuery = text.trim().split(/\s+/).length <= SHORT_QUERY_WORDS;
     const rows = await this.db.prisma.$queryRaw<unknown[]>`
       /* search.lexical */
       WITH q AS (SELECT ${orQuery(text)} AS tsq),
@@ -187,9 +190,12 @@ export class SearchRepository {
         FROM search_document d CROSS JOIN q JOIN sae s ON s.id = d.sae_id
         WHERE d.document @@ q.tsq AND ${saeScope(scope)} ${documentLabelScope(scope)}
       ),
+      -- Trigram matches only where words alone may miss: short queries (a typo in one of
+      -- two words matters) or too few word matches. Scanning trigrams is the costly part.
       trg AS (
         SELECT d.id FROM search_document d JOIN sae s ON s.id = d.sae_id
-        WHERE ${text} <% d.terms AND ${saeScope(scope)} ${documentLabelScope(scope)}
+        WHERE (${shortQuery} OR (SELECT count(*) FROM fts) < ${limit})
+          AND ${text} <% d.terms AND ${saeScope(scope)} ${documentLabelScope(scope)}
       ),
       cand AS (
         SELECT id FROM (SELECT id FROM fts ORDER BY fts DESC, id LIMIT ${rerank}) t
