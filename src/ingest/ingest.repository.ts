@@ -86,9 +86,9 @@ export class IngestRepository {
   }
 
   /** Planner statistics after a bulk load; the vector columns are skipped (slow to sample, never filtered on). */
-  async analyze(): Promise<void> {
-    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
-    await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
+  async analyze(tables: { features: boolean; activations: boolean }): Promise<void> {
+    if (tables.features) await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
+    if (tables.activations) await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
   }
 
   /**

@@ -150,10 +150,10 @@ export class IngestService {
       );
       const tLoad = performance.now();
       this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
-      const counts = await this.runSession(conn, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {});
+      const counts = await this.withoutRedundantChecks(conn, () => this.runSession(conn, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
       const tRows = performance.now();
       await this.repo.markReady(sae.id, familyId);
-      if (this.db.backend === "postgres") await this.repo.analyze();
+      if (this.db.backend === "postgres") await this.repo.analyze({ features: counts.features > 0, activations: counts.activations > 0 });
       this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
       const result = summary(sae.id, outcome, counts, t0);
       await this.runHooks(sae.id, outcome === "replaced" ? "replaced" : "created");
@@ -192,7 +192,7 @@ export class IngestService {
         this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to do (--replace reloads it)`);
         return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
       }
-      const counts = await conn.transaction(async (tx) => {
+      const counts = await this.withoutRedundantChecks(conn, () => conn.transaction(async (tx) => {
         if (opts.replace) await tx.query(SQL.deleteActivations, [saeId]);
         const existing = (await tx.query<{ idx: number }>(SQL.existingFeatureIndices, [saeId])).map((r) => r.idx);
         const next = (await tx.query<{ feature_idx: number; next: number }>(SQL.nextOrdinals, [saeId])).map(
@@ -203,8 +203,8 @@ export class IngestService {
         const kept = imports.filter((i) => i.contentHash !== input.contentHash);
         await tx.query(SQL.touchSae, [saeId, JSON.stringify({ ...sae.source, imports: [...kept, record] })]);
         return c;
-      });
-      if (this.db.backend === "postgres" && counts.activations > 0) await this.repo.analyze();
+      }));
+      if (this.db.backend === "postgres") await this.repo.analyze({ features: false, activations: counts.activations > 0 });
       if (counts.decoders > 0) await this.runHooks(saeId, "updated");
       return summary(saeId, "merged", counts, t0);
     } finally {
@@ -228,6 +228,35 @@ export class IngestService {
       }
     } finally {
       await conn.release();
+    }
+  }
+
+  /**
+   * Runs a bulk load without the per-row foreign-key triggers, as pg_restore --disable-triggers
+   * does: the session already guarantees every row's parent exists (feature rows are written
+   * before their activations, bare rows for features an artifact only mentions, all under the
+   * per-SAE advisory lock). Only when the tables carry no user triggers and the role may do it
+   * (superuser, e.g. the embedded database); otherwise the checks simply run.
+   */
+  private async withoutRedundantChecks<T>(conn: BulkConnection, fn: () => Promise<T>): Promise<T> {
+    let skipped = false;
+    try {
+      const [t] = await conn.query<{ n: number }>(SQL.userTriggers);
+      if (t && Number(t.n) === 0) {
+        await conn.query(SQL.skipTriggers);
+        skipped = true;
+      }
+    } catch {
+      /* not permitted: keep the checks */
+    }
+    try {
+      return await fn();
+    } finally {
+      if (skipped) {
+        await conn.abortCopy();
+        // A connection that kept the setting must never serve anyone else.
+        await conn.query(SQL.restoreTriggers).catch(() => conn.poison());
+      }
     }
   }
 

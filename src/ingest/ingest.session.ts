@@ -197,9 +197,9 @@ export class IngestSession implements IngestSink {
       }
       const kind = row.kind ?? "top";
       if (kind !== "top" && kind !== "quantile") throw fileError(file, `${where}kind`, `${JSON.stringify(kind)} is not "top" or "quantile"`);
-      for (const [name, v] of [["binMin", row.binMin], ["binMax", row.binMax]] as const) {
-        if (v !== null && v !== undefined && !Number.isFinite(v)) throw fileError(file, `${where}${name}`, `${String(v)} is not a finite number`);
-      }
+      const { binMin, binMax } = row;
+      if (binMin != null && !Number.isFinite(binMin)) throw fileError(file, `${where}binMin`, `${String(binMin)} is not a finite number`);
+      if (binMax != null && !Number.isFinite(binMax)) throw fileError(file, `${where}binMax`, `${String(binMax)} is not a finite number`);
       if (!this.present[row.index]) {
         this.present[row.index] = 1;
         this.bare.push(row.index);
@@ -214,8 +214,8 @@ export class IngestSession implements IngestSink {
       b.float4(max);
       b.int4(at);
       b.text(kind);
-      b.float4(row.binMin ?? null);
-      b.float4(row.binMax ?? null);
+      b.float4(binMin ?? null);
+      b.float4(binMax ?? null);
       b.text(row.source ?? null);
       b.text(row.text ?? tokens.join(""));
       this.counts.activations++;

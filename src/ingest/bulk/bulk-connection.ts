@@ -20,6 +20,8 @@ export interface BulkConnection {
   abortCopy(): Promise<void>;
   /** Runs fn in one transaction (PGlite: holding its mutex, so nothing else interleaves). */
   transaction<T>(fn: (conn: BulkConnection) => Promise<T>): Promise<T>;
+  /** Makes release() discard the connection instead of returning it to the pool. */
+  poison(): void;
   release(broken?: boolean): Promise<void>;
 }
 
@@ -34,8 +36,13 @@ class PgBulk implements BulkConnection {
   private target: CopyTarget | null = null;
   private failure: Error | null = null;
   private done: Promise<void> | null = null;
+  private poisoned = false;
 
   constructor(private readonly client: pg.PoolClient) {}
+
+  poison(): void {
+    this.poisoned = true;
+  }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     await this.endCopy();
@@ -120,6 +127,7 @@ class PgBulk implements BulkConnection {
   }
 
   async release(broken = false): Promise<void> {
+    if (this.poisoned) broken = true;
     if (this.stream) {
       // An unfinished COPY leaves the protocol mid-stream: drop the connection.
       this.stream.destroy();
@@ -148,6 +156,8 @@ class PgliteBulk implements BulkConnection {
   async endCopy(): Promise<void> {}
 
   async abortCopy(): Promise<void> {}
+
+  poison(): void {}
 
   async transaction<T>(fn: (conn: BulkConnection) => Promise<T>): Promise<T> {
     if (!this.root) return fn(this);

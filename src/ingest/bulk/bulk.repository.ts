@@ -28,6 +28,13 @@ export const SQL = {
   tryLock: "/* ingest_try_lock */ SELECT pg_try_advisory_lock(hashtext('monoscope-ingest'), hashtext($1)) AS ok",
   unlock: "/* ingest_unlock */ SELECT pg_advisory_unlock(hashtext('monoscope-ingest'), hashtext($1))",
 
+  /** User triggers on the tables the bulk path writes (foreign-key triggers are internal and not counted). */
+  userTriggers: `/* ingest_user_triggers */ SELECT count(*)::int AS n FROM pg_trigger
+    WHERE NOT tgisinternal AND tgrelid IN ('feature'::regclass, 'activation'::regclass, 'feature_dashboard'::regclass, 'explanation'::regclass)`,
+  /** As pg_restore --disable-triggers: skips the per-row foreign-key checks (superuser only). */
+  skipTriggers: "/* ingest_skip_triggers */ SET session_replication_role = replica",
+  restoreTriggers: "/* ingest_restore_triggers */ SET session_replication_role = DEFAULT",
+
   existingFeatureIndices: "/* ingest_existing_feature_indices */ SELECT idx FROM feature WHERE sae_id = $1",
   nextOrdinals:
     "/* ingest_next_ordinals */ SELECT feature_idx, max(ordinal) + 1 AS next FROM activation WHERE sae_id = $1 GROUP BY feature_idx",
