@@ -5,7 +5,7 @@
 //   - stored neighbour lists (feature -> feature), with their build time
 //   - numpy/OpenBLAS exact scan over the same float32 matrix (the physical reference)
 // Recall@10 is against the exhaustive scan of the stored (halfvec) directions.
-//   node bin/run-ts.js scripts/bench/nearest.ts [--full] [--features N] [--queries Q]
+//   node bin/run-ts.js scripts/bench/nearest.ts [--full] [--features N] [--small-features N] [--queries Q] [--only postgres|pglite]
 import pg from "pg";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -25,6 +25,10 @@ const N = intArg("features", 100_000);
 const Q = intArg("queries", 100);
 const SMALL_N = mode === "full" ? N : intArg("small-features", 20_000);
 const PGLITE_N = mode === "full" ? N : SMALL_N;
+const ONLY = (() => {
+  const i = process.argv.indexOf("--only");
+  return i >= 0 ? process.argv[i + 1] : null;
+})();
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 
@@ -293,7 +297,7 @@ async function hnswOn(app: App, backend: string, saeId: string, n: number, qs: F
   }
 }
 
-const server = await postgresUrl();
+const server = ONLY === "pglite" ? { url: null, reason: "--only pglite" } : await postgresUrl();
 if (server.url) {
   const db = await createBenchDatabase(server.url, "nearest");
   try {
@@ -308,7 +312,7 @@ if (server.url) {
 } else {
   notes.push(`PostgreSQL skipped: ${server.reason}`);
 }
-await suiteFor("pglite", null, PGLITE_N);
+if (ONLY !== "postgres") await suiteFor("pglite", null, PGLITE_N);
 notes.push(
   "Queries are feature directions plus small noise (they have real neighbours); recall@10 is against the exhaustive scan of the stored halfvec directions.",
   "In-process scans run on the native kernel (ONNX Runtime/MLAS, 2 threads) synchronously in the Node event loop, so 4 clients share the same 2 cores: QPS at 4 clients ≈ QPS at 1.",
