@@ -93,15 +93,25 @@ export async function importSaelens(ingest: IngestService, opts: SaelensImport):
     return await ingest.ingestSae(
       artifact,
       async (sink) => {
-        for (let start = 0; start < dSae; start += batch) {
+        const read = (start: number) => {
           const n = Math.min(batch, dSae - start);
-          const [dec, enc, be, th, sparse] = await Promise.all([
+          return Promise.all([
             w.readRows(wDec, start, n),
             w.readColumns(wEnc, start, n),
             w.readRows(bEnc, start, n),
             threshold ? w.readRows(threshold, start, n) : null,
             sparsity && sp ? sp.readRows(sparsity, start, n) : null,
           ]);
+        };
+        let next = read(0);
+        for (let start = 0; start < dSae; start += batch) {
+          const n = Math.min(batch, dSae - start);
+          const [dec, enc, be, th, sparse] = await next;
+          // Read the next block while this one is encoded and sent.
+          if (start + batch < dSae) {
+            next = read(start + batch);
+            next.catch(() => {}); // surfaced when awaited
+          }
           const rows: FeatureRow[] = new Array(n);
           for (let i = 0; i < n; i++) {
             rows[i] = {
