@@ -17,7 +17,7 @@ import { benchMode, type BenchRow, createBenchDatabase, emit, emitPartialOnTimeo
 import { writeSaeLensCheckpoint } from "./safetensors-io.ts";
 
 const mode = benchMode();
-const SIZES: Record<number, number> = mode === "full" ? { 768: 50_000, 2304: 50_000, 4096: 20_000 } : { 768: 10_000, 2304: 4_000, 4096: 3_000 };
+const SIZES: Record<number, number> = mode === "full" ? { 768: 50_000, 2304: 25_000, 4096: 20_000 } : { 768: 10_000, 2304: 4_000, 4096: 3_000 };
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 
