@@ -26,6 +26,8 @@ export function createGeometry(db: Database, log: Logger) {
     nearest,
     lineage,
     kernel: getKernel,
+    /** Ready SAEs among ids, with their family and version. */
+    saes: (ids: readonly string[]) => repo.saes(ids),
     /** Called when an SAE's rows changed (ingest hook): drop its cached matrix. */
     invalidate(saeId: string) {
       cache.invalidate(saeId);

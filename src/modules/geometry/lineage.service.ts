@@ -75,6 +75,14 @@ export class LineageService {
     };
   }
 
+  /** Builds the family's lineage unless a current build is stored; null when it was kept. */
+  async ensureBuilt(familyId: string, progress?: (line: string) => void): Promise<LineageBuildSummary | null> {
+    const state = await this.repo.family(familyId);
+    if (!state) throw notFound(`family ${JSON.stringify(familyId)} not found`);
+    if (state.lineageBuiltAt && !state.lineageStale) return null;
+    return this.build(familyId, {}, progress);
+  }
+
   /** Parents (next smaller SAE) of each key, best first. */
   async parentsMany(keys: readonly FeatureKey[]): Promise<LineageLink[][]> {
     return group(keys, await this.repo.parentEdges(keys), (e) => `${e.childSaeId}:${e.childIdx}`, (e) => ({
