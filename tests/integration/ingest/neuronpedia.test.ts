@@ -1,6 +1,6 @@
 // SAEDashboard batches and Neuronpedia export directories, both backends; the
 // export -> import round trip reproduces every row.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -78,6 +78,21 @@ describe("ingest neuronpedia: SAEDashboard batch (real gpt2-small res-jb data)",
     );
     expect(q).toEqual({ bin_min: expect.closeTo(1.771, 3), bin_max: expect.closeTo(2.214, 3) });
     expect((await importNeuronpedia(t.app.services.ingest, { path: REAL, dIn: 768, dSae: 24576 })).outcome).toBe("skipped");
+  });
+});
+
+describe("ingest neuronpedia: a SAEDashboard output directory", () => {
+  it("reads every batch-N.json in order", async () => {
+    const out = join(dir, "saedashboard-out");
+    mkdirSync(out, { recursive: true });
+    const real = JSON.parse(readFileSync(REAL, "utf8")) as { features: { feature_index: number }[] };
+    writeFileSync(join(out, "batch-0.json"), JSON.stringify(real));
+    const shifted = { ...real, features: real.features.map((f) => ({ ...f, feature_index: f.feature_index + 128 })) };
+    writeFileSync(join(out, "batch-1.json.gz"), gzipSync(JSON.stringify(shifted)));
+    const s = await importNeuronpedia(t.app.services.ingest, { path: out, saeId: "sd-dir", dIn: 768, dSae: 24576 });
+    expect(s).toMatchObject({ outcome: "created", features: 4, activations: 146 });
+    const idx = await rawQuery<{ idx: number }>(t.app.db, "SELECT idx FROM feature WHERE sae_id = 'sd-dir' ORDER BY idx");
+    expect(idx.map((r) => r.idx)).toEqual([0, 1, 128, 129]);
   });
 });
 
