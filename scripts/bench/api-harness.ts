@@ -95,12 +95,18 @@ async function ingestSynthetic(app: App, d: Dataset) {
 export interface ServerProcess {
   url: string;
   pid: number;
+  /** With { gcHook: true }: a full GC in the server, then its memory (bytes). */
+  collectGarbage(): Promise<{ rss: number; heapUsed: number; external: number }>;
   stop(): Promise<void>;
 }
 
-/** `monoscope serve` on a free loopback port, with the given environment. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, "bin", "monoscope.js"), "serve", "--port", "0", "--host", "127.0.0.1"], {
+/**
+ * `monoscope serve` on a free loopback port, with the given environment. gcHook preloads
+ * scripts/bench/gc-on-signal.cjs (SIGUSR2 → full GC + memory figures) for the soak.
+ */
+export async function spawnServer(env: Record<string, string>, opts: { gcHook?: boolean } = {}): Promise<ServerProcess> {
+  const pre = opts.gcHook ? ["--expose-gc", "--require", join(ROOT, "scripts", "bench", "gc-on-signal.cjs")] : [];
+  const child: ChildProcess = spawn(process.execPath, [...pre, join(ROOT, "bin", "monoscope.js"), "serve", "--port", "0", "--host", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, MONOSCOPE_LOG_LEVEL: "warn", MONOSCOPE_RATE_LIMIT_PER_MINUTE: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -121,6 +127,16 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return {
     url,
     pid: child.pid!,
+    async collectGarbage() {
+      const seen = stderr.length;
+      child.kill("SIGUSR2");
+      for (let waited = 0; waited < 30_000; waited += 50) {
+        const m = /soak-gc: rss=(\d+) heapUsed=(\d+) external=(\d+)/.exec(stderr.slice(seen));
+        if (m) return { rss: Number(m[1]), heapUsed: Number(m[2]), external: Number(m[3]) };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("the server did not answer the GC signal (started without gcHook?)");
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
