@@ -3,7 +3,8 @@
 // label-index recall (HNSW vs exact), and quality (hit@10, MRR@10 per mode) on the judged
 // evaluation set tests/fixtures/search-eval.json.
 //   node bin/run-ts.js scripts/bench/search.ts [--full] [--synthetic N] [--queries Q] [--no-demo] [--no-synthetic]
-// quick: demo family (all sizes) + 30k synthetic labels on PostgreSQL; full: also 100k, and PGlite.
+// quick: demo family (all sizes) + 10k synthetic labels on PostgreSQL (PGlite without a server);
+// full: demo family + 100k synthetic labels on PostgreSQL, demo family + 20k synthetic on PGlite.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, createApp } from "../../src/app.ts";
@@ -16,7 +17,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { conceptSearchStep } from "../../src/modules/search/demo-step.ts";
 import { OFFLINE_EMBEDDER_ID } from "../../src/modules/search/embedder.ts";
 import { evaluateSearch, type JudgedQuery } from "../../src/modules/search/evaluation.ts";
-import { SearchRepository } from "../../src/modules/search/search.repository.ts";
+import { LabelVectorsRepository } from "../../src/modules/search/label-vectors.repository.ts";
 import type { SearchMode } from "../../src/modules/search/search.service.ts";
 import { loadWordTable } from "../../src/modules/search/word-vectors.ts";
 import { type BenchRow, benchMode, compare, createBenchDatabase, emit, intArg, log, measureAlternating, postgresUrl, round } from "./lib.ts";
@@ -26,7 +27,8 @@ const mode = benchMode();
 const ROOT = join(import.meta.dirname, "..", "..");
 const K = 10;
 const MODES: SearchMode[] = ["HYBRID", "SEMANTIC", "LEXICAL"];
-const SYNTHETIC = intArg("synthetic", mode === "full" ? 100_000 : 30_000);
+const SYNTHETIC = intArg("synthetic", mode === "full" ? 100_000 : 10_000);
+const PGLITE_SYNTHETIC = Math.min(SYNTHETIC, 20_000);
 const QUERIES = intArg("queries", mode === "full" ? 200 : 60);
 const rows: BenchRow[] = [];
 const notes: string[] = [];
@@ -122,7 +124,7 @@ async function synthetic(backend: Backend, serverUrl: string | null, n: number) 
 
 /** Recall@10 of the label HNSW path against the exact scan, over the same query vectors. */
 async function labelIndexRecall(app: App, backend: Backend, queries: string[], sizes: Record<string, number>) {
-  const repo = new SearchRepository(app.db);
+  const repo = new LabelVectorsRepository(app.db);
   if (!(await repo.hasEmbeddingIndex(OFFLINE_EMBEDDER_ID, 100))) return;
   const { SifEmbedder, SifModel } = await import("../../src/modules/search/embedder-glove.ts");
   const stored = await repo.findEmbedder(OFFLINE_EMBEDDER_ID);
@@ -163,7 +165,7 @@ for (const b of backends) {
     log(`${b} demo family failed: ${(e as Error).stack}`);
   }
   try {
-    if (!argv.includes("--no-synthetic")) await synthetic(b, server.url, b === "pglite" && mode !== "full" ? Math.min(SYNTHETIC, 20_000) : SYNTHETIC);
+    if (!argv.includes("--no-synthetic")) await synthetic(b, server.url, b === "pglite" ? PGLITE_SYNTHETIC : SYNTHETIC);
   } catch (e) {
     notes.push(`${b} synthetic: ${(e as Error).message}`);
     log(`${b} synthetic failed: ${(e as Error).stack}`);

@@ -83,7 +83,7 @@ export class SearchService {
     await this.checkScope(req);
     const mode = req.mode ?? "HYBRID";
     if (mode === "LEXICAL") {
-      const lex = await this.repo.lexical(query, req, k, LEXICAL_PARAMS);
+      const lex = await this.repo.documents.lexical(query, req, k, LEXICAL_PARAMS);
       return this.withSnippets(query, lex.map((h) => ({ ...key(h), score: h.score, lex: h })));
     }
     if (mode === "SEMANTIC") {
@@ -93,7 +93,7 @@ export class SearchService {
     const depth = fusionDepth(k);
     const [sem, lex] = await Promise.all([
       this.semantic(query, req, depth, req.embedder ?? null, false),
-      this.repo.lexical(query, req, depth, LEXICAL_PARAMS),
+      this.repo.documents.lexical(query, req, depth, LEXICAL_PARAMS),
     ]);
     const fused = reciprocalRankFusion<{ key: string; sem?: SemanticHit; lex?: LexicalHit }>([
       sem.map((h) => ({ key: key(h).key, sem: h })),
@@ -113,7 +113,7 @@ export class SearchService {
 
   /** Rebuilds one SAE's search documents (call after its labels or activations change). */
   async refreshSearchDocuments(saeId: string): Promise<number> {
-    return this.repo.refreshDocuments(saeId);
+    return this.repo.documents.refreshDocuments(saeId);
   }
 
   /**
@@ -122,27 +122,27 @@ export class SearchService {
    */
   async embedLabels(saeId: string, which: "offline" | "openai" = "offline"): Promise<number> {
     if (which === "offline") {
-      const labels = await this.repo.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
+      const labels = await this.repo.vectors.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
       if (labels.length === 0) return 0;
       const embedder = await this.offlineEmbedder(true);
       const vectors = await embedder.embed(labels.map((l) => l.text));
       const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
       const dim = this.requireSif().table.dim;
-      await this.repo.upsertEmbeddings(embedder.id, dim, items);
-      await this.repo.deleteEmbeddings(embedder.id, labels.filter((_, i) => !vectors[i]).map((l) => l.id));
+      await this.repo.vectors.upsertEmbeddings(embedder.id, dim, items);
+      await this.repo.vectors.deleteEmbeddings(embedder.id, labels.filter((_, i) => !vectors[i]).map((l) => l.id));
       await this.ensureIndex(embedder.id, dim);
       return items.length;
     }
     const embedder = this.endpointEmbedder();
     if (!embedder) throw badInput("no embeddings endpoint is configured: set OPENAI_API_KEY and/or OPENAI_BASE_URL");
-    const labels = await this.repo.labelsToEmbed(saeId, embedder.id, true);
+    const labels = await this.repo.vectors.labelsToEmbed(saeId, embedder.id, true);
     if (labels.length === 0) return 0;
     const vectors = await embedder.embed(labels.map((l) => l.text));
     const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
     if (items.length === 0) return 0;
     const dim = items[0].vector.length;
-    await this.repo.saveEmbedder({ id: embedder.id, kind: "openai", dim, params: { model: embedder.model } });
-    await this.repo.upsertEmbeddings(embedder.id, dim, items);
+    await this.repo.vectors.saveEmbedder({ id: embedder.id, kind: "openai", dim, params: { model: embedder.model } });
+    await this.repo.vectors.upsertEmbeddings(embedder.id, dim, items);
     await this.ensureIndex(embedder.id, dim);
     return items.length;
   }
@@ -164,19 +164,19 @@ export class SearchService {
    * embedded offline. A few labels may have no known word to embed, hence the 95%.
    */
   async isIndexed(saeId: string): Promise<boolean> {
-    const s = await this.repo.indexStatus(saeId, OFFLINE_EMBEDDER_ID);
+    const s = await this.repo.documents.indexStatus(saeId, OFFLINE_EMBEDDER_ID);
     if (s.labelledDocuments !== s.labels) return false;
-    if ((await this.repo.documentCount(saeId)) === 0) return false;
+    if ((await this.repo.documents.documentCount(saeId)) === 0) return false;
     return !this.offlineAvailable() || s.vectors >= 0.95 * s.labels;
   }
 
   /** Re-fits the offline embedder (after the word table changed) and re-embeds and re-indexes every SAE. */
   async reindexAll(log?: (line: string) => void): Promise<void> {
     if (this.offlineAvailable()) {
-      await this.repo.dropEmbedder(OFFLINE_EMBEDDER_ID);
+      await this.repo.vectors.dropEmbedder(OFFLINE_EMBEDDER_ID);
       this.offline = null;
     }
-    for (const id of await this.repo.readySaeIds()) {
+    for (const id of await this.repo.documents.readySaeIds()) {
       const r = await this.indexSae(id);
       log?.(`${id}: ${r.embedded} label vectors, ${r.documents} search documents`);
     }
@@ -204,14 +204,14 @@ export class SearchService {
 
   /** The offline embedder with its stored transform; fits and stores one when asked to create it. */
   private async offlineEmbedder(create: boolean): Promise<SifEmbedder> {
-    let row = await this.repo.findEmbedder(OFFLINE_EMBEDDER_ID);
+    let row = await this.repo.vectors.findEmbedder(OFFLINE_EMBEDDER_ID);
     if (!row) {
       if (!create) {
         throw badInput(`no labels have been embedded with ${OFFLINE_EMBEDDER_ID} yet: run \`monoscope search --reindex\` (or \`monoscope demo\`)`);
       }
       const model = this.requireSif();
       const component = model.fitComponent();
-      row = await this.repo.saveEmbedder({ id: OFFLINE_EMBEDDER_ID, kind: "sif", dim: model.table.dim, params: model.params(component) });
+      row = await this.repo.vectors.saveEmbedder({ id: OFFLINE_EMBEDDER_ID, kind: "sif", dim: model.table.dim, params: model.params(component) });
     }
     const cacheKey = JSON.stringify(row.params);
     if (this.offline?.key !== cacheKey) {
@@ -231,7 +231,7 @@ export class SearchService {
           (endpoint ? ` or ${endpoint.id}` : ` (or configure an endpoint for ${openaiEmbedderId("<model>")})`),
       );
     }
-    if (endpoint && (await this.repo.hasEmbeddings(endpoint.id))) return endpoint;
+    if (endpoint && (await this.repo.vectors.hasEmbeddings(endpoint.id))) return endpoint;
     return this.offlineEmbedder(false);
   }
 
@@ -267,23 +267,23 @@ export class SearchService {
    * vectors, the exact scan answers instead: filters never cost recall.
    */
   private async nearestLabels(embedder: string, vec: Float32Array, scope: SearchScope, n: number): Promise<SemanticHit[]> {
-    if (await this.repo.hasEmbeddingIndex(embedder, vec.length)) {
+    if (await this.repo.vectors.hasEmbeddingIndex(embedder, vec.length)) {
       const fetch = 2 * n;
-      const r = await this.repo.semanticIndexed(embedder, vec.length, vec, scope, n, {
+      const r = await this.repo.vectors.semanticIndexed(embedder, vec.length, vec, scope, n, {
         fetch,
         efSearch: Math.min(1000, Math.max(40, Math.ceil(fetch / 3))),
       });
       if (r.hits.length >= n || r.fetched < fetch) return r.hits;
     }
-    return this.repo.semantic(embedder, vec, scope, n);
+    return this.repo.vectors.semantic(embedder, vec, scope, n);
   }
 
   /** Builds the embedder's partial HNSW index once it holds enough vectors for exact scans to slow down. */
   private async ensureIndex(embedder: string, dim: number): Promise<void> {
-    if (dim > 2000 || (await this.repo.hasEmbeddingIndex(embedder, dim))) return;
-    if ((await this.repo.embeddingCount(embedder)) < (this.options.hnswMinVectors ?? HNSW_MIN_VECTORS)) return;
+    if (dim > 2000 || (await this.repo.vectors.hasEmbeddingIndex(embedder, dim))) return;
+    if ((await this.repo.vectors.embeddingCount(embedder)) < (this.options.hnswMinVectors ?? HNSW_MIN_VECTORS)) return;
     this.options.log?.info(`building the HNSW index for ${embedder} label vectors`);
-    await this.repo.createEmbeddingIndex(embedder, dim);
+    await this.repo.vectors.createEmbeddingIndex(embedder, dim);
   }
 
   private async withSnippets(
@@ -291,7 +291,7 @@ export class SearchService {
     hits: { saeId: string; index: number; key: string; score: number; lex?: LexicalHit; label?: string }[],
   ): Promise<ConceptHit[]> {
     const needSnippet = hits.filter((h) => h.lex && !h.lex.labelMatched);
-    const snippets = await this.repo.snippets(query, needSnippet);
+    const snippets = await this.repo.documents.snippets(query, needSnippet);
     return hits.map((h) => ({
       saeId: h.saeId,
       index: h.index,
