@@ -2,7 +2,7 @@
 // subprocess, fed the same float32 matrices through temp files, so that kernel and BLAS runs can
 // alternate call by call under the same machine load.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -50,7 +50,14 @@ export class BlasBaseline {
 
   async load(name: string, data: Float32Array, rows: number, cols: number): Promise<void> {
     const path = join(this.dir, `${name}.f32`);
-    writeFileSync(path, new Uint8Array(data.buffer, data.byteOffset, rows * cols * 4));
+    // In slices: one write call takes at most 2 GiB, and a 1M x 768 float32 matrix is 3 GB.
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, rows * cols * 4);
+    const fd = openSync(path, "w");
+    try {
+      for (let off = 0; off < bytes.length; off += 1 << 30) writeSync(fd, bytes.subarray(off, Math.min(bytes.length, off + (1 << 30))));
+    } finally {
+      closeSync(fd);
+    }
     await this.call({ op: "load", name, path, rows, cols });
     rmSync(path);
   }
