@@ -106,7 +106,7 @@ async function synthetic(backend: Backend, serverUrl: string | null, n: number) 
     const saeIds = await loadSyntheticLabels(app, words, { features: n, saes: 4 });
     const loadS = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    for (const id of saeIds) await app.services.search.indexSae(id);
+    await app.services.search.reindexAll();
     const indexS = (performance.now() - t0) / 1000;
     const sizes = { labels: n, saes: saeIds.length };
     rows.push({

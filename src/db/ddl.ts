@@ -73,6 +73,11 @@ export function embeddingIndexStatement(embedder: string, dim: number): { name: 
   return { name, sql };
 }
 
+export function dropEmbeddingIndexStatement(embedder: string, dim: number): { name: string; sql: string } {
+  const { name } = embeddingIndexStatement(embedder, dim);
+  return { name, sql: `DROP INDEX IF EXISTS "${name}"` };
+}
+
 /**
  * The SQL type `vector(<dim>)`, for queries that must repeat the expression an embedding
  * index was built on (`embedding::vector(<dim>)`) for the planner to use it.

@@ -2,7 +2,7 @@
 // its partial HNSW index), writing vectors, and the stored embedder transforms.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { embeddingIndexStatement, runDdl, vectorTypeSql } from "../../db/ddl.ts";
+import { dropEmbeddingIndexStatement, embeddingIndexStatement, runDdl, vectorTypeSql } from "../../db/ddl.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { labelScore, saeScope, type SearchScope } from "./search-documents.repository.ts";
@@ -109,6 +109,10 @@ export class LabelVectorsRepository {
 
   async createEmbeddingIndex(embedder: string, dim: number): Promise<void> {
     await runDdl(this.db, embeddingIndexStatement(embedder, dim));
+  }
+
+  async dropEmbeddingIndex(embedder: string, dim: number): Promise<void> {
+    await runDdl(this.db, dropEmbeddingIndexStatement(embedder, dim));
   }
 
   async hasEmbeddings(embedder: string): Promise<boolean> {

@@ -120,7 +120,7 @@ export class SearchService {
    * Embeds an SAE's labels: offline (default; re-embeds all, it is cheap) or through the
    * endpoint ("openai", only labels without a vector yet). Returns how many were stored.
    */
-  async embedLabels(saeId: string, which: "offline" | "openai" = "offline"): Promise<number> {
+  async embedLabels(saeId: string, which: "offline" | "openai" = "offline", opts: { deferIndex?: boolean } = {}): Promise<number> {
     if (which === "offline") {
       const labels = await this.repo.vectors.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
       if (labels.length === 0) return 0;
@@ -128,9 +128,8 @@ export class SearchService {
       const vectors = await embedder.embed(labels.map((l) => l.text));
       const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
       const dim = this.requireSif().table.dim;
-      await this.repo.vectors.upsertEmbeddings(embedder.id, dim, items);
+      await this.writeVectors(embedder.id, dim, items, opts);
       await this.repo.vectors.deleteEmbeddings(embedder.id, labels.filter((_, i) => !vectors[i]).map((l) => l.id));
-      await this.ensureIndex(embedder.id, dim);
       return items.length;
     }
     const embedder = this.endpointEmbedder();
@@ -142,8 +141,7 @@ export class SearchService {
     if (items.length === 0) return 0;
     const dim = items[0].vector.length;
     await this.repo.vectors.saveEmbedder({ id: embedder.id, kind: "openai", dim, params: { model: embedder.model } });
-    await this.repo.vectors.upsertEmbeddings(embedder.id, dim, items);
-    await this.ensureIndex(embedder.id, dim);
+    await this.writeVectors(embedder.id, dim, items, opts);
     return items.length;
   }
 
@@ -151,9 +149,9 @@ export class SearchService {
    * What `monoscope demo` and the label steps call: offline embeddings (when the word
    * table exists) and search documents for one SAE.
    */
-  async indexSae(saeId: string): Promise<{ documents: number; embedded: number }> {
+  async indexSae(saeId: string, opts: { deferIndex?: boolean } = {}): Promise<{ documents: number; embedded: number }> {
     let embedded = 0;
-    if (this.offlineAvailable()) embedded = await this.embedLabels(saeId, "offline");
+    if (this.offlineAvailable()) embedded = await this.embedLabels(saeId, "offline", opts);
     else this.options.log?.warn(`no word-vector table: ${saeId}'s labels are searchable by words only`);
     const documents = await this.refreshSearchDocuments(saeId);
     return { documents, embedded };
@@ -176,10 +174,12 @@ export class SearchService {
       await this.repo.vectors.dropEmbedder(OFFLINE_EMBEDDER_ID);
       this.offline = null;
     }
+    // Every SAE's vectors first, then one index build (cheaper than growing it SAE by SAE).
     for (const id of await this.repo.documents.readySaeIds()) {
-      const r = await this.indexSae(id);
+      const r = await this.indexSae(id, { deferIndex: true });
       log?.(`${id}: ${r.embedded} label vectors, ${r.documents} search documents`);
     }
+    if (this.offlineAvailable()) await this.ensureIndex(OFFLINE_EMBEDDER_ID, this.requireSif().table.dim);
   }
 
   offlineAvailable(): boolean {
@@ -276,6 +276,20 @@ export class SearchService {
       if (r.hits.length >= n || r.fetched < fetch) return r.hits;
     }
     return this.repo.vectors.semantic(embedder, vec, scope, n);
+  }
+
+  /**
+   * Stores vectors. Inserting into an HNSW index costs more per vector than building it
+   * (measured: 2,000 inserts ~10 s on a busy 2-core machine), so a write that adds more
+   * than a tenth of the index drops it and builds it again afterwards.
+   */
+  private async writeVectors(embedder: string, dim: number, items: { id: string; vector: Float32Array }[], opts: { deferIndex?: boolean }) {
+    if (dim <= 2000 && (await this.repo.vectors.hasEmbeddingIndex(embedder, dim))) {
+      const count = await this.repo.vectors.embeddingCount(embedder);
+      if (opts.deferIndex || items.length > 0.1 * count) await this.repo.vectors.dropEmbeddingIndex(embedder, dim);
+    }
+    await this.repo.vectors.upsertEmbeddings(embedder, dim, items);
+    if (!opts.deferIndex) await this.ensureIndex(embedder, dim);
   }
 
   /** Builds the embedder's partial HNSW index once it holds enough vectors for exact scans to slow down. */

@@ -53,6 +53,18 @@ describe("HNSW label index", () => {
     }
   });
 
+  it("is rebuilt, not grown, by a write that adds a large share of it", async () => {
+    await indexed.embedLabels("toy/large");
+    await indexed.reindexAll();
+    const { name } = embeddingIndexStatement(OFFLINE_EMBEDDER_ID, 100);
+    const rows = await t.app.db.prisma.$queryRaw<unknown[]>`SELECT 1 FROM pg_indexes WHERE indexname = ${name}`;
+    expect(rows).toHaveLength(1);
+    for (let i = 0; i < queries.length; i++) {
+      const got = (await indexed.search({ query: queries[i], mode: "SEMANTIC", k: 5 })).map((h) => `${h.saeId}:${h.index}`);
+      expect(got).toEqual(exactAnswers[i]);
+    }
+  });
+
   it("keeps filtered results complete (exact fallback)", async () => {
     const hits = await indexed.search({ query: "american presidents", mode: "SEMANTIC", k: 5, modelId: "other-model" });
     expect(hits.map((h) => `${h.saeId}:${h.index}`)).toEqual(["other/sae:0"]);
