@@ -6,6 +6,7 @@ import { fileError } from "../errors.ts";
 import { type BulkConnection } from "./bulk/bulk-connection.ts";
 import { SQL } from "./bulk/bulk.repository.ts";
 import { CopyBuffer } from "./bulk/copy-binary.ts";
+import { encodeFeatureTuple, type TupleContext } from "./bulk/feature-tuple.ts";
 import type { ActivationRow, ExplanationRow, FeatureDashboard, FeatureRow, IngestSink } from "./ingest.types.ts";
 
 /** Bytes of encoded tuples per COPY chunk. */
@@ -54,6 +55,7 @@ export class IngestSession implements IngestSink {
   private dashboards: [number, FeatureDashboard][] = [];
   private readonly acts = new CopyBuffer();
   private explanationRows = new Map<string, ExplanationRow>();
+  private readonly tuple: TupleContext;
 
   constructor(
     private readonly conn: BulkConnection,
@@ -65,6 +67,7 @@ export class IngestSession implements IngestSink {
     this.present = new Uint8Array(opts.dSae);
     this.seen = new Uint8Array(opts.dSae);
     this.ordinals = new Int32Array(opts.dSae);
+    this.tuple = { saeId: opts.saeId, dIn: opts.dIn, decoderField: opts.decoderField ?? "decoder", encoderField: opts.encoderField ?? "encoder" };
     for (const i of opts.existing ?? []) if (i < opts.dSae) this.present[i] = 1;
     for (const [i, n] of opts.nextOrdinals ?? []) if (i < opts.dSae) this.ordinals[i] = n;
   }
@@ -82,7 +85,7 @@ export class IngestSession implements IngestSink {
       if (this.seen[row.index]) throw fileError(file, `feature ${row.index}`, "appears more than once");
       this.seen[row.index] = 1;
       const toStage = this.present[row.index] === 1;
-      this.encodeFeature(toStage ? this.staged : this.direct, row, file);
+      this.counts.decoders += encodeFeatureTuple(toStage ? this.staged : this.direct, this.tuple, row, file);
       if (toStage) this.stagedPending = true;
       this.present[row.index] = 1;
       if (row.dashboard) this.dashboards.push([row.index, row.dashboard]);
@@ -94,80 +97,22 @@ export class IngestSession implements IngestSink {
     this.opts.onProgress?.(this.counts);
   }
 
-  private encodeFeature(b: CopyBuffer, row: FeatureRow, file: string): void {
-    const { dIn } = this;
-    let decoderNorm: number | null = null;
-    let neuronIndex = row.neuronIndex ?? null;
-    let neuronCosine = row.neuronCosine ?? null;
-    const decField = `${this.opts.decoderField ?? "decoder"}[${row.index}]`;
-    b.tuple(13);
-    b.text(this.saeId);
-    b.int4(row.index);
-    if (row.decoder) {
-      const d = row.decoder;
-      if (d.length !== dIn) throw fileError(file, decField, `has ${d.length} values, expected d_in = ${dIn}`);
-      let ss = 0;
-      let best = 0;
-      let bestAbs = -1;
-      for (let j = 0; j < dIn; j++) {
-        const x = d[j]!;
-        ss += x * x;
-        const a = x < 0 ? -x : x;
-        if (a > bestAbs) {
-          bestAbs = a;
-          best = j;
-        }
-      }
-      if (!Number.isFinite(ss)) throw fileError(file, decField, nonFinite(d));
-      const norm = Math.sqrt(ss);
-      decoderNorm = row.decoderNorm ?? norm;
-      if (!Number.isFinite(decoderNorm) || decoderNorm < 0) throw fileError(file, `${decField}.decoder_norm`, "is not a finite number >= 0");
-      if (decoderNorm > 0 && norm > 0) {
-        b.halfvec(d, 1 / decoderNorm);
-        if (neuronIndex === null) {
-          neuronIndex = best;
-          neuronCosine = d[best]! / norm;
-        }
-      } else {
-        b.null(); // a zero row has no direction; decoder_norm = 0 keeps the signal
-        decoderNorm = 0;
-      }
-      this.counts.decoders++;
-    } else {
-      b.null();
+  /**
+   * Feature rows [first, first + count) already encoded as COPY tuples (by encodeFeatureTuple in
+   * a worker thread): only for features this run has not written yet.
+   */
+  async featureTuples(tuples: Buffer, first: number, count: number, decoders: number): Promise<void> {
+    for (let i = first; i < first + count; i++) {
+      this.checkIndex(i, undefined, "feature");
+      if (this.seen[i] || this.present[i]) throw new Error(`invariant failed: pre-encoded feature ${i} is already present`);
+      this.seen[i] = 1;
+      this.present[i] = 1;
     }
-    b.float4(decoderNorm);
-    if (row.encoder) {
-      const e = row.encoder;
-      const encField = `${this.opts.encoderField ?? "encoder"}[${row.index}]`;
-      if (e.length !== dIn) throw fileError(file, encField, `has ${e.length} values, expected d_in = ${dIn}`);
-      let ss = 0;
-      for (let j = 0; j < e.length; j++) ss += e[j]! * e[j]!;
-      if (!Number.isFinite(ss)) throw fileError(file, encField, nonFinite(e));
-      b.vector(e);
-    } else {
-      b.null();
-    }
-    const scalar = (name: string, v: number | null | undefined) => {
-      if (v === null || v === undefined) return null;
-      if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${name}[${row.index}]`, `${String(v)} is not a finite number`);
-      return v;
-    };
-    const int = (name: string, v: number | null | undefined, max: number) => {
-      if (v === null || v === undefined) return null;
-      if (!Number.isInteger(v) || v < 0 || v >= max) throw fileError(file, `${name}[${row.index}]`, `${String(v)} is not an index in 0..${max - 1}`);
-      return v;
-    };
-    b.float4(scalar("b_enc", row.bEnc));
-    b.float4(scalar("threshold", row.threshold));
-    const density = scalar("density", row.density);
-    if (density !== null && density < 0) throw fileError(file, `density[${row.index}]`, `${density} is negative`);
-    b.float4(density);
-    b.float4(scalar("max_activation", row.maxActivation));
-    b.int4(int("neuron_index", neuronIndex, dIn));
-    b.float4(scalar("neuron_cosine", neuronCosine));
-    b.int4(int("neuron_corr_index", row.neuronCorrIndex, Number.MAX_SAFE_INTEGER));
-    b.float4(scalar("neuron_corr_pearson", row.neuronCorrPearson));
+    this.counts.features += count;
+    this.counts.decoders += decoders;
+    await this.sendDirect();
+    await this.conn.copy("feature", tuples);
+    this.opts.onProgress?.(this.counts);
   }
 
   async activations(rows: readonly ActivationRow[]): Promise<void> {
@@ -321,12 +266,4 @@ export class IngestSession implements IngestSink {
     if (this.stageCreated) await this.conn.query(SQL.dropFeatureStage);
     this.opts.onProgress?.(this.counts);
   }
-}
-
-function nonFinite(v: ArrayLike<number>): string {
-  for (let j = 0; j < v.length; j++) {
-    const x = v[j]!;
-    if (!Number.isFinite(x)) return `value ${j} is ${Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity"}`;
-  }
-  return "values overflow";
 }

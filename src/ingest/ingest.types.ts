@@ -112,6 +112,8 @@ export interface IngestSink {
   features(rows: readonly FeatureRow[]): Promise<void>;
   activations(rows: readonly ActivationRow[]): Promise<void>;
   explanations(rows: readonly ExplanationRow[]): Promise<void>;
+  /** Features [first, first + count) pre-encoded as COPY tuples (bulk/feature-tuple.ts), none written before. */
+  featureTuples?(tuples: Buffer, first: number, count: number, decoders: number): Promise<void>;
 }
 
 export interface IngestSummary {

@@ -8,7 +8,11 @@ import { fingerprintFiles } from "../fingerprint.ts";
 import type { IngestOptions, IngestService } from "../ingest.service.ts";
 import type { FeatureRow, IngestSummary, SaeArtifact } from "../ingest.types.ts";
 import { parseSaelensCfg } from "./cfg.ts";
+import { EncodePool } from "../bulk/encode-pool.ts";
 import { SafetensorsFile } from "./safetensors.ts";
+
+/** Elements (d_sae x d_in) from which worker threads pay for their start-up. */
+const WORKER_THRESHOLD = 4 << 20;
 
 export interface SaelensImport extends Pick<IngestOptions, "replace" | "progress"> {
   dir: string;
@@ -19,6 +23,8 @@ export interface SaelensImport extends Pick<IngestOptions, "replace" | "progress
   modelDim?: number;
   /** Features per block read from disk (default: about 8 MB of decoder rows). */
   batchSize?: number;
+  /** Encoder worker threads: "auto" (default) for large checkpoints, true always, false never. */
+  workers?: boolean | "auto";
 }
 
 export async function importSaelens(ingest: IngestService, opts: SaelensImport): Promise<IngestSummary> {
@@ -90,45 +96,75 @@ export async function importSaelens(ingest: IngestService, opts: SaelensImport):
       contentHash,
     };
     const batch = opts.batchSize ?? Math.max(64, Math.floor((8 << 20) / (dIn * 4)));
-    return await ingest.ingestSae(
-      artifact,
-      async (sink) => {
-        const read = (start: number) => {
-          const n = Math.min(batch, dSae - start);
-          return Promise.all([
-            w.readRows(wDec, start, n),
-            w.readColumns(wEnc, start, n),
-            w.readRows(bEnc, start, n),
-            threshold ? w.readRows(threshold, start, n) : null,
-            sparsity && sp ? sp.readRows(sparsity, start, n) : null,
-          ]);
-        };
-        let next = read(0);
-        for (let start = 0; start < dSae; start += batch) {
-          const n = Math.min(batch, dSae - start);
-          const [dec, enc, be, th, sparse] = await next;
-          // Read the next block while this one is encoded and sent.
-          if (start + batch < dSae) {
-            next = read(start + batch);
-            next.catch(() => {}); // surfaced when awaited
-          }
-          const rows: FeatureRow[] = new Array(n);
-          for (let i = 0; i < n; i++) {
-            rows[i] = {
-              index: start + i,
-              decoder: dec.subarray(i * dIn, (i + 1) * dIn),
-              encoder: enc.subarray(i * dIn, (i + 1) * dIn),
-              bEnc: be[i]!,
-              threshold: th ? th[i]! : null,
-              density: sparse ? densityFromLog10(sparse[i]!, sparsityPath, start + i) : null,
-              file: weightsPath,
+    const fields = { decoder: "W_dec", encoder: "W_enc" };
+    // Large checkpoints are encoded in worker threads, beside reading and the database's work.
+    const useWorkers = opts.workers === true || ((opts.workers ?? "auto") === "auto" && dSae * dIn >= WORKER_THRESHOLD);
+    const pool = useWorkers ? await EncodePool.start() : null;
+    const readBlock = (start: number, transposed: boolean) => {
+      const n = Math.min(batch, dSae - start);
+      return Promise.all([
+        w.readRows(wDec, start, n),
+        transposed ? w.readColumns(wEnc, start, n) : w.readColumnBlock(wEnc, start, n),
+        w.readRows(bEnc, start, n),
+        threshold ? w.readRows(threshold, start, n) : null,
+        sparsity && sp ? sp.readRows(sparsity, start, n) : null,
+      ] as const);
+    };
+    try {
+      return await ingest.ingestSae(
+        artifact,
+        async (sink) => {
+          if (pool) {
+            // Blocks are read here, encoded by the workers and written to COPY in order, one at a
+            // time, keeping every worker busy with one block and one queued.
+            const queue: { start: number; n: number; result: Promise<{ tuples: Buffer; decoders: number }> }[] = [];
+            const writeOldest = async () => {
+              const q = queue.shift()!;
+              const r = await q.result;
+              await sink.featureTuples!(r.tuples, q.start, q.n, r.decoders);
             };
+            for (let start = 0; start < dSae; start += batch) {
+              const n = Math.min(batch, dSae - start);
+              const [dec, enc, be, th, sparse] = await readBlock(start, false);
+              const density = sparse ? Float32Array.from(sparse, (x, i) => densityFromLog10(x, sparsityPath, start + i)) : null;
+              const ctx = { saeId: opts.saeId, dIn, decoderField: fields.decoder, encoderField: fields.encoder };
+              const result = pool.encode({ ctx, file: weightsPath, start, n, dec, enc, bEnc: be, threshold: th, density });
+              result.catch(() => {}); // surfaced by writeOldest; later ones die with the pool
+              queue.push({ start, n, result });
+              if (queue.length >= 2 * pool.size) await writeOldest();
+            }
+            while (queue.length) await writeOldest();
+            return;
           }
-          await sink.features(rows);
-        }
-      },
-      { replace: opts.replace, progress: opts.progress, fields: { decoder: "W_dec", encoder: "W_enc" } },
-    );
+          let next = readBlock(0, true);
+          for (let start = 0; start < dSae; start += batch) {
+            const n = Math.min(batch, dSae - start);
+            const [dec, enc, be, th, sparse] = await next;
+            // Read the next block while this one is encoded and sent.
+            if (start + batch < dSae) {
+              next = readBlock(start + batch, true);
+              next.catch(() => {}); // surfaced when awaited
+            }
+            const rows: FeatureRow[] = new Array(n);
+            for (let i = 0; i < n; i++) {
+              rows[i] = {
+                index: start + i,
+                decoder: dec.subarray(i * dIn, (i + 1) * dIn),
+                encoder: enc.subarray(i * dIn, (i + 1) * dIn),
+                bEnc: be[i]!,
+                threshold: th ? th[i]! : null,
+                density: sparse ? densityFromLog10(sparse[i]!, sparsityPath, start + i) : null,
+                file: weightsPath,
+              };
+            }
+            await sink.features(rows);
+          }
+        },
+        { replace: opts.replace, progress: opts.progress, fields },
+      );
+    } finally {
+      await pool?.close();
+    }
   } finally {
     await w.close();
     await sp?.close();

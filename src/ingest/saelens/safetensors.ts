@@ -115,6 +115,22 @@ export class SafetensorsFile {
     return out;
   }
 
+  /**
+   * Columns [col, col + count) of a 2-D tensor [rows, cols] as they lie in the file:
+   * result[r * count + c] = t[r][col + c] (callers gather per column).
+   */
+  async readColumnBlock(t: TensorInfo, col: number, count: number): Promise<Float32Array> {
+    const [rows, cols] = t.shape as [number, number];
+    const out = new Float32Array(rows * count);
+    const BLOCK = 16;
+    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+      const nr = Math.min(BLOCK, rows - r0);
+      const slices = await Promise.all(Array.from({ length: nr }, (_, i) => this.readElements(t, (r0 + i) * cols + col, count)));
+      for (let i = 0; i < nr; i++) out.set(slices[i]!, (r0 + i) * count);
+    }
+    return out;
+  }
+
   private async readElements(t: TensorInfo, start: number, count: number): Promise<Float32Array> {
     const bytes = BYTES[t.dtype];
     const pos = t.begin + start * bytes;

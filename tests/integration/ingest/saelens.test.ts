@@ -53,6 +53,24 @@ describe("ingest saelens", () => {
     }
   });
 
+  it("encodes the same rows in worker threads (large checkpoints) as on the main thread", async () => {
+    const ck = join(dir, "ck-F16");
+    const s = await importSaelens(t.app.services.ingest, { dir: ck, saeId: "toy-workers", workers: true, batchSize: 64 });
+    expect(s).toMatchObject({ outcome: "created", features: dSae });
+    const sql = `SELECT idx, decoder::text AS d, decoder_norm, encoder::text AS e, b_enc, threshold, density, neuron_index, neuron_cosine
+                 FROM feature WHERE sae_id = $1 ORDER BY idx`;
+    expect(await rawQuery(t.app.db, sql, ["toy-workers"])).toEqual(await rawQuery(t.app.db, sql, ["toy-f16"]));
+    await t.app.services.ingest.removeSae("toy-workers");
+
+    const bad = join(dir, "ck-nan");
+    await writeCheckpoint(bad, { dIn, dSae, tensors: { W_dec: { dtype: "F32", shape: [dSae, dIn], data: (i) => (i === 200 * dIn + 3 ? Number.NaN : 0.1) } } });
+    const before = await rowCounts(t.app.db);
+    await expect(importSaelens(t.app.services.ingest, { dir: bad, saeId: "toy-nan", workers: true, batchSize: 64 })).rejects.toThrow(
+      `${join(bad, "sae_weights.safetensors")}: W_dec[200]: value 3 is NaN`,
+    );
+    expect(await rowCounts(t.app.db)).toEqual(before);
+  });
+
   it("is a no-op the second time, and --replace reloads", async () => {
     const ck = join(dir, "ck-F32");
     const before = await rowCounts(t.app.db);

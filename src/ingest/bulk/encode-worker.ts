@@ -1,0 +1,65 @@
+// Worker thread: turns a block of SAELens feature rows (decoder rows, the encoder block as
+// read from W_enc, scalars) into binary COPY tuples, so encoding runs beside reading and
+// the database instead of on the main thread. Messages: EncodeJob in, EncodeResult out.
+import { parentPort } from "node:worker_threads";
+import { isAppError } from "../../errors.ts";
+import { CopyBuffer } from "./copy-binary.ts";
+import { encodeFeatureTuple, type TupleContext } from "./feature-tuple.ts";
+
+export interface EncodeJob {
+  id: number;
+  ctx: TupleContext;
+  file: string;
+  /** First feature index and number of features. */
+  start: number;
+  n: number;
+  /** [n, dIn] row-major. */
+  dec: Float32Array;
+  /** W_enc[:, start:start+n] as read: [dIn, n] row-major (gathered per feature here). */
+  enc: Float32Array | null;
+  bEnc: Float32Array | null;
+  threshold: Float32Array | null;
+  density: Float32Array | null;
+}
+
+export type EncodeResult =
+  | { id: number; ok: true; tuples: ArrayBuffer; length: number; decoders: number }
+  | { id: number; ok: false; message: string; userError: boolean };
+
+export function encodeJob(job: EncodeJob): { buf: Buffer; decoders: number } {
+  const { ctx, n, start } = job;
+  const dIn = ctx.dIn;
+  const b = new CopyBuffer(n * (64 + 6 * dIn));
+  const encoder = job.enc ? new Float32Array(dIn) : null;
+  let decoders = 0;
+  for (let i = 0; i < n; i++) {
+    if (encoder && job.enc) for (let r = 0; r < dIn; r++) encoder[r] = job.enc[r * n + i]!;
+    decoders += encodeFeatureTuple(
+      b,
+      ctx,
+      {
+        index: start + i,
+        decoder: job.dec.subarray(i * dIn, (i + 1) * dIn),
+        encoder,
+        bEnc: job.bEnc ? job.bEnc[i]! : null,
+        threshold: job.threshold ? job.threshold[i]! : null,
+        density: job.density ? job.density[i]! : null,
+      },
+      job.file,
+    );
+  }
+  return { buf: b.detach(), decoders };
+}
+
+parentPort?.on("message", (job: EncodeJob) => {
+  try {
+    const { buf, decoders } = encodeJob(job);
+    // Buffer.alloc memory is not pooled, so the whole ArrayBuffer can move to the main thread.
+    const tuples = (buf.byteOffset === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) as ArrayBuffer;
+    const result: EncodeResult = { id: job.id, ok: true, tuples, length: buf.length, decoders };
+    parentPort!.postMessage(result, [tuples]);
+  } catch (e) {
+    const result: EncodeResult = { id: job.id, ok: false, message: (e as Error).message, userError: isAppError(e) };
+    parentPort!.postMessage(result);
+  }
+});
