@@ -172,7 +172,7 @@ for (const b of backends) {
   }
 }
 notes.push(
-  "HYBRID runs SEMANTIC and LEXICAL concurrently (both read fusion-depth lists, max(3k, 50)) and fuses them by reciprocal rank (K = 60); its ratio is against the slower single mode at k = 10.",
+  "HYBRID runs SEMANTIC and LEXICAL concurrently (both read fusion-depth lists, max(2k, 30)) and fuses them by reciprocal rank (K = 60); its ratio is against the slower single mode at k = 10.",
   `Label vectors: exact scan below ${20_000} vectors per embedder, partial HNSW index (pgvector, iterative scan, exact fallback under filters) above.`,
 );
 emit({ suite: "search", rows, notes });
