@@ -10,7 +10,6 @@ import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
 import { explanationResolvers } from "../modules/explanation/explanation.resolvers.ts";
 import { jobResolvers } from "../modules/job/job.resolvers.ts";
 import { ingestResolvers } from "../ingest/ingest.resolvers.ts";
-import { notImplementedResolvers } from "./not-implemented.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
   const out: Record<string, Record<string, unknown>> = {};
@@ -22,5 +21,4 @@ function merge(...maps: Resolvers[]): Resolvers {
   return out as Resolvers;
 }
 
-// Later maps win: real resolvers override the not-implemented placeholders.
-export const resolvers: Resolvers = merge(notImplementedResolvers, saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers, ingestResolvers);
+export const resolvers: Resolvers = merge(saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers, ingestResolvers);
