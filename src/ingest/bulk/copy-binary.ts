@@ -43,7 +43,9 @@ export class CopyBuffer {
   rows = 0;
 
   constructor(initial = 1 << 20) {
-    this.buf = Buffer.alloc(initial);
+    // Unpooled and not zero-filled: only the written prefix is ever sent, and the memory
+    // can be transferred between threads.
+    this.buf = Buffer.allocUnsafeSlow(initial);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
@@ -51,7 +53,7 @@ export class CopyBuffer {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.alloc(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
@@ -70,7 +72,7 @@ export class CopyBuffer {
   /** The bytes written so far, handed over (no copy); writing continues in a fresh buffer. */
   detach(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.alloc(this.buf.length);
+    this.buf = Buffer.allocUnsafeSlow(this.buf.length);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.pos = 0;
     this.rows = 0;

@@ -29,18 +29,18 @@ export type EncodeResult =
 export function encodeJob(job: EncodeJob): { buf: Buffer; decoders: number } {
   const { ctx, n, start } = job;
   const dIn = ctx.dIn;
-  const b = new CopyBuffer(n * (64 + 6 * dIn));
-  const encoder = job.enc ? new Float32Array(dIn) : null;
+  // Room for every tuple up front (header, ids, 2-byte halfvec + 4-byte vector components, scalars).
+  const b = new CopyBuffer(n * (160 + 6 * dIn) + ctx.saeId.length * 3 * n);
+  const encoders = job.enc ? transpose(job.enc, dIn, n) : null;
   let decoders = 0;
   for (let i = 0; i < n; i++) {
-    if (encoder && job.enc) for (let r = 0; r < dIn; r++) encoder[r] = job.enc[r * n + i]!;
     decoders += encodeFeatureTuple(
       b,
       ctx,
       {
         index: start + i,
         decoder: job.dec.subarray(i * dIn, (i + 1) * dIn),
-        encoder,
+        encoder: encoders ? encoders.subarray(i * dIn, (i + 1) * dIn) : null,
         bEnc: job.bEnc ? job.bEnc[i]! : null,
         threshold: job.threshold ? job.threshold[i]! : null,
         density: job.density ? job.density[i]! : null,
@@ -48,7 +48,24 @@ export function encodeJob(job: EncodeJob): { buf: Buffer; decoders: number } {
       job.file,
     );
   }
-  return { buf: b.detach(), decoders };
+  return { buf: b.take(), decoders };
+}
+
+/** [rows, cols] -> [cols, rows], in tiles so reads and writes both stay in cache. */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) {
+        const base = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = a[base + c]!;
+      }
+    }
+  }
+  return out;
 }
 
 parentPort?.on("message", (job: EncodeJob) => {

@@ -27,19 +27,18 @@ const { dIn } = ctx;
   if (row.decoder) {
     const d = row.decoder;
     if (d.length !== dIn) throw fileError(file, decField, `has ${d.length} values, expected d_in = ${dIn}`);
+    // Sum of squares and the largest magnitude without a data-dependent branch per element
+    // (Math.max compiles to a float max), then the first position of that magnitude.
     let ss = 0;
-    let best = 0;
-    let bestAbs = -1;
+    let maxAbs = 0;
     for (let j = 0; j < dIn; j++) {
       const x = d[j]!;
       ss += x * x;
-      const a = x < 0 ? -x : x;
-      if (a > bestAbs) {
-        bestAbs = a;
-        best = j;
-      }
+      maxAbs = Math.max(maxAbs, Math.abs(x));
     }
     if (!Number.isFinite(ss)) throw fileError(file, decField, nonFinite(d));
+    let best = 0;
+    while (best < dIn - 1 && Math.abs(d[best]!) !== maxAbs) best++;
     const norm = Math.sqrt(ss);
     decoderNorm = row.decoderNorm ?? norm;
     if (!Number.isFinite(decoderNorm) || decoderNorm < 0) throw fileError(file, `${decField}.decoder_norm`, "is not a finite number >= 0");
