@@ -24,8 +24,8 @@ export class EncodePool {
     }
   }
 
-  /** Workers for the cores the main thread and the database leave free (at least one). */
-  static async start(size = Math.max(1, Math.min(4, availableParallelism() - 1))): Promise<EncodePool | null> {
+  /** One worker per core the main thread leaves free, at least two (reading on the main thread is light), at most four. */
+  static async start(size = Math.max(2, Math.min(4, availableParallelism() - 1))): Promise<EncodePool | null> {
     const entry = new URL("./encode-worker.ts", import.meta.url).href;
     const workers: Worker[] = [];
     try {
