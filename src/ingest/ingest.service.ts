@@ -66,6 +66,11 @@ export class IngestService {
     readonly hooks: IngestHooks = { onSaeReady: [] },
   ) {}
 
+  /** Where rows go: the embedded database runs its COPY on this process's main thread. */
+  get backend(): "postgres" | "pglite" {
+    return this.db.backend;
+  }
+
   /** Any SAE row, including one still loading. */
   findSae(id: string): Promise<SaeRow | null> {
     return this.repo.findSae(id);

@@ -99,7 +99,8 @@ export async function importSaelens(ingest: IngestService, opts: SaelensImport):
     const fields = { decoder: "W_dec", encoder: "W_enc" };
     // Large checkpoints are encoded in worker threads, beside reading and the database's work.
     const useWorkers = opts.workers === true || ((opts.workers ?? "auto") === "auto" && dSae * dIn >= WORKER_THRESHOLD);
-    const pool = useWorkers ? await EncodePool.start() : null;
+    // Embedded PGlite parses COPY on the main thread: one worker leaves it a core.
+    const pool = useWorkers ? await EncodePool.start(ingest.backend === "pglite" ? 1 : undefined) : null;
     const readBlock = (start: number, transposed: boolean) => {
       const n = Math.min(batch, dSae - start);
       return Promise.all([
