@@ -24,7 +24,7 @@ import { importNativeActivations } from "../../src/ingest/native/import-activati
 import { importSaelens } from "../../src/ingest/saelens/import-saelens.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { writeCheckpoint } from "../../tests/helpers/saelens-fixture.ts";
-import { type BenchRow, benchMode, compare, createBenchDatabase, emit, intArg, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";
+import { type BenchRow, benchMode, compare, createBenchDatabase, emit, emitPartialOnTimeout, intArg, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";
 
 const mode = benchMode();
 const D_IN = 768;
@@ -38,6 +38,7 @@ const tmp = mkdtempSync(join(tmpdir(), "monoscope-bench-ingest-"));
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 const meta: Record<string, unknown> = {};
+emitPartialOnTimeout({ suite: "ingest", rows, notes, meta });
 
 /** The binary COPY stream Monoscope sends for a checkpoint, captured into a file (no database). */
 async function captureCopyFile(ckDir: string, dSae: number, out: string): Promise<number> {

@@ -7,6 +7,7 @@
 // It receives `--full` for the larger sizes (quick otherwise) and MONOSCOPE_BENCH_MODE=quick|full.
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -199,11 +200,25 @@ export function emit(out: Omit<SuiteOutput, "machine" | "mode"> & Partial<Pick<S
 
 /**
  * When the orchestrator stops the suite at its timeout (SIGTERM), print what was measured so far
- * instead of nothing. Pass the live arrays the suite keeps pushing into.
+ * instead of nothing. Pass the live arrays the suite keeps pushing into. A long blocking call (a
+ * build inside embedded PGlite) can keep the signal handler from running before the final SIGKILL,
+ * so the rows are also snapshotted every few seconds to the file run.ts names in
+ * MONOSCOPE_BENCH_PARTIAL, which it reads when the suite printed nothing.
  */
 export function emitPartialOnTimeout(out: { suite: string; rows: BenchRow[]; notes?: string[]; meta?: Record<string, unknown> }): void {
+  const partial = () => ({ ...out, notes: [...(out.notes ?? []), "stopped before the end (timeout): partial results"], meta: { ...out.meta, partial: true } });
+  const file = process.env.MONOSCOPE_BENCH_PARTIAL;
+  if (file) {
+    let last = -1;
+    setInterval(() => {
+      if (out.rows.length === last) return;
+      last = out.rows.length;
+      const doc: SuiteOutput = { mode: benchMode(), machine: machine(), ...partial(), rows: out.rows.map(checkTarget) };
+      writeFileSync(file, JSON.stringify(doc));
+    }, 3000).unref();
+  }
   process.once("SIGTERM", () => {
-    emit({ ...out, notes: [...(out.notes ?? []), "stopped by the orchestrator's timeout: partial results"], meta: { ...out.meta, partial: true } });
+    emit(partial());
     process.exit(0);
   });
 }

@@ -10,12 +10,13 @@ import { createKernel } from "../../src/kernel/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { BlasBaseline } from "./blas-baseline.ts";
 import { generateDecoders, planFamily, plantedLineage, unitRows } from "./generator.ts";
-import { type BenchRow, benchMode, compare, createBenchDatabase, emit, log, postgresUrl, round } from "./lib.ts";
+import { type BenchRow, benchMode, compare, createBenchDatabase, emit, emitPartialOnTimeout, log, postgresUrl, round } from "./lib.ts";
 import { seedSae } from "./seed-decoders.ts";
 
 const mode = benchMode();
 const rows: BenchRow[] = [];
 const notes: string[] = [];
+emitPartialOnTimeout({ suite: "lineage", rows, notes });
 const PARENTS = 4;
 
 interface FamilyCase {

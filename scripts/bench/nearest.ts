@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { BlasBaseline } from "./blas-baseline.ts";
 import { generateDecoders, planDecoders, unitRows } from "./generator.ts";
 import {
-  type BenchRow, benchMode, compare, createBenchDatabase, emit, intArg, load, log, postgresSettings, postgresUrl, round, summarize,
+  type BenchRow, benchMode, compare, createBenchDatabase, emit, emitPartialOnTimeout, intArg, load, log, postgresSettings, postgresUrl, round, summarize,
 } from "./lib.ts";
 import { seedSae } from "./seed-decoders.ts";
 
@@ -31,6 +31,7 @@ const ONLY = (() => {
 })();
 const rows: BenchRow[] = [];
 const notes: string[] = [];
+emitPartialOnTimeout({ suite: "nearest", rows, notes });
 
 type Hit = { index: number };
 const recallAt = (got: Hit[][], want: Hit[][]) =>

@@ -4,7 +4,8 @@
 // skipped with the reason recorded. With --only, the named suites replace their previous entries
 // in an existing BENCHMARKS.json and the others are kept (each suite records when it ran).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -141,9 +142,14 @@ async function main(): Promise<void> {
       if (def.variants) delete suiteEnv.DATABASE_URL;
       const db = variant.postgres && pgUrl.url ? await createBenchDatabase(pgUrl.url, def.name) : null;
       if (db) suiteEnv.DATABASE_URL = db.url;
+      const partialFile = join(tmpdir(), `monoscope-bench-${def.name}-${process.pid}.json`);
+      suiteEnv.MONOSCOPE_BENCH_PARTIAL = partialFile;
       log(`suite ${title}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
       const r = await runSuite(def, timeoutS, suiteEnv).finally(() => db?.drop().catch(() => {}));
-      const doc = parseSuiteOutput(r.stdout);
+      // No document on stdout (killed in a blocking call, or crashed): the suite's last snapshot, if any.
+      const printed = parseSuiteOutput(r.stdout);
+      const doc = printed ?? (existsSync(partialFile) ? parseSuiteOutput(readFileSync(partialFile, "utf8")) : null);
+      rmSync(partialFile, { force: true });
       if (r.timedOut && !doc) {
         results.push({ ...base, status: "timeout", seconds: r.seconds, reason: `stopped after ${Math.round(timeoutS)} s: ${lastLines(r.stderr, 2)}` });
       } else if (!doc) {
@@ -153,9 +159,12 @@ async function main(): Promise<void> {
         const adapted = adaptSuite(def.name, doc);
         const where = adapted.machine?.cores && adapted.machine.cpu ? adapted.machine : machine();
         adapted.rows = adapted.rows.map((row) => ({ ...row, machine: row.machine ?? where }));
-        if (r.timedOut) adapted.notes = [...(adapted.notes ?? []), `stopped after ${Math.round(timeoutS)} s (timeout): partial results`];
+        let reason: string | undefined;
+        if (r.timedOut) reason = `partial: stopped at the ${Math.round(timeoutS)} s timeout`;
+        else if (!printed) reason = `partial: exit ${r.code} before the end: ${lastLines(r.stderr, 2)}`;
         else if (r.code !== 0) adapted.notes = [...(adapted.notes ?? []), `the suite exited with code ${r.code}`];
-        results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted, ...(r.timedOut ? { reason: "partial: timed out" } : {}) });
+        if (reason) adapted.notes = [...(adapted.notes ?? []), reason];
+        results.push({ ...base, status: "ok", seconds: r.seconds, ...adapted, ...(reason ? { reason } : {}) });
       }
       const last = results[results.length - 1];
       log(`suite ${title}: ${last.status} in ${last.seconds} s, ${last.rows.length} rows${last.reason ? ` (${last.reason})` : ""}`);

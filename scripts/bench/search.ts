@@ -20,7 +20,7 @@ import { evaluateSearch, type JudgedQuery } from "../../src/modules/search/evalu
 import { LabelVectorsRepository } from "../../src/modules/search/label-vectors.repository.ts";
 import type { SearchMode } from "../../src/modules/search/search.service.ts";
 import { loadWordTable } from "../../src/modules/search/word-vectors.ts";
-import { type BenchRow, benchMode, compare, createBenchDatabase, emit, intArg, log, measureAlternating, postgresUrl, round } from "./lib.ts";
+import { type BenchRow, benchMode, compare, createBenchDatabase, emit, emitPartialOnTimeout, intArg, log, measureAlternating, postgresUrl, round } from "./lib.ts";
 import { loadSyntheticLabels, syntheticQueries } from "./search-synthetic.ts";
 
 const mode = benchMode();
@@ -32,6 +32,7 @@ const PGLITE_SYNTHETIC = Math.min(SYNTHETIC, 20_000);
 const QUERIES = intArg("queries", mode === "full" ? 200 : 60);
 const rows: BenchRow[] = [];
 const notes: string[] = [];
+emitPartialOnTimeout({ suite: "search", rows, notes });
 const evalSet = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/search-eval.json"), "utf8")) as { queries: JudgedQuery[] };
 
 type Backend = "postgres" | "pglite";
