@@ -141,7 +141,8 @@ async function labelIndexRecall(app: App, backend: Backend, queries: string[], s
     const exact = await repo.semantic(OFFLINE_EMBEDDER_ID, v, {}, K);
     exactMs += performance.now() - t;
     t = performance.now();
-    const idx = await repo.semanticIndexed(OFFLINE_EMBEDDER_ID, 100, v, {}, K, { fetch: 2 * K * 3, efSearch: 40 });
+    // The service's settings for SEMANTIC at k = 10: 2k labels read, fetch 2x that, ef_search 200.
+    const idx = await repo.semanticIndexed(OFFLINE_EMBEDDER_ID, 100, v, {}, K, { fetch: 4 * K, efSearch: 200 });
     indexMs += performance.now() - t;
     const got = new Set(idx.hits.map((h) => h.explanationId));
     recall += exact.filter((h) => got.has(h.explanationId)).length / Math.max(1, exact.length);

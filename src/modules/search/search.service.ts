@@ -54,10 +54,12 @@ export const LEXICAL_PARAMS: LexicalParams = { trigramWeight: 0.5, rankNormaliza
 
 /**
  * Below this many label vectors of one embedder an exact scan is fast enough (and exact);
- * above, an HNSW index answers. Measured on 100k synthetic labels (100-d): exact ~600 ms,
- * HNSW (fetch 2n, ef_search fetch/3) ~75 ms at recall@10 0.98 (scripts/bench/search.ts).
+ * above, an HNSW index answers. Measured on 100k synthetic labels (100-d, busy 2-core
+ * machine): exact scan ~250 ms; HNSW recall@10 0.91 at ef_search 40, 0.98 at 200 for
+ * ~2 ms more (5 -> 7 ms per index scan), so ef_search starts at 200 (scripts/bench/search.ts).
  */
 export const HNSW_MIN_VECTORS = 20_000;
+const HNSW_MIN_EF_SEARCH = 200;
 
 /**
  * How deep each list is read before fusion: deep enough that agreement below the top k
@@ -278,7 +280,7 @@ export class SearchService {
       const fetch = 2 * n;
       const r = await this.repo.vectors.semanticIndexed(embedder, vec.length, vec, scope, n, {
         fetch,
-        efSearch: Math.min(1000, Math.max(40, Math.ceil(fetch / 3))),
+        efSearch: Math.min(1000, Math.max(HNSW_MIN_EF_SEARCH, Math.ceil(fetch / 3))),
       });
       if (r.hits.length >= n || r.fetched < fetch) return r.hits;
     }
