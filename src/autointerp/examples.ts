@@ -187,17 +187,7 @@ export function peakWords(examples: Example[]): Set<string> {
   return words;
 }
 
-/** A small seeded PRNG (mulberry32) so samples and shuffles are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../util/random.ts";
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const a = [...items];

@@ -2,6 +2,7 @@
 // (computed by the caller with the matrix kernel: exact and far faster than umap-js's own
 // nearest-neighbour descent in JavaScript). A seeded RNG makes the layout deterministic.
 import { UMAP } from "umap-js";
+import { seededRandom } from "../../util/random.ts";
 
 export interface UmapParams {
   /** RNG seed (default 42): the same data and seed give the same map. */
@@ -37,7 +38,7 @@ export async function umapLayout(graph: KnnGraph, params: UmapParams = {}, onEpo
     nNeighbors: k,
     minDist: params.minDist ?? 0.1,
     nEpochs: params.nEpochs ?? 0,
-    random: rng(params.seed ?? 42),
+    random: seededRandom(params.seed ?? 42),
   });
   umap.setPrecomputedKNN(knnIndices, knnDistances);
   // With a precomputed kNN graph umap-js only needs the number of points from X.
@@ -55,16 +56,4 @@ export async function umapLayout(graph: KnnGraph, params: UmapParams = {}, onEpo
     out[2 * i + 1] = p[1]!;
   });
   return out;
-}
-
-/** mulberry32: a small seeded PRNG, so layouts are reproducible (umap-js defaults to Math.random). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
