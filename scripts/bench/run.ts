@@ -36,10 +36,10 @@ function git(args: string[]): string {
 }
 
 /** Runs one suite; resolves with its stdout/stderr and how it ended. */
-function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv): Promise<{ code: number | null; timedOut: boolean; stdout: string; stderr: string; seconds: number }> {
+function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv, variantArgs: string[] = []): Promise<{ code: number | null; timedOut: boolean; stdout: string; stderr: string; seconds: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
-    const args = [join(ROOT, "bin/run-ts.js"), join(ROOT, def.file), ...(mode === "full" ? ["--full"] : []), ...(def.args?.[mode] ?? [])];
+    const args = [join(ROOT, "bin/run-ts.js"), join(ROOT, def.file), ...(mode === "full" ? ["--full"] : []), ...(def.args?.[mode] ?? []), ...variantArgs];
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
@@ -79,7 +79,7 @@ function pairVariants(results: SuiteResult[]): void {
     if (!server) continue;
     lite.rows = lite.rows.map((r) => {
       const twin = server.rows.find((x) => x.name === r.name);
-      if (r.baseline || !twin || !(twin.value > 0)) return r;
+      if (r.baseline || !twin || !(twin.value > 0) || JSON.stringify(twin.sizes) !== JSON.stringify(r.sizes)) return r;
       return { ...r, baseline: { name: "same measurement on PostgreSQL (next run of the suite)", backend: twin.backend, value: twin.value }, ratio: round(r.value / twin.value, 3), headline: r.headline ?? "pglite-vs-postgres" };
     });
   }
@@ -142,10 +142,10 @@ async function main(): Promise<void> {
       if (def.variants) delete suiteEnv.DATABASE_URL;
       const db = variant.postgres && pgUrl.url ? await createBenchDatabase(pgUrl.url, def.name) : null;
       if (db) suiteEnv.DATABASE_URL = db.url;
-      const partialFile = join(tmpdir(), `monoscope-bench-${def.name}-${process.pid}.json`);
+      const partialFile = join(tmpdir(), `monoscope-bench-${def.name}${variant.label ? `-${variant.label}` : ""}-${process.pid}.json`);
       suiteEnv.MONOSCOPE_BENCH_PARTIAL = partialFile;
       log(`suite ${title}: ${def.file} (timeout ${Math.round(timeoutS)} s)`);
-      const r = await runSuite(def, timeoutS, suiteEnv).finally(() => db?.drop().catch(() => {}));
+      const r = await runSuite(def, timeoutS, suiteEnv, variant.args).finally(() => db?.drop().catch(() => {}));
       // No document on stdout (killed in a blocking call, or crashed): the suite's last snapshot, if any.
       const printed = parseSuiteOutput(r.stdout);
       const doc = printed ?? (existsSync(partialFile) ? parseSuiteOutput(readFileSync(partialFile, "utf8")) : null);
