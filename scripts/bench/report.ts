@@ -111,7 +111,12 @@ export function renderMarkdown(rep: BenchReport): string {
     "",
     "## Suites in this run",
     "",
-    table(["suite", "status", "seconds", "rows", "reason"], rep.suites.map((s) => [s.variant ? `${s.name} (${s.variant})` : s.name, s.status, fmt(s.seconds), String(s.rows.length), s.reason ?? ""])),
+    "Suites kept from an earlier run by `--only` show when and in which mode they ran.",
+    "",
+    table(
+      ["suite", "status", "mode", "ran (UTC)", "seconds", "rows", "reason"],
+      rep.suites.map((s) => [s.variant ? `${s.name} (${s.variant})` : s.name, s.status, s.mode, s.ranAt.slice(0, 16).replace("T", " "), fmt(s.seconds), String(s.rows.length), s.reason ?? ""]),
+    ),
   ];
   for (const s of rep.suites) if (s.status === "ok") parts.push("", suiteSection(s, rep));
   parts.push("", renderScaleSheet(rep.suites.find((s) => s.name === "scale"), rep));
