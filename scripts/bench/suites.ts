@@ -47,7 +47,7 @@ export const SUITES: SuiteDef[] = [
     what: "family lineage build (exact blocked products) vs OpenBLAS; Gemma-Scope-like widths in full mode",
   },
   {
-    name: "search", file: "scripts/bench/search.ts", timeoutS: { quick: 120, full: 900 },
+    name: "search", file: "scripts/bench/search.ts", timeoutS: { quick: 360, full: 1800 },
     args: { quick: ["--synthetic", "20000", "--queries", "40"] },
     what: "concept search p50/p99 per mode (HYBRID / SEMANTIC / LEXICAL), demo family and >= 100k synthetic labels",
   },
