@@ -76,7 +76,7 @@ function headlineSection(rep: BenchReport): string {
 
 function suiteSection(s: SuiteResult, rep: BenchReport): string {
   const out = [`## ${s.name}${s.variant ? ` (${s.variant})` : ""}`, "", `${s.what}. \`${s.file}\` — ${s.status}${s.reason ? `: ${s.reason}` : ""}; ${s.mode} mode, ran ${s.ranAt.slice(0, 16).replace("T", " ")} UTC, ${s.seconds} s.`];
-  if (s.machine && (s.machine.cores !== rep.machine.cores || s.machine.cpu !== rep.machine.cpu)) {
+  if (s.machine?.cores && s.machine.cpu && (s.machine.cores !== rep.machine.cores || s.machine.cpu !== rep.machine.cpu)) {
     out.push("", `Machine: ${s.machine.cores} cores, ${s.machine.cpu}, ${s.machine.memoryGiB} GiB.`);
   }
   if (s.notes?.length) out.push("", ...s.notes.map((n) => `- ${n}`));

@@ -159,6 +159,7 @@ async function main(): Promise<void> {
         const adapted = adaptSuite(def.name, doc);
         const where = adapted.machine?.cores && adapted.machine.cpu ? adapted.machine : machine();
         adapted.rows = adapted.rows.map((row) => ({ ...row, machine: row.machine ?? where }));
+        adapted.machine = where;
         let reason: string | undefined;
         if (r.timedOut) reason = `partial: stopped at the ${Math.round(timeoutS)} s timeout`;
         else if (!printed) reason = `partial: exit ${r.code} before the end: ${lastLines(r.stderr, 2)}`;
