@@ -70,6 +70,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     return out.join("\n");
   }
   const ms = points.map((p) => ({ ...model(p), matrixRam: rep.machine.memoryGiB * GiB }));
+  const widest = ms.find((m) => m.p.d === 4096) ?? ms[ms.length - 1];
   const matrixBudget = (rep.machine.memoryGiB * GiB) / 3; // the geometry module's matrix cache default
 
   out.push(
@@ -117,7 +118,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "",
     table(["d_in", "in order (first limit first)"], ms.map((m) => [String(m.p.d), limits(m, matrixBudget).map((l) => `${l.what} at ~${label(l.n)}`).join(" -> ")])),
     "",
-    "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling. It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
+    "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling; it is also single-threaded (a 100k x 768 HNSW build inside PGlite did not finish in 13 minutes in a full run on 2026-11-26, while PostgreSQL built it and ran the ef_search sweep in about 2). It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
     "- **Exact all-pairs products** (precomputed neighbour lists; lineage between two large sizes) grow quadratically. The ingest hook precomputes neighbour lists only below a work limit and answers feature -> feature queries by scans above it; lineage between 4M and 34M features needs many machines or GPUs.",
     `- **The in-process decoder matrix** behind fast exact scans needs features x d_in x 4 bytes per SAE; the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here) and evicts least recently used SAEs.`,
     "- **HNSW builds** grow as n log n while the graph fits maintenance_work_mem and much faster after; pgvector does not index halfvec above 4,000 dimensions, so d_in 4096 relies on scans (or binary quantization with re-rank).",
@@ -126,7 +127,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "",
     "- Shard by SAE: every query, index and matrix is per SAE (partial indexes `WHERE sae_id = ...`), so SAEs spread over servers (PostgreSQL partitioning by `sae_id` or Citus with `sae_id` as distribution column) with the GraphQL layer routing by SAE id; nothing joins across SAEs except lineage edges, which are stored per family after being computed.",
     "- Split one huge SAE by feature range: each worker holds a slice of the decoder matrix (float16 halves the RAM) and answers exact top-k for its slice; the router merges the k-best lists (a scatter-gather over the same blocked top-k the kernel already does).",
-    "- Lineage and neighbour lists are embarrassingly parallel over blocks of children: run them as a batch job on GPU workers (a 4M x 34M x 4096 product is ~1.1e18 FLOP: hours on a few GPUs vs years here) and bulk-load the edges with COPY.",
+    `- Lineage and neighbour lists are embarrassingly parallel over blocks of children: run them as a batch job on GPU workers and bulk-load the edges with COPY. A 4M x 34M product at d_in 4096 is ${fmt((2 * TARGETS[1] * TARGETS[2] * 4096) / 1e18)}e18 FLOP: ${widest ? duration(widest.lineage(TARGETS[1], TARGETS[2])) : "n/a"} on this machine's kernel, about ${duration((2 * TARGETS[1] * TARGETS[2] * 4096) / (8 * 50e12))} on 8 GPUs at a sustained 50 TFLOP/s each.`,
     "- Past RAM, replace exact in-memory scans by an ANN index per shard (IVF-PQ or DiskANN-style on disk, or pgvector HNSW on binary-quantized vectors) with exact re-rank of the candidates from halfvec rows, keeping recall@10 >= 0.99 measured as in the nearest suite.",
     "- Activation examples (the bulk of the bytes at Neuronpedia-like depth) move to columnar files or object storage keyed by (sae, feature), leaving the database with the top few per feature.",
   );
