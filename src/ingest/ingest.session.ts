@@ -5,6 +5,7 @@
 import { fileError } from "../errors.ts";
 import { type BulkConnection } from "./bulk/bulk-connection.ts";
 import { SQL } from "./bulk/bulk.repository.ts";
+import { checkFeatureIndex, encodeActivationTuple, ordinalOffset } from "./bulk/activation-tuple.ts";
 import { CopyBuffer } from "./bulk/copy-binary.ts";
 import { encodeFeatureTuple, type TupleContext } from "./bulk/feature-tuple.ts";
 import type { ActivationRow, ExplanationRow, FeatureDashboard, FeatureRow, IngestSink } from "./ingest.types.ts";
@@ -54,6 +55,10 @@ export class IngestSession implements IngestSink {
   private bare: number[] = [];
   private dashboards: [number, FeatureDashboard][] = [];
   private readonly acts = new CopyBuffer();
+  /** Pre-encoded activation tuples (activationTuples) not sent yet. */
+  private tupleBlocks: Buffer[] = [];
+  private tupleBytes = 0;
+  private readonly ordinalOffset: number;
   private explanationRows = new Map<string, ExplanationRow>();
   private readonly tuple: TupleContext;
 
@@ -68,14 +73,13 @@ export class IngestSession implements IngestSink {
     this.seen = new Uint8Array(opts.dSae);
     this.ordinals = new Int32Array(opts.dSae);
     this.tuple = { saeId: opts.saeId, dIn: opts.dIn, decoderField: opts.decoderField ?? "decoder", encoderField: opts.encoderField ?? "encoder" };
+    this.ordinalOffset = ordinalOffset(opts.saeId);
     for (const i of opts.existing ?? []) if (i < opts.dSae) this.present[i] = 1;
     for (const [i, n] of opts.nextOrdinals ?? []) if (i < opts.dSae) this.ordinals[i] = n;
   }
 
   private checkIndex(index: number, file: string | undefined, what: string): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.dSae) {
-      throw fileError(file ?? this.opts.file, `${what}.index`, `${JSON.stringify(index)} is not a feature index of this SAE (0..${this.dSae - 1})`);
-    }
+    checkFeatureIndex(index, this.dSae, file ?? this.opts.file, what);
   }
 
   async features(rows: readonly FeatureRow[]): Promise<void> {
@@ -118,53 +122,44 @@ export class IngestSession implements IngestSink {
   async activations(rows: readonly ActivationRow[]): Promise<void> {
     for (const row of rows) {
       const file = row.file ?? this.opts.file;
-      this.checkIndex(row.index, file, "activation");
       // A row that names its own record (file:line) needs no feature prefix on field names.
       const where = row.file && row.file !== this.opts.file ? "" : `activation[feature ${row.index}].`;
-      const { tokens, values } = row;
-      if (!Array.isArray(tokens) || !Array.isArray(values)) throw fileError(file, `${where}tokens`, "tokens and values must be arrays");
-      if (tokens.length !== values.length) {
-        throw fileError(file, `${where}values`, `has ${values.length} values for ${tokens.length} tokens`);
-      }
-      if (tokens.length === 0) throw fileError(file, `${where}tokens`, "is empty");
-      let max = -Infinity;
-      let at = 0;
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(file, `${where}values[${i}]`, `${JSON.stringify(v) ?? String(v)} is not a finite number`);
-        if (v > max) {
-          max = v;
-          at = i;
-        }
-      }
-      for (let i = 0; i < tokens.length; i++) {
-        if (typeof tokens[i] !== "string") throw fileError(file, `${where}tokens[${i}]`, "is not a string");
-      }
-      const kind = row.kind ?? "top";
-      if (kind !== "top" && kind !== "quantile") throw fileError(file, `${where}kind`, `${JSON.stringify(kind)} is not "top" or "quantile"`);
-      const { binMin, binMax } = row;
-      if (binMin != null && !Number.isFinite(binMin)) throw fileError(file, `${where}binMin`, `${String(binMin)} is not a finite number`);
-      if (binMax != null && !Number.isFinite(binMax)) throw fileError(file, `${where}binMax`, `${String(binMax)} is not a finite number`);
+      const b = this.acts;
+      encodeActivationTuple(b, this.saeId, this.dSae, row, file, where, this.ordinals[row.index]!);
+      this.ordinals[row.index]++;
       if (!this.present[row.index]) {
         this.present[row.index] = 1;
         this.bare.push(row.index);
       }
-      const b = this.acts;
-      b.tuple(12);
-      b.text(this.saeId);
-      b.int4(row.index);
-      b.int4(this.ordinals[row.index]++);
-      b.textArray(tokens);
-      b.float4Array(values);
-      b.float4(max);
-      b.int4(at);
-      b.text(kind);
-      b.float4(binMin ?? null);
-      b.float4(binMax ?? null);
-      b.text(row.source ?? null);
-      b.text(row.text ?? tokens.join(""));
       this.counts.activations++;
       if (b.pos >= CHUNK_BYTES) await this.flushActivations();
+    }
+    this.opts.onProgress?.(this.counts);
+  }
+
+  /**
+   * Activation rows already checked and encoded by encodeActivationTuple (in a worker thread)
+   * with a placeholder ordinal: tuple k starts at byte starts[k] and is for feature indices[k].
+   * Ordinals are assigned here, in call order, so they match activations() row for row.
+   */
+  async activationTuples(tuples: Buffer, indices: Int32Array, starts: Int32Array): Promise<void> {
+    const dv = new DataView(tuples.buffer, tuples.byteOffset, tuples.byteLength);
+    const off = this.ordinalOffset;
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!;
+      if (!(i >= 0 && i < this.dSae)) throw new Error(`invariant failed: pre-encoded activation for feature ${i}`);
+      dv.setInt32(starts[k]! + off, this.ordinals[i]++);
+      if (!this.present[i]) {
+        this.present[i] = 1;
+        this.bare.push(i);
+      }
+    }
+    this.counts.activations += indices.length;
+    if (indices.length) {
+      this.tupleBlocks.push(tuples);
+      this.tupleBytes += tuples.length;
+      // The server streams COPY data as it comes; PGlite pays per statement, so it gets larger ones.
+      if (this.conn.backend === "postgres" || this.tupleBytes >= CHUNK_BYTES) await this.flushActivations();
     }
     this.opts.onProgress?.(this.counts);
   }
@@ -236,9 +231,16 @@ export class IngestSession implements IngestSink {
   }
 
   private async flushActivations(): Promise<void> {
-    if (this.acts.pos === 0) return;
+    if (this.acts.pos === 0 && this.tupleBlocks.length === 0) return;
     await this.flushFeatures();
-    await this.conn.copy("activation", this.acts.detach());
+    if (this.acts.pos > 0) await this.conn.copy("activation", this.acts.detach());
+    if (this.tupleBlocks.length) {
+      const blocks = this.tupleBlocks;
+      this.tupleBlocks = [];
+      this.tupleBytes = 0;
+      if (this.conn.backend === "postgres") for (const t of blocks) await this.conn.copy("activation", t);
+      else await this.conn.copy("activation", blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks));
+    }
   }
 
   private async flushExplanations(): Promise<void> {

@@ -114,6 +114,8 @@ export interface IngestSink {
   explanations(rows: readonly ExplanationRow[]): Promise<void>;
   /** Features [first, first + count) pre-encoded as COPY tuples (bulk/feature-tuple.ts), none written before. */
   featureTuples?(tuples: Buffer, first: number, count: number, decoders: number): Promise<void>;
+  /** Activation rows pre-encoded by bulk/activation-tuple.ts (ordinal placeholders): tuple k starts at starts[k], feature indices[k]. */
+  activationTuples?(tuples: Buffer, indices: Int32Array, starts: Int32Array): Promise<void>;
 }
 
 export interface IngestSummary {

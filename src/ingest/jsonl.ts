@@ -81,3 +81,90 @@ export async function* readJsonl(path: string): AsyncGenerator<JsonLine> {
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   }
 }
+
+export interface JsonlBlock {
+  /** Whole lines (each but possibly the file's last ends with \n), in memory of their own (transferable). */
+  bytes: Buffer;
+  /** Line number of the first line. */
+  firstLine: number;
+  /** Number of lines in the block. */
+  lines: number;
+}
+
+/**
+ * The file's lines in blocks of about blockBytes, unparsed, for parsing elsewhere (a worker
+ * thread); line numbers as readJsonl counts them. Broken gzip data: the same one-line error.
+ */
+export async function* readJsonlBlocks(path: string, blockBytes = 1 << 20): AsyncGenerator<JsonlBlock> {
+  const stream = await openStream(path);
+  let line = 0;
+  let parts: Buffer[] = [];
+  let size = 0;
+  const take = (upTo: number): Buffer => {
+    // Copy the first upTo bytes of parts into one unpooled buffer; the rest stays in parts.
+    const out = Buffer.allocUnsafeSlow(upTo);
+    let off = 0;
+    const keep: Buffer[] = [];
+    for (const p of parts) {
+      if (off >= upTo) keep.push(p);
+      else if (off + p.length <= upTo) {
+        p.copy(out, off);
+        off += p.length;
+      } else {
+        const k = upTo - off;
+        p.copy(out, off, 0, k);
+        off = upTo;
+        keep.push(p.subarray(k));
+      }
+    }
+    parts = keep;
+    size -= upTo;
+    return out;
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size < blockBytes) continue;
+      const last = chunk.lastIndexOf(10);
+      if (last === -1) continue; // a very long line: keep collecting
+      const bytes = take(size - (chunk.length - last - 1));
+      const lines = countNewlines(bytes);
+      const firstLine = line + 1;
+      line += lines;
+      yield { bytes, firstLine, lines };
+    }
+    if (size > 0) {
+      const bytes = take(size);
+      const lines = countNewlines(bytes) + (bytes[bytes.length - 1] === 10 ? 0 : 1);
+      const firstLine = line + 1;
+      line += lines;
+      yield { bytes, firstLine, lines };
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || code === "ERR_ZLIB") {
+      // The complete lines before the damage first, as readJsonl would have parsed them.
+      const all = Buffer.concat(parts);
+      const last = all.lastIndexOf(10);
+      if (last !== -1) {
+        parts = [all];
+        const bytes = take(last + 1);
+        const lines = countNewlines(bytes);
+        const firstLine = line + 1;
+        line += lines;
+        yield { bytes, firstLine, lines };
+      }
+      throw fileError(path, "gzip", `corrupt or truncated compressed data after line ${line} (${(e as Error).message})`);
+    }
+    throw e;
+  } finally {
+    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+}
+
+function countNewlines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}

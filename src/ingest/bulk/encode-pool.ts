@@ -1,23 +1,28 @@
-// A small pool of encoder worker threads (encode-worker.ts) for large SAELens checkpoints:
-// reading, encoding and the database's COPY then run on different cores. Falls back to
-// encoding on the calling thread when workers cannot start.
+// A small pool of encoder worker threads (encode-worker.ts) for large SAELens checkpoints
+// and large native activation files: reading, parsing/encoding and the database's COPY then
+// run on different cores. start() returns null when workers cannot start; callers then
+// encode on the calling thread.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { AppError, ErrorCode } from "../../errors.ts";
-import type { EncodeJob, EncodeResult } from "./encode-worker.ts";
+import type { ActivationBlockJob, ActivationBlockResult } from "../native/activation-block.ts";
+import type { ActivationJobResult, EncodeJob, EncodeResult } from "./encode-worker.ts";
 
 export class EncodePool {
   private next = 0;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: (r: { tuples: Buffer; decoders: number }) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
 
   private constructor(private readonly workers: Worker[]) {
     for (const w of workers) {
-      w.on("message", (r: EncodeResult) => {
+      w.on("message", (r: EncodeResult | ActivationJobResult) => {
         const p = this.pending.get(r.id);
         if (!p) return;
         this.pending.delete(r.id);
-        if (r.ok) p.resolve({ tuples: Buffer.from(r.tuples, 0, r.length), decoders: r.decoders });
+        if (r.ok && "indices" in r) {
+          const result: ActivationBlockResult = { tuples: Buffer.from(r.tuples, 0, r.length), indices: r.indices, starts: r.starts, others: r.others, error: r.error };
+          p.resolve(result);
+        } else if (r.ok) p.resolve({ tuples: Buffer.from(r.tuples, 0, r.length), decoders: r.decoders });
         else p.reject(r.userError ? new AppError(ErrorCode.BAD_USER_INPUT, r.message) : new Error(r.message));
       });
       w.on("error", (e) => this.failAll(e));
@@ -53,9 +58,22 @@ export class EncodePool {
     const id = ++this.seq;
     const w = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       const transfer = [job.dec.buffer, ...(job.enc ? [job.enc.buffer] : [])] as ArrayBuffer[];
       w.postMessage({ ...job, id }, transfer);
+    });
+  }
+
+  /** Parses and encodes a block of native activation JSONL (native/activation-block.ts); its bytes are transferred. */
+  activations(job: ActivationBlockJob): Promise<ActivationBlockResult> {
+    const id = ++this.seq;
+    const w = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      const bytes = job.bytes;
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const own = whole ? bytes : bytes.slice();
+      w.postMessage({ id, kind: "activations", job: { ...job, bytes: own } }, [own.buffer as ArrayBuffer]);
     });
   }
 

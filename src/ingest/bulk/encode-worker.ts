@@ -1,13 +1,17 @@
 // Worker thread: turns a block of SAELens feature rows (decoder rows, the encoder block as
-// read from W_enc, scalars) into binary COPY tuples, so encoding runs beside reading and
-// the database instead of on the main thread. Messages: EncodeJob in, EncodeResult out.
+// read from W_enc, scalars) or a block of native activation JSONL lines
+// (native/activation-block.ts) into binary COPY tuples, so parsing and encoding run beside
+// reading and the database instead of on the main thread. Messages: EncodeJob or
+// ActivationJob in, EncodeResult or ActivationJobResult out (buffers are transferred).
 import { parentPort } from "node:worker_threads";
 import { isAppError } from "../../errors.ts";
+import { type ActivationBlockJob, type ActivationBlockResult, encodeActivationBlock } from "../native/activation-block.ts";
 import { CopyBuffer } from "./copy-binary.ts";
 import { encodeFeatureTuple, type TupleContext } from "./feature-tuple.ts";
 
 export interface EncodeJob {
   id: number;
+  kind?: "features";
   ctx: TupleContext;
   file: string;
   /** First feature index and number of features. */
@@ -25,6 +29,28 @@ export interface EncodeJob {
 export type EncodeResult =
   | { id: number; ok: true; tuples: ArrayBuffer; length: number; decoders: number }
   | { id: number; ok: false; message: string; userError: boolean };
+
+export interface ActivationJob {
+  id: number;
+  kind: "activations";
+  job: ActivationBlockJob;
+}
+
+export interface ActivationJobResult {
+  id: number;
+  ok: true;
+  tuples: ArrayBuffer;
+  length: number;
+  indices: Int32Array;
+  starts: Int32Array;
+  others: ActivationBlockResult["others"];
+  error: ActivationBlockResult["error"];
+}
+
+/** buf's bytes as a whole ArrayBuffer that can be transferred (copied only when buf is a view into a larger one). */
+function ownBuffer(buf: Uint8Array): ArrayBuffer {
+  return (buf.byteOffset === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) as ArrayBuffer;
+}
 
 export function encodeJob(job: EncodeJob): { buf: Buffer; decoders: number } {
   const { ctx, n, start } = job;
@@ -68,11 +94,28 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-parentPort?.on("message", (job: EncodeJob) => {
+parentPort?.on("message", (msg: EncodeJob | ActivationJob) => {
+  if (msg.kind === "activations") {
+    let result: ActivationJobResult | EncodeResult;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const r = encodeActivationBlock(msg.job);
+      const tuples = ownBuffer(r.tuples);
+      const indices = r.indices.byteOffset === 0 ? r.indices : r.indices.slice();
+      const starts = r.starts.byteOffset === 0 ? r.starts : r.starts.slice();
+      result = { id: msg.id, ok: true, tuples, length: r.tuples.length, indices, starts, others: r.others, error: r.error };
+      transfer = [tuples, indices.buffer as ArrayBuffer, starts.buffer as ArrayBuffer];
+    } catch (e) {
+      result = { id: msg.id, ok: false, message: (e as Error).message, userError: isAppError(e) };
+    }
+    parentPort!.postMessage(result, transfer);
+    return;
+  }
+  const job = msg;
   try {
     const { buf, decoders } = encodeJob(job);
     // Buffer.alloc memory is not pooled, so the whole ArrayBuffer can move to the main thread.
-    const tuples = (buf.byteOffset === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) as ArrayBuffer;
+    const tuples = ownBuffer(buf);
     const result: EncodeResult = { id: job.id, ok: true, tuples, length: buf.length, decoders };
     parentPort!.postMessage(result, [tuples]);
   } catch (e) {

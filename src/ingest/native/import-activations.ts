@@ -5,112 +5,118 @@
 //   {"type":"explanation","index":12,"text":"cats","method":"imported","explainerModel":null}
 // type defaults to "activation", kind to "top"; ordinals follow the order of appearance per feature.
 // Everything lands in one transaction on the existing SAE.
-import { fileError } from "../../errors.ts";
+//
+// The file is read in blocks of whole lines; each block is parsed, checked and encoded into
+// activation COPY tuples (activation-block.ts), in worker threads for large files, and the
+// blocks are handed to the session strictly in file order: it assigns the ordinals and writes
+// the tuples, so the result, and the first error reported, do not depend on the workers.
+import { stat } from "node:fs/promises";
+import { EncodePool } from "../bulk/encode-pool.ts";
 import { fingerprintFiles } from "../fingerprint.ts";
 import type { IngestOptions, IngestService } from "../ingest.service.ts";
-import type { ActivationRow, ExplanationRow, FeatureRow, IngestSummary } from "../ingest.types.ts";
-import { readJsonl } from "../jsonl.ts";
+import type { ExplanationRow, FeatureRow, IngestSink, IngestSummary } from "../ingest.types.ts";
+import { isGzip, type JsonlBlock, readJsonlBlocks } from "../jsonl.ts";
+import { type ActivationBlockResult, blockError, encodeActivationBlock } from "./activation-block.ts";
+
+export { parseRecord } from "./records.ts";
 
 export interface NativeImport extends Pick<IngestOptions, "replace" | "progress"> {
   file: string;
   saeId: string;
+  /** Parse and encode in worker threads: "auto" (default) for files of about 16 MiB of JSON or more. */
+  workers?: boolean | "auto";
+  /** Bytes of JSONL per block (tests use small blocks to exercise many of them). */
+  blockBytes?: number;
 }
 
 const BATCH = 4096;
+/** Uncompressed JSONL size from which workers pay for their start-up. */
+const WORKER_THRESHOLD = 16 << 20;
 
 export async function importNativeActivations(ingest: IngestService, opts: NativeImport): Promise<IngestSummary> {
   const { file } = opts;
-  const contentHash = await fingerprintFiles([file]);
-  return ingest.mergeIntoSae(
-    opts.saeId,
-    { source: { format: "native", path: file }, contentHash },
-    async (sink) => {
-      let acts: ActivationRow[] = [];
-      let feats: FeatureRow[] = [];
-      let expl: ExplanationRow[] = [];
-      for await (const { line, value } of readJsonl(file)) {
-        const where = `${file}:${line}`;
-        const r = parseRecord(value, where);
-        if (r.type === "activation") acts.push(r.row);
-        else if (r.type === "feature") feats.push(r.row);
-        else expl.push(r.row);
-        if (acts.length >= BATCH) {
-          await sink.activations(acts);
-          acts = [];
-        }
-        if (feats.length >= BATCH) {
-          await sink.features(feats);
-          feats = [];
-        }
-        if (expl.length >= BATCH) {
-          await sink.explanations(expl);
-          expl = [];
-        }
-      }
-      await sink.features(feats);
-      await sink.activations(acts);
-      await sink.explanations(expl);
-    },
-    { replace: opts.replace, progress: opts.progress },
-  );
+  const poolStart = startPool(ingest, opts);
+  poolStart.catch(() => {});
+  let pool: EncodePool | null = null;
+  try {
+    const contentHash = await fingerprintFiles([file]);
+    return await ingest.mergeIntoSae(
+      opts.saeId,
+      { source: { format: "native", path: file }, contentHash },
+      async (sink) => {
+        pool = await poolStart;
+        await produce(sink, file, opts.blockBytes ?? 1 << 20, pool);
+      },
+      { replace: opts.replace, progress: opts.progress },
+    );
+  } finally {
+    pool ??= await poolStart.catch(() => null);
+    await pool?.close();
+  }
 }
 
-type NativeRecord =
-  | { type: "activation"; row: ActivationRow }
-  | { type: "feature"; row: FeatureRow }
-  | { type: "explanation"; row: ExplanationRow };
+async function startPool(ingest: IngestService, opts: NativeImport): Promise<EncodePool | null> {
+  const want = opts.workers ?? "auto";
+  if (want === false) return null;
+  if (want === "auto") {
+    const size = await stat(opts.file).then((s) => s.size, () => 0);
+    const gz = size > 0 && (await isGzip(opts.file).catch(() => false));
+    if (size * (gz ? 6 : 1) < WORKER_THRESHOLD) return null;
+  }
+  // Embedded PGlite parses COPY on the main thread: one worker leaves it a core.
+  return EncodePool.start(ingest.backend === "pglite" ? 1 : undefined);
+}
 
-export function parseRecord(value: unknown, where: string): NativeRecord {
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw fileError(where, "record", "is not a JSON object");
-  const o = value as Record<string, unknown>;
-  const type = o.type ?? "activation";
-  const index = o.index;
-  if (typeof index !== "number" || !Number.isInteger(index) || index < 0) throw fileError(where, "index", `${JSON.stringify(index)} is not a feature index (an integer >= 0)`);
-  const optNum = (field: string): number | null => {
-    const v = o[field];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw fileError(where, field, `${JSON.stringify(v)} is not a number`);
-    return v;
+async function produce(sink: IngestSink, file: string, blockBytes: number, pool: EncodePool | null): Promise<void> {
+  let feats: FeatureRow[] = [];
+  let expl: ExplanationRow[] = [];
+  const write = async (r: ActivationBlockResult) => {
+    if (r.error) throw blockError(r.error);
+    for (const o of r.others) {
+      if (o.type === "feature") feats.push(o.row);
+      else expl.push(o.row);
+      if (feats.length >= BATCH) {
+        await sink.features(feats);
+        feats = [];
+      }
+      if (expl.length >= BATCH) {
+        await sink.explanations(expl);
+        expl = [];
+      }
+    }
+    if (r.indices.length) await sink.activationTuples!(r.tuples, r.indices, r.starts);
   };
-  const optStr = (field: string): string | null => {
-    const v = o[field];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "string") throw fileError(where, field, `${JSON.stringify(v)} is not a string`);
-    return v;
-  };
-  if (type === "feature") {
-    const density = optNum("density");
-    if (density !== null && (density < 0 || density > 1)) throw fileError(where, "density", `${density} is not a fraction in [0, 1]`);
-    return { type, row: { index, density, maxActivation: optNum("maxActivation"), file: where } };
+  const ctx = { file, saeId: sink.saeId, dSae: sink.dSae };
+  // Blocks go out to the workers as they are read and come back in file order: each worker
+  // has one block in hand and one queued.
+  const queue: Promise<ActivationBlockResult>[] = [];
+  const depth = pool ? 2 * pool.size : 0;
+  const blocks = readJsonlBlocks(file, blockBytes);
+  try {
+    for (;;) {
+      let next: IteratorResult<JsonlBlock>;
+      try {
+        next = await blocks.next();
+      } catch (e) {
+        // A read error (broken gzip) comes after the records read before it.
+        while (queue.length) await write(await queue.shift()!);
+        throw e;
+      }
+      if (next.done) break;
+      const job = { ...ctx, firstLine: next.value.firstLine, bytes: next.value.bytes };
+      if (!pool) {
+        await write(encodeActivationBlock(job));
+        continue;
+      }
+      const result = pool.activations(job);
+      result.catch(() => {}); // surfaced in order by write(); later ones die with the pool
+      queue.push(result);
+      if (queue.length >= depth) await write(await queue.shift()!);
+    }
+    while (queue.length) await write(await queue.shift()!);
+  } finally {
+    await blocks.return(undefined);
   }
-  if (type === "explanation") {
-    const text = optStr("text");
-    if (!text?.trim()) throw fileError(where, "text", "is missing or empty");
-    return {
-      type,
-      row: { index, text, method: optStr("method") ?? "imported", explainerModel: optStr("explainerModel"), promptVersion: optStr("promptVersion"), file: where },
-    };
-  }
-  if (type !== "activation") throw fileError(where, "type", `${JSON.stringify(type)} is not "activation", "feature" or "explanation"`);
-  const { tokens, values } = o;
-  if (!Array.isArray(tokens)) throw fileError(where, "tokens", "is missing or not an array of strings");
-  if (!Array.isArray(values)) throw fileError(where, "values", "is missing or not an array of numbers");
-  if (tokens.length !== values.length) throw fileError(where, "values", `has ${values.length} values for ${tokens.length} tokens`);
-  if (tokens.length === 0) throw fileError(where, "tokens", "is empty");
-  // Element types and finiteness are checked by the ingest session as it encodes (one pass, not two).
-  const kind = o.kind ?? "top";
-  if (kind !== "top" && kind !== "quantile") throw fileError(where, "kind", `${JSON.stringify(kind)} is not "top" or "quantile"`);
-  return {
-    type: "activation",
-    row: {
-      index,
-      tokens: tokens as string[],
-      values: values as number[],
-      kind,
-      binMin: optNum("binMin"),
-      binMax: optNum("binMax"),
-      source: optStr("source"),
-      file: where,
-    },
-  };
+  await sink.features(feats);
+  await sink.explanations(expl);
 }

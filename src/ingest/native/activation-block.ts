@@ -1,0 +1,89 @@
+// A block of native JSONL lines (whole lines, as UTF-8 bytes) turned into activation COPY
+// tuples: decode, split, JSON.parse, the record checks (records.ts) and the session's row
+// checks and encoding (bulk/activation-tuple.ts). Runs in an encoder worker
+// (bulk/encode-worker.ts) or, when workers are not used, on the main thread. Ordinals are
+// left as placeholders for the session (it owns them), and feature/explanation records come
+// back as rows, in file order, for the session's usual paths.
+import { AppError, ErrorCode, fileError, isAppError } from "../../errors.ts";
+import { encodeActivationTuple } from "../bulk/activation-tuple.ts";
+import { CopyBuffer } from "../bulk/copy-binary.ts";
+import type { ExplanationRow, FeatureRow } from "../ingest.types.ts";
+import { parseRecord } from "./records.ts";
+
+export interface ActivationBlockJob {
+  file: string;
+  saeId: string;
+  dSae: number;
+  /** Line number of the block's first line (1-based). */
+  firstLine: number;
+  bytes: Uint8Array;
+}
+
+export interface ActivationBlockResult {
+  tuples: Buffer;
+  /** Per encoded activation: its feature and the byte offset of its tuple in tuples. */
+  indices: Int32Array;
+  starts: Int32Array;
+  others: ({ type: "feature"; row: FeatureRow } | { type: "explanation"; row: ExplanationRow })[];
+  /** The first bad record's one-line error (the block's rows are then not to be used). */
+  error: { message: string; details?: Record<string, unknown>; userError: boolean } | null;
+}
+
+export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockResult {
+  const { file, saeId, dSae } = job;
+  const bytes = job.bytes;
+  // One decode for the whole block (lines end at \n bytes, never inside a UTF-8 sequence).
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const b = new CopyBuffer(Math.max(1 << 16, Math.ceil(bytes.byteLength * 1.9)));
+  let indices: Int32Array = new Int32Array(1024);
+  let starts: Int32Array = new Int32Array(1024);
+  let n = 0;
+  const others: ActivationBlockResult["others"] = [];
+  let line = job.firstLine - 1;
+  try {
+    let start = 0;
+    while (start < text.length) {
+      let nl = text.indexOf("\n", start);
+      if (nl === -1) nl = text.length;
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      const s = text.slice(start, end);
+      start = nl + 1;
+      line++;
+      if (s.trim() === "") continue;
+      const where = `${file}:${line}`;
+      let value: unknown;
+      try {
+        value = JSON.parse(s);
+      } catch (e) {
+        throw fileError(where, "json", `invalid JSON (${(e as Error).message})`);
+      }
+      const r = parseRecord(value, where);
+      if (r.type !== "activation") {
+        others.push(r);
+        continue;
+      }
+      if (n === indices.length) {
+        indices = grow(indices);
+        starts = grow(starts);
+      }
+      starts[n] = b.pos;
+      encodeActivationTuple(b, saeId, dSae, r.row, where, "", 0);
+      indices[n++] = r.row.index;
+    }
+  } catch (e) {
+    const error = isAppError(e) ? { message: e.message, details: e.details, userError: true } : { message: (e as Error).message, userError: false };
+    return { tuples: Buffer.alloc(0), indices: new Int32Array(0), starts: new Int32Array(0), others: [], error };
+  }
+  return { tuples: b.take(), indices: indices.subarray(0, n), starts: starts.subarray(0, n), others, error: null };
+}
+
+function grow(a: Int32Array): Int32Array {
+  const next = new Int32Array(a.length * 2);
+  next.set(a);
+  return next;
+}
+
+/** The error a block reported, as the main thread throws it. */
+export function blockError(error: NonNullable<ActivationBlockResult["error"]>): Error {
+  return error.userError ? new AppError(ErrorCode.BAD_USER_INPUT, error.message, { details: error.details }) : new Error(error.message);
+}
