@@ -45,7 +45,7 @@ export async function importNativeActivations(ingest: IngestService, opts: Nativ
       { source: { format: "native", path: file }, contentHash },
       async (sink) => {
         pool = await poolStart;
-        await produce(sink, file, opts.blockBytes ?? 1 << 20, pool);
+        await writeNativeActivations(sink, file, { blockBytes: opts.blockBytes, pool });
       },
       { replace: opts.replace, progress: opts.progress },
     );
@@ -67,7 +67,10 @@ async function startPool(ingest: IngestService, opts: NativeImport): Promise<Enc
   return EncodePool.start(ingest.backend === "pglite" ? 1 : undefined);
 }
 
-async function produce(sink: IngestSink, file: string, blockBytes: number, pool: EncodePool | null): Promise<void> {
+/** Every record of file into sink, in file order (the body of importNativeActivations; benchmarks capture its COPY data). */
+export async function writeNativeActivations(sink: IngestSink, file: string, opts: { blockBytes?: number; pool?: EncodePool | null } = {}): Promise<void> {
+  const blockBytes = opts.blockBytes ?? 1 << 20;
+  const pool = opts.pool ?? null;
   let feats: FeatureRow[] = [];
   let expl: ExplanationRow[] = [];
   const write = async (r: ActivationBlockResult) => {
