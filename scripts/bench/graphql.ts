@@ -7,9 +7,10 @@
 //       [--data-dir DIR]      embedded database (default: a fresh temp dir, or DATABASE_URL for PostgreSQL)
 //       [--sae-id ID]         benchmark an SAE already in the database instead of a synthetic one
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../src/app.ts";
+import { type App, createApp } from "../../src/app.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { GeometryRepository } from "../../src/modules/geometry/geometry.repository.ts";
 import { benchConfig, ensureDataset, load, once, parseArgs, percentile, rng, spawnServer } from "./api-harness.ts";
@@ -46,6 +47,7 @@ async function main() {
 
   const server = await spawnServer(env);
   const results: Record<string, unknown>[] = [];
+  let fine: Record<string, Timing> = {};
   try {
     for (const [name, body] of Object.entries(bodies)) {
       const check = await once(server.url, body());
@@ -56,42 +58,50 @@ async function main() {
         results.push({ query: name, concurrency: connections, ...(await load(server.url, body, { connections, seconds })) });
       }
     }
+    // autocannon reports whole milliseconds; the side-by-side figures below are timed per
+    // request with performance.now() on one keep-alive connection, requests in sequence.
+    log(`nearest side by side: GraphQL requests and the HTTP floor, ${seconds} s each`);
+    const post = keepAlivePoster(server.url);
+    fine = await timeSideBySide(
+      {
+        graphql: () => post(bodies.nearestFeatures()),
+        httpFloor: () => post({ query: "{ __typename }" }),
+      },
+      seconds,
+    );
+    post.close();
   } finally {
     await server.stop();
   }
 
   // The same work without GraphQL and HTTP, measured with the server stopped (an embedded
-  // database can be open in one process only): the geometry repository's neighbour-list read
-  // (the statement nearestFeatures issues for k <= the stored list), and the service call.
+  // database can be open in one process only): the statement nearestFeatures issues (the
+  // geometry repository's neighbour-list read, for k <= the stored list) through the
+  // repository, the same SQL text through the bare driver, and the service call.
   const app = await createApp(config, { log: silentLogger, migrate: false });
   const direct: Record<string, unknown> = {};
   try {
     const repo = new GeometryRepository(app.db);
-    const timeLoop = async (fn: () => Promise<unknown>) => {
-      for (let i = 0; i < 200; i++) await fn();
-      const lat: number[] = [];
-      const end = performance.now() + seconds * 1000;
-      while (performance.now() < end) {
-        const t = performance.now();
-        await fn();
-        lat.push(performance.now() - t);
-      }
-      lat.sort((a, b) => a - b);
-      return { requests: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99) };
-    };
     const before = app.db.stats.statements;
     await app.services.geometry.nearest.nearestFeatures({ saeId, index: 0 }, { k: 10 });
     direct.statementsPerNearestCall = app.db.stats.statements - before;
-    log(`nearest direct: repository SQL for ${seconds} s`);
-    direct.sql = await timeLoop(() => repo.neighbourLists([{ saeId, index: nextIndex() }]));
-    log(`nearest direct: service call for ${seconds} s`);
-    direct.service = await timeLoop(() => app.services.geometry.nearest.nearestFeatures({ saeId, index: nextIndex() }, { k: 10 }));
+    const bare = bareSql(app);
+    log(`nearest direct: the SQL through the bare driver, the repository and the service, ${seconds} s each`);
+    Object.assign(
+      fine,
+      await timeSideBySide(
+        {
+          sql: () => bare(saeId, nextIndex()),
+          repository: () => repo.neighbourLists([{ saeId, index: nextIndex() }]),
+          service: () => app.services.geometry.nearest.nearestFeatures({ saeId, index: nextIndex() }, { k: 10 }),
+        },
+        seconds,
+      ),
+    );
   } finally {
     await app.close();
   }
 
-  const gql1 = results.find((r) => r.query === "nearestFeatures" && r.concurrency === 1) as { p50: number };
-  const sql = direct.sql as { p50: number };
   const out = {
     benchmark: "graphql-api",
     backend: config.database.kind,
@@ -101,15 +111,86 @@ async function main() {
     latencyUnit: "ms",
     results,
     nearestSideBySide: {
-      graphqlP50: gql1.p50,
-      directSqlP50: sql.p50,
-      directServiceP50: (direct.service as { p50: number }).p50,
-      ratioGraphqlToSql: gql1.p50 / sql.p50,
-      note: "autocannon reports whole milliseconds at p50; direct timings are performance.now() in process",
+      graphqlP50: fine.graphql.p50,
+      graphqlP99: fine.graphql.p99,
+      httpFloorP50: fine.httpFloor.p50,
+      directSqlP50: fine.sql.p50,
+      directRepositoryP50: fine.repository.p50,
+      directServiceP50: fine.service.p50,
+      ratioGraphqlToSql: fine.graphql.p50 / fine.sql.p50,
+      note:
+        "per-request performance.now() timings, requests in sequence on one keep-alive connection; sql = the statement the resolver issues, " +
+        "sent through the bare driver (pg / PGlite) without Prisma; httpFloor = `{ __typename }` through the same server",
+      timings: fine,
       ...direct,
     },
   };
   process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+}
+
+interface Timing {
+  requests: number;
+  p50: number;
+  p99: number;
+}
+
+/** Times each function in turn, interleaved round by round, for about `seconds` each (after a warm-up). */
+async function timeSideBySide(fns: Record<string, () => Promise<unknown>>, seconds: number): Promise<Record<string, Timing>> {
+  const names = Object.keys(fns);
+  for (const n of names) for (let i = 0; i < 200; i++) await fns[n]();
+  const lat: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const end = performance.now() + seconds * 1000 * names.length;
+  while (performance.now() < end) {
+    for (const n of names) {
+      for (let i = 0; i < 50; i++) {
+        const t = performance.now();
+        await fns[n]();
+        lat[n].push(performance.now() - t);
+      }
+    }
+  }
+  return Object.fromEntries(
+    names.map((n) => {
+      const l = lat[n].sort((a, b) => a - b);
+      return [n, { requests: l.length, p50: round3(percentile(l, 50)), p99: round3(percentile(l, 99)) }];
+    }),
+  );
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** POST /graphql over one keep-alive socket (node:http, the lightest client), failing on GraphQL errors. */
+function keepAlivePoster(url: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const u = new URL(url);
+  const post = (body: unknown) =>
+    new Promise<void>((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: "/graphql", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (text += c));
+          res.on("end", () => (res.statusCode === 200 && !text.includes('"errors"') ? resolve() : reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`))));
+        },
+      );
+      req.on("error", reject);
+      req.end(data);
+    });
+  return Object.assign(post, { close: () => agent.destroy() });
+}
+
+/** The neighbour-list statement of GeometryRepository.neighbourLists, through the bare driver. */
+function bareSql(app: App): (saeId: string, index: number) => Promise<unknown> {
+  const sql = `SELECT f.sae_id AS "saeId", f.idx AS "index", f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"
+      FROM unnest($1::text[], $2::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
+      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+  const d = app.db.driver;
+  return d.kind === "postgres"
+    ? (saeId, index) => d.pool.query({ name: "bench_neighbour_lists", text: sql, values: [[saeId], [index]] })
+    : (saeId, index) => d.pg.query(sql, [[saeId], [index]]);
 }
 
 try {

@@ -76,7 +76,7 @@ export class ExplanationRepository {
   /** Every explanation of the given features, best first per feature. */
   async byFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* explanation.byFeatures */
       SELECT ${COLUMNS}, q.quality
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
@@ -89,7 +89,7 @@ export class ExplanationRepository {
   /** The single best explanation of each given feature (features without one are absent). */
   async bestByFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* explanation.bestByFeatures */
       SELECT DISTINCT ON (e.sae_id, e.feature_idx) ${COLUMNS}, q.quality
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
@@ -100,7 +100,7 @@ export class ExplanationRepository {
   }
 
   async scoresByExplanationIds(ids: readonly string[]): Promise<ScoreRecord[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* explanation.scoresByIds */
       SELECT s.explanation_id::text AS "explanationId", s.kind, s.metric, s.value, s.scorer_model AS "scorerModel"
       FROM explanation_score s

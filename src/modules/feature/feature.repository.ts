@@ -80,7 +80,7 @@ export class FeatureRepository {
 
   async featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* feature.byKeys */
       SELECT ${FEATURE_COLUMNS}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
@@ -104,7 +104,7 @@ export class FeatureRepository {
 
   async dashboardsByKeys(keys: readonly FeatureKey[]): Promise<DashboardRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* feature.dashboardsByKeys */
       SELECT d.sae_id AS "saeId", d.idx AS "index", d.pos_logits AS "posLogits", d.neg_logits AS "negLogits",
              d.freq_histogram AS "freqHistogram", d.logits_histogram AS "logitsHistogram"
@@ -119,7 +119,7 @@ export class FeatureRepository {
    */
   async activationsByKeys(keys: readonly FeatureKey[], first: number, kinds: readonly string[]): Promise<ActivationRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* feature.activationsByKeys */
       SELECT "saeId", "index", tokens, "values", "maxValue", "maxTokenIndex", kind, "binMin", "binMax", text
       FROM (

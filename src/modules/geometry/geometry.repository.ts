@@ -98,7 +98,7 @@ export class GeometryRepository {
   }
 
   async neighbourLists(keys: readonly FeatureKey[]): Promise<NeighbourList[]> {
-    return this.db.prisma.$queryRaw<NeighbourList[]>`
+    return this.db.sql<NeighbourList>`
       /* geometry.neighbourLists */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
