@@ -1,6 +1,7 @@
 // Opens the database: embedded PGlite (with pgvector) under the data dir, or a
 // PostgreSQL server from DATABASE_URL. Both are reached through Prisma (driver
-// adapters) for relational work and through the raw driver for bulk paths.
+// adapters) for relational work, and through the raw driver for bulk paths and for
+// the hot read paths behind the API (Database.sql).
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
@@ -18,7 +19,7 @@ export type Driver = { kind: "postgres"; pool: pg.Pool } | { kind: "pglite"; pg:
 export interface Database {
   readonly backend: "postgres" | "pglite";
   readonly prisma: PrismaClient;
-  /** The raw driver, for bulk loads (COPY, large multi-row statements) only. */
+  /** The raw driver, for bulk loads (COPY, large multi-row statements); reads go through sql. */
   readonly driver: Driver;
   /**
    * Parameterised SQL through the raw driver, for hot read paths: Prisma's $queryRaw costs about

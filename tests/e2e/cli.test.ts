@@ -1,22 +1,15 @@
 // The CLI as a user runs it: migrate, query on an empty database, errors.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { runCli } from "../helpers/cli.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 let dir: string;
 let db: TestDatabase;
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(root, "bin/monoscope.js"), "--data-dir", dir, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(dir, { ...db.env, ...env }, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "monoscope-cli-"));

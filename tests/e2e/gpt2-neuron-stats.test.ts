@@ -4,26 +4,19 @@
 // neuronCorrelatedFraction comes from correlated_neurons_pearson (activation correlation),
 // neuronAlignedFraction from neuron_alignment_values (decoder weights), deadFraction and
 // medianDensity from frac_nonzero.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { ROOT, runCli } from "../helpers/cli.ts";
 import { median } from "../helpers/random-sae.ts";
 
-const root = join(import.meta.dirname, "..", "..");
-const SAMPLE = join(root, "tests", "fixtures", "saedashboard", "gpt2-small-0-res-jb-batch-0.json");
+const SAMPLE = join(ROOT, "tests", "fixtures", "saedashboard", "gpt2-small-0-res-jb-batch-0.json");
 let dir: string;
 let db: TestDatabase;
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "bin/monoscope.js"), "--data-dir", dir, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(dir, db.env, args);
 
 interface SampleFeature {
   frac_nonzero: number;

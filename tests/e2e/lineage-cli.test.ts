@@ -1,6 +1,5 @@
 // `monoscope lineage build` as a user runs it, on a family loaded without the post-ingest hook
 // (so its lineage starts unbuilt): the summary on stdout, then the stored tree via `query`.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +10,12 @@ import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { runCli } from "../helpers/cli.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 let dir: string;
 let db: TestDatabase;
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "bin/monoscope.js"), "--data-dir", dir, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(dir, db.env, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "monoscope-lineage-"));

@@ -1,6 +1,5 @@
 // `monoscope map --sae <id>` as a user runs it, on both backends: JSON summary on stdout,
 // progress on stderr, the same map for the same seed, a clear error for an unknown SAE.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,20 +8,14 @@ import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { runCli } from "../helpers/cli.ts";
 import { rng } from "../helpers/feature-seed.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 let dir: string;
 let db: TestDatabase;
 const N = 60;
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "bin/monoscope.js"), "--data-dir", dir, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(dir, db.env, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "monoscope-map-"));

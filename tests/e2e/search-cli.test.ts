@@ -1,6 +1,5 @@
 // `monoscope search` as a user runs it, on the hand-made family: --reindex, the three
 // modes, JSON and table output, filters and errors.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,19 +8,13 @@ import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { runCli } from "../helpers/cli.ts";
 import { loadToyFixture } from "../helpers/search-fixture.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 let dir: string;
 let db: TestDatabase;
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "bin/monoscope.js"), "--data-dir", dir, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(dir, db.env, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "monoscope-search-"));
