@@ -21,6 +21,7 @@ export type LineageNodeParent = {
   saeId: string;
   index: number;
   cosine: number | null;
+  coactivation: number | null;
   /** Which way to keep expanding from this node, and how far. */
   up: number;
   down: number;

@@ -274,6 +274,9 @@ export type LineageDirection =
 
 export type LineageEdge = {
   __typename?: 'LineageEdge';
+  /** Second signal: the share of the child's top activating examples (matched by text) that are also among the parent's top examples. Null when either has none. */
+  coactivation?: Maybe<Scalars['Float']['output']>;
+  /** Decoder cosine between parent and child (the signal edges are built from). */
   cosine: Scalars['Float']['output'];
   feature: Feature;
 };
@@ -281,6 +284,8 @@ export type LineageEdge = {
 export type LineageNode = {
   __typename?: 'LineageNode';
   children: Array<LineageNode>;
+  /** Co-activation with the node it was reached from (see LineageEdge.coactivation); null at the root or without examples. */
+  coactivation?: Maybe<Scalars['Float']['output']>;
   /** Cosine with the node it was reached from; null at the root. */
   cosine?: Maybe<Scalars['Float']['output']>;
   feature: Feature;
@@ -865,12 +870,14 @@ export type JobItemResolvers<ContextType = GraphQLContext, ParentType extends Re
 }>;
 
 export type LineageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LineageEdge'] = ResolversParentTypes['LineageEdge']> = ResolversObject<{
+  coactivation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   cosine?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
 }>;
 
 export type LineageNodeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LineageNode'] = ResolversParentTypes['LineageNode']> = ResolversObject<{
   children?: Resolver<Array<ResolversTypes['LineageNode']>, ParentType, ContextType>;
+  coactivation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   cosine?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
   origin?: Resolver<ResolversTypes['OriginKind'], ParentType, ContextType>;

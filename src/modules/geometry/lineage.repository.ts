@@ -17,6 +17,8 @@ export interface EdgeRow {
   childSaeId: string;
   childIdx: number;
   cosine: number;
+  /** Share of the child's top examples (by text) that are also among the parent's; null without examples. */
+  coactivation: number | null;
   rank: number;
 }
 
@@ -86,6 +88,22 @@ export class LineageRepository {
                           ${Array.from(e.cosine.subarray(s, end))}::real[], ${Array.from(e.rank.subarray(s, end))}::int[]) AS u(p, c, cos, r)`;
           }
         }
+        // The second signal: of the child's top examples, the share (by text) that are also among
+        // the parent's top examples. Features without top examples keep NULL.
+        await tx.$executeRaw`/* lineage.coactivation */
+          UPDATE lineage_edge e SET coactivation = x.shared::real / x.total
+          FROM (
+            SELECT e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx, count(*) AS total,
+                   count(*) FILTER (WHERE EXISTS (
+                     SELECT 1 FROM activation pa
+                     WHERE pa.sae_id = e.parent_sae_id AND pa.feature_idx = e.parent_idx AND pa.kind = 'top' AND pa.text = ca.text
+                   )) AS shared
+            FROM lineage_edge e
+            JOIN activation ca ON ca.sae_id = e.child_sae_id AND ca.feature_idx = e.child_idx AND ca.kind = 'top'
+            WHERE e.family_id = ${familyId}
+            GROUP BY e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx
+          ) x
+          WHERE e.parent_sae_id = x.parent_sae_id AND e.parent_idx = x.parent_idx AND e.child_sae_id = x.child_sae_id AND e.child_idx = x.child_idx`;
         for (const k of kinds) {
           for (let s = 0; s < k.idx.length; s += BATCH) {
             const end = Math.min(k.idx.length, s + BATCH);
@@ -105,10 +123,10 @@ export class LineageRepository {
 
   /** Edges whose child is one of the keys (the child's parents), best first. */
   async parentEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
-    return this.db.prisma.$queryRaw<EdgeRow[]>`
+    return this.db.sql<EdgeRow>`
       /* lineage.parentEdges */
       SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
-             e.child_idx AS "childIdx", e.cosine, e.rank
+             e.child_idx AS "childIdx", e.cosine, e.coactivation, e.rank
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
       JOIN lineage_edge e ON e.child_sae_id = k.sae_id AND e.child_idx = k.idx
       ORDER BY e.rank`;
@@ -116,10 +134,10 @@ export class LineageRepository {
 
   /** Edges whose parent is one of the keys (the parent's children), best first. */
   async childEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
-    return this.db.prisma.$queryRaw<EdgeRow[]>`
+    return this.db.sql<EdgeRow>`
       /* lineage.childEdges */
       SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
-             e.child_idx AS "childIdx", e.cosine, e.rank
+             e.child_idx AS "childIdx", e.cosine, e.coactivation, e.rank
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
       JOIN lineage_edge e ON e.parent_sae_id = k.sae_id AND e.parent_idx = k.idx
       ORDER BY e.cosine DESC, e.child_idx`;
@@ -127,7 +145,7 @@ export class LineageRepository {
 
   /** Node kinds of features (with their family's build time), for visible SAEs only. */
   async kinds(keys: readonly FeatureKey[]): Promise<KindRow[]> {
-    return this.db.prisma.$queryRaw<KindRow[]>`
+    return this.db.sql<KindRow>`
       /* lineage.kinds */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.split_kind AS "splitKind", f.origin_kind AS "originKind",
              s.family_id AS "familyId", fam.lineage_built_at AS "lineageBuiltAt"

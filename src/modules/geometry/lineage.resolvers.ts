@@ -8,7 +8,7 @@ import type { LineageLink } from "./lineage.service.ts";
 
 const MAX_DEPTH = 8;
 
-const edge = (l: LineageLink) => ({ feature: { saeId: l.saeId, index: l.index }, cosine: l.cosine });
+const edge = (l: LineageLink) => ({ feature: { saeId: l.saeId, index: l.index }, cosine: l.cosine, coactivation: l.coactivation });
 
 async function kinds(ctx: GraphQLContext, n: LineageNodeParent) {
   const k = await ctx.loaders.geometry.kinds.load({ saeId: n.saeId, index: n.index });
@@ -31,6 +31,7 @@ export const lineageResolvers: Resolvers = {
         saeId: a.saeId,
         index: a.index,
         cosine: null,
+        coactivation: null,
         up: direction === "DOWN" ? 0 : depth,
         down: direction === "UP" ? 0 : depth,
         minCosine: a.minCosine ?? null,
@@ -40,17 +41,18 @@ export const lineageResolvers: Resolvers = {
   LineageNode: {
     feature: (n) => ({ saeId: n.saeId, index: n.index }),
     cosine: (n) => n.cosine,
+    coactivation: (n) => n.coactivation,
     split: async (n, _a, ctx) => (await kinds(ctx, n)).split,
     origin: async (n, _a, ctx) => (await kinds(ctx, n)).origin,
     parents: async (n, _a, ctx) => {
       if (n.up <= 0) return [];
       const links = keep(n, await ctx.loaders.geometry.parents.load({ saeId: n.saeId, index: n.index }));
-      return links.map((l) => ({ saeId: l.saeId, index: l.index, cosine: l.cosine, up: n.up - 1, down: 0, minCosine: n.minCosine }));
+      return links.map((l) => ({ saeId: l.saeId, index: l.index, cosine: l.cosine, coactivation: l.coactivation, up: n.up - 1, down: 0, minCosine: n.minCosine }));
     },
     children: async (n, _a, ctx) => {
       if (n.down <= 0) return [];
       const links = keep(n, await ctx.loaders.geometry.children.load({ saeId: n.saeId, index: n.index }));
-      return links.map((l) => ({ saeId: l.saeId, index: l.index, cosine: l.cosine, up: 0, down: n.down - 1, minCosine: n.minCosine }));
+      return links.map((l) => ({ saeId: l.saeId, index: l.index, cosine: l.cosine, coactivation: l.coactivation, up: 0, down: n.down - 1, minCosine: n.minCosine }));
     },
   },
   Feature: {

@@ -22,6 +22,8 @@ export interface LineageLink {
   saeId: string;
   index: number;
   cosine: number;
+  /** Share of the child's top examples also among the parent's (null without examples). */
+  coactivation: number | null;
 }
 
 export class LineageService {
@@ -65,7 +67,7 @@ export class LineageService {
       progress?.(`${small.saeId} (${small.rows}) -> ${large.saeId} (${large.rows}): ${pair.edges.parentIdx.length} edges in ${seconds.toFixed(1)} s`);
     }
     const kinds = matrices.map((m, i) => ({ saeId: m.saeId, idx: m.index, split: split[i], origin: origin[i] }));
-    await this.repo.replaceFamilyLineage(familyId, ordered.map((s) => s.id), edges, kinds, { ...p, signal: "decoder-cosine" });
+    await this.repo.replaceFamilyLineage(familyId, ordered.map((s) => s.id), edges, kinds, { ...p, signal: "decoder-cosine", secondSignal: "coactivation (shared top examples)" });
     return {
       familyId,
       saes: ordered.map((s) => ({ id: s.id, dSae: s.dSae })),
@@ -89,6 +91,7 @@ export class LineageService {
       saeId: e.parentSaeId,
       index: e.parentIdx,
       cosine: e.cosine,
+      coactivation: e.coactivation,
     }));
   }
 
@@ -98,6 +101,7 @@ export class LineageService {
       saeId: e.childSaeId,
       index: e.childIdx,
       cosine: e.cosine,
+      coactivation: e.coactivation,
     }));
   }
 

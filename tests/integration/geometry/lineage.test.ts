@@ -155,6 +155,42 @@ describe("split lineage", () => {
     expect(data.tree.split).toBe(kids?.splitKind);
   });
 
+  it("stores co-activation (shared top examples) as the second signal, null without examples", async () => {
+    // Even-indexed features get four top examples from a small vocabulary, so parents and
+    // children share some; odd-indexed ones get none.
+    const textsOf = (sae: number, i: number) => (i % 2 ? [] : [0, 1, 2, 3].map((e) => `w${(i * (sae + 2) + e * 7) % 40}`));
+    for (const [j, saeId] of ids.entries()) {
+      await t.app.services.ingest.mergeIntoSae(saeId, { source: { format: "native", path: "coact" }, contentHash: `coact-${saeId}` }, (sink) =>
+        sink.activations(
+          Array.from({ length: sizes[j] }, (_, i) => textsOf(j, i).map((w, e) => ({ index: i, tokens: [w], values: [4 - e], kind: "top" as const }))).flat(),
+        ),
+      );
+    }
+    await t.app.services.geometry.lineage.build(fam);
+    const edges = await t.app.db.prisma.lineageEdge.findMany({ where: { familyId: fam } });
+    expect(edges.length).toBeGreaterThan(100);
+    let shared = 0;
+    for (const e of edges) {
+      const p = new Set(textsOf(ids.indexOf(e.parentSaeId), e.parentIndex));
+      const c = textsOf(ids.indexOf(e.childSaeId), e.childIndex);
+      if (c.length === 0) {
+        expect(e.coactivation).toBeNull();
+        continue;
+      }
+      const want = c.filter((w) => p.has(w)).length / c.length;
+      expect(e.coactivation).toBeCloseTo(want, 6);
+      if (want > 0) shared++;
+    }
+    expect(shared).toBeGreaterThan(0);
+    const e = edges.find((x) => x.coactivation !== null)!;
+    const res = await executeQuery(
+      t.app,
+      `{ f: feature(saeId: "${e.childSaeId}", index: ${e.childIndex}) { parents { feature { id } cosine coactivation } } }`,
+    );
+    const parents = (res.data as { f: { parents: { feature: { id: string }; coactivation: number | null }[] } }).f.parents;
+    expect(parents.find((x) => x.feature.id === `${e.parentSaeId}:${e.parentIndex}`)?.coactivation).toBeCloseTo(e.coactivation!, 6);
+  });
+
   it("reports an unbuilt family instead of guessing", async () => {
     const p = t.app.db.prisma;
     await p.$executeRaw`INSERT INTO sae_family (id, name, model_id) VALUES ('unbuilt', 'unbuilt', 'lin-model')`;
