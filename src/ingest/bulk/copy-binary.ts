@@ -38,7 +38,7 @@ function scratchBits(_f: Float32Array): Uint32Array {
 export class CopyBuffer {
   buf: Buffer;
   /** DataView setters are inlined by V8; Buffer's write*BE methods are calls with checks. */
-  private view: DataView;
+  view: DataView;
   pos = 0;
   rows = 0;
 
@@ -49,7 +49,8 @@ export class CopyBuffer {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
-  private ensure(n: number): void {
+  /** Room for n more bytes at pos. */
+  ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;

@@ -1,6 +1,7 @@
 // A block of native JSONL lines (whole lines, as UTF-8 bytes) turned into activation COPY
-// tuples: decode, split, JSON.parse, the record checks (records.ts) and the session's row
-// checks and encoding (bulk/activation-tuple.ts). Runs in an encoder worker
+// tuples: split, then per line either the byte-level encoder for the common activation record
+// (fast-activation.ts) or JSON.parse, the record checks (records.ts) and the session's row
+// checks and encoding (bulk/activation-tuple.ts): the same bytes and errors either way. Runs in an encoder worker
 // (bulk/encode-worker.ts) or, when workers are not used, on the main thread. Ordinals are
 // left as placeholders for the session (it owns them), and feature/explanation records come
 // back as rows, in file order, for the session's usual paths.
@@ -8,6 +9,7 @@ import { AppError, ErrorCode, fileError, isAppError } from "../../errors.ts";
 import { encodeActivationTuple } from "../bulk/activation-tuple.ts";
 import { CopyBuffer } from "../bulk/copy-binary.ts";
 import type { ExplanationRow, FeatureRow } from "../ingest.types.ts";
+import { FastActivationEncoder } from "./fast-activation.ts";
 import { parseRecord } from "./records.ts";
 
 export interface ActivationBlockJob {
@@ -32,8 +34,8 @@ export interface ActivationBlockResult {
 export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockResult {
   const { file, saeId, dSae } = job;
   const bytes = job.bytes;
-  // One decode for the whole block (lines end at \n bytes, never inside a UTF-8 sequence).
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fast = new FastActivationEncoder(saeId, dSae);
   const b = new CopyBuffer(Math.max(1 << 16, Math.ceil(bytes.byteLength * 1.9)));
   let indices: Int32Array = new Int32Array(1024);
   let starts: Int32Array = new Int32Array(1024);
@@ -42,13 +44,27 @@ export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockR
   let line = job.firstLine - 1;
   try {
     let start = 0;
-    while (start < text.length) {
-      let nl = text.indexOf("\n", start);
-      if (nl === -1) nl = text.length;
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      const s = text.slice(start, end);
+    const len = buf.length;
+    while (start < len) {
+      let nl = buf.indexOf(10, start);
+      if (nl === -1) nl = len;
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      const from = start;
       start = nl + 1;
       line++;
+      if (n === indices.length) {
+        indices = grow(indices);
+        starts = grow(starts);
+      }
+      // The common record straight from its bytes; anything else through JSON.parse.
+      const at = b.pos;
+      const fi = fast.encode(b, buf, from, end);
+      if (fi >= 0) {
+        starts[n] = at;
+        indices[n++] = fi;
+        continue;
+      }
+      const s = buf.toString("utf8", from, end);
       if (s.trim() === "") continue;
       const where = `${file}:${line}`;
       let value: unknown;
@@ -61,10 +77,6 @@ export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockR
       if (r.type !== "activation") {
         others.push(r);
         continue;
-      }
-      if (n === indices.length) {
-        indices = grow(indices);
-        starts = grow(starts);
       }
       starts[n] = b.pos;
       encodeActivationTuple(b, saeId, dSae, r.row, where, "", 0);
