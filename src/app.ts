@@ -42,11 +42,14 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const sae = new SaeService(new SaeRepository(db));
   const feature = new FeatureService(new FeatureRepository(db), sae);
   // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
-  const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [] });
-  // Imported labels and activating text become searchable as soon as an SAE is ready.
-  ingest.hooks.onSaeReady.push(async (saeId) => {
+  const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [], onExamplesChanged: [] });
+  // Imported labels and activating text become searchable as soon as an SAE is ready, and again
+  // when a merge adds examples or labels.
+  const reindex = async (saeId: string) => {
     await search.indexSae(saeId);
-  });
+  };
+  ingest.hooks.onSaeReady.push(reindex);
+  ingest.hooks.onExamplesChanged!.push(reindex);
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
   const search = new SearchService(new SearchRepository(db), sae, {
@@ -57,6 +60,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   // Decoder geometry: after ingest, drop the SAE's cached matrix and store its neighbour lists.
   const geometry = createGeometry(db, log);
   ingest.hooks.onSaeReady.push((saeId) => geometry.onSaeReady(saeId));
+  ingest.hooks.onExamplesChanged!.push((saeId) => geometry.onExamplesChanged(saeId));
   const stats = new StatsService(new StatsRepository(db));
   const encode = new EncodeService(new EncodeRepository(db), { maxK: config.server.maxK, log });
   const explanationRepo = new ExplanationRepository(db);

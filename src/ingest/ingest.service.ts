@@ -31,7 +31,9 @@
  * - Dashboards (feature_dashboard jsonb): posLogits/negLogits [{token, value}], histograms {values, heights},
  *   correlatedNeurons/correlatedFeatures {indices, pearson, l1}, neuronAlignment {indices, values, l1}, extra {...}.
  * - Hooks: `hooks.onSaeReady` (constructor argument) run after an SAE becomes ready or its decoders change
- *   (geometry registers neighbour/lineage builders there). A failing hook is logged; the data stays committed.
+ *   (geometry registers neighbour/lineage builders there); `hooks.onExamplesChanged` after a merge that adds
+ *   examples or labels but no decoders (search documents, lineage co-activation). A failing hook is logged;
+ *   the data stays committed.
  */
 import { assertSlug } from "../db/ddl.ts";
 import type { Database } from "../db/database.ts";
@@ -45,10 +47,11 @@ import type { DeletedCounts, IngestRepository, SaeRow } from "./ingest.repositor
 import type { ArtifactSource, IngestSink, IngestSummary, SaeArtifact } from "./ingest.types.ts";
 import { type ProgressReporter, silentProgress } from "./progress.ts";
 
-export type SaeReadyHook = (saeId: string, info: { reason: "created" | "replaced" | "updated" }) => Promise<void>;
+export type SaeReadyHook = (saeId: string, info: { reason: "created" | "replaced" | "updated" | "examples" }) => Promise<void>;
 
 export interface IngestHooks {
   onSaeReady: SaeReadyHook[];
+  onExamplesChanged?: SaeReadyHook[];
 }
 
 export interface IngestOptions {
@@ -209,6 +212,7 @@ export class IngestService {
       }));
       if (this.db.backend === "postgres") await this.repo.analyze({ features: false, activations: counts.activations > 0 });
       if (counts.decoders > 0) await this.runHooks(saeId, "updated");
+      else if (counts.activations > 0 || counts.explanations > 0) await this.runHooks(saeId, "examples");
       return summary(saeId, "merged", counts, t0);
     } finally {
       if (locked) await conn.query(SQL.unlock, [saeId]).catch(() => {});
@@ -310,8 +314,8 @@ export class IngestService {
     }
   }
 
-  private async runHooks(saeId: string, reason: "created" | "replaced" | "updated"): Promise<void> {
-    for (const hook of this.hooks.onSaeReady) {
+  private async runHooks(saeId: string, reason: "created" | "replaced" | "updated" | "examples"): Promise<void> {
+    for (const hook of reason === "examples" ? (this.hooks.onExamplesChanged ?? []) : this.hooks.onSaeReady) {
       try {
         await hook(saeId, { reason });
       } catch (e) {

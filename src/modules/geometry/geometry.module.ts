@@ -52,6 +52,11 @@ export function createGeometry(db: Database, log: Logger) {
         log.info(`family ${sae.familyId}: split lineage of ${r.saes.length} sizes rebuilt in ${r.seconds.toFixed(1)} s`);
       }
     },
+    /** Post-merge step when only examples changed: the lineage's co-activation signal follows them. */
+    async onExamplesChanged(saeId: string) {
+      const [sae] = await repo.saes([saeId]);
+      if (sae?.familyId) await lineage.refreshCoactivation(sae.familyId, saeId);
+    },
     async close() {
       cache.clear();
       if (kernel) await (await kernel).close();

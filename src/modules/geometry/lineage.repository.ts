@@ -2,6 +2,7 @@
 // node kinds (feature.split_kind / origin_kind) and the family's build state.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { FeatureKey } from "./geometry.repository.ts";
 
 export const FamilyLineageState = z.object({
@@ -42,6 +43,29 @@ export interface EdgeColumns {
 }
 
 const BATCH = 20_000;
+
+/**
+ * The second lineage signal, for a family's edges (those touching saeId when given): of the
+ * child's top examples, the share (by text) that are also among the parent's top examples.
+ * Edges whose child has no top examples get NULL.
+ */
+function coactivationSql(familyId: string, saeId: string | null): Prisma.Sql {
+  const touching = saeId === null ? Prisma.empty : Prisma.sql`AND (e.parent_sae_id = ${saeId} OR e.child_sae_id = ${saeId})`;
+  return Prisma.sql`/* lineage.coactivation */
+    UPDATE lineage_edge e SET coactivation = x.shared::real / nullif(x.total, 0)
+    FROM (
+      SELECT e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx, count(ca.text) AS total,
+             count(ca.text) FILTER (WHERE EXISTS (
+               SELECT 1 FROM activation pa
+               WHERE pa.sae_id = e.parent_sae_id AND pa.feature_idx = e.parent_idx AND pa.kind = 'top' AND pa.text = ca.text
+             )) AS shared
+      FROM lineage_edge e
+      LEFT JOIN activation ca ON ca.sae_id = e.child_sae_id AND ca.feature_idx = e.child_idx AND ca.kind = 'top'
+      WHERE e.family_id = ${familyId} ${touching}
+      GROUP BY e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx
+    ) x
+    WHERE e.parent_sae_id = x.parent_sae_id AND e.parent_idx = x.parent_idx AND e.child_sae_id = x.child_sae_id AND e.child_idx = x.child_idx`;
+}
 
 export class LineageRepository {
   constructor(private readonly db: Database) {}
@@ -90,20 +114,8 @@ export class LineageRepository {
         }
         // The second signal: of the child's top examples, the share (by text) that are also among
         // the parent's top examples. Features without top examples keep NULL.
-        await tx.$executeRaw`/* lineage.coactivation */
-          UPDATE lineage_edge e SET coactivation = x.shared::real / x.total
-          FROM (
-            SELECT e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx, count(*) AS total,
-                   count(*) FILTER (WHERE EXISTS (
-                     SELECT 1 FROM activation pa
-                     WHERE pa.sae_id = e.parent_sae_id AND pa.feature_idx = e.parent_idx AND pa.kind = 'top' AND pa.text = ca.text
-                   )) AS shared
-            FROM lineage_edge e
-            JOIN activation ca ON ca.sae_id = e.child_sae_id AND ca.feature_idx = e.child_idx AND ca.kind = 'top'
-            WHERE e.family_id = ${familyId}
-            GROUP BY e.parent_sae_id, e.parent_idx, e.child_sae_id, e.child_idx
-          ) x
-          WHERE e.parent_sae_id = x.parent_sae_id AND e.parent_idx = x.parent_idx AND e.child_sae_id = x.child_sae_id AND e.child_idx = x.child_idx`;
+        // The second signal (see coactivationSql).
+        await tx.$executeRaw(coactivationSql(familyId, null));
         for (const k of kinds) {
           for (let s = 0; s < k.idx.length; s += BATCH) {
             const end = Math.min(k.idx.length, s + BATCH);
@@ -119,6 +131,11 @@ export class LineageRepository {
       },
       { timeout: 30 * 60_000, maxWait: 60_000 },
     );
+  }
+
+  /** Recomputes co-activation on the family's edges that touch saeId (after its examples changed). */
+  async refreshCoactivation(familyId: string, saeId: string): Promise<number> {
+    return this.db.prisma.$executeRaw(coactivationSql(familyId, saeId));
   }
 
   /** Edges whose child is one of the keys (the child's parents), best first. */

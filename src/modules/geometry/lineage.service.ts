@@ -77,6 +77,13 @@ export class LineageService {
     };
   }
 
+  /** After an SAE's examples changed: recompute co-activation on its family's stored edges (edges stay). */
+  async refreshCoactivation(familyId: string, saeId: string): Promise<number> {
+    const state = await this.repo.family(familyId);
+    if (!state?.lineageBuiltAt) return 0;
+    return this.repo.refreshCoactivation(familyId, saeId);
+  }
+
   /** Builds the family's lineage unless a current build is stored; null when it was kept. */
   async ensureBuilt(familyId: string, progress?: (line: string) => void): Promise<LineageBuildSummary | null> {
     const state = await this.repo.family(familyId);

@@ -155,7 +155,7 @@ describe("split lineage", () => {
     expect(data.tree.split).toBe(kids?.splitKind);
   });
 
-  it("stores co-activation (shared top examples) as the second signal, null without examples", async () => {
+  it("stores co-activation (shared top examples) as the second signal, refreshed when examples arrive", async () => {
     // Even-indexed features get four top examples from a small vocabulary, so parents and
     // children share some; odd-indexed ones get none.
     const textsOf = (sae: number, i: number) => (i % 2 ? [] : [0, 1, 2, 3].map((e) => `w${(i * (sae + 2) + e * 7) % 40}`));
@@ -166,7 +166,7 @@ describe("split lineage", () => {
         ),
       );
     }
-    await t.app.services.geometry.lineage.build(fam);
+    // No rebuild: merging examples refreshes the co-activation of the stored edges (ingest hook).
     const edges = await t.app.db.prisma.lineageEdge.findMany({ where: { familyId: fam } });
     expect(edges.length).toBeGreaterThan(100);
     let shared = 0;
