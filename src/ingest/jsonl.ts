@@ -94,15 +94,17 @@ export interface JsonlBlock {
 /**
  * The file's lines in blocks of about blockBytes, unparsed, for parsing elsewhere (a worker
  * thread); line numbers as readJsonl counts them. Broken gzip data: the same one-line error.
+ * alloc: memory for a block of that many bytes, not shared with anything else (callers recycle
+ * the buffers of blocks they are done with).
  */
-export async function* readJsonlBlocks(path: string, blockBytes = 1 << 20): AsyncGenerator<JsonlBlock> {
+export async function* readJsonlBlocks(path: string, blockBytes = 1 << 20, alloc: (size: number) => Buffer = Buffer.allocUnsafeSlow): AsyncGenerator<JsonlBlock> {
   const stream = await openStream(path);
   let line = 0;
   let parts: Buffer[] = [];
   let size = 0;
   const take = (upTo: number): Buffer => {
     // Copy the first upTo bytes of parts into one unpooled buffer; the rest stays in parts.
-    const out = Buffer.allocUnsafeSlow(upTo);
+    const out = alloc(upTo);
     let off = 0;
     const keep: Buffer[] = [];
     for (const p of parts) {

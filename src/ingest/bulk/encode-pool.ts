@@ -20,7 +20,7 @@ export class EncodePool {
         if (!p) return;
         this.pending.delete(r.id);
         if (r.ok && "indices" in r) {
-          const result: ActivationBlockResult = { tuples: Buffer.from(r.tuples, 0, r.length), indices: r.indices, starts: r.starts, others: r.others, error: r.error };
+          const result: ActivationBlockResult = { tuples: Buffer.from(r.tuples, 0, r.length), indices: r.indices, starts: r.starts, others: r.others, error: r.error, input: r.input };
           p.resolve(result);
         } else if (r.ok) p.resolve({ tuples: Buffer.from(r.tuples, 0, r.length), decoders: r.decoders });
         else p.reject(r.userError ? new AppError(ErrorCode.BAD_USER_INPUT, r.message) : new Error(r.message));
@@ -64,15 +64,18 @@ export class EncodePool {
     });
   }
 
-  /** Parses and encodes a block of native activation JSONL (native/activation-block.ts); its bytes are transferred. */
+  /**
+   * Parses and encodes a block of native activation JSONL (native/activation-block.ts). The whole
+   * ArrayBuffer under job.bytes moves to the worker (when the view starts at 0; otherwise a copy)
+   * and comes back as result.input for reuse.
+   */
   activations(job: ActivationBlockJob): Promise<ActivationBlockResult> {
     const id = ++this.seq;
     const w = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       const bytes = job.bytes;
-      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      const own = whole ? bytes : bytes.slice();
+      const own = bytes.byteOffset === 0 ? bytes : bytes.slice();
       w.postMessage({ id, kind: "activations", job: { ...job, bytes: own } }, [own.buffer as ArrayBuffer]);
     });
   }

@@ -45,6 +45,8 @@ export interface ActivationJobResult {
   starts: Int32Array;
   others: ActivationBlockResult["others"];
   error: ActivationBlockResult["error"];
+  /** The job's input memory, handed back for the next block. */
+  input: ArrayBuffer;
 }
 
 /** buf's bytes as a whole ArrayBuffer that can be transferred (copied only when buf is a view into a larger one). */
@@ -103,8 +105,10 @@ parentPort?.on("message", (msg: EncodeJob | ActivationJob) => {
       const tuples = ownBuffer(r.tuples);
       const indices = r.indices.byteOffset === 0 ? r.indices : r.indices.slice();
       const starts = r.starts.byteOffset === 0 ? r.starts : r.starts.slice();
-      result = { id: msg.id, ok: true, tuples, length: r.tuples.length, indices, starts, others: r.others, error: r.error };
+      const input = msg.job.bytes.buffer as ArrayBuffer;
+      result = { id: msg.id, ok: true, tuples, length: r.tuples.length, indices, starts, others: r.others, error: r.error, input };
       transfer = [tuples, indices.buffer as ArrayBuffer, starts.buffer as ArrayBuffer];
+      if (input !== tuples) transfer.push(input);
     } catch (e) {
       result = { id: msg.id, ok: false, message: (e as Error).message, userError: isAppError(e) };
     }

@@ -29,6 +29,8 @@ export interface ActivationBlockResult {
   others: ({ type: "feature"; row: FeatureRow } | { type: "explanation"; row: ExplanationRow })[];
   /** The first bad record's one-line error (the block's rows are then not to be used). */
   error: { message: string; details?: Record<string, unknown>; userError: boolean } | null;
+  /** From a worker: the memory of job.bytes, handed back for reuse. */
+  input?: ArrayBuffer;
 }
 
 export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockResult {

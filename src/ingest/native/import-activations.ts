@@ -73,7 +73,18 @@ export async function writeNativeActivations(sink: IngestSink, file: string, opt
   const pool = opts.pool ?? null;
   let feats: FeatureRow[] = [];
   let expl: ExplanationRow[] = [];
+  // Block memory is reused once a block is encoded: fewer fresh ArrayBuffers, fewer full GCs.
+  const free: ArrayBuffer[] = [];
+  const alloc = (size: number): Buffer => {
+    const i = free.findIndex((ab) => ab.byteLength >= size);
+    const ab = i >= 0 ? free.splice(i, 1)[0]! : (Buffer.allocUnsafeSlow(Math.max(size, 2 * blockBytes + (64 << 10))).buffer as ArrayBuffer);
+    return Buffer.from(ab, 0, size);
+  };
+  const recycle = (ab: ArrayBuffer | undefined) => {
+    if (ab && ab.byteLength > 0 && free.length < 8) free.push(ab);
+  };
   const write = async (r: ActivationBlockResult) => {
+    recycle(r.input);
     if (r.error) throw blockError(r.error);
     for (const o of r.others) {
       if (o.type === "feature") feats.push(o.row);
@@ -94,7 +105,7 @@ export async function writeNativeActivations(sink: IngestSink, file: string, opt
   // has one block in hand and one queued.
   const queue: Promise<ActivationBlockResult>[] = [];
   const depth = pool ? 2 * pool.size : 0;
-  const blocks = readJsonlBlocks(file, blockBytes);
+  const blocks = readJsonlBlocks(file, blockBytes, alloc);
   try {
     for (;;) {
       let next: IteratorResult<JsonlBlock>;
@@ -108,7 +119,9 @@ export async function writeNativeActivations(sink: IngestSink, file: string, opt
       if (next.done) break;
       const job = { ...ctx, firstLine: next.value.firstLine, bytes: next.value.bytes };
       if (!pool) {
-        await write(encodeActivationBlock(job));
+        const r = encodeActivationBlock(job);
+        recycle(job.bytes.buffer as ArrayBuffer); // nothing in r refers to it
+        await write(r);
         continue;
       }
       const result = pool.activations(job);
