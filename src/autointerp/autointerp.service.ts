@@ -17,7 +17,8 @@ import { type JobTask, type RunOptions, type RunResult, runJob } from "./pipelin
 import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "./prompts/explain.ts";
 import { SCORE_KINDS, type ScoreKind } from "./score.ts";
 import type { TaskDeps } from "./tasks/common.ts";
-import { embedTask, endpointEmbedderId } from "./tasks/embed-task.ts";
+import { openaiEmbedderId } from "../modules/search/embedder.ts";
+import { embedTask } from "./tasks/embed-task.ts";
 import { explainKey, explainTask } from "./tasks/explain-task.ts";
 import { scoreKey, scoreTask } from "./tasks/score-task.ts";
 
@@ -73,7 +74,7 @@ export class AutoInterpService {
       for (const k of kinds) if (!SCORE_KINDS.includes(k)) throw badInput(`unknown score kind ${JSON.stringify(k)}; use ${SCORE_KINDS.join(", ")}`);
       return { key: scoreKey(llm.scorerModel, kinds), params: { model: llm.scorerModel, kinds } };
     }
-    const embedder = endpointEmbedderId(llm.embeddingModel);
+    const embedder = openaiEmbedderId(llm.embeddingModel);
     return { key: `embed|${embedder}`, params: { model: llm.embeddingModel, embedder } };
   }
 

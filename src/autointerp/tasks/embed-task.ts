@@ -12,9 +12,6 @@ export interface EmbedParams {
   embedder: string;
 }
 
-/** The id concept search looks for (src/modules/search/embedder.ts). */
-export const endpointEmbedderId = (model: string) => `openai:${model}`;
-
 export function embedTask(deps: TaskDeps, job: JobRecord): JobTask {
   const params = job.params as unknown as EmbedParams;
   const saeId = job.saeId!;

@@ -5,12 +5,11 @@
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { SaeService } from "../sae/sae.service.ts";
-import { type Embedder, OFFLINE_EMBEDDER_ID, openaiEmbedderId } from "./embedder.ts";
-import { SifEmbedder, SifModel, type SifParams } from "./embedder-glove.ts";
-import { type EmbeddingsClient, OpenAiEmbedder } from "./embedder-openai.ts";
+import { type Embedder, OFFLINE_EMBEDDER_ID } from "./embedder.ts";
+import type { EmbeddingsClient } from "./embedder-openai.ts";
+import { Embedders } from "./embedders.ts";
 import { reciprocalRankFusion } from "./fusion.ts";
 import type { LexicalHit, LexicalParams, SearchRepository, SearchScope, SemanticHit } from "./search.repository.ts";
-import { loadWordTable } from "./word-vectors.ts";
 
 export type SearchMode = "HYBRID" | "SEMANTIC" | "LEXICAL";
 
@@ -69,14 +68,15 @@ const HNSW_MIN_EF_SEARCH = 200;
 export const fusionDepth = (k: number) => Math.min(Math.max(2 * k, 30), 500);
 
 export class SearchService {
-  private sifModel: SifModel | null = null;
-  private offline: { key: string; embedder: SifEmbedder } | null = null;
+  private readonly embedders: Embedders;
 
   constructor(
     private readonly repo: SearchRepository,
     private readonly saes: SaeService,
     private readonly options: SearchServiceOptions = {},
-  ) {}
+  ) {
+    this.embedders = new Embedders(repo.vectors, options);
+  }
 
   async search(req: SearchRequest): Promise<ConceptHit[]> {
     const query = req.query.trim();
@@ -130,15 +130,15 @@ export class SearchService {
     if (which === "offline") {
       const labels = await this.repo.vectors.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
       if (labels.length === 0) return 0;
-      const embedder = await this.offlineEmbedder(true);
+      const embedder = await this.embedders.offline(true);
       const vectors = await embedder.embed(labels.map((l) => l.text));
       const items = labels.flatMap((l, i) => (vectors[i] ? [{ id: l.id, vector: vectors[i] }] : []));
-      const dim = this.requireSif().table.dim;
+      const dim = this.embedders.sif().table.dim;
       await this.writeVectors(embedder.id, dim, items, opts);
       await this.repo.vectors.deleteEmbeddings(embedder.id, labels.filter((_, i) => !vectors[i]).map((l) => l.id));
       return items.length;
     }
-    const embedder = this.endpointEmbedder();
+    const embedder = this.embedders.endpoint();
     if (!embedder) throw badInput("no embeddings endpoint is configured: set OPENAI_API_KEY and/or OPENAI_BASE_URL");
     const labels = await this.repo.vectors.labelsToEmbed(saeId, embedder.id, true);
     if (labels.length === 0) return 0;
@@ -178,74 +178,25 @@ export class SearchService {
   async reindexAll(log?: (line: string) => void): Promise<void> {
     if (this.offlineAvailable()) {
       await this.repo.vectors.dropEmbedder(OFFLINE_EMBEDDER_ID);
-      this.offline = null;
+      this.embedders.forgetOffline();
     }
     // Every SAE's vectors first, then one index build (cheaper than growing it SAE by SAE).
     for (const id of await this.repo.documents.readySaeIds()) {
       const r = await this.indexSae(id, { deferIndex: true });
       log?.(`${id}: ${r.embedded} label vectors, ${r.documents} search documents`);
     }
-    if (this.offlineAvailable()) await this.ensureIndex(OFFLINE_EMBEDDER_ID, this.requireSif().table.dim);
+    if (this.offlineAvailable()) await this.ensureIndex(OFFLINE_EMBEDDER_ID, this.embedders.sif().table.dim);
   }
 
   offlineAvailable(): boolean {
-    try {
-      this.requireSif();
-      return true;
-    } catch (e) {
-      if (e instanceof AppError) return false;
-      throw e;
-    }
-  }
-
-  private requireSif(): SifModel {
-    this.sifModel ??= new SifModel(loadWordTable(this.options.wordVectorsDir));
-    return this.sifModel;
-  }
-
-  private endpointEmbedder(): OpenAiEmbedder | null {
-    const llm = this.options.llm;
-    return llm ? new OpenAiEmbedder(llm.client, llm.embeddingModel) : null;
-  }
-
-  /** The offline embedder with its stored transform; fits and stores one when asked to create it. */
-  private async offlineEmbedder(create: boolean): Promise<SifEmbedder> {
-    let row = await this.repo.vectors.findEmbedder(OFFLINE_EMBEDDER_ID);
-    if (!row) {
-      if (!create) {
-        throw badInput(`no labels have been embedded with ${OFFLINE_EMBEDDER_ID} yet: run \`monoscope search --reindex\` (or \`monoscope demo\`)`);
-      }
-      const model = this.requireSif();
-      const component = model.fitComponent();
-      row = await this.repo.vectors.saveEmbedder({ id: OFFLINE_EMBEDDER_ID, kind: "sif", dim: model.table.dim, params: model.params(component) });
-    }
-    const cacheKey = JSON.stringify(row.params);
-    if (this.offline?.key !== cacheKey) {
-      this.offline = { key: cacheKey, embedder: new SifEmbedder(OFFLINE_EMBEDDER_ID, this.requireSif(), row.params as SifParams) };
-    }
-    return this.offline.embedder;
-  }
-
-  /** The embedder for a query: the one asked for, else the endpoint's if its vectors exist, else the offline one. */
-  private async queryEmbedder(requested: string | null): Promise<Embedder> {
-    const endpoint = this.endpointEmbedder();
-    if (requested) {
-      if (requested === OFFLINE_EMBEDDER_ID) return this.offlineEmbedder(false);
-      if (endpoint && requested === endpoint.id) return endpoint;
-      throw badInput(
-        `unknown embedder ${JSON.stringify(requested)}: use ${OFFLINE_EMBEDDER_ID}` +
-          (endpoint ? ` or ${endpoint.id}` : ` (or configure an endpoint for ${openaiEmbedderId("<model>")})`),
-      );
-    }
-    if (endpoint && (await this.repo.vectors.hasEmbeddings(endpoint.id))) return endpoint;
-    return this.offlineEmbedder(false);
+    return this.embedders.offlineAvailable();
   }
 
   /** Best label per feature by cosine. `strict`: a missing embedder is an error (else: no semantic hits). */
   private async semantic(query: string, scope: SearchScope, limit: number, requested: string | null, strict: boolean): Promise<SemanticHit[]> {
     let embedder: Embedder;
     try {
-      embedder = await this.queryEmbedder(requested);
+      embedder = await this.embedders.forQuery(requested);
     } catch (e) {
       if (strict || requested || !(e instanceof AppError) || e.code !== ErrorCode.BAD_USER_INPUT) throw e;
       this.options.log?.debug(`semantic search skipped: ${e.message}`);
