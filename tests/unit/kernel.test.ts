@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, gemmReference, type Kernel, topKDotReference } from "../../src/kernel/index.ts";
 import { createOnnxKernel } from "../../src/kernel/onnx-kernel.ts";
 
-// Deterministic pseudo-random floats (mulberry32) so failures reproduce.
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "../../src/util/random.ts";
+
+// Deterministic pseudo-random floats so failures reproduce.
 const matrix = (n: number, seed: number) => {
   const r = random(seed);
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
