@@ -163,10 +163,15 @@ export class FastActivationEncoder {
     dv.setInt32(p + 16, nTok);
     dv.setInt32(p + 20, 1);
     p += 24;
+    const tokS = this.tokS;
+    const tokE = this.tokE;
+    const tokLen = this.tokLen;
+    const tokEsc = this.tokEsc;
     for (let i = 0; i < nTok; i++) {
-      const len = this.tokLen[i]!;
-      dv.setInt32(p, len);
-      p = this.put(out, p + 4, this.tokS[i]!, this.tokE[i]!, this.tokEsc[i] === 1);
+      dv.setInt32(p, tokLen[i]!);
+      p += 4;
+      if (tokEsc[i] === 1) p = this.putEscaped(out, p, tokS[i]!, tokE[i]!);
+      else for (let j = tokS[i]!, e = tokE[i]!; j < e; j++) out[p++] = s[j]!;
     }
     // real[]
     dv.setInt32(p, 20 + 8 * nVal);
@@ -195,12 +200,15 @@ export class FastActivationEncoder {
       p += 4;
     } else {
       dv.setInt32(p, srcLen);
-      p = this.put(out, p + 4, srcS, srcE, srcEsc);
+      p = srcEsc ? this.putEscaped(out, p + 4, srcS, srcE) : p + 4 + s.copy(out, p + 4, srcS, srcE);
     }
     // text: the tokens joined
     dv.setInt32(p, tokBytes);
     p += 4;
-    for (let i = 0; i < nTok; i++) p = this.put(out, p, this.tokS[i]!, this.tokE[i]!, this.tokEsc[i] === 1);
+    for (let i = 0; i < nTok; i++) {
+      if (tokEsc[i] === 1) p = this.putEscaped(out, p, tokS[i]!, tokE[i]!);
+      else for (let j = tokS[i]!, e = tokE[i]!; j < e; j++) out[p++] = s[j]!;
+    }
     b.pos = p;
     return index;
   }
@@ -459,14 +467,9 @@ export class FastActivationEncoder {
     this.tokEsc = tokEsc;
   }
 
-  /** The decoded bytes of the string content s[st, e) at out[p]; returns the end. */
-  private put(out: Buffer, p: number, st: number, e: number, esc: boolean): number {
+  /** The decoded bytes of the string content s[st, e), which has escapes, at out[p]; returns the end. */
+  private putEscaped(out: Buffer, p: number, st: number, e: number): number {
     const s = this.s;
-    if (!esc) {
-      if (e - st > 24) return p + s.copy(out, p, st, e);
-      for (let i = st; i < e; i++) out[p++] = s[i]!;
-      return p;
-    }
     let i = st;
     while (i < e) {
       const c = s[i]!;
