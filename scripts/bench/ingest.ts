@@ -190,7 +190,12 @@ async function benchBackend(backend: "postgres" | "pglite", app: App, n: number,
       }
     });
   for (let rep = -1; rep < REPS; rep++) {
-    if (last) await ingest.removeSae(last);
+    if (last) {
+      // Untimed: the previous run's rows go, and VACUUM clears them, so every run starts on a
+      // table in the same state as the raw baseline's freshly truncated one.
+      await ingest.removeSae(last);
+      await rawQuery(app, "VACUUM feature");
+    }
     last = `bench-${backend}-${rep + 1}`;
     const id = last;
     const m = await timeMs(() => importSaelens(ingest, { dir: ck, saeId: id, modelId: "bench-model" }));
@@ -266,9 +271,16 @@ async function benchActivations(backend: "postgres" | "pglite", app: App, n: num
       }
     });
   const t = { monoscope: [] as number[], raw: [] as number[], nofk: [] as number[] };
+  let previous = "";
   for (let rep = -1; rep < Math.min(REPS, 3); rep++) {
-    // A fresh SAE (bare feature rows) per run, made untimed: every run appends to the same table.
+    // A fresh SAE (bare feature rows) per run, made untimed; the previous run's rows are removed
+    // and vacuumed first (untimed), so every run loads into a table in the same state.
+    if (previous) {
+      await ingest.removeSae(previous);
+      await rawQuery(app, "VACUUM activation");
+    }
     const saeId = `bench-acts-${backend}-${tokens}-${rep + 1}`;
+    previous = saeId;
     await ingest.ingestSae(
       { model: { id: "bench-model" }, sae: { id: saeId, architecture: "standard", dIn: D_IN, dSae }, source: { format: "bench", path: saeId }, contentHash: saeId },
       (sink) => sink.features(Array.from({ length: dSae }, (_, index) => ({ index }))),
@@ -375,7 +387,7 @@ try {
   }
   notes.push(
     "Monoscope's figure is end to end: fingerprint the files, read safetensors by offset, normalise decoders to float16, compute neuron alignment, binary COPY, flip the SAE to ready, ANALYZE (PostgreSQL). Post-ingest hooks (neighbours, search) are not included.",
-    "The raw baseline loads exactly the bytes Monoscope sends (captured to a file) into a table created LIKE feature INCLUDING ALL plus the same foreign key to sae, emptied before each run; runs alternate. Clean-up between runs is not timed.",
+    "The raw baseline loads exactly the bytes Monoscope sends (captured to a file) into a table created LIKE feature INCLUDING ALL plus the same foreign key to sae, emptied before each run; runs alternate. Clean-up between runs is not timed: the raw tables are truncated, and Monoscope's previous SAE is removed and its table vacuumed, so both start each run in the same state.",
     "Monoscope skips the per-row foreign-key triggers during its load (session_replication_role = replica, as pg_restore --disable-triggers does) when the role may and the tables have no user triggers: its session guarantees every parent row exists. The raw baseline pays those checks; extra.raw_without_fk_median_s / ratio_vs_raw_without_fk compare with a copy into the same table without the foreign key.",
     "Activation raw floor: the exact activation COPY bytes Monoscope sends for the file (captured once through the same blocks, workers and session), loaded into a table created LIKE activation INCLUDING ALL plus the same foreign key to feature (baseline), and into one without it (extra.raw_without_fk_median_s, ratio_vs_raw_without_fk); emptied before each run, runs alternating with Monoscope's.",
     "Activation runs: each into a fresh SAE of 4096 bare features created untimed; the headline uses records of 64 tokens (Neuronpedia's contexts are 128 tokens, the demo's WordNet contexts about 16); a 16-token row is beside it. The per-record cost is dominated by JSON parsing and array encoding in Node and by array input on the server, so it scales with the tokens per record.",
