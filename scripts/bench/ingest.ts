@@ -276,6 +276,8 @@ async function benchActivations(backend: "postgres" | "pglite", app: App, n: num
     // A fresh SAE (bare feature rows) per run, made untimed; the previous run's rows are removed
     // and vacuumed first (untimed), so every run loads into a table in the same state.
     if (previous) {
+      // The raw tables' rows reference the previous SAE's features: empty them first.
+      await rawQuery(app, "TRUNCATE bench_raw_activation; TRUNCATE bench_raw_activation_nofk");
       await ingest.removeSae(previous);
       await rawQuery(app, "VACUUM activation");
     }
