@@ -42,7 +42,7 @@ export class GeometryRepository {
 
   /** Ready SAEs among ids (unknown or loading ones are absent). */
   async saes(ids: readonly string[]): Promise<SaeGeometry[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* geometry.saes */
       SELECT id, model_id AS "modelId", family_id AS "familyId", d_in AS "dIn", d_sae AS "dSae",
              (extract(epoch FROM updated_at) * 1000)::bigint::text || ':' || coalesce(content_hash, '') AS version
@@ -78,7 +78,7 @@ export class GeometryRepository {
 
   /** Unit decoder directions of a few features (absent when the feature or its decoder is missing). */
   async decoders(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
-    const rows = await this.db.prisma.$queryRaw<{ saeId: string; index: number; decoder: string }[]>`
+    const rows = await this.db.sql<{ saeId: string; index: number; decoder: string }>`
       /* geometry.decoders */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
@@ -89,7 +89,7 @@ export class GeometryRepository {
 
   /** Which of these features exist (with or without a decoder). */
   async existing(keys: readonly FeatureKey[]): Promise<Set<string>> {
-    const rows = await this.db.prisma.$queryRaw<{ saeId: string; index: number }[]>`
+    const rows = await this.db.sql<{ saeId: string; index: number }>`
       /* geometry.existing */
       SELECT f.sae_id AS "saeId", f.idx AS "index"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
