@@ -272,11 +272,12 @@ async function benchActivations(backend: "postgres" | "pglite", app: App, n: num
     });
   const t = { monoscope: [] as number[], raw: [] as number[], nofk: [] as number[] };
   let previous = "";
+  const first = `bench-acts-${backend}-${tokens}-0`;
   for (let rep = -1; rep < Math.min(REPS, 3); rep++) {
     // A fresh SAE (bare feature rows) per run, made untimed; the previous run's rows are removed
     // and vacuumed first (untimed), so every run loads into a table in the same state.
-    if (previous) {
-      // The raw tables' rows reference the previous SAE's features: empty them first.
+    // The captured bytes (and so the raw rows) name the first run's SAE: it stays.
+    if (previous && previous !== first) {
       await rawQuery(app, "TRUNCATE bench_raw_activation; TRUNCATE bench_raw_activation_nofk");
       await ingest.removeSae(previous);
       await rawQuery(app, "VACUUM activation");
