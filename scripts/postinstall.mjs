@@ -26,6 +26,9 @@ run("prisma generate", process.execPath, [prismaCli, "generate"], {
   CHECKPOINT_DISABLE: "1",
 });
 
+// The optional native scan kernel (skips itself, exit 0, where it cannot be built).
+run("build-native", process.execPath, [join(root, "scripts", "build-native.mjs")]);
+
 // Optional build steps registered by other parts of the project (e.g. the offline IDE bundle).
 const extra = join(root, "scripts", "build-assets.mjs");
 if (existsSync(extra)) run("build-assets", process.execPath, [extra]);

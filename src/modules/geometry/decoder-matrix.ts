@@ -1,7 +1,9 @@
 // One SAE's decoder directions in memory: float32 unit rows (exact scans, re-ranking, lineage
-// products) and their int8 quantisation (fast approximate scans). Built from the database's
+// products), their int8 quantisation (approximate scans of many queries) and, where the native
+// scan is built, 4-bit rows (approximate scans of one query). Built from the database's
 // binary COPY of (idx, halfvec) rows; the database stays the source of truth and the cache
 // (matrix-cache.ts) reloads when the SAE's version changes.
+import { nativeScan, type Packed4Rows } from "../../kernel/native-scan.ts";
 import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 
 export interface DecoderMatrix {
@@ -17,6 +19,8 @@ export interface DecoderMatrix {
   /** Row of each feature index (0..dSae-1), -1 when it has no decoder. */
   rowOf: Int32Array;
   quantized: QuantizedRows;
+  /** 4-bit rows for single-query scans, when the native scan is available (kernel/native-scan.ts). */
+  packed4: Packed4Rows | null;
   bytes: number;
 }
 
@@ -88,6 +92,7 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
   const { data, index, rowOf } = parseDecoderCopy(copy, dSae, d);
   const rows = index.length;
   const quantized = quantizeRows(data, rows, d);
+  const packed4 = nativeScan()?.pack(data, rows, d) ?? null;
   return {
     saeId,
     version,
@@ -97,6 +102,8 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
     index,
     rowOf,
     quantized,
-    bytes: data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength,
+    packed4,
+    bytes:
+      data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength + (packed4?.bytes ?? 0),
   };
 }

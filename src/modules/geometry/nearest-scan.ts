@@ -1,8 +1,13 @@
 // Nearest decoder directions by scanning in-process matrices with the native kernel.
-// Default: int8-quantised scan for candidates, then exact float32 cosines re-rank them (recall
-// against the exhaustive scan is measured in tests and scripts/bench/nearest.ts). exact: the
-// exhaustive float32 scan.
+// Default: a quantised scan for candidates, then exact float32 cosines re-rank them (recall
+// against the exhaustive scan is measured in tests and scripts/bench/nearest.ts):
+//   - a few query rows (nearestToVector, one feature's neighbours): the native 4-bit scan when
+//     the matrix has 4-bit rows (kernel/native-scan.ts), which reads half the bytes of int8;
+//   - otherwise, and for blocks of many queries (neighbour-list builds): the int8 scan on ONNX
+//     Runtime, a matrix product that reads the matrix once per block of queries.
+// exact: the exhaustive float32 scan.
 import type { Kernel } from "../../kernel/index.ts";
+import { nativeScan } from "../../kernel/native-scan.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 
 export interface Neighbour {
@@ -21,6 +26,10 @@ export interface ScanOptions {
 
 /** Candidates fetched beyond k for the approximate scan before exact re-ranking. */
 export const overfetch = (k: number) => Math.max(32, k);
+/** The same for the 4-bit scan, whose scores are about 3x noisier than int8's. */
+export const overfetch4 = (k: number) => Math.max(64, 2 * k);
+/** Query rows up to which the 4-bit scan runs per row; larger blocks use the int8 product. */
+export const PACKED4_MAX_QUERIES = 4;
 
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
   let s = 0;
@@ -31,6 +40,14 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
   if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
+  const native = !opts.exact && m.packed4 && qRows <= PACKED4_MAX_QUERIES ? nativeScan() : null;
+  if (native && m.packed4) {
+    const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
+    return Array.from({ length: qRows }, (_, c) => {
+      const r = native.topK(m.packed4!, q.subarray(c * d, (c + 1) * d), fetch4);
+      return rerank(m, q, c, r.rows, opts.exclude?.[c] ?? null);
+    });
+  }
   // One spare row for the excluded feature; the approximate scan fetches extra candidates to re-rank.
   const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
   const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
@@ -47,6 +64,17 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
     }
     return list;
   });
+}
+
+/** Exact cosines of candidate rows for query row c, without the excluded feature. */
+function rerank(m: DecoderMatrix, q: Float32Array, c: number, rows: Int32Array, ex: { saeId: string; index: number } | null): Neighbour[] {
+  const list: Neighbour[] = [];
+  for (const row of rows) {
+    const index = m.index[row];
+    if (ex && ex.saeId === m.saeId && ex.index === index) continue;
+    list.push({ saeId: m.saeId, index, cosine: dot(q, c * m.d, m.data, row * m.d, m.d) });
+  }
+  return list;
 }
 
 const byCosine = (a: Neighbour, b: Neighbour) =>

@@ -1,0 +1,351 @@
+// 4-bit block-quantised decoder rows and a top-C scan of one query against them, for
+// nearest-to-vector candidates. A single query against a large matrix is bound by memory
+// bandwidth (every code byte is read once per query), so halving the bytes of the int8 scan
+// halves its time; the dot products run on AVX-512 VNNI (vpdpbusd: 64 u8×s8 products per
+// instruction) so unpacking the nibbles costs less than reading them.
+//
+// Layout: every row is padded to dPad (a multiple of 128) dimensions and stored as dPad/128
+// blocks of 64 bytes (one cache line). In block b, byte i holds two codes:
+//   low nibble:  dimension b*128 + (i < 32 ? i : i + 32)
+//   high nibble: that dimension + 32
+// Codes are 0..15 with zero point 8: value = (code - 8) * scale[row * blocks + b].
+// The query is quantised to int8 (symmetric, one scale) in the same block order.
+//
+// Built by scripts/build-native.mjs (plain gcc, Node's own headers, no downloads); the
+// JavaScript side (src/kernel/native-scan.ts) uses it only when supported() is true.
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 128
+#define BLOCK_BYTES 64
+#define MAX_THREADS 16
+
+static int cpu_ok(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vnni");
+}
+
+// ---- top-C selection: a min-heap of (score, row) per thread ----
+typedef struct {
+  float *score;
+  int32_t *row;
+  int size, cap;
+} heap_t;
+
+static inline int worse(const heap_t *h, int a, int b) {
+  // a is worse than b: lower score, or equal score and larger row (ties keep the lower row).
+  return h->score[a] < h->score[b] || (h->score[a] == h->score[b] && h->row[a] > h->row[b]);
+}
+
+static inline void heap_swap(heap_t *h, int a, int b) {
+  float s = h->score[a]; h->score[a] = h->score[b]; h->score[b] = s;
+  int32_t r = h->row[a]; h->row[a] = h->row[b]; h->row[b] = r;
+}
+
+static void heap_down(heap_t *h, int i) {
+  for (;;) {
+    int l = 2 * i + 1, r = l + 1, m = i;
+    if (l < h->size && worse(h, l, m)) m = l;
+    if (r < h->size && worse(h, r, m)) m = r;
+    if (m == i) return;
+    heap_swap(h, i, m);
+    i = m;
+  }
+}
+
+static inline void heap_offer(heap_t *h, float s, int32_t row) {
+  if (h->size < h->cap) {
+    int i = h->size++;
+    h->score[i] = s;
+    h->row[i] = row;
+    while (i > 0) {
+      int p = (i - 1) / 2;
+      if (!worse(h, i, p)) break;
+      heap_swap(h, i, p);
+      i = p;
+    }
+  } else if (s > h->score[0] || (s == h->score[0] && row < h->row[0])) {
+    h->score[0] = s;
+    h->row[0] = row;
+    heap_down(h, 0);
+  }
+}
+
+// ---- the scan ----
+typedef struct {
+  const uint8_t *packed;
+  const float *scales;
+  int blocks;
+  int32_t row0, row1;
+  const int8_t *qa, *qb; /* blocks × 64 query bytes for the low / high nibbles */
+  const int32_t *corr;   /* blocks × 16 lanes: -8 × (sum of the lane's 8 query bytes), the zero point */
+  heap_t heap;
+} job_t;
+
+// Four rows per step: independent accumulation chains, and each query block loaded once for all four.
+#define ROW_STEP 4
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline __m512 block_dot(const uint8_t *p, __m512i qa, __m512i qb, __m512i corr, float scale, __m512 acc) {
+  const __m512i low = _mm512_set1_epi8(0x0f);
+  __m512i v = _mm512_loadu_si512((const void *)p);
+  __m512i sa = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, low), qa);
+  __m512i sb = _mm512_dpbusd_epi32(corr, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), qb);
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sa, sb)), _mm512_set1_ps(scale), acc);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void scan_rows(job_t *j) {
+  const int blocks = j->blocks;
+  const size_t rowBytes = (size_t)blocks * BLOCK_BYTES;
+  int32_t r = j->row0;
+  for (; r + ROW_STEP <= j->row1; r += ROW_STEP) {
+    const uint8_t *p = j->packed + (size_t)r * rowBytes;
+    const float *sc = j->scales + (size_t)r * blocks;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int b = 0; b < blocks; b++) {
+      const __m512i qa = _mm512_loadu_si512((const void *)(j->qa + b * 64));
+      const __m512i qb = _mm512_loadu_si512((const void *)(j->qb + b * 64));
+      const __m512i corr = _mm512_loadu_si512((const void *)(j->corr + b * 16));
+      const uint8_t *pb = p + b * BLOCK_BYTES;
+      a0 = block_dot(pb, qa, qb, corr, sc[b], a0);
+      a1 = block_dot(pb + rowBytes, qa, qb, corr, sc[blocks + b], a1);
+      a2 = block_dot(pb + 2 * rowBytes, qa, qb, corr, sc[2 * blocks + b], a2);
+      a3 = block_dot(pb + 3 * rowBytes, qa, qb, corr, sc[3 * blocks + b], a3);
+    }
+    heap_offer(&j->heap, _mm512_reduce_add_ps(a0), r);
+    heap_offer(&j->heap, _mm512_reduce_add_ps(a1), r + 1);
+    heap_offer(&j->heap, _mm512_reduce_add_ps(a2), r + 2);
+    heap_offer(&j->heap, _mm512_reduce_add_ps(a3), r + 3);
+  }
+  for (; r < j->row1; r++) {
+    const uint8_t *p = j->packed + (size_t)r * rowBytes;
+    const float *sc = j->scales + (size_t)r * blocks;
+    __m512 a0 = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++)
+      a0 = block_dot(p + b * BLOCK_BYTES, _mm512_loadu_si512((const void *)(j->qa + b * 64)), _mm512_loadu_si512((const void *)(j->qb + b * 64)),
+                     _mm512_loadu_si512((const void *)(j->corr + b * 16)), sc[b], a0);
+    heap_offer(&j->heap, _mm512_reduce_add_ps(a0), r);
+  }
+}
+
+static void *scan_thread(void *arg) {
+  scan_rows((job_t *)arg);
+  return NULL;
+}
+
+// ---- N-API glue ----
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, NULL, "scan4: N-API call failed: " #call);     \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_typedarray_type t;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, len, data, &ab, &off) != napi_ok) return 0;
+  return t == want;
+}
+
+static napi_value new_typed(napi_env env, napi_typedarray_type t, size_t len, size_t elem, void **data) {
+  napi_value ab, out;
+  if (napi_create_arraybuffer(env, len * elem, data, &ab) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, t, len, ab, 0, &out) != napi_ok) return NULL;
+  return out;
+}
+
+static napi_value js_supported(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(napi_get_boolean(env, cpu_ok(), &out));
+  return out;
+}
+
+// pack(data: Float32Array, rows, d) -> { packed: Uint8Array, scales: Float32Array, dPad }
+static napi_value js_pack(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_range(env, "pack(data, rows, d)");
+  float *data;
+  size_t n;
+  if (!typed(env, argv[0], napi_float32_array, (void **)&data, &n)) return throw_range(env, "pack: data must be a Float32Array");
+  int32_t rows, d;
+  CHECK(napi_get_value_int32(env, argv[1], &rows));
+  CHECK(napi_get_value_int32(env, argv[2], &d));
+  if (rows < 0 || d <= 0 || (size_t)rows * d > n) return throw_range(env, "pack: data is shorter than rows × d");
+  const int blocks = (d + BLOCK - 1) / BLOCK;
+  uint8_t *packed;
+  float *scales;
+  napi_value jp = new_typed(env, napi_uint8_array, (size_t)rows * blocks * BLOCK_BYTES, 1, (void **)&packed);
+  napi_value js = new_typed(env, napi_float32_array, (size_t)rows * blocks, 4, (void **)&scales);
+  if (!jp || !js) return throw_range(env, "pack: out of memory");
+  for (int32_t r = 0; r < rows; r++) {
+    const float *x = data + (size_t)r * d;
+    for (int b = 0; b < blocks; b++) {
+      const int base = b * BLOCK;
+      float mx = 0;
+      for (int t = 0; t < BLOCK && base + t < d; t++) mx = fmaxf(mx, fabsf(x[base + t]));
+      const float scale = mx / 7.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+      scales[(size_t)r * blocks + b] = scale;
+      uint8_t *out = packed + ((size_t)r * blocks + b) * BLOCK_BYTES;
+      for (int i = 0; i < BLOCK_BYTES; i++) {
+        const int dl = base + (i < 32 ? i : i + 32), dh = dl + 32;
+        int cl = dl < d ? (int)lrintf(x[dl] * inv) : 0, ch = dh < d ? (int)lrintf(x[dh] * inv) : 0;
+        cl = cl < -7 ? -7 : cl > 7 ? 7 : cl;
+        ch = ch < -7 ? -7 : ch > 7 ? 7 : ch;
+        out[i] = (uint8_t)((cl + 8) | ((ch + 8) << 4));
+      }
+    }
+  }
+  napi_value res, dp;
+  CHECK(napi_create_object(env, &res));
+  CHECK(napi_create_int32(env, blocks * BLOCK, &dp));
+  CHECK(napi_set_named_property(env, res, "packed", jp));
+  CHECK(napi_set_named_property(env, res, "scales", js));
+  CHECK(napi_set_named_property(env, res, "dPad", dp));
+  return res;
+}
+
+// scan(packed, scales, rows, d, query: Float32Array (d), k, threads) -> { rows: Int32Array, scores: Float32Array }
+// Scores approximate query · row (the query's own scale applied); best first.
+static napi_value js_scan(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) return throw_range(env, "scan(packed, scales, rows, d, query, k, threads)");
+  if (!cpu_ok()) return throw_range(env, "scan: this CPU lacks AVX-512 VNNI");
+  uint8_t *packed;
+  float *scales, *query;
+  size_t np, ns, nq;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&packed, &np)) return throw_range(env, "scan: packed must be a Uint8Array");
+  if (!typed(env, argv[1], napi_float32_array, (void **)&scales, &ns)) return throw_range(env, "scan: scales must be a Float32Array");
+  int32_t rows, d, k, threads;
+  CHECK(napi_get_value_int32(env, argv[2], &rows));
+  CHECK(napi_get_value_int32(env, argv[3], &d));
+  if (!typed(env, argv[4], napi_float32_array, (void **)&query, &nq)) return throw_range(env, "scan: query must be a Float32Array");
+  CHECK(napi_get_value_int32(env, argv[5], &k));
+  CHECK(napi_get_value_int32(env, argv[6], &threads));
+  if (rows < 0 || d <= 0 || k < 0) return throw_range(env, "scan: rows, d and k must be non-negative");
+  const int blocks = (d + BLOCK - 1) / BLOCK;
+  if (np < (size_t)rows * blocks * BLOCK_BYTES || ns < (size_t)rows * blocks) return throw_range(env, "scan: packed or scales shorter than rows");
+  if (nq < (size_t)d) return throw_range(env, "scan: query shorter than d");
+  if (k > rows) k = rows;
+  if (threads < 1) threads = 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
+
+  // Quantise the query to int8 in the packed block order, with each lane's zero-point correction.
+  float mx = 0;
+  for (int i = 0; i < d; i++) mx = fmaxf(mx, fabsf(query[i]));
+  const float qscale = mx / 127.0f, qinv = qscale > 0 ? 1.0f / qscale : 0.0f;
+  int8_t *qa = aligned_alloc(64, (size_t)blocks * 64), *qb = aligned_alloc(64, (size_t)blocks * 64);
+  int32_t *corr = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
+  float *hs = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1) * threads);
+  int32_t *hr = malloc(sizeof(int32_t) * (size_t)(k > 0 ? k : 1) * threads);
+  if (!qa || !qb || !corr || !hs || !hr) {
+    free(qa); free(qb); free(corr); free(hs); free(hr);
+    return throw_range(env, "scan: out of memory");
+  }
+  for (int b = 0; b < blocks; b++) {
+    for (int i = 0; i < 64; i++) {
+      const int dl = b * BLOCK + (i < 32 ? i : i + 32), dh = dl + 32;
+      qa[b * 64 + i] = (int8_t)(dl < d ? lrintf(query[dl] * qinv) : 0);
+      qb[b * 64 + i] = (int8_t)(dh < d ? lrintf(query[dh] * qinv) : 0);
+    }
+    for (int l = 0; l < 16; l++) {
+      int32_t s = 0;
+      for (int t = 0; t < 4; t++) s += qa[b * 64 + 4 * l + t] + qb[b * 64 + 4 * l + t];
+      corr[b * 16 + l] = -8 * s;
+    }
+  }
+
+  job_t jobs[MAX_THREADS];
+  pthread_t tids[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  const int32_t per = (rows + threads - 1) / threads;
+  for (int t = 0; t < threads; t++) {
+    job_t *j = &jobs[t];
+    j->packed = packed;
+    j->scales = scales;
+    j->blocks = blocks;
+    j->row0 = t * per < rows ? t * per : rows;
+    j->row1 = (t + 1) * per < rows ? (t + 1) * per : rows;
+    j->qa = qa;
+    j->qb = qb;
+    j->corr = corr;
+    j->heap = (heap_t){hs + (size_t)t * k, hr + (size_t)t * k, 0, k};
+  }
+  if (k > 0) {
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, scan_thread, &jobs[t]) == 0;
+    scan_rows(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+      if (started[t]) pthread_join(tids[t], NULL);
+      else scan_rows(&jobs[t]);
+    }
+  }
+  // Merge the per-thread heaps into one, then sort it best first.
+  heap_t all = {hs, hr, 0, k};
+  if (threads > 1) {
+    float *ms = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1));
+    int32_t *mr = malloc(sizeof(int32_t) * (size_t)(k > 0 ? k : 1));
+    all = (heap_t){ms, mr, 0, k};
+    for (int t = 0; t < threads; t++)
+      for (int i = 0; i < jobs[t].heap.size; i++) heap_offer(&all, jobs[t].heap.score[i], jobs[t].heap.row[i]);
+  } else {
+    all.size = jobs[0].heap.size;
+  }
+  const int got = all.size;
+  int32_t *outRows;
+  float *outScores;
+  napi_value jr = new_typed(env, napi_int32_array, got, 4, (void **)&outRows);
+  napi_value jsc = new_typed(env, napi_float32_array, got, 4, (void **)&outScores);
+  for (int i = got - 1; i >= 0; i--) {
+    // Pop the worst to the end: the output is best first.
+    if (jr && jsc) {
+      outScores[i] = all.score[0] * qscale;
+      outRows[i] = all.row[0];
+    }
+    heap_swap(&all, 0, all.size - 1);
+    all.size--;
+    heap_down(&all, 0);
+  }
+  if (threads > 1) {
+    free(all.score);
+    free(all.row);
+  }
+  free(qa); free(qb); free(corr); free(hs); free(hr);
+  if (!jr || !jsc) return throw_range(env, "scan: out of memory");
+  napi_value res;
+  CHECK(napi_create_object(env, &res));
+  CHECK(napi_set_named_property(env, res, "rows", jr));
+  CHECK(napi_set_named_property(env, res, "scores", jsc));
+  return res;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"supported", NULL, js_supported, NULL, NULL, NULL, napi_default, NULL},
+      {"pack", NULL, js_pack, NULL, NULL, NULL, napi_default, NULL},
+      {"scan", NULL, js_scan, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(scan4, init)

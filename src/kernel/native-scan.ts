@@ -1,0 +1,69 @@
+// The optional native 4-bit scan (native/scan4.c, built by scripts/build-native.mjs at install):
+// one query against 4-bit block-quantised rows on AVX-512 VNNI, half the bytes of the int8 scan,
+// which is what bounds a single query against a large matrix. Used for nearest-to-vector
+// candidates when it is built and the CPU supports it; otherwise the int8 ONNX Runtime scan
+// serves (same results after the exact re-rank). MONOSCOPE_NATIVE=0 turns it off.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Rows packed by the native module: value = (code - 8) · scale, 128-dimension blocks. */
+export interface Packed4Rows {
+  packed: Uint8Array;
+  scales: Float32Array;
+  rows: number;
+  d: number;
+  bytes: number;
+}
+
+export interface NativeScan {
+  pack(data: Float32Array, rows: number, d: number): Packed4Rows;
+  /** The k rows with the largest approximate dot product with q (d floats), best first. */
+  topK(m: Packed4Rows, q: Float32Array, k: number): { rows: Int32Array; scores: Float32Array };
+}
+
+interface Addon {
+  supported(): boolean;
+  pack(data: Float32Array, rows: number, d: number): { packed: Uint8Array; scales: Float32Array; dPad: number };
+  scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
+}
+
+export const NATIVE_SCAN_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "native", "scan4.node");
+
+let loaded: NativeScan | null | undefined;
+
+/** Why the native scan is not in use, or null when it is. */
+export function nativeScanUnavailable(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.MONOSCOPE_NATIVE === "0") return "MONOSCOPE_NATIVE=0";
+  if (!existsSync(NATIVE_SCAN_PATH)) return `${NATIVE_SCAN_PATH} is not built (npm run build:native)`;
+  return null;
+}
+
+/** The native scan, or null when it is off, not built, or the CPU lacks AVX-512 VNNI. */
+export function nativeScan(): NativeScan | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (nativeScanUnavailable()) return loaded;
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH) as Addon;
+  } catch (err) {
+    process.emitWarning(`native scan failed to load, using the int8 scan: ${(err as Error).message}`);
+    return loaded;
+  }
+  if (!addon.supported()) return loaded;
+  const threads = Math.max(1, availableParallelism());
+  loaded = {
+    pack(data, rows, d) {
+      const p = addon.pack(data, rows, d);
+      return { packed: p.packed, scales: p.scales, rows, d, bytes: p.packed.byteLength + p.scales.byteLength };
+    },
+    topK(m, q, k) {
+      if (q.length < m.d) throw new RangeError(`query has ${q.length} floats, expected ${m.d}`);
+      return addon.scan(m.packed, m.scales, m.rows, m.d, q.length === m.d ? q : q.subarray(0, m.d), Math.min(k, m.rows), threads);
+    },
+  };
+  return loaded;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { NATIVE_SCAN_PATH, nativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
+import { seededRandom } from "../../src/util/random.ts";
+
+const cpuHasVnni = (() => {
+  try {
+    return /\bavx512_vnni\b/.test(readFileSync("/proc/cpuinfo", "utf8")) && /\bavx512bw\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  } catch {
+    return false;
+  }
+})();
+const native = nativeScan();
+
+/** n unit rows of dimension d; every 10th row is a near-copy of the one before (real neighbours). */
+function unitRows(n: number, d: number, seed: number): Float32Array {
+  const r = seededRandom(seed);
+  const m = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) m[i * d + j] = i % 10 === 9 ? m[(i - 1) * d + j] + 0.3 * (r() - 0.5) / Math.sqrt(d) : r() * 2 - 1;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += m[i * d + j] ** 2;
+    for (let j = 0; j < d; j++) m[i * d + j] /= Math.sqrt(s);
+  }
+  return m;
+}
+
+function exactScores(m: Float32Array, n: number, d: number, q: Float32Array): Float32Array {
+  const s = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let a = 0;
+    for (let j = 0; j < d; j++) a += m[i * d + j] * q[j];
+    s[i] = a;
+  }
+  return s;
+}
+
+describe("native 4-bit scan", () => {
+  it("is built and in use wherever the CPU supports it (the install builds it)", () => {
+    if (process.env.MONOSCOPE_NATIVE === "0") expect(nativeScanUnavailable()).toBe("MONOSCOPE_NATIVE=0");
+    else if (cpuHasVnni) expect(native, String(nativeScanUnavailable())).not.toBeNull();
+    else expect(native).toBeNull();
+  });
+
+  for (const d of [100, 256, 768]) {
+    it.skipIf(!native)(`approximates dot products and keeps the exact top 10 among its candidates (d=${d})`, () => {
+      const n = 3000;
+      const m = unitRows(n, d, d);
+      const packed = native!.pack(m, n, d);
+      expect(packed.packed.length).toBe(n * Math.ceil(d / 128) * 64);
+      const r = seededRandom(7);
+      let hits = 0;
+      let worst = 0;
+      for (let t = 0; t < 20; t++) {
+        const base = Math.floor(r() * n);
+        const q = new Float32Array(d);
+        for (let j = 0; j < d; j++) q[j] = m[base * d + j] + 0.05 * (r() - 0.5);
+        const exact = exactScores(m, n, d, q);
+        const got = native!.topK(packed, q, 74);
+        expect(got.rows.length).toBe(74);
+        expect(new Set(got.rows).size).toBe(74);
+        for (let i = 1; i < got.scores.length; i++) expect(got.scores[i]).toBeLessThanOrEqual(got.scores[i - 1]);
+        got.rows.forEach((row, i) => (worst = Math.max(worst, Math.abs(got.scores[i] - exact[row]))));
+        const top = Array.from(exact.keys()).sort((a, b) => exact[b] - exact[a]).slice(0, 10);
+        hits += top.filter((x) => got.rows.includes(x)).length;
+      }
+      expect(worst).toBeLessThan(0.03);
+      expect(hits / 200).toBeGreaterThanOrEqual(0.99);
+    });
+  }
+
+  it.skipIf(!native)("returns every row when k exceeds them, and nothing for k = 0", () => {
+    const m = unitRows(5, 64, 3);
+    const packed = native!.pack(m, 5, 64);
+    const q = m.slice(2 * 64, 3 * 64);
+    const all = native!.topK(packed, q, 50);
+    expect([...all.rows].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(all.rows[0]).toBe(2);
+    expect(native!.topK(packed, q, 0).rows.length).toBe(0);
+    expect(() => native!.topK(packed, new Float32Array(10), 3)).toThrow(/query has 10 floats/);
+  });
+
+  it.skipIf(!native)("gives the same answer on one thread and on several", () => {
+    const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
+    const n = 20_000;
+    const d = 128;
+    const m = unitRows(n, d, 11);
+    const p = addon.pack(m, n, d);
+    const q = m.slice(77 * d, 78 * d);
+    const one = addon.scan(p.packed, p.scales, n, d, q, 40, 1);
+    const four = addon.scan(p.packed, p.scales, n, d, q, 40, 4);
+    expect(Array.from(four.rows)).toEqual(Array.from(one.rows));
+    expect(Array.from(four.scores)).toEqual(Array.from(one.scores));
+    expect(one.rows[0]).toBe(77);
+    expect(() => addon.scan(p.packed, p.scales, n + 1, d, q, 40, 1)).toThrow(/shorter than rows/);
+  });
+});
