@@ -4,6 +4,9 @@ import type { BenchReport, SuiteResult } from "./report-types.ts";
 import { fmt, table } from "./report-format.ts";
 import type { ScalePoint } from "./scale.ts";
 
+/** float32 rows (4) + int8 codes (1) + 4-bit codes (0.5) per dimension; see decoder-matrix.ts. */
+const MATRIX_BYTES_PER_DIM = 5.5;
+
 const GiB = 2 ** 30;
 /** PGlite is 32-bit WebAssembly: the whole server (buffers, catalog, the query) lives in < 4 GiB; ~2 GiB is the practical ceiling for data. */
 const PGLITE_BYTES = 2 * GiB;
@@ -54,7 +57,7 @@ function limits(m: Model, matrixBudget: number): Array<{ what: string; n: number
   };
   const out: Array<{ what: string; n: number }> = [];
   if (m.bytesPerFeature !== null) out.push({ what: "PGlite ~2 GiB", n: PGLITE_BYTES / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
-  out.push({ what: `float32 matrix > cache budget (RAM/3)`, n: matrixBudget / (m.p.d * 4) });
+  out.push({ what: `in-process matrix > cache budget (RAM/3)`, n: matrixBudget / (m.p.d * MATRIX_BYTES_PER_DIM) });
   if (m.hnswBpf !== null) out.push({ what: "HNSW build > 1 h", n: cap((n) => m.hnsw(n), 3600) });
   out.push({ what: "precomputed neighbours > 1 h", n: cap((n) => m.neighbours(n), 3600) });
   out.push({ what: "lineage step (n/4 x n) > 1 h", n: cap((n) => m.lineage(n / 4, n), 3600) });
@@ -103,10 +106,10 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "Lineage of a size is against the size below it in the family (1M against 256k, 4M against 1M, 34M against 4M, as in Scaling Monosemanticity's 1M/4M/34M family).",
     "",
     table(
-      ["d_in", "features", "PostgreSQL bytes (with HNSW)", "float32 matrix in process", "ingest", "HNSW build", "precomputed neighbours", "lineage vs the size below"],
+      ["d_in", "features", "PostgreSQL bytes (with HNSW)", "matrix in process", "ingest", "HNSW build", "precomputed neighbours", "lineage vs the size below"],
       ms.flatMap((m) =>
         TARGETS.map((n, i) => [
-          String(m.p.d), label(n), m.bytesPerFeature !== null ? gb(n * (m.bytesPerFeature + (m.hnswBpf ?? 0))) : "n/a", gb(n * m.p.d * 4), duration(m.ingest(n)), m.hnswBpf !== null ? duration(m.hnsw(n)) : "no index (d_in > 4000)",
+          String(m.p.d), label(n), m.bytesPerFeature !== null ? gb(n * (m.bytesPerFeature + (m.hnswBpf ?? 0))) : "n/a", gb(n * m.p.d * MATRIX_BYTES_PER_DIM), duration(m.ingest(n)), m.hnswBpf !== null ? duration(m.hnsw(n)) : "no index (d_in > 4000)",
           duration(m.neighbours(n)), duration(m.lineage(i === 0 ? n / 4 : TARGETS[i - 1], n)),
         ]),
       ),
@@ -120,7 +123,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "",
     "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling; it is also single-threaded (a 100k x 768 HNSW build inside PGlite did not finish in 13 minutes in a full run on 2026-11-26, while PostgreSQL built it and ran the ef_search sweep in about 2). It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
     "- **Exact all-pairs products** (precomputed neighbour lists; lineage between two large sizes) grow quadratically. The ingest hook precomputes neighbour lists only below a work limit and answers feature -> feature queries by scans above it; lineage between 4M and 34M features needs many machines or GPUs.",
-    `- **The in-process decoder matrix** behind fast exact scans needs features x d_in x 4 bytes per SAE; the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here) and evicts least recently used SAEs.`,
+    `- **The in-process decoder matrix** behind the scans needs features x d_in x 5.5 bytes per SAE (float32 rows for exact scans and re-ranking, int8 and 4-bit codes for candidate scans); the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here) and evicts least recently used SAEs.`,
     "- **HNSW builds** grow as n log n while the graph fits maintenance_work_mem and much faster after; pgvector does not index halfvec above 4,000 dimensions, so d_in 4096 relies on scans (or binary quantization with re-rank).",
     "",
     "Plan past one machine:",
