@@ -25,8 +25,12 @@ export function createLogger(config: Pick<Config, "logLevel">): Logger {
     },
     pino.destination({ fd: 2, sync: true }),
   );
-  const wrap = (level: "debug" | "info" | "warn" | "error") => (msg: string, fields?: Record<string, unknown>) =>
-    fields ? p[level](fields, redactSecrets(msg)) : p[level](redactSecrets(msg));
+  // Filtered levels return before redacting (the access log calls info() on every request).
+  const wrap = (level: "debug" | "info" | "warn" | "error") => (msg: string, fields?: Record<string, unknown>) => {
+    if (!p.isLevelEnabled(level)) return;
+    if (fields) p[level](fields, redactSecrets(msg));
+    else p[level](redactSecrets(msg));
+  };
   return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
 }
 

@@ -105,7 +105,11 @@ export interface ServerProcess {
  * scripts/bench/gc-on-signal.cjs (SIGUSR2 → full GC + memory figures) for the soak.
  */
 export async function spawnServer(env: Record<string, string>, opts: { gcHook?: boolean } = {}): Promise<ServerProcess> {
-  const pre = opts.gcHook ? ["--expose-gc", "--require", join(ROOT, "scripts", "bench", "gc-on-signal.cjs")] : [];
+  const pre = [
+    ...(opts.gcHook ? ["--expose-gc", "--require", join(ROOT, "scripts", "bench", "gc-on-signal.cjs")] : []),
+    // MONOSCOPE_BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
+    ...(process.env.MONOSCOPE_BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MONOSCOPE_BENCH_CPU_PROF}`] : []),
+  ];
   const child: ChildProcess = spawn(process.execPath, [...pre, join(ROOT, "bin", "monoscope.js"), "serve", "--port", "0", "--host", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, MONOSCOPE_LOG_LEVEL: "warn", MONOSCOPE_RATE_LIMIT_PER_MINUTE: "0", ...env },

@@ -2,8 +2,7 @@
 // query-shape limits (graphql-armor: depth, aliases, directives; parser token cap; cost.ts),
 // the API-key check, metrics, and the error boundary.
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { App } from "../app.ts";
 import { authPlugin } from "./auth.ts";
@@ -44,8 +43,9 @@ export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloSe
       authPlugin(s),
       costLimitPlugin(s.maxCost),
       ...(opts.plugins ?? []),
-      // HTTP caching headers (ETag, Cache-Control) for GET queries are set by the HTTP layer.
-      ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
+      // HTTP caching headers (ETag, Cache-Control) for GET queries are set by the HTTP layer, so
+      // Apollo's cache-control plugin (installed by default) would only wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
       // The server root serves the bundled offline IDE, not Apollo's CDN-hosted landing page.
       ApolloServerPluginLandingPageDisabled(),
     ],
