@@ -3,6 +3,7 @@
 // scan is built, 4-bit rows (approximate scans of one query). Built from the database's
 // binary COPY of (idx, halfvec) rows; the database stays the source of truth and the cache
 // (matrix-cache.ts) reloads when the SAE's version changes.
+import { halfToFloatTable } from "../../ingest/bulk/float16.ts";
 import { nativeScan, type Packed4Rows } from "../../kernel/native-scan.ts";
 import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 
@@ -24,26 +25,12 @@ export interface DecoderMatrix {
   bytes: number;
 }
 
-let halfTable: Float32Array | null = null;
-function halfToFloat(): Float32Array {
-  if (halfTable) return halfTable;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >>> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    t[h] = sign * (exp === 0 ? mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : Infinity) : (1 + mant / 1024) * 2 ** (exp - 15));
-  }
-  halfTable = t;
-  return t;
-}
-
 /**
  * Parses PostgreSQL binary COPY output of (idx int4, decoder halfvec) rows into unit rows.
  * halfvec's binary form: int16 dim, int16 unused, dim × float16, all big-endian.
  */
 export function parseDecoderCopy(buf: Buffer, dSae: number, d: number): { data: Float32Array; index: Int32Array; rowOf: Int32Array } {
-  const table = halfToFloat();
+  const table = halfToFloatTable();
   let data = new Float32Array(Math.min(dSae, 1024) * d);
   const index: number[] = [];
   const rowOf = new Int32Array(dSae).fill(-1);
