@@ -1,5 +1,6 @@
 // SQL for models, families and SAEs. Only SAEs with status 'ready' are visible.
 import { z } from "zod";
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { Database } from "../../db/database.ts";
 
 export const ModelRecord = z.object({ id: z.string(), name: z.string(), dModel: z.number().int() });
@@ -26,67 +27,50 @@ export interface SaeRecord {
   createdAt: Date;
 }
 
-const saeSelect = {
-  id: true,
-  name: true,
-  modelId: true,
-  familyId: true,
-  hookName: true,
-  layer: true,
-  architecture: true,
-  dIn: true,
-  dSae: true,
-  dtype: true,
-  k: true,
-  applyBDecToInput: true,
-  neuronpediaId: true,
-  status: true,
-  contentHash: true,
-  createdAt: true,
-} as const;
+// Read on every request that touches an SAE (the GraphQL loaders): plain SQL through the
+// raw driver (Database.sql, prepared once per connection) rather than a Prisma query.
+const SAE_COLUMNS = Prisma.sql`id, name, model_id AS "modelId", family_id AS "familyId", hook_name AS "hookName", layer,
+  architecture, d_in AS "dIn", d_sae AS "dSae", dtype, k, apply_b_dec_to_input AS "applyBDecToInput",
+  neuronpedia_id AS "neuronpediaId", status, content_hash AS "contentHash", created_at AS "createdAt"`;
 
 export class SaeRepository {
   constructor(private readonly db: Database) {}
 
   async listModels(): Promise<ModelRecord[]> {
-    return this.db.prisma.model.findMany({ select: { id: true, name: true, dModel: true }, orderBy: { id: "asc" } });
+    return this.db.sql<ModelRecord>`/* sae.listModels */ SELECT id, name, d_model AS "dModel" FROM model ORDER BY id`;
   }
 
   async modelsByIds(ids: readonly string[]): Promise<ModelRecord[]> {
-    return this.db.prisma.model.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true, dModel: true } });
+    return this.db.sql<ModelRecord>`/* sae.modelsByIds */ SELECT id, name, d_model AS "dModel" FROM model WHERE id = ANY(${[...ids]}::text[])`;
   }
 
   async listFamilies(): Promise<FamilyRecord[]> {
-    return this.db.prisma.saeFamily.findMany({ select: { id: true, name: true, modelId: true }, orderBy: { id: "asc" } });
+    return this.db.sql<FamilyRecord>`/* sae.listFamilies */ SELECT id, name, model_id AS "modelId" FROM sae_family ORDER BY id`;
   }
 
   async familiesByIds(ids: readonly string[]): Promise<FamilyRecord[]> {
-    return this.db.prisma.saeFamily.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true, modelId: true } });
+    return this.db.sql<FamilyRecord>`/* sae.familiesByIds */ SELECT id, name, model_id AS "modelId" FROM sae_family WHERE id = ANY(${[...ids]}::text[])`;
   }
 
   async listSaes(filter: { familyId?: string | null; modelId?: string | null } = {}): Promise<SaeRecord[]> {
-    return this.db.prisma.sae.findMany({
-      where: {
-        status: "ready",
-        ...(filter.familyId ? { familyId: filter.familyId } : {}),
-        ...(filter.modelId ? { modelId: filter.modelId } : {}),
-      },
-      select: saeSelect,
-      orderBy: [{ modelId: "asc" }, { familyId: "asc" }, { dSae: "asc" }, { id: "asc" }],
-    });
+    return this.db.sql<SaeRecord>`/* sae.listSaes */ SELECT ${SAE_COLUMNS} FROM sae
+      WHERE status = 'ready' AND (${filter.familyId ?? null}::text IS NULL OR family_id = ${filter.familyId ?? null}::text)
+        AND (${filter.modelId ?? null}::text IS NULL OR model_id = ${filter.modelId ?? null}::text)
+      ORDER BY model_id, family_id NULLS LAST, d_sae, id`;
   }
 
   async saesByIds(ids: readonly string[]): Promise<SaeRecord[]> {
-    return this.db.prisma.sae.findMany({ where: { id: { in: [...ids] }, status: "ready" }, select: saeSelect });
+    return this.db.sql<SaeRecord>`/* sae.saesByIds */ SELECT ${SAE_COLUMNS} FROM sae WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
   }
 
   /** Any SAE row, including one still loading (for ingest and rm). */
   async findAnySae(id: string): Promise<SaeRecord | null> {
-    return this.db.prisma.sae.findUnique({ where: { id }, select: saeSelect });
+    return (await this.db.sql<SaeRecord>`/* sae.findAnySae */ SELECT ${SAE_COLUMNS} FROM sae WHERE id = ${id}`)[0] ?? null;
   }
 
   async featureCounts(saeIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.db.prisma.feature.groupBy({ by: ["saeId"], where: { saeId: { in: [...saeIds] } }, _count: { _all: true } });
-    return new Map(rows.map((r) => [r.saeId, r._count._all]));
+    const rows = await this.db.sql<{ saeId: string; n: number }>`/* sae.featureCounts */
+      SELECT sae_id AS "saeId", count(*)::int AS n FROM feature WHERE sae_id = ANY(${[...saeIds]}::text[]) GROUP BY sae_id`;
+    return new Map(rows.map((r) => [r.saeId, r.n]));
   }
 }
