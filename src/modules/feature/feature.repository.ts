@@ -92,7 +92,7 @@ export class FeatureRepository {
   /** Unit decoder directions as text '[..]' (halfvec), parsed to floats. */
   async decodersByKeys(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.prisma.$queryRaw<{ saeId: string; index: number; decoder: string | null }[]>`
+    const rows = await this.db.sql<{ saeId: string; index: number; decoder: string | null }>`
       /* feature.decodersByKeys */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
@@ -162,7 +162,7 @@ export class FeatureRepository {
   }
 
   private async select(where: Prisma.Sql[], orderBy: Prisma.Sql, limit: number): Promise<FeatureRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql<unknown>`
       /* feature.page */
       SELECT ${FEATURE_COLUMNS}
       FROM feature f
@@ -174,7 +174,7 @@ export class FeatureRepository {
 
   async count(saeId: string, filter: FeatureFilter): Promise<number> {
     const where = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.sql<{ n: number }>`
       /* feature.count */
       SELECT count(*)::int AS n FROM feature f WHERE ${Prisma.join(where, " AND ")}`;
     return rows[0]?.n ?? 0;
