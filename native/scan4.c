@@ -2,7 +2,8 @@
 // nearest-to-vector candidates. A single query against a large matrix is bound by memory
 // bandwidth (every code byte is read once per query), so halving the bytes of the int8 scan
 // halves its time; the dot products run on AVX-512 VNNI (vpdpbusd: 64 u8×s8 products per
-// instruction) so unpacking the nibbles costs less than reading them.
+// instruction) so unpacking the nibbles costs less than reading them, or on AVX2 + FMA
+// (vpmaddubsw + vpmaddwd) where the CPU has no AVX-512 VNNI.
 //
 // Layout: every row is padded to dPad (a multiple of 128) dimensions and stored as dPad/128
 // blocks of 64 bytes (one cache line). In block b, byte i holds two codes:
@@ -12,7 +13,7 @@
 // The query is quantised to int8 (symmetric, one scale) in the same block order.
 //
 // Built by scripts/build-native.mjs (plain gcc, Node's own headers, no downloads); the
-// JavaScript side (src/kernel/native-scan.ts) uses it only when supported() is true.
+// JavaScript side (src/kernel/native-scan.ts) uses it only when variant() is not "none".
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <immintrin.h>
@@ -26,10 +27,15 @@
 #define BLOCK_BYTES 64
 #define MAX_THREADS 16
 
-static int cpu_ok(void) {
+// Kernels, best first: AVX-512 VNNI (vpdpbusd), then AVX2 + FMA (vpmaddubsw + vpmaddwd).
+enum { V_NONE = 0, V_AVX2 = 1, V_AVX512VNNI = 2 };
+static const char *VARIANT_NAMES[] = {"none", "avx2", "avx512vnni"};
+
+static int cpu_variant(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vnni");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) return V_AVX512VNNI;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return V_AVX2;
+  return V_NONE;
 }
 
 // ---- top-C selection: a min-heap of (score, row) per thread ----
@@ -85,7 +91,9 @@ typedef struct {
   int blocks;
   int32_t row0, row1;
   const int8_t *qa, *qb; /* blocks × 64 query bytes for the low / high nibbles */
-  const int32_t *corr;   /* blocks × 16 lanes: -8 × (sum of the lane's 8 query bytes), the zero point */
+  const int32_t *corr;   /* AVX-512: blocks × 16 lanes, -8 × (sum of the lane's 8 query bytes), the zero point */
+  const int32_t *corr8;  /* AVX2: blocks × 8 lanes, -8 × (sum of the block's query bytes) in lane 0 */
+  int variant;
   heap_t heap;
 } job_t;
 
@@ -133,8 +141,45 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void scan_rows(job
   }
 }
 
+// AVX2: each 64-byte block is two 32-byte halves; in half h the low nibbles are query bytes
+// qa[32h .. 32h+31] and the high nibbles qb[32h .. 32h+31]. vpmaddubsw adds pairs of u8×s8
+// products into int16 (at most 2 × 15 × 127, no saturation), vpmaddwd widens to int32.
+__attribute__((target("avx2,fma"))) static inline __m256i half_dot(__m256i v, const int8_t *qa, const int8_t *qb) {
+  const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+  __m256i lo = _mm256_maddubs_epi16(_mm256_and_si256(v, low), _mm256_loadu_si256((const void *)qa));
+  __m256i hi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), _mm256_loadu_si256((const void *)qb));
+  return _mm256_madd_epi16(_mm256_add_epi16(lo, hi), ones);
+}
+
+__attribute__((target("avx2,fma"))) static void scan_rows_avx2(job_t *j) {
+  const int blocks = j->blocks;
+  const size_t rowBytes = (size_t)blocks * BLOCK_BYTES;
+  for (int32_t r = j->row0; r < j->row1; r++) {
+    const uint8_t *p = j->packed + (size_t)r * rowBytes;
+    const float *sc = j->scales + (size_t)r * blocks;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+      const uint8_t *pb = p + b * BLOCK_BYTES;
+      const int8_t *qa = j->qa + b * 64, *qb = j->qb + b * 64;
+      __m256i s = _mm256_add_epi32(half_dot(_mm256_loadu_si256((const void *)pb), qa, qb),
+                                   half_dot(_mm256_loadu_si256((const void *)(pb + 32)), qa + 32, qb + 32));
+      s = _mm256_add_epi32(s, _mm256_loadu_si256((const void *)(j->corr8 + b * 8)));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(sc[b]), acc);
+    }
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    heap_offer(&j->heap, _mm_cvtss_f32(h), r);
+  }
+}
+
+static void run_job(job_t *j) {
+  if (j->variant == V_AVX512VNNI) scan_rows(j);
+  else scan_rows_avx2(j);
+}
+
 static void *scan_thread(void *arg) {
-  scan_rows((job_t *)arg);
+  run_job((job_t *)arg);
   return NULL;
 }
 
@@ -169,10 +214,11 @@ static napi_value new_typed(napi_env env, napi_typedarray_type t, size_t len, si
   return out;
 }
 
-static napi_value js_supported(napi_env env, napi_callback_info info) {
+// variant() -> "avx512vnni" | "avx2" | "none": the kernel scan() uses on this CPU.
+static napi_value js_variant(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  CHECK(napi_get_boolean(env, cpu_ok(), &out));
+  CHECK(napi_create_string_utf8(env, VARIANT_NAMES[cpu_variant()], NAPI_AUTO_LENGTH, &out));
   return out;
 }
 
@@ -222,14 +268,27 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   return res;
 }
 
-// scan(packed, scales, rows, d, query: Float32Array (d), k, threads) -> { rows: Int32Array, scores: Float32Array }
-// Scores approximate query · row (the query's own scale applied); best first.
+// scan(packed, scales, rows, d, query: Float32Array (d), k, threads[, variant]) -> { rows: Int32Array, scores: Float32Array }
+// Scores approximate query · row (the query's own scale applied); best first. variant ("avx2")
+// asks for a kernel below the best one the CPU has (tests compare them).
 static napi_value js_scan(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) return throw_range(env, "scan(packed, scales, rows, d, query, k, threads)");
-  if (!cpu_ok()) return throw_range(env, "scan: this CPU lacks AVX-512 VNNI");
+  if (argc < 7) return throw_range(env, "scan(packed, scales, rows, d, query, k, threads[, variant])");
+  int variant = cpu_variant();
+  if (variant == V_NONE) return throw_range(env, "scan: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
+  if (argc >= 8) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[7], &t));
+    if (t == napi_string) {
+      char want[16];
+      size_t len;
+      CHECK(napi_get_value_string_utf8(env, argv[7], want, sizeof want, &len));
+      if (strcmp(want, "avx2") == 0) variant = V_AVX2;
+      else if (strcmp(want, VARIANT_NAMES[variant]) != 0) return throw_range(env, "scan: unknown or unsupported variant");
+    }
+  }
   uint8_t *packed;
   float *scales, *query;
   size_t np, ns, nq;
@@ -256,10 +315,11 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
   const float qscale = mx / 127.0f, qinv = qscale > 0 ? 1.0f / qscale : 0.0f;
   int8_t *qa = aligned_alloc(64, (size_t)blocks * 64), *qb = aligned_alloc(64, (size_t)blocks * 64);
   int32_t *corr = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
+  int32_t *corr8 = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
   float *hs = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1) * threads);
   int32_t *hr = malloc(sizeof(int32_t) * (size_t)(k > 0 ? k : 1) * threads);
-  if (!qa || !qb || !corr || !hs || !hr) {
-    free(qa); free(qb); free(corr); free(hs); free(hr);
+  if (!qa || !qb || !corr || !corr8 || !hs || !hr) {
+    free(qa); free(qb); free(corr); free(corr8); free(hs); free(hr);
     return throw_range(env, "scan: out of memory");
   }
   for (int b = 0; b < blocks; b++) {
@@ -268,11 +328,14 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
       qa[b * 64 + i] = (int8_t)(dl < d ? lrintf(query[dl] * qinv) : 0);
       qb[b * 64 + i] = (int8_t)(dh < d ? lrintf(query[dh] * qinv) : 0);
     }
+    int32_t total = 0;
     for (int l = 0; l < 16; l++) {
       int32_t s = 0;
       for (int t = 0; t < 4; t++) s += qa[b * 64 + 4 * l + t] + qb[b * 64 + 4 * l + t];
       corr[b * 16 + l] = -8 * s;
+      total += s;
     }
+    for (int l = 0; l < 8; l++) corr8[b * 8 + l] = l == 0 ? -8 * total : 0;
   }
 
   job_t jobs[MAX_THREADS];
@@ -289,14 +352,16 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
     j->qa = qa;
     j->qb = qb;
     j->corr = corr;
+    j->corr8 = corr8;
+    j->variant = variant;
     j->heap = (heap_t){hs + (size_t)t * k, hr + (size_t)t * k, 0, k};
   }
   if (k > 0) {
     for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, scan_thread, &jobs[t]) == 0;
-    scan_rows(&jobs[0]);
+    run_job(&jobs[0]);
     for (int t = 1; t < threads; t++) {
       if (started[t]) pthread_join(tids[t], NULL);
-      else scan_rows(&jobs[t]);
+      else run_job(&jobs[t]);
     }
   }
   // Merge the per-thread heaps into one, then sort it best first.
@@ -329,7 +394,7 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
     free(all.score);
     free(all.row);
   }
-  free(qa); free(qb); free(corr); free(hs); free(hr);
+  free(qa); free(qb); free(corr); free(corr8); free(hs); free(hr);
   if (!jr || !jsc) return throw_range(env, "scan: out of memory");
   napi_value res;
   CHECK(napi_create_object(env, &res));
@@ -340,7 +405,7 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"supported", NULL, js_supported, NULL, NULL, NULL, napi_default, NULL},
+      {"variant", NULL, js_variant, NULL, NULL, NULL, napi_default, NULL},
       {"pack", NULL, js_pack, NULL, NULL, NULL, napi_default, NULL},
       {"scan", NULL, js_scan, NULL, NULL, NULL, napi_default, NULL},
   };

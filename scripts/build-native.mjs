@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "native", "scan4.c");
 const out = join(root, "build", "native", "scan4.node");
 const skip = (why) => {
-  console.error(`build-native: skipped (${why}); nearest-to-vector scans use the int8 ONNX Runtime path`);
+  console.error(`build-native: skipped (${why}); single-query nearest scans use the int8 ONNX Runtime path`);
   process.exit(0);
 };
 

@@ -33,7 +33,8 @@ const ONLY = (() => {
   return i >= 0 ? process.argv[i + 1] : null;
 })();
 const rows: BenchRow[] = [];
-const DEFAULT_SCAN = nativeScan() ? "in-process 4-bit scan (native, AVX-512 VNNI)" : "in-process int8 scan";
+const NATIVE_ISA = { avx512vnni: "AVX-512 VNNI", avx2: "AVX2" }[nativeScan()?.variant ?? "avx2"];
+const DEFAULT_SCAN = nativeScan() ? `in-process 4-bit scan (native, ${NATIVE_ISA})` : "in-process int8 scan";
 const notes: string[] = [];
 emitPartialOnTimeout({ suite: "nearest", rows, notes });
 
@@ -218,7 +219,7 @@ async function scanKernelRows(app: App, backend: string, matrix: Awaited<ReturnT
   rows.push(
     compare(
       {
-        suite: "nearest", name: "candidate scan alone: native 4-bit (AVX-512 VNNI) + re-rank", backend: `monoscope:${backend}`, sizes,
+        suite: "nearest", name: `candidate scan alone: native 4-bit (${NATIVE_ISA}) + re-rank`, backend: `monoscope:${backend}`, sizes,
         params: { overfetch: `k + ${overfetch4(K)}` }, reps: qs.length * 2, metric: "p50 latency", unit: "ms", value: round(b4.t.p50), better: "lower",
         extra: { p99: round(b4.t.p99), "recall@10": round(b4.recall, 4), "code MB": round(matrix.packed4!.bytes / 2 ** 20, 1) },
       },

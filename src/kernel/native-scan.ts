@@ -1,8 +1,8 @@
 // The optional native 4-bit scan (native/scan4.c, built by scripts/build-native.mjs at install):
-// one query against 4-bit block-quantised rows on AVX-512 VNNI, half the bytes of the int8 scan,
-// which is what bounds a single query against a large matrix. Used for nearest-to-vector
-// candidates when it is built and the CPU supports it; otherwise the int8 ONNX Runtime scan
-// serves (same results after the exact re-rank). MONOSCOPE_NATIVE=0 turns it off.
+// one query against 4-bit block-quantised rows (AVX-512 VNNI, or AVX2 + FMA), half the bytes of
+// the int8 scan, which is what bounds a single query against a large matrix. Used for
+// nearest-to-vector candidates when it is built and the CPU has one of those; otherwise the int8
+// ONNX Runtime scan serves (same results after the exact re-rank). MONOSCOPE_NATIVE=0 turns it off.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -18,14 +18,18 @@ export interface Packed4Rows {
   bytes: number;
 }
 
+export type NativeVariant = "avx512vnni" | "avx2";
+
 export interface NativeScan {
+  /** The instruction set the kernel runs on here. */
+  variant: NativeVariant;
   pack(data: Float32Array, rows: number, d: number): Packed4Rows;
   /** The k rows with the largest approximate dot product with q (d floats), best first. */
   topK(m: Packed4Rows, q: Float32Array, k: number): { rows: Int32Array; scores: Float32Array };
 }
 
 interface Addon {
-  supported(): boolean;
+  variant(): NativeVariant | "none";
   pack(data: Float32Array, rows: number, d: number): { packed: Uint8Array; scales: Float32Array; dPad: number };
   scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
 }
@@ -41,7 +45,7 @@ export function nativeScanUnavailable(env: NodeJS.ProcessEnv = process.env): str
   return null;
 }
 
-/** The native scan, or null when it is off, not built, or the CPU lacks AVX-512 VNNI. */
+/** The native scan, or null when it is off, not built, or the CPU has neither AVX-512 VNNI nor AVX2. */
 export function nativeScan(): NativeScan | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
@@ -53,9 +57,11 @@ export function nativeScan(): NativeScan | null {
     process.emitWarning(`native scan failed to load, using the int8 scan: ${(err as Error).message}`);
     return loaded;
   }
-  if (!addon.supported()) return loaded;
+  const variant = addon.variant();
+  if (variant === "none") return loaded;
   const threads = Math.max(1, availableParallelism());
   loaded = {
+    variant,
     pack(data, rows, d) {
       const p = addon.pack(data, rows, d);
       return { packed: p.packed, scales: p.scales, rows, d, bytes: p.packed.byteLength + p.scales.byteLength };

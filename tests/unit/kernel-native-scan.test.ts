@@ -4,13 +4,14 @@ import { describe, expect, it } from "vitest";
 import { NATIVE_SCAN_PATH, nativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
-const cpuHasVnni = (() => {
+const cpuFlags = (() => {
   try {
-    return /\bavx512_vnni\b/.test(readFileSync("/proc/cpuinfo", "utf8")) && /\bavx512bw\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+    return new Set((/^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "").trim().split(/\s+/));
   } catch {
-    return false;
+    return new Set<string>();
   }
 })();
+const expectedVariant = cpuFlags.has("avx512_vnni") && cpuFlags.has("avx512bw") ? "avx512vnni" : cpuFlags.has("avx2") && cpuFlags.has("fma") ? "avx2" : null;
 const native = nativeScan();
 
 /** n unit rows of dimension d; every 10th row is a near-copy of the one before (real neighbours). */
@@ -36,10 +37,12 @@ function exactScores(m: Float32Array, n: number, d: number, q: Float32Array): Fl
   return s;
 }
 
+const p0 = () => createRequire(import.meta.url)(NATIVE_SCAN_PATH).pack(new Float32Array(8).fill(0.5), 1, 8);
+
 describe("native 4-bit scan", () => {
-  it("is built and in use wherever the CPU supports it (the install builds it)", () => {
+  it("is built and in use wherever the CPU supports it (the install builds it), on its best kernel", () => {
     if (process.env.MONOSCOPE_NATIVE === "0") expect(nativeScanUnavailable()).toBe("MONOSCOPE_NATIVE=0");
-    else if (cpuHasVnni) expect(native, String(nativeScanUnavailable())).not.toBeNull();
+    else if (expectedVariant) expect(native?.variant, String(nativeScanUnavailable())).toBe(expectedVariant);
     else expect(native).toBeNull();
   });
 
@@ -79,6 +82,32 @@ describe("native 4-bit scan", () => {
     expect(all.rows[0]).toBe(2);
     expect(native!.topK(packed, q, 0).rows.length).toBe(0);
     expect(() => native!.topK(packed, new Float32Array(10), 3)).toThrow(/query has 10 floats/);
+  });
+
+  it.skipIf(native?.variant !== "avx512vnni")("the AVX2 kernel agrees with the AVX-512 one (same codes, same candidates)", () => {
+    const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
+    for (const d of [100, 768]) {
+      const n = 5000;
+      const m = unitRows(n, d, d + 1);
+      const p = addon.pack(m, n, d);
+      const r = seededRandom(d);
+      for (let t = 0; t < 10; t++) {
+        const q = new Float32Array(d);
+        for (let j = 0; j < d; j++) q[j] = r() * 2 - 1;
+        const wide = addon.scan(p.packed, p.scales, n, d, q, 50, 2);
+        const narrow = addon.scan(p.packed, p.scales, n, d, q, 50, 2, "avx2");
+        // Integer sums are identical; only the float accumulation order differs.
+        const byRow = new Map<number, number>(Array.from(wide.rows as Int32Array, (row, i) => [row, wide.scores[i]]));
+        let shared = 0;
+        (narrow.rows as Int32Array).forEach((row, i) => {
+          if (!byRow.has(row)) return;
+          shared++;
+          expect(Math.abs(byRow.get(row)! - narrow.scores[i])).toBeLessThan(1e-4);
+        });
+        expect(shared).toBeGreaterThanOrEqual(48);
+      }
+    }
+    expect(() => addon.scan(p0().packed, p0().scales, 1, 8, new Float32Array(8), 1, 1, "sse2")).toThrow(/unknown or unsupported variant/);
   });
 
   it.skipIf(!native)("gives the same answer on one thread and on several", () => {
