@@ -14,6 +14,7 @@
 //
 // Built by scripts/build-native.mjs (plain gcc, Node's own headers, no downloads); the
 // JavaScript side (src/kernel/native-scan.ts) uses it only when variant() is not "none".
+#define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <immintrin.h>
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 
 #define BLOCK 128
@@ -268,46 +270,16 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   return res;
 }
 
-// scan(packed, scales, rows, d, query: Float32Array (d), k, threads[, variant]) -> { rows: Int32Array, scores: Float32Array }
-// Scores approximate query · row (the query's own scale applied); best first. variant ("avx2")
-// asks for a kernel below the best one the CPU has (tests compare them).
-static napi_value js_scan(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) return throw_range(env, "scan(packed, scales, rows, d, query, k, threads[, variant])");
-  int variant = cpu_variant();
-  if (variant == V_NONE) return throw_range(env, "scan: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
-  if (argc >= 8) {
-    napi_valuetype t;
-    CHECK(napi_typeof(env, argv[7], &t));
-    if (t == napi_string) {
-      char want[16];
-      size_t len;
-      CHECK(napi_get_value_string_utf8(env, argv[7], want, sizeof want, &len));
-      if (strcmp(want, "avx2") == 0) variant = V_AVX2;
-      else if (strcmp(want, VARIANT_NAMES[variant]) != 0) return throw_range(env, "scan: unknown or unsupported variant");
-    }
-  }
-  uint8_t *packed;
-  float *scales, *query;
-  size_t np, ns, nq;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&packed, &np)) return throw_range(env, "scan: packed must be a Uint8Array");
-  if (!typed(env, argv[1], napi_float32_array, (void **)&scales, &ns)) return throw_range(env, "scan: scales must be a Float32Array");
-  int32_t rows, d, k, threads;
-  CHECK(napi_get_value_int32(env, argv[2], &rows));
-  CHECK(napi_get_value_int32(env, argv[3], &d));
-  if (!typed(env, argv[4], napi_float32_array, (void **)&query, &nq)) return throw_range(env, "scan: query must be a Float32Array");
-  CHECK(napi_get_value_int32(env, argv[5], &k));
-  CHECK(napi_get_value_int32(env, argv[6], &threads));
-  if (rows < 0 || d <= 0 || k < 0) return throw_range(env, "scan: rows, d and k must be non-negative");
+// The scan itself, free of N-API (it also runs on a libuv worker thread): the k best rows of
+// `rows` against `query`, best first, into outRows / outScores (k <= rows). Returns 0, or -1
+// when out of memory.
+static int scan_core(const uint8_t *packed, const float *scales, int32_t rows, int32_t d, const float *query, int32_t k,
+                     int threads, int variant, int32_t *outRows, float *outScores) {
   const int blocks = (d + BLOCK - 1) / BLOCK;
-  if (np < (size_t)rows * blocks * BLOCK_BYTES || ns < (size_t)rows * blocks) return throw_range(env, "scan: packed or scales shorter than rows");
-  if (nq < (size_t)d) return throw_range(env, "scan: query shorter than d");
-  if (k > rows) k = rows;
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
+  if (k <= 0) return 0;
 
   // Quantise the query to int8 in the packed block order, with each lane's zero-point correction.
   float mx = 0;
@@ -316,11 +288,12 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
   int8_t *qa = aligned_alloc(64, (size_t)blocks * 64), *qb = aligned_alloc(64, (size_t)blocks * 64);
   int32_t *corr = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
   int32_t *corr8 = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
-  float *hs = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1) * threads);
-  int32_t *hr = malloc(sizeof(int32_t) * (size_t)(k > 0 ? k : 1) * threads);
+  float *hs = malloc(sizeof(float) * (size_t)k * (threads + 1));
+  int32_t *hr = malloc(sizeof(int32_t) * (size_t)k * (threads + 1));
+  int rc = 0;
   if (!qa || !qb || !corr || !corr8 || !hs || !hr) {
-    free(qa); free(qb); free(corr); free(corr8); free(hs); free(hr);
-    return throw_range(env, "scan: out of memory");
+    rc = -1;
+    goto done;
   }
   for (int b = 0; b < blocks; b++) {
     for (int i = 0; i < 64; i++) {
@@ -330,10 +303,10 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
     }
     int32_t total = 0;
     for (int l = 0; l < 16; l++) {
-      int32_t s = 0;
-      for (int t = 0; t < 4; t++) s += qa[b * 64 + 4 * l + t] + qb[b * 64 + 4 * l + t];
-      corr[b * 16 + l] = -8 * s;
-      total += s;
+      int32_t sum = 0;
+      for (int t = 0; t < 4; t++) sum += qa[b * 64 + 4 * l + t] + qb[b * 64 + 4 * l + t];
+      corr[b * 16 + l] = -8 * sum;
+      total += sum;
     }
     for (int l = 0; l < 8; l++) corr8[b * 8 + l] = l == 0 ? -8 * total : 0;
   }
@@ -356,51 +329,178 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
     j->variant = variant;
     j->heap = (heap_t){hs + (size_t)t * k, hr + (size_t)t * k, 0, k};
   }
-  if (k > 0) {
-    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, scan_thread, &jobs[t]) == 0;
-    run_job(&jobs[0]);
-    for (int t = 1; t < threads; t++) {
-      if (started[t]) pthread_join(tids[t], NULL);
-      else run_job(&jobs[t]);
-    }
+  // Helpers start away from the calling thread's CPU: a new thread otherwise tends to queue on
+  // the CPU that created it (busy with the first share) while another sits idle.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t others;
+  CPU_ZERO(&others);
+  const int me = sched_getcpu();
+  if (me >= 0 && sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(me, &others) && CPU_COUNT(&others) > 1) {
+    CPU_CLR(me, &others);
+    pthread_attr_setaffinity_np(&attr, sizeof others, &others);
   }
-  // Merge the per-thread heaps into one, then sort it best first.
-  heap_t all = {hs, hr, 0, k};
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], &attr, scan_thread, &jobs[t]) == 0;
+  pthread_attr_destroy(&attr);
+  run_job(&jobs[0]);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    else run_job(&jobs[t]);
+  }
+  // Merge the per-thread heaps into one (the spare slot after them), then pop it worst first
+  // into the end of the output, so the output is best first.
+  heap_t all = jobs[0].heap;
   if (threads > 1) {
-    float *ms = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1));
-    int32_t *mr = malloc(sizeof(int32_t) * (size_t)(k > 0 ? k : 1));
-    all = (heap_t){ms, mr, 0, k};
+    all = (heap_t){hs + (size_t)threads * k, hr + (size_t)threads * k, 0, k};
     for (int t = 0; t < threads; t++)
       for (int i = 0; i < jobs[t].heap.size; i++) heap_offer(&all, jobs[t].heap.score[i], jobs[t].heap.row[i]);
-  } else {
-    all.size = jobs[0].heap.size;
   }
-  const int got = all.size;
-  int32_t *outRows;
-  float *outScores;
-  napi_value jr = new_typed(env, napi_int32_array, got, 4, (void **)&outRows);
-  napi_value jsc = new_typed(env, napi_float32_array, got, 4, (void **)&outScores);
-  for (int i = got - 1; i >= 0; i--) {
-    // Pop the worst to the end: the output is best first.
-    if (jr && jsc) {
-      outScores[i] = all.score[0] * qscale;
-      outRows[i] = all.row[0];
-    }
+  for (int i = all.size - 1; i >= 0; i--) {
+    outScores[i] = all.score[0] * qscale;
+    outRows[i] = all.row[0];
     heap_swap(&all, 0, all.size - 1);
     all.size--;
     heap_down(&all, 0);
   }
-  if (threads > 1) {
-    free(all.score);
-    free(all.row);
-  }
+done:
   free(qa); free(qb); free(corr); free(corr8); free(hs); free(hr);
-  if (!jr || !jsc) return throw_range(env, "scan: out of memory");
+  return rc;
+}
+
+// Arguments shared by scan and scanAsync, checked.
+typedef struct {
+  uint8_t *packed;
+  float *scales, *query;
+  int32_t rows, d, k, threads;
+  int variant;
+} scan_args_t;
+
+static int scan_args(napi_env env, napi_callback_info info, scan_args_t *a, napi_value *argv) {
+  size_t argc = 8;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < 7) return throw_range(env, "scan(packed, scales, rows, d, query, k, threads[, variant])"), 0;
+  a->variant = cpu_variant();
+  if (a->variant == V_NONE) return throw_range(env, "scan: this CPU has neither AVX-512 VNNI nor AVX2 with FMA"), 0;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 8 && napi_typeof(env, argv[7], &t) == napi_ok && t == napi_string) {
+    char want[16];
+    size_t len;
+    if (napi_get_value_string_utf8(env, argv[7], want, sizeof want, &len) != napi_ok) return 0;
+    if (strcmp(want, "avx2") == 0) a->variant = V_AVX2;
+    else if (strcmp(want, VARIANT_NAMES[a->variant]) != 0) return throw_range(env, "scan: unknown or unsupported variant"), 0;
+  }
+  size_t np, ns, nq;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&a->packed, &np)) return throw_range(env, "scan: packed must be a Uint8Array"), 0;
+  if (!typed(env, argv[1], napi_float32_array, (void **)&a->scales, &ns)) return throw_range(env, "scan: scales must be a Float32Array"), 0;
+  if (!typed(env, argv[4], napi_float32_array, (void **)&a->query, &nq)) return throw_range(env, "scan: query must be a Float32Array"), 0;
+  if (napi_get_value_int32(env, argv[2], &a->rows) != napi_ok || napi_get_value_int32(env, argv[3], &a->d) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &a->k) != napi_ok || napi_get_value_int32(env, argv[6], &a->threads) != napi_ok)
+    return throw_range(env, "scan: rows, d, k and threads must be numbers"), 0;
+  if (a->rows < 0 || a->d <= 0 || a->k < 0) return throw_range(env, "scan: rows, d and k must be non-negative"), 0;
+  const int blocks = (a->d + BLOCK - 1) / BLOCK;
+  if (np < (size_t)a->rows * blocks * BLOCK_BYTES || ns < (size_t)a->rows * blocks) return throw_range(env, "scan: packed or scales shorter than rows"), 0;
+  if (nq < (size_t)a->d) return throw_range(env, "scan: query shorter than d"), 0;
+  if (a->k > a->rows) a->k = a->rows;
+  return 1;
+}
+
+static napi_value scan_result(napi_env env, const int32_t *rows, const float *scores, int32_t k) {
+  int32_t *outRows;
+  float *outScores;
+  napi_value jr = new_typed(env, napi_int32_array, k, 4, (void **)&outRows);
+  napi_value jsc = new_typed(env, napi_float32_array, k, 4, (void **)&outScores);
   napi_value res;
-  CHECK(napi_create_object(env, &res));
-  CHECK(napi_set_named_property(env, res, "rows", jr));
-  CHECK(napi_set_named_property(env, res, "scores", jsc));
+  if (!jr || !jsc || napi_create_object(env, &res) != napi_ok) return NULL;
+  if (k > 0) {
+    memcpy(outRows, rows, sizeof(int32_t) * k);
+    memcpy(outScores, scores, sizeof(float) * k);
+  }
+  if (napi_set_named_property(env, res, "rows", jr) != napi_ok || napi_set_named_property(env, res, "scores", jsc) != napi_ok) return NULL;
   return res;
+}
+
+// scan(packed, scales, rows, d, query: Float32Array (d), k, threads[, variant]) -> { rows: Int32Array, scores: Float32Array }
+// Scores approximate query · row (the query's own scale applied); best first. variant ("avx2")
+// asks for a kernel below the best one the CPU has (tests compare them). Runs on the calling thread.
+static napi_value js_scan(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  scan_args_t a;
+  if (!scan_args(env, info, &a, argv)) return NULL;
+  int32_t *rows = malloc(sizeof(int32_t) * (size_t)(a.k > 0 ? a.k : 1));
+  float *scores = malloc(sizeof(float) * (size_t)(a.k > 0 ? a.k : 1));
+  napi_value res = NULL;
+  if (rows && scores && scan_core(a.packed, a.scales, a.rows, a.d, a.query, a.k, a.threads, a.variant, rows, scores) == 0)
+    res = scan_result(env, rows, scores, a.k);
+  free(rows);
+  free(scores);
+  if (!res) return throw_range(env, "scan: out of memory");
+  return res;
+}
+
+// scanAsync(same arguments) -> Promise<{ rows, scores }>: the scan on a libuv worker thread, so
+// the event loop keeps serving while a large matrix is read. The arrays stay referenced (and the
+// query is copied) until it completes.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref packedRef, scalesRef;
+  scan_args_t a;
+  int32_t *rows;
+  float *scores;
+  int rc;
+} async_scan_t;
+
+static void async_execute(napi_env env, void *data) {
+  (void)env;
+  async_scan_t *s = data;
+  s->rc = scan_core(s->a.packed, s->a.scales, s->a.rows, s->a.d, s->a.query, s->a.k, s->a.threads, s->a.variant, s->rows, s->scores);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  async_scan_t *s = data;
+  napi_value res = NULL;
+  if (status == napi_ok && s->rc == 0) res = scan_result(env, s->rows, s->scores, s->a.k);
+  if (res) napi_resolve_deferred(env, s->deferred, res);
+  else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, status == napi_ok ? "scan: out of memory" : "scan: cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, s->deferred, err);
+  }
+  napi_delete_reference(env, s->packedRef);
+  napi_delete_reference(env, s->scalesRef);
+  napi_delete_async_work(env, s->work);
+  free(s->a.query);
+  free(s->rows);
+  free(s->scores);
+  free(s);
+}
+
+static napi_value js_scan_async(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  async_scan_t *s = calloc(1, sizeof(async_scan_t));
+  if (!s) return throw_range(env, "scan: out of memory");
+  if (!scan_args(env, info, &s->a, argv)) {
+    free(s);
+    return NULL;
+  }
+  const float *query = s->a.query;
+  s->a.query = malloc(sizeof(float) * (size_t)s->a.d);
+  s->rows = malloc(sizeof(int32_t) * (size_t)(s->a.k > 0 ? s->a.k : 1));
+  s->scores = malloc(sizeof(float) * (size_t)(s->a.k > 0 ? s->a.k : 1));
+  if (!s->a.query || !s->rows || !s->scores) {
+    free(s->a.query); free(s->rows); free(s->scores); free(s);
+    return throw_range(env, "scan: out of memory");
+  }
+  memcpy(s->a.query, query, sizeof(float) * (size_t)s->a.d);
+  napi_value promise, name;
+  CHECK(napi_create_promise(env, &s->deferred, &promise));
+  CHECK(napi_create_reference(env, argv[0], 1, &s->packedRef));
+  CHECK(napi_create_reference(env, argv[1], 1, &s->scalesRef));
+  CHECK(napi_create_string_utf8(env, "monoscope.scan4", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_async_work(env, NULL, name, async_execute, async_complete, s, &s->work));
+  CHECK(napi_queue_async_work(env, s->work));
+  return promise;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -408,8 +508,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"variant", NULL, js_variant, NULL, NULL, NULL, napi_default, NULL},
       {"pack", NULL, js_pack, NULL, NULL, NULL, napi_default, NULL},
       {"scan", NULL, js_scan, NULL, NULL, NULL, napi_default, NULL},
+      {"scanAsync", NULL, js_scan_async, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -24,14 +24,21 @@ export interface NativeScan {
   /** The instruction set the kernel runs on here. */
   variant: NativeVariant;
   pack(data: Float32Array, rows: number, d: number): Packed4Rows;
-  /** The k rows with the largest approximate dot product with q (d floats), best first. */
-  topK(m: Packed4Rows, q: Float32Array, k: number): { rows: Int32Array; scores: Float32Array };
+  /**
+   * The k rows with the largest approximate dot product with q (d floats), best first. Large
+   * matrices are scanned on a libuv worker thread, so the event loop keeps serving meanwhile.
+   */
+  topK(m: Packed4Rows, q: Float32Array, k: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
 }
+
+/** Code bytes from which a scan leaves the event loop (~0.3 ms of reading; below, the hop costs more than it frees). */
+export const ASYNC_SCAN_BYTES = 8 * 1024 * 1024;
 
 interface Addon {
   variant(): NativeVariant | "none";
   pack(data: Float32Array, rows: number, d: number): { packed: Uint8Array; scales: Float32Array; dPad: number };
   scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
+  scanAsync(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
 }
 
 export const NATIVE_SCAN_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "native", "scan4.node");
@@ -66,9 +73,13 @@ export function nativeScan(): NativeScan | null {
       const p = addon.pack(data, rows, d);
       return { packed: p.packed, scales: p.scales, rows, d, bytes: p.packed.byteLength + p.scales.byteLength };
     },
-    topK(m, q, k) {
+    async topK(m, q, k) {
       if (q.length < m.d) throw new RangeError(`query has ${q.length} floats, expected ${m.d}`);
-      return addon.scan(m.packed, m.scales, m.rows, m.d, q.length === m.d ? q : q.subarray(0, m.d), Math.min(k, m.rows), threads);
+      const query = q.length === m.d ? q : q.subarray(0, m.d);
+      const kk = Math.min(k, m.rows);
+      return m.packed.byteLength >= ASYNC_SCAN_BYTES
+        ? addon.scanAsync(m.packed, m.scales, m.rows, m.d, query, kk, threads)
+        : addon.scan(m.packed, m.scales, m.rows, m.d, query, kk, threads);
     },
   };
   return loaded;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { NATIVE_SCAN_PATH, nativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
+import { ASYNC_SCAN_BYTES, NATIVE_SCAN_PATH, nativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 const cpuFlags = (() => {
@@ -47,7 +47,7 @@ describe("native 4-bit scan", () => {
   });
 
   for (const d of [100, 256, 768]) {
-    it.skipIf(!native)(`approximates dot products and keeps the exact top 10 among its candidates (d=${d})`, () => {
+    it.skipIf(!native)(`approximates dot products and keeps the exact top 10 among its candidates (d=${d})`, async () => {
       const n = 3000;
       const m = unitRows(n, d, d);
       const packed = native!.pack(m, n, d);
@@ -60,7 +60,7 @@ describe("native 4-bit scan", () => {
         const q = new Float32Array(d);
         for (let j = 0; j < d; j++) q[j] = m[base * d + j] + 0.05 * (r() - 0.5);
         const exact = exactScores(m, n, d, q);
-        const got = native!.topK(packed, q, 74);
+        const got = await native!.topK(packed, q, 74);
         expect(got.rows.length).toBe(74);
         expect(new Set(got.rows).size).toBe(74);
         for (let i = 1; i < got.scores.length; i++) expect(got.scores[i]).toBeLessThanOrEqual(got.scores[i - 1]);
@@ -73,15 +73,15 @@ describe("native 4-bit scan", () => {
     });
   }
 
-  it.skipIf(!native)("returns every row when k exceeds them, and nothing for k = 0", () => {
+  it.skipIf(!native)("returns every row when k exceeds them, and nothing for k = 0", async () => {
     const m = unitRows(5, 64, 3);
     const packed = native!.pack(m, 5, 64);
     const q = m.slice(2 * 64, 3 * 64);
-    const all = native!.topK(packed, q, 50);
+    const all = await native!.topK(packed, q, 50);
     expect([...all.rows].sort()).toEqual([0, 1, 2, 3, 4]);
     expect(all.rows[0]).toBe(2);
-    expect(native!.topK(packed, q, 0).rows.length).toBe(0);
-    expect(() => native!.topK(packed, new Float32Array(10), 3)).toThrow(/query has 10 floats/);
+    expect((await native!.topK(packed, q, 0)).rows.length).toBe(0);
+    await expect(native!.topK(packed, new Float32Array(10), 3)).rejects.toThrow(/query has 10 floats/);
   });
 
   it.skipIf(native?.variant !== "avx512vnni")("the AVX2 kernel agrees with the AVX-512 one (same codes, same candidates)", () => {
@@ -108,6 +108,30 @@ describe("native 4-bit scan", () => {
       }
     }
     expect(() => addon.scan(p0().packed, p0().scales, 1, 8, new Float32Array(8), 1, 1, "sse2")).toThrow(/unknown or unsupported variant/);
+  });
+
+  it.skipIf(!native)("scans large matrices off the event loop, with the same answer", async () => {
+    const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
+    const n = 60_000;
+    const d = 768;
+    const m = unitRows(n, d, 21);
+    const p = addon.pack(m, n, d);
+    expect(p.packed.byteLength).toBeGreaterThanOrEqual(ASYNC_SCAN_BYTES);
+    const q = m.slice(123 * d, 124 * d);
+    const sync = addon.scan(p.packed, p.scales, n, d, q, 30, 2);
+    // The event loop runs timers while scans are in flight (several, so at least one is running).
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const pending = Array.from({ length: 20 }, () => native!.topK({ packed: p.packed, scales: p.scales, rows: n, d, bytes: 0 }, q, 30));
+    const results = await Promise.all(pending);
+    clearInterval(timer);
+    for (const r of results) {
+      expect(Array.from(r.rows)).toEqual(Array.from(sync.rows));
+      expect(Array.from(r.scores)).toEqual(Array.from(sync.scores));
+    }
+    expect(ticks).toBeGreaterThan(0);
+    // Bad arguments are refused before any work is queued.
+    expect(() => addon.scanAsync(p.packed, p.scales, n + 1, d, q, 30, 2)).toThrow(/shorter than rows/);
   });
 
   it.skipIf(!native)("gives the same answer on one thread and on several", () => {

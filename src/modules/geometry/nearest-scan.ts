@@ -43,10 +43,12 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
   const native = !opts.exact && m.packed4 && qRows <= PACKED4_MAX_QUERIES ? nativeScan() : null;
   if (native && m.packed4) {
     const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
-    return Array.from({ length: qRows }, (_, c) => {
-      const r = native.topK(m.packed4!, q.subarray(c * d, (c + 1) * d), fetch4);
-      return rerank(m, q, c, r.rows, opts.exclude?.[c] ?? null);
-    });
+    const out: Neighbour[][] = [];
+    for (let c = 0; c < qRows; c++) {
+      const r = await native.topK(m.packed4, q.subarray(c * d, (c + 1) * d), fetch4);
+      out.push(rerank(m, q, c, r.rows, opts.exclude?.[c] ?? null));
+    }
+    return out;
   }
   // One spare row for the excluded feature; the approximate scan fetches extra candidates to re-rank.
   const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
