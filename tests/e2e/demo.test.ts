@@ -50,6 +50,11 @@ describe("demo set-up (512 SAE)", () => {
     expect(setup.saes.map((s) => s.id)).toEqual([SAE]);
     expect(setup.steps[0]).toMatchObject({ name: "ingest" });
     expect(setup.steps[0].summary).toMatch(/created \(512 features\), \d+ activation examples/);
+    // The nearest step checks the candidate scan against the stored exact neighbour lists.
+    const probe = /match the stored exact lists for (\d+)\/(\d+) neighbours/.exec(setup.steps.find((s) => s.name === "nearest")?.summary ?? "");
+    expect(probe, setup.steps.map((s) => s.summary).join("\n")).not.toBeNull();
+    expect(Number(probe![2])).toBeGreaterThan(0);
+    expect(probe![1]).toBe(probe![2]);
 
     const feature = showcaseFeature(DEFAULT_DEMO_DATA_DIR, setup.saes[0]);
     const expected = fileExamples(feature);
