@@ -48,7 +48,14 @@ export async function importSaelens(ingest: IngestService, opts: SaelensImport):
   if (!modelId) throw badInput(`--model: required (${cfgPath} has no model_name)`);
 
   const w = await SafetensorsFile.open(weightsPath);
-  const sp = hasSparsity ? await SafetensorsFile.open(sparsityPath) : null;
+  let sp: SafetensorsFile | null = null;
+  try {
+    sp = hasSparsity ? await SafetensorsFile.open(sparsityPath) : null;
+  } catch (e) {
+    // A sparsity file that fails to open must not leave the weights file open.
+    await w.close();
+    throw e;
+  }
   try {
     const wDecInfo = w.get("W_dec");
     if (!wDecInfo) throw fileError(weightsPath, "W_dec", `tensor is missing (found: ${[...w.tensors.keys()].join(", ") || "none"})`);
