@@ -503,14 +503,75 @@ static napi_value js_scan_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// ---- exact re-rank: float32 dot products of query rows with chosen matrix rows ----
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int d) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 16 <= d; j += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), s1);
+  }
+  for (; j + 8 <= d; j += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+  s0 = _mm256_add_ps(s0, s1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  float s = _mm_cvtss_f32(h);
+  for (; j < d; j++) s += a[j] * b[j];
+  return s;
+}
+
+static float dot_plain(const float *a, const float *b, int d) {
+  float s = 0;
+  for (int j = 0; j < d; j++) s += a[j] * b[j];
+  return s;
+}
+
+// dots(q: Float32Array (qRows × d), qRows, d, data: Float32Array (rows × d), rows: Int32Array
+// (qRows × per), per) -> Float32Array (qRows × per): q[c] · data[rows[c·per + t]]; NaN for a
+// row index outside the matrix (callers pass -1 for "none").
+static napi_value js_dots(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return throw_range(env, "dots(q, qRows, d, data, rows, per)");
+  float *q, *data;
+  int32_t *rows;
+  size_t nq, nd, nr;
+  int32_t qRows, d, per;
+  if (!typed(env, argv[0], napi_float32_array, (void **)&q, &nq)) return throw_range(env, "dots: q must be a Float32Array");
+  if (!typed(env, argv[3], napi_float32_array, (void **)&data, &nd)) return throw_range(env, "dots: data must be a Float32Array");
+  if (!typed(env, argv[4], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "dots: rows must be an Int32Array");
+  CHECK(napi_get_value_int32(env, argv[1], &qRows));
+  CHECK(napi_get_value_int32(env, argv[2], &d));
+  CHECK(napi_get_value_int32(env, argv[5], &per));
+  if (qRows < 0 || d <= 0 || per < 0) return throw_range(env, "dots: qRows, d and per must be non-negative");
+  if (nq < (size_t)qRows * d || nr < (size_t)qRows * per) return throw_range(env, "dots: q or rows shorter than qRows");
+  const size_t dataRows = nd / (size_t)d;
+  float *out;
+  napi_value jo = new_typed(env, napi_float32_array, (size_t)qRows * per, 4, (void **)&out);
+  if (!jo) return throw_range(env, "dots: out of memory");
+  const int avx2 = cpu_variant() != V_NONE;
+  for (int32_t c = 0; c < qRows; c++) {
+    for (int32_t t = 0; t < per; t++) {
+      const int32_t r = rows[(size_t)c * per + t];
+      float v = NAN;
+      if (r >= 0 && (size_t)r < dataRows) v = avx2 ? dot_avx2(q + (size_t)c * d, data + (size_t)r * d, d) : dot_plain(q + (size_t)c * d, data + (size_t)r * d, d);
+      out[(size_t)c * per + t] = v;
+    }
+  }
+  return jo;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"variant", NULL, js_variant, NULL, NULL, NULL, napi_default, NULL},
       {"pack", NULL, js_pack, NULL, NULL, NULL, napi_default, NULL},
       {"scan", NULL, js_scan, NULL, NULL, NULL, napi_default, NULL},
       {"scanAsync", NULL, js_scan_async, NULL, NULL, NULL, napi_default, NULL},
+      {"dots", NULL, js_dots, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
   return exports;
 }
 

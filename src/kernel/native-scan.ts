@@ -29,6 +29,11 @@ export interface NativeScan {
    * matrices are scanned on a libuv worker thread, so the event loop keeps serving meanwhile.
    */
   topK(m: Packed4Rows, q: Float32Array, k: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
+  /**
+   * Exact float32 dot products for re-ranking: out[c·per + t] = q[c] · data[rows[c·per + t]]
+   * (q is qRows × d, data is n × d; NaN where a row index is outside data).
+   */
+  dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
 }
 
 /** Code bytes from which a scan leaves the event loop (~0.3 ms of reading; below, the hop costs more than it frees). */
@@ -39,6 +44,7 @@ interface Addon {
   pack(data: Float32Array, rows: number, d: number): { packed: Uint8Array; scales: Float32Array; dPad: number };
   scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
   scanAsync(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
+  dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
 }
 
 export const NATIVE_SCAN_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "native", "scan4.node");
@@ -81,6 +87,7 @@ export function nativeScan(): NativeScan | null {
         ? addon.scanAsync(m.packed, m.scales, m.rows, m.d, query, kk, threads)
         : addon.scan(m.packed, m.scales, m.rows, m.d, query, kk, threads);
     },
+    dots: (q, qRows, d, data, rows, per) => addon.dots(q, qRows, d, data, rows, per),
   };
   return loaded;
 }

@@ -134,6 +134,29 @@ describe("native 4-bit scan", () => {
     expect(() => addon.scanAsync(p.packed, p.scales, n + 1, d, q, 30, 2)).toThrow(/shorter than rows/);
   });
 
+  it.skipIf(!native)("computes the exact re-rank dot products (any d, NaN for rows outside the matrix)", () => {
+    for (const d of [13, 100, 768]) {
+      const n = 300;
+      const m = unitRows(n, d, d + 5);
+      const qRows = 3;
+      const q = m.slice(0, qRows * d);
+      const per = 4;
+      const rows = Int32Array.from({ length: qRows * per }, (_, i) => (i * 37) % n);
+      rows[5] = -1;
+      rows[6] = n;
+      const out = native!.dots(q, qRows, d, m, rows, per);
+      expect(out).toHaveLength(qRows * per);
+      rows.forEach((row, i) => {
+        if (row < 0 || row >= n) return expect(out[i]).toBeNaN();
+        const c = Math.floor(i / per);
+        let s = 0;
+        for (let j = 0; j < d; j++) s += q[c * d + j] * m[row * d + j];
+        expect(out[i]).toBeCloseTo(s, 5);
+      });
+    }
+    expect(() => native!.dots(new Float32Array(4), 2, 4, new Float32Array(8), new Int32Array(2), 1)).toThrow(/shorter than qRows/);
+  });
+
   it.skipIf(!native)("gives the same answer on one thread and on several", () => {
     const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
     const n = 20_000;

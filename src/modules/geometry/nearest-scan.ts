@@ -45,8 +45,9 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
     const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
     const out: Neighbour[][] = [];
     for (let c = 0; c < qRows; c++) {
-      const r = await native.topK(m.packed4, q.subarray(c * d, (c + 1) * d), fetch4);
-      out.push(rerank(m, q, c, r.rows, opts.exclude?.[c] ?? null));
+      const query = q.subarray(c * d, (c + 1) * d);
+      const r = await native.topK(m.packed4, query, fetch4);
+      out.push(rerank(m, r.rows, native.dots(query, 1, d, m.data, r.rows, r.rows.length), opts.exclude?.[c] ?? null));
     }
     return out;
   }
@@ -54,6 +55,8 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
   const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
   const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
   const got = r.indices.length / qRows;
+  // Exact cosines of the approximate candidates, natively where the native module is built.
+  const cosines = opts.exact ? r.values : (nativeScan()?.dots(q, qRows, d, m.data, r.indices, got) ?? null);
   return Array.from({ length: qRows }, (_, c) => {
     const ex = opts.exclude?.[c];
     const list: Neighbour[] = [];
@@ -61,21 +64,20 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
       const row = r.indices[c * got + t];
       const index = m.index[row];
       if (ex && ex.saeId === m.saeId && ex.index === index) continue;
-      const cosine = opts.exact ? r.values[c * got + t] : dot(q, c * d, m.data, row * d, d);
+      const cosine = cosines ? cosines[c * got + t] : dot(q, c * d, m.data, row * d, d);
       list.push({ saeId: m.saeId, index, cosine });
     }
     return list;
   });
 }
 
-/** Exact cosines of candidate rows for query row c, without the excluded feature. */
-function rerank(m: DecoderMatrix, q: Float32Array, c: number, rows: Int32Array, ex: { saeId: string; index: number } | null): Neighbour[] {
+/** Candidate rows with their exact cosines, without the excluded feature. */
+function rerank(m: DecoderMatrix, rows: Int32Array, cosines: Float32Array, ex: { saeId: string; index: number } | null): Neighbour[] {
   const list: Neighbour[] = [];
-  for (const row of rows) {
+  rows.forEach((row, t) => {
     const index = m.index[row];
-    if (ex && ex.saeId === m.saeId && ex.index === index) continue;
-    list.push({ saeId: m.saeId, index, cosine: dot(q, c * m.d, m.data, row * m.d, m.d) });
-  }
+    if (!(ex && ex.saeId === m.saeId && ex.index === index)) list.push({ saeId: m.saeId, index, cosine: cosines[t] });
+  });
   return list;
 }
 
