@@ -33,12 +33,16 @@
 enum { V_NONE = 0, V_AVX2 = 1, V_AVX512VNNI = 2 };
 static const char *VARIANT_NAMES[] = {"none", "avx2", "avx512vnni"};
 
-static int cpu_variant(void) {
+static int detect_variant(void) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) return V_AVX512VNNI;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return V_AVX2;
   return V_NONE;
 }
+
+/** Detected once when the module loads. */
+static int cpu_variant_ = V_NONE;
+static inline int cpu_variant(void) { return cpu_variant_; }
 
 // ---- top-C selection: a min-heap of (score, row) per thread ----
 typedef struct {
@@ -521,12 +525,6 @@ __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const 
   return s;
 }
 
-static float dot_plain(const float *a, const float *b, int d) {
-  float s = 0;
-  for (int j = 0; j < d; j++) s += a[j] * b[j];
-  return s;
-}
-
 // dots(q: Float32Array (qRows × d), qRows, d, data: Float32Array (rows × d), rows: Int32Array
 // (qRows × per), per) -> Float32Array (qRows × per): q[c] · data[rows[c·per + t]]; NaN for a
 // row index outside the matrix (callers pass -1 for "none").
@@ -535,6 +533,7 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 6) return throw_range(env, "dots(q, qRows, d, data, rows, per)");
+  if (cpu_variant() == V_NONE) return throw_range(env, "dots: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
   float *q, *data;
   int32_t *rows;
   size_t nq, nd, nr;
@@ -551,12 +550,11 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
   float *out;
   napi_value jo = new_typed(env, napi_float32_array, (size_t)qRows * per, 4, (void **)&out);
   if (!jo) return throw_range(env, "dots: out of memory");
-  const int avx2 = cpu_variant() != V_NONE;
   for (int32_t c = 0; c < qRows; c++) {
     for (int32_t t = 0; t < per; t++) {
       const int32_t r = rows[(size_t)c * per + t];
       float v = NAN;
-      if (r >= 0 && (size_t)r < dataRows) v = avx2 ? dot_avx2(q + (size_t)c * d, data + (size_t)r * d, d) : dot_plain(q + (size_t)c * d, data + (size_t)r * d, d);
+      if (r >= 0 && (size_t)r < dataRows) v = dot_avx2(q + (size_t)c * d, data + (size_t)r * d, d);
       out[(size_t)c * per + t] = v;
     }
   }
@@ -564,6 +562,7 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  cpu_variant_ = detect_variant();
   napi_property_descriptor props[] = {
       {"variant", NULL, js_variant, NULL, NULL, NULL, napi_default, NULL},
       {"pack", NULL, js_pack, NULL, NULL, NULL, napi_default, NULL},

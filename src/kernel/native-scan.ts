@@ -36,6 +36,9 @@ export interface NativeScan {
   dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
 }
 
+/** Bytes pack() produces for rows × d: 64 code bytes and one float scale per 128-dimension block. */
+export const packedBytes = (rows: number, d: number) => rows * Math.ceil(d / 128) * (64 + 4);
+
 /** Code bytes from which a scan leaves the event loop (~0.3 ms of reading; below, the hop costs more than it frees). */
 export const ASYNC_SCAN_BYTES = 8 * 1024 * 1024;
 

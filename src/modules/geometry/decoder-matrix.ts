@@ -4,7 +4,7 @@
 // binary COPY of (idx, halfvec) rows; the database stays the source of truth and the cache
 // (matrix-cache.ts) reloads when the SAE's version changes.
 import { halfToFloatTable } from "../../ingest/bulk/float16.ts";
-import { nativeScan, type Packed4Rows } from "../../kernel/native-scan.ts";
+import { nativeScan, type Packed4Rows, packedBytes } from "../../kernel/native-scan.ts";
 import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 
 export interface DecoderMatrix {
@@ -20,8 +20,11 @@ export interface DecoderMatrix {
   /** Row of each feature index (0..dSae-1), -1 when it has no decoder. */
   rowOf: Int32Array;
   quantized: QuantizedRows;
-  /** 4-bit rows for single-query scans, when the native scan is available (kernel/native-scan.ts). */
-  packed4: Packed4Rows | null;
+  /**
+   * 4-bit rows for single-query scans, when the native scan is available (kernel/native-scan.ts).
+   * Packed on first read: SAEs used only for lineage or neighbour-list builds never pay for them.
+   */
+  readonly packed4: Packed4Rows | null;
   bytes: number;
 }
 
@@ -79,7 +82,8 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
   const { data, index, rowOf } = parseDecoderCopy(copy, dSae, d);
   const rows = index.length;
   const quantized = quantizeRows(data, rows, d);
-  const packed4 = nativeScan()?.pack(data, rows, d) ?? null;
+  const native = nativeScan();
+  let packed4: Packed4Rows | null | undefined;
   return {
     saeId,
     version,
@@ -89,8 +93,12 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
     index,
     rowOf,
     quantized,
-    packed4,
+    get packed4() {
+      if (packed4 === undefined) packed4 = native?.pack(data, rows, d) ?? null;
+      return packed4;
+    },
+    // Counts the 4-bit rows from the start, so the cache's budget holds once they are packed.
     bytes:
-      data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength + (packed4?.bytes ?? 0),
+      data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength + (native ? packedBytes(rows, d) : 0),
   };
 }

@@ -40,7 +40,8 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
   if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
-  const native = !opts.exact && m.packed4 && qRows <= PACKED4_MAX_QUERIES ? nativeScan() : null;
+  // (qRows first: reading m.packed4 packs the rows, which blocks of many queries never need.)
+  const native = !opts.exact && qRows <= PACKED4_MAX_QUERIES && m.packed4 ? nativeScan() : null;
   if (native && m.packed4) {
     const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
     const out: Neighbour[][] = [];
