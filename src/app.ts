@@ -1,7 +1,7 @@
 // The composition root: builds the database handle, repositories, services and
 // clients once and passes them down. No module-level singletons.
-import { AutoInterpService } from "./autointerp/autointerp.service.ts";
-import { createLlmClient } from "./autointerp/llm-client.ts";
+import { AutoInterpService } from "./modules/autointerp/autointerp.service.ts";
+import { createLlmClient } from "./modules/autointerp/llm-client.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";

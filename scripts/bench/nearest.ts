@@ -1,6 +1,6 @@
 // Nearest-feature strategies on SAE-like decoders (scripts/bench/generator.ts), side by side:
 //   - PostgreSQL exact scan: ORDER BY decoder <=> $1 LIMIT k with index scans disabled (the peer baseline)
-//   - pgvector HNSW (partial halfvec expression index, src/db/ddl.ts) at several ef_search values
+//   - pgvector HNSW (partial halfvec expression index, scripts/bench/decoder-index.ts) at several ef_search values
 //   - Monoscope's in-process scan: int8 candidates + exact re-rank (default) and exhaustive float32 (exact: true)
 //   - stored neighbour lists (feature -> feature), with their build time
 //   - numpy/OpenBLAS exact scan over the same float32 matrix (the physical reference)
@@ -9,7 +9,8 @@
 import pg from "pg";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { decoderIndexStatement, runDdl } from "../../src/db/ddl.ts";
+import { runDdl } from "../../src/db/ddl.ts";
+import { decoderIndexStatement } from "./decoder-index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { BlasBaseline } from "./blas-baseline.ts";
 import { generateDecoders, planDecoders, unitRows } from "./generator.ts";

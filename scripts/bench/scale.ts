@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { decoderIndexStatement, HALFVEC_INDEX_MAX_DIM } from "../../src/db/ddl.ts";
+import { decoderIndexStatement, HALFVEC_INDEX_MAX_DIM } from "./decoder-index.ts";
 import { createKernel } from "../../src/kernel/index.ts";
 import { generateDecoders, planDecoders, unitRows } from "./generator.ts";
 import { benchMode, type BenchRow, createBenchDatabase, emit, emitPartialOnTimeout, log, postgresSettings, postgresUrl, round, timeMs } from "./lib.ts";

@@ -8,13 +8,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, createApp } from "../../src/app.ts";
-import { tokenPatternLabelsStep } from "../../src/autointerp/demo-step.ts";
+import { tokenPatternLabelsStep } from "../../src/demo/labels-step.ts";
 import { loadConfig } from "../../src/config.ts";
 import { DEFAULT_DEMO_DATA_DIR, DEMO_FAMILY_ID } from "../../src/demo/demo.types.ts";
 import { ingestDemoFamily } from "../../src/demo/ingest-family.ts";
 import { runDemoSetup } from "../../src/demo/run-demo.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { conceptSearchStep } from "../../src/modules/search/demo-step.ts";
+import { conceptSearchStep } from "../../src/demo/search-step.ts";
 import { OFFLINE_EMBEDDER_ID } from "../../src/modules/search/embedder.ts";
 import { evaluateSearch, type JudgedQuery } from "../../src/modules/search/evaluation.ts";
 import { LabelVectorsRepository } from "../../src/modules/search/label-vectors.repository.ts";

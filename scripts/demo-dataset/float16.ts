@@ -1,6 +1,6 @@
 // Half-precision output for the demo artifacts, over the project's float16 codec
 // (round to nearest even, the same code the importer uses to read F16 back).
-import { halfBitsToFloat, toHalfBits } from "../../src/ingest/bulk/float16.ts";
+import { halfBitsToFloat, toHalfBits } from "../../src/shared/float16.ts";
 
 /** Little-endian half-precision bytes of a float32 array. */
 export function toHalfBytes(values: Float32Array): Uint8Array {

@@ -1,8 +1,8 @@
 // Job progress on stderr: a cli-progress bar (items, failures, spend, ETA) on a
 // terminal, a plain line every few seconds otherwise. Never on stdout.
 import cliProgress from "cli-progress";
-import type { RunProgress } from "../autointerp/pipeline.ts";
-import { formatUsd } from "../autointerp/pricing.ts";
+import type { RunProgress } from "../modules/autointerp/pipeline.ts";
+import { formatUsd } from "../modules/autointerp/pricing.ts";
 
 export interface JobProgress {
   update(p: RunProgress): void;

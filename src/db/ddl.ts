@@ -28,40 +28,6 @@ function indexName(prefix: string, key: string): string {
   return `${prefix}_${createHash("sha1").update(key).digest("hex").slice(0, 16)}`;
 }
 
-/** pgvector's limits on indexable dimensions. */
-export const HALFVEC_INDEX_MAX_DIM = 4000;
-
-export type DecoderIndexKind = "hnsw";
-
-export interface HnswParams {
-  m?: number;
-  efConstruction?: number;
-}
-
-/**
- * A partial HNSW expression index over one SAE's decoder rows:
- *   CREATE INDEX ... ON feature USING hnsw ((decoder::halfvec(d)) halfvec_cosine_ops) WHERE sae_id = '<id>'
- * Queries must repeat the same expression and predicate to use it.
- */
-export function decoderIndexStatement(saeId: string, dim: number, params: HnswParams = {}): { name: string; sql: string } {
-  assertSlug("sae", saeId);
-  assertDim(dim, HALFVEC_INDEX_MAX_DIM);
-  const m = Math.trunc(params.m ?? 16);
-  const ef = Math.trunc(params.efConstruction ?? 64);
-  if (!(m >= 2 && m <= 100 && ef >= 4 && ef <= 1000)) throw new Error("invalid HNSW parameters");
-  const name = indexName("feature_decoder_hnsw", saeId);
-  const sql =
-    `CREATE INDEX IF NOT EXISTS "${name}" ON "feature" USING hnsw ((decoder::halfvec(${dim})) halfvec_cosine_ops) ` +
-    `WITH (m = ${m}, ef_construction = ${ef}) WHERE sae_id = '${saeId}'`;
-  return { name, sql };
-}
-
-export function dropDecoderIndexStatement(saeId: string): { name: string; sql: string } {
-  assertSlug("sae", saeId);
-  const name = indexName("feature_decoder_hnsw", saeId);
-  return { name, sql: `DROP INDEX IF EXISTS "${name}"` };
-}
-
 /** A partial HNSW index over the label embeddings of one embedder (fixed dimension). */
 export function embeddingIndexStatement(embedder: string, dim: number): { name: string; sql: string } {
   assertSlug("embedder", embedder);

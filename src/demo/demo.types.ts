@@ -2,7 +2,8 @@
 // idempotent steps (ingest first, then whatever other capabilities register in steps.ts).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { App } from "../app.ts";
+import type { Services } from "../app.ts";
+import type { Logger } from "../logger.ts";
 import type { ProgressReporter } from "../ingest/progress.ts";
 
 export const DEMO_MODEL_ID = "glove-6b-100d";
@@ -19,8 +20,10 @@ export interface DemoSae {
   dir: string;
 }
 
-export interface DemoContext {
-  app: App;
+/** What a step gets: the services it names (S), the demo SAEs and where progress goes. */
+export interface DemoContext<S = Services> {
+  services: S;
+  log: Logger;
   dataDir: string;
   /** The demo SAEs being set up, smallest first. */
   saes: DemoSae[];
@@ -31,7 +34,7 @@ export interface DemoContext {
  * One set-up step. Must be idempotent and cheap when its work is already done, because
  * `monoscope demo` runs every step on every start. Returns a one-line summary.
  */
-export interface DemoStep {
+export interface DemoStep<S = Services> {
   name: string;
-  run(ctx: DemoContext): Promise<string>;
+  run(ctx: DemoContext<S>): Promise<string>;
 }

@@ -17,7 +17,7 @@ export const ingestDemoFamily: DemoStep = {
 };
 
 async function ingestOne(ctx: DemoContext, sae: DemoSae): Promise<string> {
-  const ingest = ctx.app.services.ingest;
+  const ingest = ctx.services.ingest;
   const weights = await importWeights(ctx, sae);
   // A rebuilt activations file must replace the old examples, not add to them.
   const file = join(sae.dir, "activations.jsonl.gz");
@@ -33,11 +33,11 @@ async function ingestOne(ctx: DemoContext, sae: DemoSae): Promise<string> {
 async function importWeights(ctx: DemoContext, sae: DemoSae): Promise<IngestSummary> {
   const opts = { dir: sae.dir, saeId: sae.id, modelId: DEMO_MODEL_ID, familyId: DEMO_FAMILY_ID, progress: ctx.progress };
   try {
-    return await importSaelens(ctx.app.services.ingest, opts);
+    return await importSaelens(ctx.services.ingest, opts);
   } catch (e) {
     // Same id, different weights: data/demo was rebuilt since the last run.
-    if (!isAppError(e) || e.code !== ErrorCode.CONFLICT || !(await ctx.app.services.ingest.findSae(sae.id))) throw e;
-    ctx.app.log.info(`${sae.id}: data/demo changed since it was loaded; reloading`);
-    return importSaelens(ctx.app.services.ingest, { ...opts, replace: true });
+    if (!isAppError(e) || e.code !== ErrorCode.CONFLICT || !(await ctx.services.ingest.findSae(sae.id))) throw e;
+    ctx.log.info(`${sae.id}: data/demo changed since it was loaded; reloading`);
+    return importSaelens(ctx.services.ingest, { ...opts, replace: true });
   }
 }

@@ -37,7 +37,7 @@ export function findDemoSaes(dataDir: string, sizes?: number[]): DemoSae[] {
 export async function runDemoSetup(app: App, opts: DemoSetupOptions = {}): Promise<DemoSetupResult> {
   const dataDir = opts.dataDir ?? DEFAULT_DEMO_DATA_DIR;
   const saes = findDemoSaes(dataDir, opts.sizes);
-  const ctx = { app, dataDir, saes, progress: opts.progress ?? silentProgress };
+  const ctx = { services: app.services, log: app.log, dataDir, saes, progress: opts.progress ?? silentProgress };
   const steps: DemoSetupResult["steps"] = [];
   for (const step of opts.steps ?? DEMO_STEPS) {
     const t0 = performance.now();

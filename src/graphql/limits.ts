@@ -21,8 +21,3 @@ export function assertPageSize(ctx: GraphQLContext | Limits, first: number, arg 
   if (!Number.isInteger(first) || first < 0 || first > max) throw badInput(`${arg} must be between 0 and ${max}, got ${first}`, { arg, max });
   return first;
 }
-
-/** Like assertK but silently caps at maxK (for optional knobs where clamping is friendlier than an error). */
-export function clampK(ctx: GraphQLContext | Limits, k: number): number {
-  return Math.max(1, Math.min(Math.trunc(k), limitsOf(ctx).maxK));
-}

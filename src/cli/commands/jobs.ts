@@ -1,6 +1,6 @@
 // `monoscope jobs`: list jobs, show one (with its failed items), cancel one.
 import type { Command } from "commander";
-import { formatUsd } from "../../autointerp/pricing.ts";
+import { formatUsd } from "../../modules/autointerp/pricing.ts";
 import { badInput } from "../../errors.ts";
 import { JobStatus } from "../../modules/job/job.repository.ts";
 import { intOption, withApp } from "../runtime.ts";

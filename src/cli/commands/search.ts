@@ -1,6 +1,7 @@
 // `monoscope search "<text>"`: concept search from the command line. Results on
 // stdout (one line per hit, or JSON with --json); --reindex rebuilds search documents
 // and offline label embeddings first.
+import { featureKey } from "../../shared/feature-key.ts";
 import { type Command, Option } from "commander";
 import { badInput } from "../../errors.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
@@ -31,12 +32,12 @@ const collect = (value: string, prev: string[] = []) => [...prev, ...value.split
 
 export function formatHits(hits: readonly ConceptHit[]): string {
   if (hits.length === 0) return "no matching features\n";
-  const idWidth = Math.max(...hits.map((h) => `${h.saeId}:${h.index}`.length));
+  const idWidth = Math.max(...hits.map((h) => featureKey(h).length));
   return hits
     .map((h, i) => {
       const rank = String(i + 1).padStart(3);
       const text = (h.matchedText ?? "").replace(/\s+/g, " ").slice(0, 160);
-      return `${rank}  ${h.score.toFixed(4)}  ${`${h.saeId}:${h.index}`.padEnd(idWidth)}  ${text}`;
+      return `${rank}  ${h.score.toFixed(4)}  ${featureKey(h).padEnd(idWidth)}  ${text}`;
     })
     .join("\n")
     .concat("\n");

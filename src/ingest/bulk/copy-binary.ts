@@ -2,7 +2,7 @@
 // signature + flags + extension header, then per tuple an int16 field count and
 // per field an int32 byte length (-1 = NULL) followed by the value's binary send
 // format. Used for both backends (PGlite reads the same bytes from a Blob).
-import { halfFromBits } from "./float16.ts";
+import { halfFromBits } from "../../shared/float16.ts";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const OID_INT4 = 23;

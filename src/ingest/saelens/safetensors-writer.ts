@@ -2,7 +2,7 @@
 // Streams tensor data so large synthetic checkpoints need little memory.
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { toHalfBits } from "../bulk/float16.ts";
+import { toHalfBits } from "../../shared/float16.ts";
 
 export type WriteDtype = "F32" | "F16" | "BF16";
 

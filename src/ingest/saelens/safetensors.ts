@@ -5,7 +5,7 @@
 // of JSON (name -> {dtype, shape, data_offsets}; optional __metadata__), then data.
 import { type FileHandle, open } from "node:fs/promises";
 import { fileError } from "../../errors.ts";
-import { halfToFloatTable } from "../bulk/float16.ts";
+import { halfToFloatTable } from "../../shared/float16.ts";
 
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64";
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };

@@ -1,9 +1,10 @@
 // SQL for running activation vectors through an SAE's stored encoder: the SAE's
 // encoding parameters, an exact scan in the database (pgvector inner product), and
 // the whole encoder matrix by binary COPY for the in-process path.
-import { to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
+import { copyOutForSae } from "../../db/copy-out.ts";
 import type { Database } from "../../db/database.ts";
+import { SAE_VERSION } from "../../db/sae-version.ts";
 
 export const EncodingSaeRow = z.object({
   id: z.string(),
@@ -32,13 +33,9 @@ export interface EncoderBlock {
   threshold: Float32Array;
 }
 
-// COPY takes no bind parameters: the SAE id travels through a transaction-local setting, so
-// the statement text stays fixed (as in geometry.repository.ts).
-const SET_COPY_SAE = "/* encode.setCopySae */ SELECT set_config('monoscope.copy_sae', $1, true)";
 const COPY_ENCODERS =
   "/* encode.copyEncoders */ COPY (SELECT idx, encoder, coalesce(b_enc, 0)::real, coalesce(threshold, 'NaN')::real FROM feature " +
   "WHERE sae_id = current_setting('monoscope.copy_sae') AND encoder IS NOT NULL ORDER BY idx) TO STDOUT WITH (FORMAT binary)";
-const COPY_ENCODERS_PGLITE = COPY_ENCODERS.replace("TO STDOUT", "TO '/dev/blob'");
 
 /**
  * Parses binary COPY rows of (idx int4, encoder vector, b_enc real, threshold real).
@@ -78,7 +75,7 @@ export class EncodeRepository {
     const rows = await this.db.prisma.$queryRaw<unknown[]>`/* encode.sae */
       SELECT s.id, s.architecture, s.d_in AS "dIn", s.d_sae AS "dSae", s.k, s.apply_b_dec_to_input AS "applyBDecToInput",
         s.b_dec AS "bDec", s.config,
-        concat_ws('|', s.created_at::text, s.updated_at::text, s.content_hash) AS version,
+        ${SAE_VERSION} AS version,
         EXISTS (SELECT 1 FROM feature f WHERE f.sae_id = s.id AND f.encoder IS NOT NULL) AS "hasEncoder"
       FROM sae s WHERE s.id = ${saeId} AND s.status = 'ready'`;
     return rows.length ? EncodingSaeRow.parse(rows[0]) : null;
@@ -102,28 +99,6 @@ export class EncodeRepository {
 
   /** Every encoder column with its bias and threshold, by index, in one binary COPY (the in-process matrix). */
   async copyEncoders(saeId: string, dIn: number): Promise<EncoderBlock> {
-    const driver = this.db.driver;
-    if (driver.kind === "pglite") {
-      const buf = await driver.pg.transaction(async (tx) => {
-        await tx.query(SET_COPY_SAE, [saeId]);
-        const r = await tx.query(COPY_ENCODERS_PGLITE);
-        return Buffer.from(await r.blob!.arrayBuffer());
-      });
-      return parseEncoderCopy(buf, dIn);
-    }
-    const client = await driver.pool.connect();
-    try {
-      await client.query("BEGIN READ ONLY");
-      await client.query(SET_COPY_SAE, [saeId]);
-      const chunks: Buffer[] = [];
-      for await (const chunk of client.query(copyTo(COPY_ENCODERS))) chunks.push(chunk as Buffer);
-      await client.query("COMMIT");
-      return parseEncoderCopy(Buffer.concat(chunks), dIn);
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    return parseEncoderCopy(await copyOutForSae(this.db, COPY_ENCODERS, saeId), dIn);
   }
 }

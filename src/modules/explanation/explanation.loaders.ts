@@ -1,8 +1,9 @@
 // Per-request batching: labels, explanations and scores for every feature a response
 // touches in one statement each.
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import type { ExplanationRecord, FeatureKey, ScoreRecord } from "./explanation.repository.ts";
-import { type ExplanationService, featureKey } from "./explanation.service.ts";
+import type { ExplanationRecord, ScoreRecord } from "./explanation.repository.ts";
+import { type ExplanationService } from "./explanation.service.ts";
 
 const options = { cacheKeyFn: featureKey, maxBatchSize: 5000 };
 

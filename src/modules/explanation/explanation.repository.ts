@@ -6,11 +6,9 @@ import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
+import type { FeatureKey } from "../../shared/feature-key.ts";
 
-export interface FeatureKey {
-  saeId: string;
-  index: number;
-}
+export type { FeatureKey } from "../../shared/feature-key.ts";
 
 export const ExplanationRecord = z.object({
   id: z.string(),

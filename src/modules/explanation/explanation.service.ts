@@ -1,7 +1,7 @@
 // Reading explanations (labels) and their scores for the API.
-import type { ExplanationRecord, ExplanationRepository, FeatureKey, ScoreRecord } from "./explanation.repository.ts";
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
+import type { ExplanationRecord, ExplanationRepository, ScoreRecord } from "./explanation.repository.ts";
 
-export const featureKey = (k: { saeId: string; index?: number; featureIndex?: number }) => `${k.saeId}:${k.index ?? k.featureIndex}`;
 
 export class ExplanationService {
   constructor(private readonly repo: ExplanationRepository) {}
@@ -10,7 +10,7 @@ export class ExplanationService {
   async byFeatures(keys: readonly FeatureKey[]): Promise<Map<string, ExplanationRecord[]>> {
     const out = new Map<string, ExplanationRecord[]>();
     for (const r of await this.repo.byFeatures(keys)) {
-      const k = featureKey(r);
+      const k = featureKey({ saeId: r.saeId, index: r.featureIndex });
       const list = out.get(k);
       if (list) list.push(r);
       else out.set(k, [r]);
@@ -20,7 +20,7 @@ export class ExplanationService {
 
   /** The label of each feature: its best-scoring explanation (scored above unscored, LLM above token patterns, newest). */
   async bestByFeatures(keys: readonly FeatureKey[]): Promise<Map<string, ExplanationRecord>> {
-    return new Map((await this.repo.bestByFeatures(keys)).map((r) => [featureKey(r), r]));
+    return new Map((await this.repo.bestByFeatures(keys)).map((r) => [featureKey({ saeId: r.saeId, index: r.featureIndex }), r]));
   }
 
   async scoresByExplanationIds(ids: readonly string[]): Promise<Map<string, ScoreRecord[]>> {

@@ -1,8 +1,9 @@
 // Per-request batching for feature reads: one statement per kind of data for all the
 // features a response touches, however many there are.
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import type { FeatureKey, ActivationRow, FeatureRow } from "./feature.repository.ts";
-import { type ActivationKind, type FeatureDashboard, featureKey, type FeatureService } from "./feature.service.ts";
+import type { ActivationRow, FeatureRow } from "./feature.repository.ts";
+import { type ActivationKind, type FeatureDashboard, type FeatureService } from "./feature.service.ts";
 
 const options = { cacheKeyFn: featureKey, maxBatchSize: 5000 };
 

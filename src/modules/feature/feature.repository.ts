@@ -6,11 +6,9 @@ import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
-export interface FeatureKey {
-  saeId: string;
-  index: number;
-}
+export type { FeatureKey } from "../../shared/feature-key.ts";
 
 const num = z.number().nullable();
 export const FeatureRow = z.object({
@@ -98,7 +96,7 @@ export class FeatureRepository {
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx`;
     const out = new Map<string, Float32Array>();
-    for (const r of rows) if (r.decoder !== null) out.set(`${r.saeId}:${r.index}`, parseVectorLiteral(r.decoder));
+    for (const r of rows) if (r.decoder !== null) out.set(featureKey(r), parseVectorLiteral(r.decoder));
     return out;
   }
 

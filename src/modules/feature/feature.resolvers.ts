@@ -1,5 +1,6 @@
 // GraphQL resolvers for reading features. Every field goes through the per-request
 // loaders, so a page of N features costs one statement per kind of data asked for.
+import { featureKey } from "../../shared/feature-key.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import { assertK, assertPageSize } from "../../graphql/limits.ts";
@@ -9,7 +10,7 @@ import type { FeatureRow } from "./feature.repository.ts";
 
 async function row(ctx: GraphQLContext, f: FeatureParent): Promise<FeatureRow> {
   const r = await ctx.loaders.feature.feature.load(f);
-  if (!r) throw notFound(`feature ${f.saeId}:${f.index} not found`);
+  if (!r) throw notFound(`feature ${featureKey(f)} not found`);
   return r;
 }
 
@@ -37,11 +38,11 @@ export const featureResolvers: Resolvers = {
     totalCount: (c, _a, ctx) => ctx.services.feature.count(c.saeId, c.filter),
   },
   Feature: {
-    id: (f) => `${f.saeId}:${f.index}`,
+    id: (f) => featureKey(f),
     index: (f) => f.index,
     sae: async (f, _a, ctx) => {
       const s = await ctx.loaders.sae.sae.load(f.saeId);
-      invariant(s, `feature ${f.saeId}:${f.index} has no visible SAE`);
+      invariant(s, `feature ${featureKey(f)} has no visible SAE`);
       return s;
     },
     density: async (f, _a, ctx) => (await row(ctx, f)).density,

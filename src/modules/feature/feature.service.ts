@@ -1,17 +1,11 @@
 // Rules for reading features: key validation, pagination (one extra row tells
 // whether a next page exists), filter checks, dashboard parsing.
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { badInput } from "../../errors.ts";
 import type { SaeService } from "../sae/sae.service.ts";
 import { decodeCursor, encodeCursor } from "./feature.cursor.ts";
 import { type Histogram, parseHistogram, parseTokenValues, type TokenValue } from "./feature.dashboard.ts";
-import type {
-  ActivationRow,
-  FeatureFilter,
-  FeatureKey,
-  FeatureOrder,
-  FeatureRepository,
-  FeatureRow,
-} from "./feature.repository.ts";
+import type { ActivationRow, FeatureFilter, FeatureOrder, FeatureRepository, FeatureRow } from "./feature.repository.ts";
 
 export type ActivationKind = "TOP" | "QUANTILE";
 export interface FeatureDashboard {
@@ -24,7 +18,6 @@ export interface FeaturePage {
   endCursor: string | null;
 }
 
-export const featureKey = (k: FeatureKey) => `${k.saeId}:${k.index}`;
 
 export class FeatureService {
   constructor(

@@ -3,7 +3,7 @@
 // scan is built, 4-bit rows (approximate scans of one query). Built from the database's
 // binary COPY of (idx, halfvec) rows; the database stays the source of truth and the cache
 // (matrix-cache.ts) reloads when the SAE's version changes.
-import { halfToFloatTable } from "../../ingest/bulk/float16.ts";
+import { halfToFloatTable } from "../../shared/float16.ts";
 import { nativeScan, type Packed4Rows, packedBytes } from "../../kernel/native-scan.ts";
 import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 

@@ -1,7 +1,7 @@
 // Per-request batching for Feature.neighbors: a page of features asking for neighbours with the
 // same arguments costs one stored-list read (or one batched scan), not one per feature.
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import type { FeatureKey } from "./geometry.repository.ts";
 import type { LineageService } from "./lineage.service.ts";
 import type { NearestService, Neighbour } from "./nearest.service.ts";
 
@@ -14,7 +14,6 @@ export interface NeighborsKey {
 
 const argsKey = (k: NeighborsKey) => `${k.k}|${k.saeIds ? [...k.saeIds].sort().join(",") : ""}`;
 
-const featureKey = (k: FeatureKey) => `${k.saeId}:${k.index}`;
 
 export function createGeometryLoaders(nearest: NearestService, lineage: LineageService) {
   return {
@@ -36,7 +35,7 @@ export function createGeometryLoaders(nearest: NearestService, lineage: LineageS
         }
         return out;
       },
-      { cacheKeyFn: (k) => `${k.saeId}:${k.index}|${argsKey(k)}` },
+      { cacheKeyFn: (k) => `${featureKey(k)}|${argsKey(k)}` },
     ),
   };
 }

@@ -1,10 +1,12 @@
 // SQL for decoder geometry: SAE descriptors with a version for cache checks, whole decoder
 // matrices (binary COPY: 3-10x faster than reading halfvec as text or bytea), single decoder
 // rows, and the precomputed neighbour lists in feature.nn_indices / nn_cosines.
-import { to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { copyOutForSae } from "../../db/copy-out.ts";
+import { SAE_VERSION } from "../../db/sae-version.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
 export const SaeGeometry = z.object({
   id: z.string(),
@@ -17,10 +19,7 @@ export const SaeGeometry = z.object({
 });
 export type SaeGeometry = z.infer<typeof SaeGeometry>;
 
-export interface FeatureKey {
-  saeId: string;
-  index: number;
-}
+export type { FeatureKey } from "../../shared/feature-key.ts";
 
 export interface NeighbourList {
   saeId: string;
@@ -29,13 +28,9 @@ export interface NeighbourList {
   nnCosines: number[] | null;
 }
 
-// COPY takes no bind parameters; the SAE id travels through a transaction-local setting instead,
-// so the statement text stays fixed.
-const SET_COPY_SAE = "/* geometry.setCopySae */ SELECT set_config('monoscope.copy_sae', $1, true)";
 const COPY_DECODERS =
   "/* geometry.copyDecoders */ COPY (SELECT idx, decoder FROM feature WHERE sae_id = current_setting('monoscope.copy_sae') " +
   "AND decoder IS NOT NULL ORDER BY idx) TO STDOUT WITH (FORMAT binary)";
-const COPY_DECODERS_PGLITE = COPY_DECODERS.replace("TO STDOUT", "TO '/dev/blob'");
 
 export class GeometryRepository {
   constructor(private readonly db: Database) {}
@@ -45,35 +40,14 @@ export class GeometryRepository {
     const rows = await this.db.sql<unknown>`
       /* geometry.saes */
       SELECT id, model_id AS "modelId", family_id AS "familyId", d_in AS "dIn", d_sae AS "dSae",
-             (extract(epoch FROM updated_at) * 1000)::bigint::text || ':' || coalesce(content_hash, '') AS version
-      FROM sae WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
+             ${SAE_VERSION} AS version
+      FROM sae s WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
     return rows.map((r) => SaeGeometry.parse(r));
   }
 
   /** Binary COPY of (idx int4, decoder halfvec) for every feature with a decoder, by idx. */
-  async copyDecoders(saeId: string): Promise<Buffer> {
-    const driver = this.db.driver;
-    if (driver.kind === "pglite") {
-      return driver.pg.transaction(async (tx) => {
-        await tx.query(SET_COPY_SAE, [saeId]);
-        const r = await tx.query(COPY_DECODERS_PGLITE);
-        return Buffer.from(await r.blob!.arrayBuffer());
-      });
-    }
-    const client = await driver.pool.connect();
-    try {
-      await client.query("BEGIN READ ONLY");
-      await client.query(SET_COPY_SAE, [saeId]);
-      const chunks: Buffer[] = [];
-      for await (const chunk of client.query(copyTo(COPY_DECODERS))) chunks.push(chunk as Buffer);
-      await client.query("COMMIT");
-      return Buffer.concat(chunks);
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+  copyDecoders(saeId: string): Promise<Buffer> {
+    return copyOutForSae(this.db, COPY_DECODERS, saeId);
   }
 
   /** Unit decoder directions of a few features (absent when the feature or its decoder is missing). */
@@ -84,7 +58,7 @@ export class GeometryRepository {
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
       WHERE f.decoder IS NOT NULL`;
-    return new Map(rows.map((r) => [`${r.saeId}:${r.index}`, parseVectorLiteral(r.decoder)]));
+    return new Map(rows.map((r) => [featureKey(r), parseVectorLiteral(r.decoder)]));
   }
 
   /** Which of these features exist (with or without a decoder). */
@@ -94,7 +68,7 @@ export class GeometryRepository {
       SELECT f.sae_id AS "saeId", f.idx AS "index"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx`;
-    return new Set(rows.map((r) => `${r.saeId}:${r.index}`));
+    return new Set(rows.map((r) => featureKey(r)));
   }
 
   async neighbourLists(keys: readonly FeatureKey[]): Promise<NeighbourList[]> {

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import type { FeatureKey } from "./geometry.repository.ts";
+import type { FeatureKey } from "../../shared/feature-key.ts";
 
 export const FamilyLineageState = z.object({
   id: z.string(),

@@ -1,5 +1,6 @@
 // GraphQL resolvers for split lineage: Feature.parents / children and the splitLineage tree,
 // all reading the stored graph through per-request loaders (one statement per tree level).
+import { featureKey } from "../../shared/feature-key.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import type { LineageNodeParent } from "../../graphql/mappers.ts";
@@ -12,7 +13,7 @@ const edge = (l: LineageLink) => ({ feature: { saeId: l.saeId, index: l.index },
 
 async function kinds(ctx: GraphQLContext, n: LineageNodeParent) {
   const k = await ctx.loaders.geometry.kinds.load({ saeId: n.saeId, index: n.index });
-  if (!k) throw badInput(`feature ${n.saeId}:${n.index} not found`);
+  if (!k) throw badInput(`feature ${featureKey(n)} not found`);
   return k;
 }
 

@@ -1,9 +1,10 @@
 // Split lineage across a family of SAE sizes: building (exact, blocked products on the native
 // kernel, then one transaction replacing the family's edges and node kinds) and reading the
 // stored graph.
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
-import type { FeatureKey, GeometryRepository } from "./geometry.repository.ts";
+import type { GeometryRepository } from "./geometry.repository.ts";
 import { buildPairLineage, type LineageParams, type OriginKind, type SplitKind, splitKindOf } from "./lineage-build.ts";
 import type { EdgeColumns, EdgeRow, KindRow, LineageRepository } from "./lineage.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
@@ -114,9 +115,9 @@ export class LineageService {
 
   /** Node kinds per key (null when the feature is not visible). */
   async kindsMany(keys: readonly FeatureKey[]): Promise<Array<{ split: SplitKind; origin: OriginKind } | null>> {
-    const rows = new Map((await this.repo.kinds(keys)).map((r) => [`${r.saeId}:${r.index}`, r]));
+    const rows = new Map((await this.repo.kinds(keys)).map((r) => [featureKey(r), r]));
     return keys.map((k) => {
-      const r = rows.get(`${k.saeId}:${k.index}`);
+      const r = rows.get(featureKey(k));
       return r ? nodeKinds(r) : null;
     });
   }
@@ -148,5 +149,5 @@ function group(
     list.push(link(e));
     m.set(k, list);
   }
-  return keys.map((k) => m.get(`${k.saeId}:${k.index}`) ?? []);
+  return keys.map((k) => m.get(featureKey(k)) ?? []);
 }

@@ -5,10 +5,12 @@
 //     of decoder matrices loaded from the database (int8 candidates + exact re-rank; exact: true
 //     is the exhaustive float32 scan). Works for any d_in, including beyond pgvector's limits.
 // Strategy and its measurements: scripts/bench/nearest.ts, BENCHMARKS.md.
+import { normalize } from "../../db/vector.ts";
+import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
-import type { FeatureKey, GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
+import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
 import { type Neighbour, scanNearest } from "./nearest-scan.ts";
 
@@ -26,7 +28,6 @@ export interface NearestOptions {
   exact?: boolean;
 }
 
-const keyOf = (k: FeatureKey) => `${k.saeId}:${k.index}`;
 
 export class NearestService {
   constructor(
@@ -86,7 +87,7 @@ export class NearestService {
       const vectors = await this.decodersOf(members.map((i) => keys[i]), matrices);
       const d = saes[0].dIn;
       const q = new Float32Array(members.length * d);
-      members.forEach((i, r) => q.set(vectors.get(keyOf(keys[i]))!, r * d));
+      members.forEach((i, r) => q.set(vectors.get(featureKey(keys[i]))!, r * d));
       const lists = await scanNearest(await this.kernel(), matrices, q, members.length, {
         k: o.k,
         exact: !!o.exact,
@@ -152,11 +153,6 @@ export class NearestService {
     return { saeId, features: m.rows, k, seconds: (performance.now() - started) / 1000 };
   }
 
-  /** Forgets the cached matrix of an SAE that changed. */
-  invalidate(saeId: string): void {
-    this.cache.invalidate(saeId);
-  }
-
   private async scan(saes: SaeGeometry[], q: Float32Array, qRows: number, opts: Parameters<typeof scanNearest>[4]) {
     const matrices = await Promise.all(saes.map((s) => this.cache.get(s)));
     return scanNearest(await this.kernel(), matrices, q, qRows, opts);
@@ -168,11 +164,11 @@ export class NearestService {
       const targets = new Set(o.saeIds);
       if (targets.size !== 1 || keys.some((k) => !targets.has(k.saeId))) return null;
     }
-    const lists = new Map((await this.repo.neighbourLists(keys)).map((l) => [keyOf(l), l]));
+    const lists = new Map((await this.repo.neighbourLists(keys)).map((l) => [featureKey(l), l]));
     const out: Neighbour[][] = [];
     for (const k of keys) {
-      const l = lists.get(keyOf(k));
-      if (!l) throw notFound(`feature ${keyOf(k)} not found`);
+      const l = lists.get(featureKey(k));
+      if (!l) throw notFound(`feature ${featureKey(k)} not found`);
       if (!l.nnIndices || !l.nnCosines) return null;
       // A prefix of the exact top-K is the exact top-k; a shorter list is complete only if it
       // already holds every other feature, which the scan path handles.
@@ -196,25 +192,17 @@ export class NearestService {
     for (const k of keys) {
       const m = bySae.get(k.saeId);
       const row = m && k.index >= 0 && k.index < m.rowOf.length ? m.rowOf[k.index] : -1;
-      if (m && row >= 0) vectors.set(keyOf(k), m.data.subarray(row * m.d, (row + 1) * m.d));
+      if (m && row >= 0) vectors.set(featureKey(k), m.data.subarray(row * m.d, (row + 1) * m.d));
       else fromDb.push(k);
     }
-    if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalized(v));
-    const missing = keys.filter((k) => !vectors.has(keyOf(k)));
+    if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalize(v));
+    const missing = keys.filter((k) => !vectors.has(featureKey(k)));
     if (missing.length) {
       const existing = await this.repo.existing(missing);
       const k = missing[0];
-      if (!existing.has(keyOf(k))) throw notFound(`feature ${keyOf(k)} not found`);
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `feature ${keyOf(k)} has no decoder direction stored`);
+      if (!existing.has(featureKey(k))) throw notFound(`feature ${featureKey(k)} not found`);
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `feature ${featureKey(k)} has no decoder direction stored`);
     }
     return vectors;
   }
-}
-
-function normalized(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
-  for (let j = 0; j < v.length; j++) v[j] *= inv;
-  return v;
 }

@@ -1,6 +1,6 @@
 // GraphQL resolvers for jobs: reading them, and the mutations that start (and spend
 // money on) auto-interpretation. Mutations check the caller first, before anything else.
-import type { ScoreKind } from "../../autointerp/score.ts";
+import type { ScoreKind } from "../autointerp/score.ts";
 import { AppError, ErrorCode } from "../../errors.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";

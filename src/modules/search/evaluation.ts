@@ -1,5 +1,6 @@
 // Search quality on a judged query set: hit@k (some expected feature in the top k) and
 // MRR@k (mean of 1 / rank of the first expected feature, 0 when none is in the top k).
+import { featureKey } from "../../shared/feature-key.ts";
 import type { ConceptHit, SearchMode } from "./search.service.ts";
 
 export interface JudgedQuery {
@@ -31,7 +32,7 @@ export async function evaluateSearch(
     for (const q of queries) {
       const expected = new Set(q.expected);
       const ranked = await search(q.query, mode, k);
-      const rank = ranked.slice(0, k).findIndex((h) => expected.has(`${h.saeId}:${h.index}`));
+      const rank = ranked.slice(0, k).findIndex((h) => expected.has(featureKey(h)));
       if (rank >= 0) {
         hits++;
         rr += 1 / (rank + 1);

@@ -2,6 +2,7 @@
 // tsvector (label 'A', activating tokens and contexts 'B') and trigram terms, rebuilt per
 // SAE; lexical ranking and context snippets. Every query joins sae so only 'ready' SAEs
 // are visible. The shared filters (saeScope, labelScore) live here too.
+import { featureKey } from "../../shared/feature-key.ts";
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
@@ -209,7 +210,7 @@ export class SearchDocumentsRepository {
     const out = new Map<string, string>();
     for (const r of rows) {
       const s = SnippetRow.parse(r);
-      out.set(`${s.saeId}:${s.index}`, s.snippet.trim());
+      out.set(featureKey(s), s.snippet.trim());
     }
     return out;
   }

@@ -1,6 +1,7 @@
 // The demo build's word-vector table (data/demo/word-vectors): vocab.txt (one word per
 // line, most frequent first), vectors.f16.bin (little-endian float16, count x dim, raw
 // GloVe) and meta.json. Read once per process by the offline embedder.
+import { decodeFloat16 } from "../../shared/float16.ts";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,32 +19,6 @@ export interface WordTable {
   readonly vectors: Float32Array;
   /** sha256 of vocab + vectors: identifies the table an embedding was made with. */
   readonly hash: string;
-}
-
-let halfTable: Float32Array | null = null;
-
-/** All 65,536 float16 bit patterns decoded once (Node 20 has no Float16Array). */
-function halfToFloatTable(): Float32Array {
-  if (halfTable) return halfTable;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) t[h] = sign * frac * 2 ** -24;
-    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
-    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  halfTable = t;
-  return t;
-}
-
-export function decodeFloat16(bytes: Uint8Array): Float32Array {
-  const t = halfToFloatTable();
-  const n = bytes.length >> 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = t[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
-  return out;
 }
 
 export function loadWordTable(dir: string = DEFAULT_WORD_VECTORS_DIR): WordTable {

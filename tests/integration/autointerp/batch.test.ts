@@ -2,8 +2,8 @@
 // fake server): submit, poll while in progress, collect at half price; unparseable
 // answers recorded as failures; the mutation's background run waits for the batch.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BATCH_DISCOUNT } from "../../../src/autointerp/batch.ts";
-import { estimateCost } from "../../../src/autointerp/pricing.ts";
+import { BATCH_DISCOUNT } from "../../../src/modules/autointerp/batch.ts";
+import { estimateCost } from "../../../src/modules/autointerp/pricing.ts";
 import { executeQuery } from "../../../src/graphql/execute.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
 import { seedWordSae, WORDS } from "../../helpers/autointerp-seed.ts";

@@ -2,7 +2,7 @@
 // a fault mix ends with every feature labelled or recorded failed, none twice; a
 // crashed run resumes without repeating finished items; --max-cost stops cleanly.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "../../../src/autointerp/prompts/explain.ts";
+import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "../../../src/modules/autointerp/prompts/explain.ts";
 import { type FakeOpenAI, faultMix, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
 import { seedWordSae, WORDS } from "../../helpers/autointerp-seed.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";

@@ -7,7 +7,7 @@ import { executeQuery } from "../../../src/graphql/execute.ts";
 import type { Logger } from "../../../src/logger.ts";
 import { GeometryRepository } from "../../../src/modules/geometry/geometry.repository.ts";
 import { UmapRepository } from "../../../src/modules/geometry/umap.repository.ts";
-import { umapMapsStep } from "../../../src/modules/geometry/umap-demo-step.ts";
+import { umapMapsStep } from "../../../src/demo/maps-step.ts";
 import { UmapService } from "../../../src/modules/geometry/umap.service.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { rng } from "../../helpers/feature-seed.ts";

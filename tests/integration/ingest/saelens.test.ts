@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { halfBitsToFloat, toHalfBits } from "../../../src/ingest/bulk/float16.ts";
+import { halfBitsToFloat, toHalfBits } from "../../../src/shared/float16.ts";
 import { importNativeActivations } from "../../../src/ingest/native/import-activations.ts";
 import { importSaelens } from "../../../src/ingest/saelens/import-saelens.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";

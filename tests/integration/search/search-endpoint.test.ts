@@ -2,7 +2,7 @@
 // the real client): label vectors are stored under the endpoint's embedder id and a
 // query is only ever compared with vectors of that id, never with the offline ones.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLlmClient } from "../../../src/autointerp/llm-client.ts";
+import { createLlmClient } from "../../../src/modules/autointerp/llm-client.ts";
 import { loadConfig } from "../../../src/config.ts";
 import { OFFLINE_EMBEDDER_ID } from "../../../src/modules/search/embedder.ts";
 import { SearchRepository } from "../../../src/modules/search/search.repository.ts";

@@ -6,11 +6,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenPatternLabelsStep } from "../../../src/autointerp/demo-step.ts";
+import { tokenPatternLabelsStep } from "../../../src/demo/labels-step.ts";
 import { DEMO_FAMILY_ID } from "../../../src/demo/demo.types.ts";
 import { ingestDemoFamily } from "../../../src/demo/ingest-family.ts";
 import { runDemoSetup } from "../../../src/demo/run-demo.ts";
-import { conceptSearchStep } from "../../../src/modules/search/demo-step.ts";
+import { conceptSearchStep } from "../../../src/demo/search-step.ts";
 import { evaluateSearch, type JudgedQuery, type ModeQuality } from "../../../src/modules/search/evaluation.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 

@@ -2,7 +2,7 @@
 // wire, our retry policy (recorded, not slept), fault handling and secret hygiene.
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLlmClient, type LlmConfig, LlmError, parseRetryAfter, retryDelayMs } from "../../../src/autointerp/llm-client.ts";
+import { createLlmClient, type LlmConfig, LlmError, parseRetryAfter, retryDelayMs } from "../../../src/modules/autointerp/llm-client.ts";
 import { type FakeOpenAI, faultsInOrder, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
 
 let fake: FakeOpenAI;

@@ -2,10 +2,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activationList, activeMask, type Example, highlight, readableTokens, splitExamples } from "../../../src/autointerp/examples.ts";
-import { binaryMetrics, pearson } from "../../../src/autointerp/metrics.ts";
-import { explainDelphiV1, parseExplanation } from "../../../src/autointerp/prompts/explain.ts";
-import { expectedFromLogprobs, parseBinaryList, parseSimulation } from "../../../src/autointerp/prompts/score.ts";
+import { activationList, activeMask, type Example, highlight, readableTokens, splitExamples } from "../../../src/modules/autointerp/examples.ts";
+import { binaryMetrics, pearson } from "../../../src/modules/autointerp/metrics.ts";
+import { explainDelphiV1, parseExplanation } from "../../../src/modules/autointerp/prompts/explain.ts";
+import { expectedFromLogprobs, parseBinaryList, parseSimulation } from "../../../src/modules/autointerp/prompts/score.ts";
 
 const real = JSON.parse(readFileSync(join(import.meta.dirname, "../../fixtures/saedashboard-feature0-activations.json"), "utf8")) as {
   activations: { bin_min: number; tokens: string[]; values: number[] }[];

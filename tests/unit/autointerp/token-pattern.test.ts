@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { termOf, TokenPatternLabeler } from "../../../src/autointerp/token-pattern.ts";
+import { termOf, TokenPatternLabeler } from "../../../src/modules/autointerp/token-pattern.ts";
 
 const tok = (s: string) => s.split(" ").map((w, i) => (i ? ` ${w}` : w));
 /** An example whose listed words activate with the given values. */

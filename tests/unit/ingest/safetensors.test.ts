@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { toHalfBits, halfBitsToFloat } from "../../../src/ingest/bulk/float16.ts";
+import { toHalfBits, halfBitsToFloat } from "../../../src/shared/float16.ts";
 import { SafetensorsFile } from "../../../src/ingest/saelens/safetensors.ts";
 import { safetensorsHeader, writeSafetensors } from "../../../src/ingest/saelens/safetensors-writer.ts";
 

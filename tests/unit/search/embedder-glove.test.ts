@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SifEmbedder, SifModel } from "../../../src/modules/search/embedder-glove.ts";
-import { correctSpelling, decodeFloat16, editDistance, loadWordTable, lookupWord, tokenizeWords } from "../../../src/modules/search/word-vectors.ts";
+import { decodeFloat16 } from "../../../src/shared/float16.ts";
+import { correctSpelling, editDistance, loadWordTable, lookupWord, tokenizeWords } from "../../../src/modules/search/word-vectors.ts";
 import { MINI_WORD_VECTORS } from "../../helpers/search-fixture.ts";
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);

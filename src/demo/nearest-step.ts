@@ -2,10 +2,10 @@
 // first nearestToVector after start-up does not pay for the load, and checks the scan against
 // the stored exact neighbour lists on a few features (the scan path's top 32 must be the list).
 // Idempotent and read-only.
-import type { App } from "../../app.ts";
-import { ErrorCode, isAppError } from "../../errors.ts";
-import { nativeScan } from "../../kernel/native-scan.ts";
-import { STORED_NEIGHBOURS } from "./nearest.service.ts";
+import type { DemoStep } from "./demo.types.ts";
+import type { Geometry } from "../modules/geometry/index.ts";
+import { ErrorCode, isAppError } from "../errors.ts";
+import { STORED_NEIGHBOURS } from "../modules/geometry/nearest.service.ts";
 
 const PROBES = [0, 1, 2, 3, 4];
 
@@ -15,12 +15,11 @@ function noDecoder(e: unknown): null {
   throw e;
 }
 
-/** Structurally a DemoStep (src/demo/demo.types.ts). */
-export const nearestStep = {
+export const nearestStep: DemoStep<{ geometry: Geometry }> = {
   name: "nearest",
-  async run(ctx: { app: App; saes: readonly { id: string }[] }): Promise<string> {
-    const nearest = ctx.app.services.geometry.nearest;
-    const native = nativeScan();
+  async run(ctx) {
+    const nearest = ctx.services.geometry.nearest;
+    const native = ctx.services.geometry.nativeScan;
     const kernel = native ? `native 4-bit kernel (${native.variant})` : "int8 ONNX Runtime kernel";
     let agree = 0;
     let total = 0;

@@ -1,13 +1,13 @@
 // The demo's lineage step: the split lineage of the demo family. Ingest's hook normally builds
 // it after each size; this catches a data dir loaded before lineage existed or left stale.
 // Idempotent: a current build is kept.
-import type { App } from "../../app.ts";
+import type { DemoStep } from "./demo.types.ts";
+import type { Geometry } from "../modules/geometry/index.ts";
 
-/** Structurally a DemoStep (src/demo/demo.types.ts). */
-export const lineageStep = {
+export const lineageStep: DemoStep<{ geometry: Geometry }> = {
   name: "lineage",
-  async run(ctx: { app: App; saes: readonly { id: string }[] }): Promise<string> {
-    const geometry = ctx.app.services.geometry;
+  async run(ctx) {
+    const geometry = ctx.services.geometry;
     const families = new Set<string>();
     for (const s of await geometry.saes(ctx.saes.map((s) => s.id))) if (s.familyId) families.add(s.familyId);
     const parts: string[] = [];

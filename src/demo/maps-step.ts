@@ -1,18 +1,18 @@
 // The demo's maps step: a 2-D map for each demo SAE. Ingest normally builds them (post-ingest
 // hook); this catches a data dir loaded before maps existed. Idempotent: a complete map is kept.
-import type { App } from "../../app.ts";
+import type { DemoStep } from "./demo.types.ts";
+import type { UmapService } from "../modules/geometry/umap.service.ts";
 
-/** Structurally a DemoStep (src/demo/demo.types.ts). */
-export const umapMapsStep = {
+export const umapMapsStep: DemoStep<{ umap: UmapService }> = {
   name: "maps",
-  async run(ctx: { app: App; saes: readonly { id: string }[] }): Promise<string> {
+  async run(ctx) {
     const parts: string[] = [];
     for (const sae of ctx.saes) {
-      if ((await ctx.app.services.umap.unmapped(sae.id)) === 0) {
+      if ((await ctx.services.umap.unmapped(sae.id)) === 0) {
         parts.push(`${sae.id} (kept)`);
         continue;
       }
-      const r = await ctx.app.services.umap.build(sae.id);
+      const r = await ctx.services.umap.build(sae.id);
       parts.push(`${sae.id}: ${r.features} features in ${r.seconds.toFixed(1)} s`);
     }
     return `UMAP maps: ${parts.join("; ")}`;

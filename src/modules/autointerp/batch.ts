@@ -2,11 +2,11 @@
 // One call submits the job's pending features as one batch (its id is kept in the
 // job); later calls (the same command again, or --wait) poll it and store the results.
 // An answer that does not parse is recorded as a failure (a normal run re-asks).
-import type { Logger } from "../logger.ts";
-import type { ExamplesRepository } from "../modules/explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../modules/explanation/explanation.repository.ts";
-import type { JobRecord, JobRepository } from "../modules/job/job.repository.ts";
-import { BATCH_RUNNER_PREFIX } from "../modules/job/job.service.ts";
+import type { Logger } from "../../logger.ts";
+import type { ExamplesRepository } from "../explanation/examples.repository.ts";
+import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
+import type { JobRecord, JobRepository } from "../job/job.repository.ts";
+import { BATCH_RUNNER_PREFIX } from "../job/job.service.ts";
 import { splitExamples } from "./examples.ts";
 import { type BatchInfo, chatResultFromBody, type LlmClient, LlmError } from "./llm-client.ts";
 import { estimateCost, estimateCostBefore } from "./pricing.ts";

@@ -1,9 +1,8 @@
 // Writes token-pattern/v1 labels for every alive feature of an SAE: one streaming pass
 // over its activations in chunks (bounded memory), then the labels in bulk. Rerunning
 // rewrites only labels whose text changed (idempotent; a demo step).
-import type { App } from "../app.ts";
-import type { ExamplesRepository } from "../modules/explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../modules/explanation/explanation.repository.ts";
+import type { ExamplesRepository } from "../explanation/examples.repository.ts";
+import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
 import { TOKEN_PATTERN_METHOD, TokenPatternLabeler } from "./token-pattern.ts";
 
 const CHUNK_FEATURES = 1_000;
@@ -38,7 +37,3 @@ export async function labelSaeOffline(
   return { labelled: labels.length, alive: labeler.count };
 }
 
-/** The demo step: offline labels for one SAE (then concept search is refreshed). */
-export async function writeTokenPatternLabels(app: App, saeId: string): Promise<{ labelled: number; alive: number }> {
-  return app.services.autointerp.writeTokenPatternLabels(saeId);
-}

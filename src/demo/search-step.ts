@@ -2,13 +2,13 @@
 // demo SAE, so `monoscope search` and searchConcepts work as soon as the demo serves.
 // Labels normally trigger this themselves (onLabelsChanged); the step catches a data dir
 // set up before search existed or without the word table. Idempotent: an indexed SAE is kept.
-import type { App } from "../../app.ts";
+import type { DemoStep } from "./demo.types.ts";
+import type { SearchService } from "../modules/search/search.service.ts";
 
-/** Structurally a DemoStep (src/demo/demo.types.ts). */
-export const conceptSearchStep = {
+export const conceptSearchStep: DemoStep<{ search: SearchService }> = {
   name: "concept search",
-  async run(ctx: { app: App; saes: readonly { id: string }[] }): Promise<string> {
-    const search = ctx.app.services.search;
+  async run(ctx) {
+    const search = ctx.services.search;
     const parts: string[] = [];
     for (const sae of ctx.saes) {
       if (await search.isIndexed(sae.id)) {

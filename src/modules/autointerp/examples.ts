@@ -187,7 +187,7 @@ export function peakWords(examples: Example[]): Set<string> {
   return words;
 }
 
-export { seededRandom } from "../util/random.ts";
+export { seededRandom } from "../../util/random.ts";
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const a = [...items];

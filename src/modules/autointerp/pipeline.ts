@@ -2,8 +2,8 @@
 // database, each outcome is stored as soon as it is known, and a rerun after a crash
 // picks up the items that never finished. Spend is tracked per item; with a budget, no
 // item starts whose estimated cost could take the job past it.
-import type { Logger } from "../logger.ts";
-import type { JobRecord, JobRepository, Spend } from "../modules/job/job.repository.ts";
+import type { Logger } from "../../logger.ts";
+import type { JobRecord, JobRepository, Spend } from "../job/job.repository.ts";
 import { LlmError } from "./llm-client.ts";
 
 export interface ItemResult {

@@ -1,9 +1,9 @@
 // What the job tasks share: the repositories and client they use, and turning a
 // repository row into a prompt example.
-import type { Logger } from "../../logger.ts";
-import type { ExampleRow, ExamplesRepository } from "../../modules/explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../../modules/explanation/explanation.repository.ts";
-import type { Spend } from "../../modules/job/job.repository.ts";
+import type { Logger } from "../../../logger.ts";
+import type { ExampleRow, ExamplesRepository } from "../../explanation/examples.repository.ts";
+import type { ExplanationRepository } from "../../explanation/explanation.repository.ts";
+import type { Spend } from "../../job/job.repository.ts";
 import type { Example } from "../examples.ts";
 import { LlmError, type LlmClient } from "../llm-client.ts";
 

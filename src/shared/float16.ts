@@ -51,3 +51,12 @@ export function halfToFloatTable(): Float32Array {
 export function halfBitsToFloat(h: number): number {
   return halfToFloatTable()[h & 0xffff]!;
 }
+
+/** Little-endian float16 values (count = bytes / 2) as float32. */
+export function decodeFloat16(bytes: Uint8Array): Float32Array {
+  const t = halfToFloatTable();
+  const n = bytes.length >> 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = t[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
+  return out;
+}

@@ -1,14 +1,14 @@
 // Auto-interpretation as jobs: what to explain / score / embed, creating or resuming
 // the job, running it (in the foreground for the CLI, in the background for GraphQL
 // mutations), and the offline token-pattern labels.
-import type { Config } from "../config.ts";
-import { AppError, badInput, conflict, ErrorCode } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import type { ExamplesRepository, Selection } from "../modules/explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../modules/explanation/explanation.repository.ts";
-import type { JobRecord } from "../modules/job/job.repository.ts";
-import { isAbandoned, type JobService, thisRunner } from "../modules/job/job.service.ts";
-import type { SaeService } from "../modules/sae/sae.service.ts";
+import type { Config } from "../../config.ts";
+import { AppError, badInput, conflict, ErrorCode } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import type { ExamplesRepository, Selection } from "../explanation/examples.repository.ts";
+import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
+import type { JobRecord } from "../job/job.repository.ts";
+import { isAbandoned, type JobService, thisRunner } from "../job/job.service.ts";
+import type { SaeService } from "../sae/sae.service.ts";
 import { type BatchOptions, type BatchRunResult, runExplainBatch } from "./batch.ts";
 import { labelSaeOffline } from "./label-offline.ts";
 import { TOKEN_PATTERN_METHOD } from "./token-pattern.ts";
@@ -17,7 +17,7 @@ import { type JobTask, type RunOptions, type RunResult, runJob } from "./pipelin
 import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "./prompts/explain.ts";
 import { SCORE_KINDS, type ScoreKind } from "./score.ts";
 import type { TaskDeps } from "./tasks/common.ts";
-import { openaiEmbedderId } from "../modules/search/embedder.ts";
+import { openaiEmbedderId } from "../search/embedder.ts";
 import { embedTask } from "./tasks/embed-task.ts";
 import { explainKey, explainTask } from "./tasks/explain-task.ts";
 import { scoreKey, scoreTask } from "./tasks/score-task.ts";

@@ -4,8 +4,8 @@
 // testable: backoff with jitter on 429 / 5xx / timeouts / malformed bodies,
 // honouring Retry-After. Error text never carries the API key.
 import OpenAI, { toFile } from "openai";
-import type { Config } from "../config.ts";
-import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
+import type { Config } from "../../config.ts";
+import { AppError, ErrorCode, redactSecrets } from "../../errors.ts";
 import { createLimiter, type Limiter } from "./limiter.ts";
 import { parseRetryAfter, type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { Usage } from "./pricing.ts";

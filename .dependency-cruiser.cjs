@@ -1,0 +1,79 @@
+// The import boundaries of src/ (see README "Code map"). Layers, top to bottom:
+//
+//   entry      src/cli/, src/demo/, src/app.ts (the composition root), the GraphQL server
+//              (every src/graphql/ file not listed under "resolvers")
+//   module     src/modules/<domain>/index.ts: builds one module from its dependencies
+//   resolvers  *.resolvers.ts, *.loaders.ts, and the GraphQL glue they share
+//              (graphql/context.ts, limits.ts, mappers.ts, generated/)
+//   services   *.service.ts, and every other file of a module or of ingest/ (rules, parsers, helpers)
+//   repos      *.repository.ts: all SQL
+//   base       src/db/, src/shared/, src/kernel/, src/util/, src/generated/, config.ts, errors.ts, logger.ts
+//
+// A layer imports only layers below it (skipping is fine), never above, type-only imports
+// included. Modules reach each other only through another module's service (services and
+// below) or its index.ts (module root and above), never its repository, resolvers or helpers.
+// No exceptions.
+
+const BASE = "^src/(db|shared|kernel|util|generated)/|^src/(config|errors|logger)\\.ts$";
+const REPO = "\\.repository\\.ts$";
+const SERVICE = "\\.service\\.ts$";
+const RESOLVER = "\\.(resolvers|loaders)\\.ts$|^src/graphql/(context|limits|mappers)\\.ts$|^src/graphql/generated/";
+const MODULE_ROOT = "^src/modules/[^/]+/index\\.ts$";
+const ENTRY = "^src/(cli|demo)/|^src/app\\.ts$|^src/graphql/(?!context\\.ts$|limits\\.ts$|mappers\\.ts$|generated/)";
+
+const rule = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
+
+module.exports = {
+  forbidden: [
+    rule("no-cycle", "Import cycles make modules impossible to build or test alone.", {}, { circular: true }),
+    rule(
+      "base-stays-low",
+      "db/, shared/, kernel/ and the process-wide basics know nothing of the domain.",
+      { path: BASE },
+      { path: "^src/", pathNot: BASE },
+    ),
+    rule(
+      "repos-below-services",
+      "A repository runs SQL for its domain; it never calls services, resolvers or entry points.",
+      { path: REPO },
+      { path: [SERVICE, RESOLVER, MODULE_ROOT, ENTRY] },
+    ),
+    rule(
+      "services-below-resolvers",
+      "Services (and the helpers beside them) never depend on GraphQL, module roots or entry points.",
+      { path: "^src/", pathNot: [BASE, REPO, RESOLVER, MODULE_ROOT, ENTRY] },
+      { path: [RESOLVER, MODULE_ROOT, ENTRY] },
+    ),
+    rule(
+      "resolvers-call-services",
+      "Resolvers and loaders call services: no repositories, module roots or server code.",
+      { path: RESOLVER },
+      { path: [REPO, MODULE_ROOT, ENTRY] },
+    ),
+    rule(
+      "module-roots-below-entry",
+      "A module root wires its own module; the composition root wires the modules together.",
+      { path: MODULE_ROOT },
+      { path: ENTRY },
+    ),
+    rule(
+      "modules-meet-through-services",
+      "One module reaches another only through its service or its index.ts.",
+      { path: "^src/modules/([^/]+)/" },
+      { path: "^src/modules/", pathNot: ["^src/modules/$1/", "^src/modules/[^/]+/(index|[^/]+\\.service)\\.ts$"] },
+    ),
+    rule(
+      "outsiders-meet-modules-through-services",
+      "ingest/ and the entry points reach a module through its service, index.ts, resolvers or loaders.",
+      { path: "^src/(ingest|cli|demo)/|^src/app\\.ts$" },
+      { path: "^src/modules/", pathNot: "^src/modules/[^/]+/(index|[^/]+\\.service)\\.ts$" },
+    ),
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^src/generated/prisma/" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    moduleSystems: ["es6"],
+  },
+};
