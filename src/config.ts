@@ -54,6 +54,9 @@ const EnvSchema = z.object({
   MONOSCOPE_RATE_LIMIT_PER_MINUTE: int(600, 0),
   MONOSCOPE_HTTP_CACHE_SECONDS: int(0, 0),
   MONOSCOPE_SPLIT_THRESHOLD: num(0.5, 0),
+  MONOSCOPE_KERNEL: z.preprocess(emptyToUndefined, z.enum(["auto", "native", "js"]).default("auto")),
+  /** "0" turns the native 4-bit scan off. */
+  MONOSCOPE_NATIVE: str(),
 });
 
 export type Config = Readonly<{
@@ -92,6 +95,8 @@ export type Config = Readonly<{
     maxRetries: number;
   }> | null;
   lineage: Readonly<{ splitThreshold: number }>;
+  /** The matrix kernel ("auto": native, else JavaScript) and whether the native 4-bit scan may load. */
+  kernel: Readonly<{ backend: "auto" | "native" | "js"; nativeScan: boolean }>;
 }>;
 
 export interface ConfigOverrides {
@@ -144,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
         }
       : null,
     lineage: { splitThreshold: e.MONOSCOPE_SPLIT_THRESHOLD },
+    kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
   };
   return deepFreeze(config);
 }

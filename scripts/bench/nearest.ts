@@ -18,7 +18,7 @@ import {
   type BenchRow, benchMode, compare, createBenchDatabase, emit, emitPartialOnTimeout, intArg, load, log, postgresSettings, postgresUrl, round, summarize,
 } from "./lib.ts";
 import { seedSae } from "./seed-decoders.ts";
-import { nativeScan } from "../../src/kernel/native-scan.ts";
+import { loadNativeScan } from "../../src/kernel/native-scan.ts";
 import type { MatrixCache } from "../../src/modules/geometry/matrix-cache.ts";
 import { overfetch, overfetch4, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 
@@ -34,8 +34,8 @@ const ONLY = (() => {
   return i >= 0 ? process.argv[i + 1] : null;
 })();
 const rows: BenchRow[] = [];
-const NATIVE_ISA = { avx512vnni: "AVX-512 VNNI", avx2: "AVX2" }[nativeScan()?.variant ?? "avx2"];
-const DEFAULT_SCAN = nativeScan() ? `in-process 4-bit scan (native, ${NATIVE_ISA})` : "in-process int8 scan";
+const NATIVE_ISA = { avx512vnni: "AVX-512 VNNI", avx2: "AVX2" }[loadNativeScan()?.variant ?? "avx2"];
+const DEFAULT_SCAN = loadNativeScan() ? `in-process 4-bit scan (native, ${NATIVE_ISA})` : "in-process int8 scan";
 const notes: string[] = [];
 emitPartialOnTimeout({ suite: "nearest", rows, notes });
 

@@ -30,6 +30,9 @@ export interface DemoContext<S = Services> {
   progress: ProgressReporter;
 }
 
+/** What most steps read: their services and the demo SAEs' ids (tests pass just these). */
+export type StepInput<S> = { services: S; saes: readonly { id: string }[] };
+
 /**
  * One set-up step. Must be idempotent and cheap when its work is already done, because
  * `monoscope demo` runs every step on every start. Returns a one-line summary.

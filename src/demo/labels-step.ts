@@ -1,12 +1,13 @@
 // The demo's offline-labels step: token-pattern/v1 labels for every alive feature of
 // each demo SAE, so labels and concept search work with no LLM key. Idempotent: an SAE
 // that already has them is skipped (its activations do not change after ingest).
-import type { DemoStep } from "./demo.types.ts";
+import type { StepInput } from "./demo.types.ts";
 import type { AutoInterpService } from "../modules/autointerp/autointerp.service.ts";
 
-export const tokenPatternLabelsStep: DemoStep<{ autointerp: AutoInterpService }> = {
+/** Structurally a DemoStep. */
+export const tokenPatternLabelsStep = {
   name: "offline labels",
-  async run(ctx) {
+  async run(ctx: StepInput<{ autointerp: AutoInterpService }>): Promise<string> {
     const parts: string[] = [];
     for (const sae of ctx.saes) {
       const existing = await ctx.services.autointerp.tokenPatternLabelCount(sae.id);

@@ -1,12 +1,13 @@
 // The demo's lineage step: the split lineage of the demo family. Ingest's hook normally builds
 // it after each size; this catches a data dir loaded before lineage existed or left stale.
 // Idempotent: a current build is kept.
-import type { DemoStep } from "./demo.types.ts";
-import type { Geometry } from "../modules/geometry/index.ts";
+import type { StepInput } from "./demo.types.ts";
+import type { GeometryService } from "../modules/geometry/index.ts";
 
-export const lineageStep: DemoStep<{ geometry: Geometry }> = {
+/** Structurally a DemoStep. */
+export const lineageStep = {
   name: "lineage",
-  async run(ctx) {
+  async run(ctx: StepInput<{ geometry: GeometryService }>): Promise<string> {
     const geometry = ctx.services.geometry;
     const families = new Set<string>();
     for (const s of await geometry.saes(ctx.saes.map((s) => s.id))) if (s.familyId) families.add(s.familyId);

@@ -1,11 +1,12 @@
 // The demo's maps step: a 2-D map for each demo SAE. Ingest normally builds them (post-ingest
 // hook); this catches a data dir loaded before maps existed. Idempotent: a complete map is kept.
-import type { DemoStep } from "./demo.types.ts";
+import type { StepInput } from "./demo.types.ts";
 import type { UmapService } from "../modules/geometry/umap.service.ts";
 
-export const umapMapsStep: DemoStep<{ umap: UmapService }> = {
+/** Structurally a DemoStep. */
+export const umapMapsStep = {
   name: "maps",
-  async run(ctx) {
+  async run(ctx: StepInput<{ umap: UmapService }>): Promise<string> {
     const parts: string[] = [];
     for (const sae of ctx.saes) {
       if ((await ctx.services.umap.unmapped(sae.id)) === 0) {

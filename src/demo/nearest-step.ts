@@ -2,8 +2,8 @@
 // first nearestToVector after start-up does not pay for the load, and checks the scan against
 // the stored exact neighbour lists on a few features (the scan path's top 32 must be the list).
 // Idempotent and read-only.
-import type { DemoStep } from "./demo.types.ts";
-import type { Geometry } from "../modules/geometry/index.ts";
+import type { StepInput } from "./demo.types.ts";
+import type { GeometryService } from "../modules/geometry/index.ts";
 import { ErrorCode, isAppError } from "../errors.ts";
 import { STORED_NEIGHBOURS } from "../modules/geometry/nearest.service.ts";
 
@@ -15,9 +15,10 @@ function noDecoder(e: unknown): null {
   throw e;
 }
 
-export const nearestStep: DemoStep<{ geometry: Geometry }> = {
+/** Structurally a DemoStep. */
+export const nearestStep = {
   name: "nearest",
-  async run(ctx) {
+  async run(ctx: StepInput<{ geometry: GeometryService }>): Promise<string> {
     const nearest = ctx.services.geometry.nearest;
     const native = ctx.services.geometry.nativeScan;
     const kernel = native ? `native 4-bit kernel (${native.variant})` : "int8 ONNX Runtime kernel";

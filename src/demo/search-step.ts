@@ -2,12 +2,13 @@
 // demo SAE, so `monoscope search` and searchConcepts work as soon as the demo serves.
 // Labels normally trigger this themselves (onLabelsChanged); the step catches a data dir
 // set up before search existed or without the word table. Idempotent: an indexed SAE is kept.
-import type { DemoStep } from "./demo.types.ts";
+import type { StepInput } from "./demo.types.ts";
 import type { SearchService } from "../modules/search/search.service.ts";
 
-export const conceptSearchStep: DemoStep<{ search: SearchService }> = {
+/** Structurally a DemoStep. */
+export const conceptSearchStep = {
   name: "concept search",
-  async run(ctx) {
+  async run(ctx: StepInput<{ search: SearchService }>): Promise<string> {
     const search = ctx.services.search;
     const parts: string[] = [];
     for (const sae of ctx.saes) {

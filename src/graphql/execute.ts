@@ -1,7 +1,7 @@
 // Runs one GraphQL operation in process (the `monoscope query` verb and tests).
 import type { App } from "../app.ts";
 import { createApolloServer } from "./apollo.ts";
-import { createContext } from "./context.ts";
+import { createContext } from "./create-context.ts";
 
 export interface ExecutionOutput {
   data?: unknown;

@@ -6,7 +6,8 @@ import type { ApolloServer } from "@apollo/server";
 import type { App } from "../app.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Caller } from "./auth.ts";
-import { createContext, type GraphQLContext } from "./context.ts";
+import type { GraphQLContext } from "./context.ts";
+import { createContext } from "./create-context.ts";
 
 const PAGE = `query Export($saeId: ID!, $first: Int!, $after: String) {
   features(saeId: $saeId, first: $first, after: $after, orderBy: INDEX) {

@@ -1,12 +1,20 @@
-// All per-request DataLoaders, grouped by module.
-import type { App } from "../app.ts";
-import { createExplanationLoaders } from "../modules/explanation/explanation.loaders.ts";
-import { createFeatureLoaders } from "../modules/feature/feature.loaders.ts";
-import { createGeometryLoaders } from "../modules/geometry/geometry.loaders.ts";
-import { createSaeLoaders } from "../modules/sae/sae.loaders.ts";
-import { createStatsLoaders } from "../modules/stats/stats.loaders.ts";
+// All per-request DataLoaders, one group per module, over the services they batch for.
+import type { Loaders } from "./context.ts";
+import { createExplanationLoaders, type ExplanationService } from "../modules/explanation/index.ts";
+import { createFeatureLoaders, type FeatureService } from "../modules/feature/index.ts";
+import { createGeometryLoaders, type GeometryService } from "../modules/geometry/index.ts";
+import { createSaeLoaders, type SaeService } from "../modules/sae/index.ts";
+import { createStatsLoaders, type StatsService } from "../modules/stats/index.ts";
 
-export function createLoaders(services: App["services"]) {
+export interface LoaderServices {
+  sae: SaeService;
+  feature: FeatureService;
+  stats: StatsService;
+  explanation: ExplanationService;
+  geometry: GeometryService;
+}
+
+export function createLoaders(services: LoaderServices): Loaders {
   return {
     sae: createSaeLoaders(services.sae),
     feature: createFeatureLoaders(services.feature),
@@ -15,4 +23,3 @@ export function createLoaders(services: App["services"]) {
     geometry: createGeometryLoaders(services.geometry.nearest, services.geometry.lineage),
   };
 }
-export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,14 +1,14 @@
 // Merges the resolver maps of every module.
 import type { Resolvers } from "./generated/resolvers-types.ts";
-import { featureResolvers } from "../modules/feature/feature.resolvers.ts";
-import { saeResolvers } from "../modules/sae/sae.resolvers.ts";
-import { searchResolvers } from "../modules/search/search.resolvers.ts";
-import { statsResolvers } from "../modules/stats/stats.resolvers.ts";
-import { lineageResolvers } from "../modules/geometry/lineage.resolvers.ts";
-import { nearestResolvers } from "../modules/geometry/nearest.resolvers.ts";
-import { encodeResolvers } from "../modules/encode/encode.resolvers.ts";
-import { explanationResolvers } from "../modules/explanation/explanation.resolvers.ts";
-import { jobResolvers } from "../modules/job/job.resolvers.ts";
+import { autointerpResolvers } from "../modules/autointerp/index.ts";
+import { encodeResolvers } from "../modules/encode/index.ts";
+import { explanationResolvers } from "../modules/explanation/index.ts";
+import { featureResolvers } from "../modules/feature/index.ts";
+import { lineageResolvers, nearestResolvers } from "../modules/geometry/index.ts";
+import { jobResolvers } from "../modules/job/index.ts";
+import { saeResolvers } from "../modules/sae/index.ts";
+import { searchResolvers } from "../modules/search/index.ts";
+import { statsResolvers } from "../modules/stats/index.ts";
 import { ingestResolvers } from "../ingest/ingest.resolvers.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -21,4 +21,16 @@ function merge(...maps: Resolvers[]): Resolvers {
   return out as Resolvers;
 }
 
-export const resolvers: Resolvers = merge(saeResolvers, featureResolvers, searchResolvers, statsResolvers, nearestResolvers, encodeResolvers, explanationResolvers, jobResolvers, lineageResolvers, ingestResolvers);
+export const resolvers: Resolvers = merge(
+  saeResolvers,
+  featureResolvers,
+  searchResolvers,
+  statsResolvers,
+  nearestResolvers,
+  encodeResolvers,
+  explanationResolvers,
+  jobResolvers,
+  autointerpResolvers,
+  lineageResolvers,
+  ingestResolvers,
+);

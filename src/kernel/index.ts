@@ -12,12 +12,12 @@ export { gemmReference, topKDotReference } from "./js-kernel.ts";
 export interface KernelOptions {
   /** Intra-op threads for the native kernel (default: all cores). */
   threads?: number;
-  /** 'auto' (default) = native, falling back to JavaScript if it cannot load; 'native' fails instead. */
+  /** 'auto' (default) = native, falling back to JavaScript if it cannot load; 'native' fails instead (config.kernel.backend). */
   backend?: "auto" | "native" | "js";
 }
 
 export async function createKernel(opts: KernelOptions = {}): Promise<Kernel> {
-  const backend = opts.backend ?? (process.env.MONOSCOPE_KERNEL as KernelOptions["backend"]) ?? "auto";
+  const backend = opts.backend ?? "auto";
   if (backend === "js") return createJsKernel();
   const threads = Math.max(1, Math.trunc(opts.threads ?? availableParallelism()));
   try {

@@ -2,7 +2,8 @@
 // one query against 4-bit block-quantised rows (AVX-512 VNNI, or AVX2 + FMA), half the bytes of
 // the int8 scan, which is what bounds a single query against a large matrix. Used for
 // nearest-to-vector candidates when it is built and the CPU has one of those; otherwise the int8
-// ONNX Runtime scan serves (same results after the exact re-rank). MONOSCOPE_NATIVE=0 turns it off.
+// ONNX Runtime scan serves (same results after the exact re-rank). MONOSCOPE_NATIVE=0 turns it off
+// (config.kernel.nativeScan); the composition root loads it once and hands it to the geometry module.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -52,31 +53,30 @@ interface Addon {
 
 export const NATIVE_SCAN_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "native", "scan4.node");
 
-let loaded: NativeScan | null | undefined;
-
-/** Why the native scan is not in use, or null when it is. */
-export function nativeScanUnavailable(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.MONOSCOPE_NATIVE === "0") return "MONOSCOPE_NATIVE=0";
+/** Why the native scan is not in use, or null when it is; `enabled` is config.kernel.nativeScan. */
+export function nativeScanUnavailable(enabled = true): string | null {
+  if (!enabled) return "MONOSCOPE_NATIVE=0";
   if (!existsSync(NATIVE_SCAN_PATH)) return `${NATIVE_SCAN_PATH} is not built (npm run build:native)`;
   return null;
 }
 
-/** The native scan, or null when it is off, not built, or the CPU has neither AVX-512 VNNI nor AVX2. */
-export function nativeScan(): NativeScan | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (nativeScanUnavailable()) return loaded;
+/**
+ * Loads the native scan: null when it is turned off, not built, or the CPU has neither AVX-512
+ * VNNI nor AVX2. Each call loads anew (Node caches the addon itself); keep the result.
+ */
+export function loadNativeScan(enabled = true): NativeScan | null {
+  if (nativeScanUnavailable(enabled)) return null;
   let addon: Addon;
   try {
     addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH) as Addon;
   } catch (err) {
     process.emitWarning(`native scan failed to load, using the int8 scan: ${(err as Error).message}`);
-    return loaded;
+    return null;
   }
   const variant = addon.variant();
-  if (variant === "none") return loaded;
+  if (variant === "none") return null;
   const threads = Math.max(1, availableParallelism());
-  loaded = {
+  return {
     variant,
     pack(data, rows, d) {
       const p = addon.pack(data, rows, d);
@@ -92,5 +92,4 @@ export function nativeScan(): NativeScan | null {
     },
     dots: (q, qRows, d, data, rows, per) => addon.dots(q, qRows, d, data, rows, per),
   };
-  return loaded;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { ASYNC_SCAN_BYTES, NATIVE_SCAN_PATH, nativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
+import { ASYNC_SCAN_BYTES, NATIVE_SCAN_PATH, loadNativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
+import { loadConfig } from "../../src/config.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 const cpuFlags = (() => {
@@ -12,7 +13,8 @@ const cpuFlags = (() => {
   }
 })();
 const expectedVariant = cpuFlags.has("avx512_vnni") && cpuFlags.has("avx512bw") ? "avx512vnni" : cpuFlags.has("avx2") && cpuFlags.has("fma") ? "avx2" : null;
-const native = nativeScan();
+const nativeEnabled = loadConfig().kernel.nativeScan;
+const native = loadNativeScan(nativeEnabled);
 
 /** n unit rows of dimension d; every 10th row is a near-copy of the one before (real neighbours). */
 function unitRows(n: number, d: number, seed: number): Float32Array {
@@ -41,8 +43,8 @@ const p0 = () => createRequire(import.meta.url)(NATIVE_SCAN_PATH).pack(new Float
 
 describe("native 4-bit scan", () => {
   it("is built and in use wherever the CPU supports it (the install builds it), on its best kernel", () => {
-    if (process.env.MONOSCOPE_NATIVE === "0") expect(nativeScanUnavailable()).toBe("MONOSCOPE_NATIVE=0");
-    else if (expectedVariant) expect(native?.variant, String(nativeScanUnavailable())).toBe(expectedVariant);
+    if (process.env.MONOSCOPE_NATIVE === "0") expect(nativeScanUnavailable(nativeEnabled)).toBe("MONOSCOPE_NATIVE=0");
+    else if (expectedVariant) expect(native?.variant, String(nativeScanUnavailable(nativeEnabled))).toBe(expectedVariant);
     else expect(native).toBeNull();
   });
 

@@ -3,7 +3,7 @@
 // for single queries, and blocks of queries) and the exhaustive float32 scan.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
-import { nativeScan } from "../../src/kernel/native-scan.ts";
+import { loadNativeScan } from "../../src/kernel/native-scan.ts";
 import { quantizeRows } from "../../src/kernel/quantize.ts";
 import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
 import { type Neighbour, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
@@ -27,8 +27,8 @@ function matrix(packed4: boolean): DecoderMatrix {
   const index = Int32Array.from({ length: N }, (_, i) => 3 * i + 1);
   const rowOf = new Int32Array(3 * N + 1).fill(-1);
   index.forEach((f, i) => (rowOf[f] = i));
-  const native = packed4 ? nativeScan() : null;
-  return { saeId: "s", version: "1", rows: N, d: D, data, index, rowOf, quantized: quantizeRows(data, N, D), packed4: native?.pack(data, N, D) ?? null, bytes: 0 };
+  const native = packed4 ? loadNativeScan() : null;
+  return { saeId: "s", version: "1", rows: N, d: D, data, index, rowOf, quantized: quantizeRows(data, N, D), packed4: native?.pack(data, N, D) ?? null, native, bytes: 0 };
 }
 
 function bruteForce(m: DecoderMatrix, q: Float32Array, c: number, exclude: number | null): Neighbour[] {
@@ -59,9 +59,9 @@ describe("nearest scans against brute force", () => {
     { name: "exhaustive float32 scan", packed4: true, qRows: 4, exact: true },
   ];
   for (const c of cases) {
-    it.skipIf(c.packed4 && !c.exact && c.qRows <= 4 && !nativeScan())(c.name, async () => {
+    it.skipIf(c.packed4 && !c.exact && c.qRows <= 4 && !loadNativeScan())(c.name, async () => {
       const m = matrix(c.packed4);
-      expect(m.packed4 !== null).toBe(c.packed4 && nativeScan() !== null);
+      expect(m.packed4 !== null).toBe(c.packed4 && loadNativeScan() !== null);
       const r = seededRandom(c.qRows * 31 + (c.exact ? 1 : 0));
       let hits = 0;
       let total = 0;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createApp } from "../../app.ts";
 import { startHttpServer } from "../../graphql/http.ts";
-import { nativeScan, nativeScanUnavailable } from "../../kernel/native-scan.ts";
+import { nativeScanUnavailable } from "../../kernel/native-scan.ts";
 import { createLogger } from "../../logger.ts";
 import { cliConfig, globalOptions, intOption } from "../runtime.ts";
 
@@ -16,11 +16,11 @@ export function registerServe(program: Command) {
       const app = await createApp(config, { log: createLogger(config) });
       const server = await startHttpServer(app, { port: opts.port, host: opts.host });
       process.stderr.write(`monoscope: GraphQL API at ${server.url}/graphql (${app.db.location})\n`);
-      const native = nativeScan();
+      const native = app.services.geometry.nativeScan;
       app.log.info(
         native
           ? `single-query nearest scans: native 4-bit kernel (${native.variant})`
-          : `single-query nearest scans: int8 on ONNX Runtime (native 4-bit kernel not in use: ${nativeScanUnavailable() ?? "this CPU has neither AVX-512 VNNI nor AVX2 with FMA"})`,
+          : `single-query nearest scans: int8 on ONNX Runtime (native 4-bit kernel not in use: ${nativeScanUnavailable(app.config.kernel.nativeScan) ?? "this CPU has neither AVX-512 VNNI nor AVX2 with FMA"})`,
       );
       // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
       await app.services.autointerp.resumeUnfinished();

@@ -4,9 +4,9 @@
 import type { Config } from "../../config.ts";
 import { AppError, badInput, conflict, ErrorCode } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
-import type { ExamplesRepository, Selection } from "../explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
-import type { JobRecord } from "../job/job.repository.ts";
+import type { ExamplesService, Selection } from "../explanation/examples.service.ts";
+import type { ExplanationService } from "../explanation/explanation.service.ts";
+import type { JobRecord } from "../job/job.service.ts";
 import { isAbandoned, type JobService, thisRunner } from "../job/job.service.ts";
 import type { SaeService } from "../sae/sae.service.ts";
 import { type BatchOptions, type BatchRunResult, runExplainBatch } from "./batch.ts";
@@ -35,8 +35,8 @@ export interface AutoInterpDeps {
   config: Config;
   llm: LlmClient | null;
   jobs: JobService;
-  explanations: ExplanationRepository;
-  examples: ExamplesRepository;
+  explanations: ExplanationService;
+  examples: ExamplesService;
   sae: SaeService;
   log: Logger;
   /** Called after labels of an SAE were written (e.g. to refresh concept search). */
@@ -147,7 +147,7 @@ export class AutoInterpService {
           stoppedBy: r.state === "failed" ? "fatal" : r.state === "pending" ? "aborted" : "finished",
         }))
       : runJob(
-          { jobs: this.deps.jobs.repo, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
+          { jobs: this.deps.jobs, runnerId: thisRunner(), concurrency: this.requireLlm().config.concurrency, log: this.deps.log },
           jobId,
           (j) => this.task(j),
           { ...opts, signal },
@@ -173,8 +173,8 @@ export class AutoInterpService {
     if (job.kind !== "explain") throw badInput(`job ${jobId} is a ${job.kind} job; batch mode is for explain jobs`);
     if (job.status === "RUNNING" && !isAbandoned(job) && !this.active.has(jobId))
       throw conflict(`job ${jobId} is already being run by ${job.runner ?? "another process"}`);
-    if (job.params.mode !== "batch") await this.deps.jobs.repo.setParams(jobId, { mode: "batch" });
-    const deps = { llm: this.requireLlm(), jobs: this.deps.jobs.repo, explanations: this.deps.explanations, examples: this.deps.examples, log: this.deps.log };
+    if (job.params.mode !== "batch") await this.deps.jobs.setParams(jobId, { mode: "batch" });
+    const deps = { llm: this.requireLlm(), jobs: this.deps.jobs, explanations: this.deps.explanations, examples: this.deps.examples, log: this.deps.log };
     const r = await runExplainBatch(deps, jobId, opts);
     if (r.state === "collected" && r.job.done > job.done) await this.labelsChanged(job.saeId!);
     return r;

@@ -3,9 +3,9 @@
 // job); later calls (the same command again, or --wait) poll it and store the results.
 // An answer that does not parse is recorded as a failure (a normal run re-asks).
 import type { Logger } from "../../logger.ts";
-import type { ExamplesRepository } from "../explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
-import type { JobRecord, JobRepository } from "../job/job.repository.ts";
+import type { ExamplesService } from "../explanation/examples.service.ts";
+import type { ExplanationService } from "../explanation/explanation.service.ts";
+import type { JobRecord, JobService } from "../job/job.service.ts";
 import { BATCH_RUNNER_PREFIX } from "../job/job.service.ts";
 import { splitExamples } from "./examples.ts";
 import { type BatchInfo, chatResultFromBody, type LlmClient, LlmError } from "./llm-client.ts";
@@ -22,9 +22,9 @@ const IN_PROGRESS = new Set(["validating", "in_progress", "finalizing", "cancell
 
 export interface BatchDeps {
   llm: LlmClient;
-  jobs: JobRepository;
-  explanations: ExplanationRepository;
-  examples: ExamplesRepository;
+  jobs: JobService;
+  explanations: ExplanationService;
+  examples: ExamplesService;
   log: Logger;
 }
 

@@ -1,16 +1,16 @@
 // Writes token-pattern/v1 labels for every alive feature of an SAE: one streaming pass
 // over its activations in chunks (bounded memory), then the labels in bulk. Rerunning
 // rewrites only labels whose text changed (idempotent; a demo step).
-import type { ExamplesRepository } from "../explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../explanation/explanation.repository.ts";
+import type { ExamplesService } from "../explanation/examples.service.ts";
+import type { ExplanationService } from "../explanation/explanation.service.ts";
 import { TOKEN_PATTERN_METHOD, TokenPatternLabeler } from "./token-pattern.ts";
 
 const CHUNK_FEATURES = 1_000;
 const WRITE_BATCH = 5_000;
 
 export async function labelSaeOffline(
-  examples: ExamplesRepository,
-  explanations: ExplanationRepository,
+  examples: ExamplesService,
+  explanations: ExplanationService,
   saeId: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ labelled: number; alive: number }> {

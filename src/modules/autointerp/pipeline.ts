@@ -3,7 +3,7 @@
 // picks up the items that never finished. Spend is tracked per item; with a budget, no
 // item starts whose estimated cost could take the job past it.
 import type { Logger } from "../../logger.ts";
-import type { JobRecord, JobRepository, Spend } from "../job/job.repository.ts";
+import type { JobRecord, JobService, Spend } from "../job/job.service.ts";
 import { LlmError } from "./llm-client.ts";
 
 export interface ItemResult {
@@ -54,7 +54,7 @@ export interface RunResult {
 }
 
 export interface RunnerDeps {
-  jobs: JobRepository;
+  jobs: JobService;
   runnerId: string;
   concurrency: number;
   log: Logger;

@@ -1,6 +1,8 @@
-// Reading explanations (labels) and their scores for the API.
+// Explanations (labels), their scores and embeddings: read for the API, written by auto-interp.
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import type { ExplanationRecord, ExplanationRepository, ScoreRecord } from "./explanation.repository.ts";
+
+export type { ExplanationRecord, NewExplanation, ScoreRecord } from "./explanation.repository.ts";
 
 
 export class ExplanationService {
@@ -35,5 +37,41 @@ export class ExplanationService {
 
   labeledFractions(saeIds: readonly string[]): Promise<Map<string, number>> {
     return this.repo.labeledFractions(saeIds);
+  }
+
+  find(...a: Parameters<ExplanationRepository["find"]>) {
+    return this.repo.find(...a);
+  }
+
+  insert(...a: Parameters<ExplanationRepository["insert"]>) {
+    return this.repo.insert(...a);
+  }
+
+  upsertMany(...a: Parameters<ExplanationRepository["upsertMany"]>) {
+    return this.repo.upsertMany(...a);
+  }
+
+  countByMethod(...a: Parameters<ExplanationRepository["countByMethod"]>) {
+    return this.repo.countByMethod(...a);
+  }
+
+  deleteMethodExcept(...a: Parameters<ExplanationRepository["deleteMethodExcept"]>) {
+    return this.repo.deleteMethodExcept(...a);
+  }
+
+  unscored(...a: Parameters<ExplanationRepository["unscored"]>) {
+    return this.repo.unscored(...a);
+  }
+
+  insertScores(...a: Parameters<ExplanationRepository["insertScores"]>) {
+    return this.repo.insertScores(...a);
+  }
+
+  unembedded(...a: Parameters<ExplanationRepository["unembedded"]>) {
+    return this.repo.unembedded(...a);
+  }
+
+  insertEmbeddings(...a: Parameters<ExplanationRepository["insertEmbeddings"]>) {
+    return this.repo.insertEmbeddings(...a);
   }
 }

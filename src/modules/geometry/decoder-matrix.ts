@@ -4,7 +4,7 @@
 // binary COPY of (idx, halfvec) rows; the database stays the source of truth and the cache
 // (matrix-cache.ts) reloads when the SAE's version changes.
 import { halfToFloatTable } from "../../shared/float16.ts";
-import { nativeScan, type Packed4Rows, packedBytes } from "../../kernel/native-scan.ts";
+import { type NativeScan, type Packed4Rows, packedBytes } from "../../kernel/native-scan.ts";
 import { quantizeRows, type QuantizedRows } from "../../kernel/quantize.ts";
 
 export interface DecoderMatrix {
@@ -25,6 +25,8 @@ export interface DecoderMatrix {
    * Packed on first read: SAEs used only for lineage or neighbour-list builds never pay for them.
    */
   readonly packed4: Packed4Rows | null;
+  /** The native scan that packed4 is for (absent or null: int8 scans only). */
+  readonly native?: NativeScan | null;
   bytes: number;
 }
 
@@ -78,11 +80,10 @@ export function parseDecoderCopy(buf: Buffer, dSae: number, d: number): { data: 
   return { data: data.subarray(0, index.length * d), index: Int32Array.from(index), rowOf };
 }
 
-export function buildDecoderMatrix(saeId: string, version: string, dSae: number, d: number, copy: Buffer): DecoderMatrix {
+export function buildDecoderMatrix(saeId: string, version: string, dSae: number, d: number, copy: Buffer, native: NativeScan | null): DecoderMatrix {
   const { data, index, rowOf } = parseDecoderCopy(copy, dSae, d);
   const rows = index.length;
   const quantized = quantizeRows(data, rows, d);
-  const native = nativeScan();
   let packed4: Packed4Rows | null | undefined;
   return {
     saeId,
@@ -93,6 +94,7 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
     index,
     rowOf,
     quantized,
+    native,
     get packed4() {
       if (packed4 === undefined) packed4 = native?.pack(data, rows, d) ?? null;
       return packed4;

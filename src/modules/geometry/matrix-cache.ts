@@ -2,6 +2,7 @@
 // (updated_at + content hash) on every use, so a re-ingested SAE is reloaded rather than served
 // stale. Loads are single-flight; least recently used matrices are dropped past a byte budget.
 import { totalmem } from "node:os";
+import type { NativeScan } from "../../kernel/native-scan.ts";
 import { buildDecoderMatrix, type DecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 
@@ -18,6 +19,8 @@ export class MatrixCache {
 
   constructor(
     private readonly repo: GeometryRepository,
+    /** The native 4-bit scan the matrices pack rows for (null: int8 scans only). */
+    readonly native: NativeScan | null = null,
     /** Default: a third of the machine's memory. */
     private readonly budgetBytes = Math.floor(totalmem() / 3),
   ) {}
@@ -52,7 +55,7 @@ export class MatrixCache {
 
   private async load(sae: SaeGeometry): Promise<DecoderMatrix> {
     const copy = await this.repo.copyDecoders(sae.id);
-    return buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, copy);
+    return buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, copy, this.native);
   }
 
   private evict(keep: string): void {

@@ -7,7 +7,6 @@
 //     Runtime, a matrix product that reads the matrix once per block of queries.
 // exact: the exhaustive float32 scan.
 import type { Kernel } from "../../kernel/index.ts";
-import { nativeScan } from "../../kernel/native-scan.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 
 export interface Neighbour {
@@ -41,7 +40,7 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
   if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
   // (qRows first: reading m.packed4 packs the rows, which blocks of many queries never need.)
-  const native = !opts.exact && qRows <= PACKED4_MAX_QUERIES && m.packed4 ? nativeScan() : null;
+  const native = !opts.exact && qRows <= PACKED4_MAX_QUERIES && m.native && m.packed4 ? m.native : null;
   if (native && m.packed4) {
     const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
     const out: Neighbour[][] = [];
@@ -57,7 +56,7 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
   const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
   const got = r.indices.length / qRows;
   // Exact cosines of the approximate candidates, natively where the native module is built.
-  const cosines = opts.exact ? r.values : (nativeScan()?.dots(q, qRows, d, m.data, r.indices, got) ?? null);
+  const cosines = opts.exact ? r.values : (m.native?.dots(q, qRows, d, m.data, r.indices, got) ?? null);
   return Array.from({ length: qRows }, (_, c) => {
     const ex = opts.exclude?.[c];
     const list: Neighbour[] = [];

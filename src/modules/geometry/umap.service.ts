@@ -33,7 +33,7 @@ export class UmapService {
     const t0 = performance.now();
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id));
+    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), null);
     // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
     const present = m.index;
     const data = m.data;

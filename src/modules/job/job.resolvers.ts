@@ -1,15 +1,8 @@
-// GraphQL resolvers for jobs: reading them, and the mutations that start (and spend
-// money on) auto-interpretation. Mutations check the caller first, before anything else.
-import type { ScoreKind } from "../autointerp/score.ts";
-import { AppError, ErrorCode } from "../../errors.ts";
-import type { GraphQLContext } from "../../graphql/context.ts";
+// GraphQL resolvers for jobs: reading and cancelling them (autointerp's resolvers start them).
+// Mutations check the caller first, before anything else.
+import { requireCaller } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import { assertPageSize } from "../../graphql/limits.ts";
-
-function requireCaller(ctx: GraphQLContext) {
-  if (!ctx.caller.authenticated)
-    throw new AppError(ErrorCode.UNAUTHENTICATED, "this mutation needs an API key: send Authorization: Bearer <key>");
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -20,30 +13,6 @@ export const jobResolvers: Resolvers = {
       ctx.services.jobs.list({ status: args.status ?? null, saeId: args.saeId ?? null, kind: args.kind ?? null }, assertPageSize(ctx, args.first ?? 50)),
   },
   Mutation: {
-    explainFeatures: async (_p, args, ctx) => {
-      requireCaller(ctx);
-      const job = await ctx.services.autointerp.create("explain", args.saeId, {
-        indices: args.indices,
-        limit: args.limit,
-        maxCostUsd: args.maxCost,
-        batch: args.batch ?? false,
-      });
-      ctx.services.autointerp.start(job.id);
-      return job;
-    },
-    scoreExplanations: async (_p, args, ctx) => {
-      requireCaller(ctx);
-      const kinds = args.kinds?.map((k) => k.toLowerCase() as ScoreKind) ?? null;
-      const job = await ctx.services.autointerp.create("score", args.saeId, { indices: args.indices, limit: args.limit, maxCostUsd: args.maxCost, kinds });
-      ctx.services.autointerp.start(job.id);
-      return job;
-    },
-    embedExplanations: async (_p, args, ctx) => {
-      requireCaller(ctx);
-      const job = await ctx.services.autointerp.create("embed", args.saeId, { indices: args.indices, limit: args.limit, maxCostUsd: args.maxCost });
-      ctx.services.autointerp.start(job.id);
-      return job;
-    },
     cancelJob: async (_p, { id }, ctx) => {
       requireCaller(ctx);
       return ctx.services.jobs.cancel(id);

@@ -5,6 +5,8 @@ import { hostname } from "node:os";
 import { notFound } from "../../errors.ts";
 import type { ItemStatus, JobItemRecord, JobRecord, JobRepository, JobStatus } from "./job.repository.ts";
 
+export type { ItemStatus, JobItemRecord, JobRecord, JobStatus, Spend } from "./job.repository.ts";
+
 /** A runner that has not beaten for this long is presumed dead. */
 export const STALE_AFTER_MS = 60_000;
 
@@ -38,7 +40,7 @@ export function isAbandoned(job: JobRecord, now = Date.now()): boolean {
 }
 
 export class JobService {
-  constructor(readonly repo: JobRepository) {}
+  constructor(private readonly repo: JobRepository) {}
 
   async create(kind: string, saeId: string, params: Record<string, unknown>, items: readonly number[], maxCostUsd: number | null): Promise<JobRecord> {
     const id = `job_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomBytes(5).toString("hex")}`;
@@ -93,5 +95,44 @@ export class JobService {
       return (await this.repo.finish(id, "CANCELLED", "cancelled (its runner had stopped)"))!;
     }
     return (await this.repo.requestCancel(id)) ?? before;
+  }
+
+  // What a runner does to a job it runs (autointerp's pipeline and batch runner): claim items,
+  // record each outcome and the spend, beat, and finish. The repository keeps each step atomic.
+
+  start(...a: Parameters<JobRepository["start"]>) {
+    return this.repo.start(...a);
+  }
+
+  claim(...a: Parameters<JobRepository["claim"]>) {
+    return this.repo.claim(...a);
+  }
+
+  release(...a: Parameters<JobRepository["release"]>) {
+    return this.repo.release(...a);
+  }
+
+  finishItem(...a: Parameters<JobRepository["finishItem"]>) {
+    return this.repo.finishItem(...a);
+  }
+
+  setParams(...a: Parameters<JobRepository["setParams"]>) {
+    return this.repo.setParams(...a);
+  }
+
+  setRunner(...a: Parameters<JobRepository["setRunner"]>) {
+    return this.repo.setRunner(...a);
+  }
+
+  heartbeat(...a: Parameters<JobRepository["heartbeat"]>) {
+    return this.repo.heartbeat(...a);
+  }
+
+  finish(...a: Parameters<JobRepository["finish"]>) {
+    return this.repo.finish(...a);
+  }
+
+  pendingCount(...a: Parameters<JobRepository["pendingCount"]>) {
+    return this.repo.pendingCount(...a);
   }
 }

@@ -3,7 +3,7 @@
 // running in the background, the best-scoring label, batching, cancel and auth.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApolloServer } from "../../../src/graphql/apollo.ts";
-import { createContext } from "../../../src/graphql/context.ts";
+import { createContext } from "../../../src/graphql/create-context.ts";
 import { executeQuery } from "../../../src/graphql/execute.ts";
 import { jobResolvers } from "../../../src/modules/job/job.resolvers.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";

@@ -98,10 +98,10 @@ describe("UMAP maps", () => {
 
   it("the demo step keeps a complete map and rebuilds a missing one", async () => {
     const ctx = { app: t.app, saes: [{ id: "umap/a" }] };
-    expect(await umapMapsStep.run(ctx)).toBe("UMAP maps: umap/a (kept)");
+    expect(await umapMapsStep.run({ services: ctx.app.services, saes: ctx.saes })).toBe("UMAP maps: umap/a (kept)");
     await t.app.db.prisma.$executeRaw`UPDATE feature SET umap_x = NULL, umap_y = NULL WHERE sae_id = 'umap/a' AND idx < 5`;
     expect(await t.app.services.umap.unmapped("umap/a")).toBe(5);
-    expect(await umapMapsStep.run(ctx)).toMatch(/^UMAP maps: umap\/a: 120 features in [\d.]+ s$/);
+    expect(await umapMapsStep.run({ services: ctx.app.services, saes: ctx.saes })).toMatch(/^UMAP maps: umap\/a: 120 features in [\d.]+ s$/);
     expect(await t.app.services.umap.unmapped("umap/a")).toBe(0);
   });
 

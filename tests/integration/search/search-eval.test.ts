@@ -45,7 +45,7 @@ describe("concept search on the demo family", () => {
   });
 
   it("the demo step keeps an indexed family as it is", async () => {
-    const summary = await conceptSearchStep.run({ app: t.app, saes: [512, 2048, 8192].map((n) => ({ id: `${DEMO_FAMILY_ID}/${n}` })) });
+    const summary = await conceptSearchStep.run({ services: t.app.services, saes: [512, 2048, 8192].map((n) => ({ id: `${DEMO_FAMILY_ID}/${n}` })) });
     expect(summary.match(/\(kept\)/g)).toHaveLength(3);
     expect(summary).toContain("glove-wordnet/v1");
   });

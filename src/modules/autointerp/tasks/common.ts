@@ -1,16 +1,16 @@
-// What the job tasks share: the repositories and client they use, and turning a
-// repository row into a prompt example.
+// What the job tasks share: the services and client they use, and turning an
+// example row into a prompt example.
 import type { Logger } from "../../../logger.ts";
-import type { ExampleRow, ExamplesRepository } from "../../explanation/examples.repository.ts";
-import type { ExplanationRepository } from "../../explanation/explanation.repository.ts";
-import type { Spend } from "../../job/job.repository.ts";
+import type { ExampleRow, ExamplesService } from "../../explanation/examples.service.ts";
+import type { ExplanationService } from "../../explanation/explanation.service.ts";
+import type { Spend } from "../../job/job.service.ts";
 import type { Example } from "../examples.ts";
 import { LlmError, type LlmClient } from "../llm-client.ts";
 
 export interface TaskDeps {
   llm: LlmClient;
-  explanations: ExplanationRepository;
-  examples: ExamplesRepository;
+  explanations: ExplanationService;
+  examples: ExamplesService;
   log: Logger;
 }
 

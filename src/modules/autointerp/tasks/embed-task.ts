@@ -1,7 +1,7 @@
 // The embed job's work for a batch of features: one embeddings request for all their
 // labels that lack a vector from this model; vectors stored unit-normalised with their dimension.
 import { normalize } from "../../../db/vector.ts";
-import type { JobRecord } from "../../job/job.repository.ts";
+import type { JobRecord } from "../../job/job.service.ts";
 import type { JobTask } from "../pipeline.ts";
 import { estimateCost } from "../pricing.ts";
 import { noSpend, type TaskDeps, upstreamFailure } from "./common.ts";

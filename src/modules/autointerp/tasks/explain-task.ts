@@ -1,6 +1,6 @@
 // The explain job's work for one feature: skip it if a label with this key exists
 // (never pay twice), else prompt, parse, store.
-import type { JobRecord } from "../../job/job.repository.ts";
+import type { JobRecord } from "../../job/job.service.ts";
 import { splitExamples } from "../examples.ts";
 import { explainFeature } from "../explain.ts";
 import type { JobTask } from "../pipeline.ts";

@@ -1,7 +1,7 @@
 // The score job's work for one feature: every explanation of it that lacks one of the
 // requested score kinds from this scorer is scored on held-out activating examples and
 // on contexts of other features (non-activating). Scores already stored are not redone.
-import type { JobRecord } from "../../job/job.repository.ts";
+import type { JobRecord } from "../../job/job.service.ts";
 import { type Context, type Example, peakWords, seededRandom, shuffle, splitExamples } from "../examples.ts";
 import type { JobTask } from "../pipeline.ts";
 import { estimateCostBefore } from "../pricing.ts";

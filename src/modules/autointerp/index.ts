@@ -1,0 +1,13 @@
+// The autointerp module: explain / score / embed jobs through an OpenAI-compatible endpoint
+// (llm-client.ts is the only importer of `openai`), and the offline token-pattern labels.
+// It reads and writes through the explanation and job services.
+import { AutoInterpService, type AutoInterpDeps } from "./autointerp.service.ts";
+
+export { autointerpResolvers } from "./autointerp.resolvers.ts";
+export { AutoInterpService } from "./autointerp.service.ts";
+export type { JobKind, JobRequest } from "./autointerp.service.ts";
+export { createLlmClient, type LlmClient } from "./llm-client.ts";
+
+export function buildAutoInterpModule(deps: AutoInterpDeps) {
+  return { autointerp: new AutoInterpService(deps) };
+}

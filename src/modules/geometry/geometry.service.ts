@@ -1,0 +1,72 @@
+// Decoder geometry as the rest of the app sees it: nearest features, split lineage, the
+// post-ingest builders (neighbour lists, lineage) and the kernel's lifetime.
+import type { Kernel } from "../../kernel/index.ts";
+import type { NativeScan } from "../../kernel/native-scan.ts";
+import type { Logger } from "../../logger.ts";
+import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
+import type { LineageService } from "./lineage.service.ts";
+import type { MatrixCache } from "./matrix-cache.ts";
+import type { NearestService } from "./nearest.service.ts";
+
+export type { SaeGeometry } from "./geometry.repository.ts";
+
+/**
+ * Largest SAE (features² × d_in multiply-adds) whose neighbour lists are precomputed after
+ * ingest; beyond it feature → feature queries use the in-process scan instead.
+ */
+export const NEIGHBOUR_LIST_MAX_WORK = 1.2e13;
+
+export class GeometryService {
+  constructor(
+    private readonly repo: GeometryRepository,
+    private readonly cache: MatrixCache,
+    readonly nearest: NearestService,
+    readonly lineage: LineageService,
+    /** The matrix kernel, created on first use. */
+    readonly kernel: () => Promise<Kernel>,
+    private readonly closeKernel: () => Promise<void>,
+    private readonly log: Logger,
+  ) {}
+
+  /** The native 4-bit scan the decoder matrices use, or null (int8 scans only). */
+  get nativeScan(): NativeScan | null {
+    return this.cache.native;
+  }
+
+  /** Ready SAEs among ids, with their family and version. */
+  saes(ids: readonly string[]): Promise<SaeGeometry[]> {
+    return this.repo.saes(ids);
+  }
+
+  /**
+   * Post-ingest step: refresh the cache, precompute neighbour lists when affordable, and
+   * rebuild the split lineage of the SAE's family (which ingest marked stale).
+   */
+  async onSaeReady(saeId: string): Promise<void> {
+    this.cache.invalidate(saeId);
+    const [sae] = await this.repo.saes([saeId]);
+    if (!sae) return;
+    if (sae.dSae * sae.dSae * sae.dIn > NEIGHBOUR_LIST_MAX_WORK) {
+      await this.repo.clearNeighbourLists(saeId);
+      this.log.info(`SAE ${saeId}: ${sae.dSae} features, too many to precompute neighbour lists; neighbours come from scans`);
+    } else {
+      const r = await this.nearest.buildNeighbourLists(saeId);
+      this.log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.features} features in ${r.seconds.toFixed(1)} s`);
+    }
+    if (sae.familyId) {
+      const r = await this.lineage.build(sae.familyId);
+      this.log.info(`family ${sae.familyId}: split lineage of ${r.saes.length} sizes rebuilt in ${r.seconds.toFixed(1)} s`);
+    }
+  }
+
+  /** Post-merge step when only examples changed: the lineage's co-activation signal follows them. */
+  async onExamplesChanged(saeId: string): Promise<void> {
+    const [sae] = await this.repo.saes([saeId]);
+    if (sae?.familyId) await this.lineage.refreshCoactivation(sae.familyId, saeId);
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.closeKernel();
+  }
+}

@@ -1,0 +1,12 @@
+// The job module: resumable background jobs and their items (auto-interp runs them).
+import type { Database } from "../../db/database.ts";
+import { JobRepository } from "./job.repository.ts";
+import { JobService } from "./job.service.ts";
+
+export { jobResolvers } from "./job.resolvers.ts";
+export { JobService } from "./job.service.ts";
+export type { JobRecord, JobItemRecord, JobStatus } from "./job.service.ts";
+
+export function buildJobModule(db: Database) {
+  return { jobs: new JobService(new JobRepository(db)) };
+}
