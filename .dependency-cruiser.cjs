@@ -68,6 +68,24 @@ module.exports = {
       { path: "^src/(ingest|cli|demo)/|^src/app\\.ts$" },
       { path: "^src/modules/", pathNot: "^src/modules/[^/]+/(index|[^/]+\\.service)\\.ts$" },
     ),
+    rule(
+      "entry-points-use-services",
+      "Only the composition root (app.ts) and module roots construct repositories; entry points call services.",
+      { path: "^src/(cli|demo|graphql)/" },
+      { path: REPO },
+    ),
+    rule(
+      "modules-below-ingest",
+      "ingest/ parses formats and calls module services; modules never depend on it.",
+      { path: "^src/modules/" },
+      { path: "^src/ingest/" },
+    ),
+    rule(
+      "openai-only-in-llm-client",
+      "The LLM client is the one place that speaks to the openai package (tests fake its wire format).",
+      { pathNot: "^src/modules/autointerp/llm-client\\.ts$" },
+      { path: "node_modules/openai/" },
+    ),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -1,8 +1,7 @@
 // Job progress on stderr: a cli-progress bar (items, failures, spend, ETA) on a
 // terminal, a plain line every few seconds otherwise. Never on stdout.
 import cliProgress from "cli-progress";
-import type { RunProgress } from "../modules/autointerp/pipeline.ts";
-import { formatUsd } from "../modules/autointerp/pricing.ts";
+import { formatUsd, type RunProgress } from "../modules/autointerp/index.ts";
 
 export interface JobProgress {
   update(p: RunProgress): void;

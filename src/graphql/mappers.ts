@@ -1,8 +1,8 @@
 // What each GraphQL object type's resolvers receive as their parent value.
 // Features are addressed by key and loaded through per-request DataLoaders.
-import type { SaeRecord, ModelRecord, FamilyRecord } from "../modules/sae/sae.repository.ts";
-import type { ExplanationRecord } from "../modules/explanation/explanation.repository.ts";
-import type { JobItemRecord, JobRecord } from "../modules/job/job.repository.ts";
+import type { SaeRecord, ModelRecord, FamilyRecord } from "../modules/sae/sae.service.ts";
+import type { ExplanationRecord } from "../modules/explanation/explanation.service.ts";
+import type { JobItemRecord, JobRecord } from "../modules/job/job.service.ts";
 
 export type ModelParent = ModelRecord;
 export type FamilyParent = FamilyRecord;

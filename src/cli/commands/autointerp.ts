@@ -3,11 +3,9 @@
 // pauses cleanly. Progress on stderr; the summary (tokens, estimated cost) on stdout.
 import type { Command } from "commander";
 import type { App } from "../../app.ts";
-import type { JobKind, JobRequest } from "../../modules/autointerp/autointerp.service.ts";
-import { formatUsd } from "../../modules/autointerp/pricing.ts";
-import { SCORE_KINDS, type ScoreKind } from "../../modules/autointerp/score.ts";
+import { formatUsd, type JobKind, type JobRequest, SCORE_KINDS, type ScoreKind } from "../../modules/autointerp/index.ts";
 import { badInput } from "../../errors.ts";
-import type { JobRecord } from "../../modules/job/job.repository.ts";
+import type { JobRecord } from "../../modules/job/index.ts";
 import { createJobProgress } from "../job-progress.ts";
 import { intOption, withApp } from "../runtime.ts";
 

@@ -1,8 +1,8 @@
 // `monoscope jobs`: list jobs, show one (with its failed items), cancel one.
 import type { Command } from "commander";
-import { formatUsd } from "../../modules/autointerp/pricing.ts";
+import { formatUsd } from "../../modules/autointerp/index.ts";
 import { badInput } from "../../errors.ts";
-import { JobStatus } from "../../modules/job/job.repository.ts";
+import { JobStatus } from "../../modules/job/index.ts";
 import { intOption, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 

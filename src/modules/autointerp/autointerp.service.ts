@@ -17,7 +17,7 @@ import { type JobTask, type RunOptions, type RunResult, runJob } from "./pipelin
 import { CURRENT_EXPLAIN_VERSION, LLM_EXPLAIN_METHOD } from "./prompts/explain.ts";
 import { SCORE_KINDS, type ScoreKind } from "./score.ts";
 import type { TaskDeps } from "./tasks/common.ts";
-import { openaiEmbedderId } from "../search/embedder.ts";
+import { openaiEmbedderId } from "../search/search.service.ts";
 import { embedTask } from "./tasks/embed-task.ts";
 import { explainKey, explainTask } from "./tasks/explain-task.ts";
 import { scoreKey, scoreTask } from "./tasks/score-task.ts";

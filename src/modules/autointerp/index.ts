@@ -7,6 +7,9 @@ export { autointerpResolvers } from "./autointerp.resolvers.ts";
 export { AutoInterpService } from "./autointerp.service.ts";
 export type { JobKind, JobRequest } from "./autointerp.service.ts";
 export { createLlmClient, type LlmClient } from "./llm-client.ts";
+export type { RunProgress } from "./pipeline.ts";
+export { formatUsd } from "./pricing.ts";
+export { SCORE_KINDS, type ScoreKind } from "./score.ts";
 
 export function buildAutoInterpModule(deps: AutoInterpDeps) {
   return { autointerp: new AutoInterpService(deps) };

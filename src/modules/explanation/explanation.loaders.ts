@@ -2,8 +2,7 @@
 // touches in one statement each.
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import type { ExplanationRecord, ScoreRecord } from "./explanation.repository.ts";
-import { type ExplanationService } from "./explanation.service.ts";
+import type { ExplanationRecord, ExplanationService, ScoreRecord } from "./explanation.service.ts";
 
 const options = { cacheKeyFn: featureKey, maxBatchSize: 5000 };
 

@@ -2,8 +2,7 @@
 // features a response touches, however many there are.
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import type { ActivationRow, FeatureRow } from "./feature.repository.ts";
-import { type ActivationKind, type FeatureDashboard, type FeatureService } from "./feature.service.ts";
+import { type ActivationKind, type ActivationRow, type FeatureDashboard, type FeatureRow, type FeatureService } from "./feature.service.ts";
 
 const options = { cacheKeyFn: featureKey, maxBatchSize: 5000 };
 

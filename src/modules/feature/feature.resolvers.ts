@@ -6,7 +6,7 @@ import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import { assertK, assertPageSize } from "../../graphql/limits.ts";
 import type { FeatureParent } from "../../graphql/mappers.ts";
 import { invariant, notFound } from "../../errors.ts";
-import type { FeatureRow } from "./feature.repository.ts";
+import type { FeatureRow } from "./feature.service.ts";
 
 async function row(ctx: GraphQLContext, f: FeatureParent): Promise<FeatureRow> {
   const r = await ctx.loaders.feature.feature.load(f);

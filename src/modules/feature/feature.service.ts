@@ -7,6 +7,8 @@ import { decodeCursor, encodeCursor } from "./feature.cursor.ts";
 import { type Histogram, parseHistogram, parseTokenValues, type TokenValue } from "./feature.dashboard.ts";
 import type { ActivationRow, FeatureFilter, FeatureOrder, FeatureRepository, FeatureRow } from "./feature.repository.ts";
 
+export type { ActivationRow, FeatureFilter, FeatureOrder, FeatureRow } from "./feature.repository.ts";
+
 export type ActivationKind = "TOP" | "QUANTILE";
 export interface FeatureDashboard {
   logits: { positive: TokenValue[]; negative: TokenValue[] } | null;

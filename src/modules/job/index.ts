@@ -5,7 +5,8 @@ import { JobService } from "./job.service.ts";
 
 export { jobResolvers } from "./job.resolvers.ts";
 export { JobService } from "./job.service.ts";
-export type { JobRecord, JobItemRecord, JobStatus } from "./job.service.ts";
+export { JobStatus } from "./job.service.ts";
+export type { JobRecord, JobItemRecord } from "./job.service.ts";
 
 export function buildJobModule(db: Database) {
   return { jobs: new JobService(new JobRepository(db)) };

@@ -5,7 +5,8 @@ import { hostname } from "node:os";
 import { notFound } from "../../errors.ts";
 import type { ItemStatus, JobItemRecord, JobRecord, JobRepository, JobStatus } from "./job.repository.ts";
 
-export type { ItemStatus, JobItemRecord, JobRecord, JobStatus, Spend } from "./job.repository.ts";
+export { JobStatus } from "./job.repository.ts";
+export type { ItemStatus, JobItemRecord, JobRecord, Spend } from "./job.repository.ts";
 
 /** A runner that has not beaten for this long is presumed dead. */
 export const STALE_AFTER_MS = 60_000;

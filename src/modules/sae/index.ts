@@ -6,7 +6,7 @@ import { SaeService } from "./sae.service.ts";
 export { saeResolvers } from "./sae.resolvers.ts";
 export { createSaeLoaders, type SaeLoaders } from "./sae.loaders.ts";
 export { SaeService } from "./sae.service.ts";
-export type { FamilyRecord, ModelRecord, SaeRecord } from "./sae.repository.ts";
+export type { FamilyRecord, ModelRecord, SaeRecord } from "./sae.service.ts";
 
 export function buildSaeModule(db: Database) {
   return { sae: new SaeService(new SaeRepository(db)) };

@@ -2,6 +2,8 @@
 import { notFound } from "../../errors.ts";
 import type { FamilyRecord, ModelRecord, SaeRecord, SaeRepository } from "./sae.repository.ts";
 
+export type { FamilyRecord, ModelRecord, SaeRecord } from "./sae.repository.ts";
+
 export class SaeService {
   constructor(private readonly repo: SaeRepository) {}
 

@@ -2,6 +2,7 @@
 // embedder at a time), LEXICAL (full text over labels and activating text, plus
 // trigrams for short or misspelled queries) and HYBRID (reciprocal-rank fusion of the
 // two). Also keeps the search documents and the offline label embeddings current.
+export { openaiEmbedderId } from "./embedder.ts";
 import { featureKey } from "../../shared/feature-key.ts";
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
