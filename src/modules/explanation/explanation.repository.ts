@@ -8,8 +8,6 @@ import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
 
-export type { FeatureKey } from "../../shared/feature-key.ts";
-
 export const ExplanationRecord = z.object({
   id: z.string(),
   saeId: z.string(),

@@ -8,8 +8,6 @@ import { Prisma } from "../../generated/prisma/client.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
-export type { FeatureKey } from "../../shared/feature-key.ts";
-
 const num = z.number().nullable();
 export const FeatureRow = z.object({
   saeId: z.string(),

@@ -19,7 +19,6 @@ export const SaeGeometry = z.object({
 });
 export type SaeGeometry = z.infer<typeof SaeGeometry>;
 
-export type { FeatureKey } from "../../shared/feature-key.ts";
 
 export interface NeighbourList {
   saeId: string;

@@ -3,7 +3,7 @@
 import { normalize } from "../../db/vector.ts";
 import { type Embedder, openaiEmbedderId } from "./embedder.ts";
 
-/** What this needs of the auto-interp LLM client (src/autointerp/llm-client.ts). */
+/** What this needs of the auto-interp LLM client (src/modules/autointerp/llm-client.ts). */
 export interface EmbeddingsClient {
   embed(model: string, inputs: string[]): Promise<{ vectors: number[][] }>;
 }
