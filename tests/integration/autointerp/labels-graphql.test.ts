@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApolloServer } from "../../../src/graphql/apollo.ts";
 import { createContext } from "../../../src/graphql/create-context.ts";
 import { executeQuery } from "../../../src/graphql/execute.ts";
-import { jobResolvers } from "../../../src/modules/job/job.resolvers.ts";
+import { autointerpResolvers } from "../../../src/modules/autointerp/autointerp.resolvers.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
 import { seedWordSae, WORDS } from "../../helpers/autointerp-seed.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
@@ -158,7 +158,7 @@ describe("labels and jobs in GraphQL", () => {
   it("refuses money-spending mutations from an unauthenticated caller before doing anything", async () => {
     const before = await q<{ n: number }>`SELECT count(*)::int AS n FROM job`;
     const ctx = createContext(t.app, { authenticated: false, clientId: "test" });
-    const call = jobResolvers.Mutation!.explainFeatures as (...a: unknown[]) => Promise<unknown>;
+    const call = autointerpResolvers.Mutation!.explainFeatures as (...a: unknown[]) => Promise<unknown>;
     await expect(call({}, { saeId: "no/such/sae" }, ctx, {})).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
     const server = createApolloServer(t.app);
     await server.start();
