@@ -16,7 +16,6 @@
 
 const BASE = "^src/(db|shared|kernel|util|generated)/|^src/(config|errors|logger)\\.ts$";
 const REPO = "\\.repository\\.ts$";
-const SERVICE = "\\.service\\.ts$";
 const RESOLVER = "\\.(resolvers|loaders)\\.ts$|^src/graphql/(context|limits|mappers)\\.ts$|^src/graphql/generated/";
 const MODULE_ROOT = "^src/modules/[^/]+/index\\.ts$";
 const ENTRY = "^src/(cli|demo)/|^src/app\\.ts$|^src/graphql/(?!context\\.ts$|limits\\.ts$|mappers\\.ts$|generated/)";
@@ -34,9 +33,9 @@ module.exports = {
     ),
     rule(
       "repos-below-services",
-      "A repository runs SQL for its domain; it never calls services, resolvers or entry points.",
+      "A repository runs SQL for its domain on db/ and shared/ only: no services, helpers, resolvers or entry points.",
       { path: REPO },
-      { path: [SERVICE, RESOLVER, MODULE_ROOT, ENTRY] },
+      { path: "^src/", pathNot: [BASE, REPO] },
     ),
     rule(
       "services-below-resolvers",
