@@ -9,7 +9,7 @@ import { SCORE_KINDS, type ScoreKind } from "../../autointerp/score.ts";
 import { badInput } from "../../errors.ts";
 import type { JobRecord } from "../../modules/job/job.repository.ts";
 import { createJobProgress } from "../job-progress.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { intOption, setExitCode, withApp } from "../runtime.ts";
 
 interface JobOptions {
   sae: string;
@@ -121,7 +121,7 @@ function register(program: Command, kind: JobKind, description: string) {
     const { job, note } = await withApp(c, (app) => runKind(app, kind, opts));
     if (note) process.stdout.write(`${note}\n`);
     else process.stdout.write(summary(job));
-    if (job.status === "FAILED") process.exitCode = 1;
+    if (job.status === "FAILED") setExitCode(1);
   });
 }
 

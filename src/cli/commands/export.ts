@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ExportRepository } from "../../ingest/export/export.repository.ts";
 import { exportNeuronpedia } from "../../ingest/export/export-neuronpedia.ts";
-import { withApp } from "../runtime.ts";
+import { cliPath, withApp } from "../runtime.ts";
 
 export function registerExport(program: Command) {
   const exp = program.command("export").description("export SAE data");
@@ -13,7 +13,7 @@ export function registerExport(program: Command) {
     .requiredOption("--out <dir>", "output directory (created; existing files of the same names are overwritten)")
     .action(async (o: { sae: string; out: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const s = await exportNeuronpedia(new ExportRepository(app.db), o.sae, o.out);
+        const s = await exportNeuronpedia(new ExportRepository(app.db), o.sae, cliPath(o.out));
         app.log.info(`exported SAE ${s.saeId} to ${s.out}: ${s.features} features, ${s.activations} activation examples, ${s.explanations} explanations in ${s.seconds.toFixed(1)} s`);
         process.stdout.write(JSON.stringify(s) + "\n");
       });

@@ -4,7 +4,8 @@
 import { type Command, Option } from "commander";
 import { badInput } from "../../errors.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { graphqlServer, searchOnServer } from "../remote/read-verbs.ts";
+import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
 
 interface SearchOptions {
   mode: SearchMode;
@@ -59,21 +60,26 @@ export function registerSearch(program: Command) {
     .option("--reindex", "first rebuild search documents and offline label embeddings of every SAE")
     .action(async (text: string | undefined, opts: SearchOptions, cmd: Command) => {
       if (!text && !opts.reindex) throw badInput('give the text to search for, e.g. monoscope search "american presidents"');
+      const request = {
+        query: text ?? "",
+        k: opts.k,
+        mode: opts.mode,
+        saeIds: opts.sae ?? null,
+        familyId: opts.family ?? null,
+        modelId: opts.model ?? null,
+        minScore: opts.minScore ?? null,
+        labelMethod: opts.labelMethod ?? null,
+      };
+      const print = (hits: readonly ConceptHit[]) => process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
+      // A plain search is a read: a server holding the embedded data dir answers it over /graphql
+      // (which has no --embedder). Reindexing writes, so it runs in that server through withApp.
+      const config = cliConfig(globalOptions(cmd));
+      const server = !opts.reindex && !opts.embedder ? servingProcess(config) : null;
+      if (server) return void print(await searchOnServer(graphqlServer(server, config), request));
       await withApp(cmd, async (app) => {
         if (opts.reindex) await app.services.search.reindexAll((line) => app.log.info(line));
         if (!text) return;
-        const hits = await app.services.search.search({
-          query: text,
-          k: opts.k,
-          mode: opts.mode,
-          saeIds: opts.sae ?? null,
-          familyId: opts.family ?? null,
-          modelId: opts.model ?? null,
-          minScore: opts.minScore ?? null,
-          labelMethod: opts.labelMethod ?? null,
-          embedder: opts.embedder ?? null,
-        });
-        process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
+        print(await app.services.search.search({ ...request, embedder: opts.embedder ?? null }));
       });
     });
 }
