@@ -47,12 +47,13 @@ export function registerDemo(program: Command) {
         const server = await startHttpServer(app, { port: opts.port, host: opts.host });
         served = true;
         const verbs = await shareDataDir(app, server, log);
+        const stopped = serveUntilSignal({ app, http: server, verbs, log, shutdownSeconds: opts.shutdownTimeout });
         const queries = exampleQueries(setup.saes, showcaseFeature(dataDir, setup.saes[0]));
         const lines = [`Monoscope demo: GraphQL API at ${server.url}/graphql (query IDE at ${server.url}/)`, "", "Try:"];
         for (const q of queries) lines.push(`  # ${q.title}`, `  ${q.query}`, "");
         lines.push(`  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '{"query":"{ families { id } }"}'`, "");
         process.stdout.write(lines.join("\n") + "\n");
-        await serveUntilSignal({ app, http: server, verbs, log, shutdownSeconds: opts.shutdownTimeout });
+        await stopped;
         process.exit(0);
       } finally {
         if (!served) await app.close();

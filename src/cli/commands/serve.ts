@@ -19,8 +19,8 @@ export function registerServe(program: Command) {
       const log = createLogger(config);
       const app = await createApp(config, { log: clientAwareLogger(log) });
       const http = await startHttpServer(app, { port: opts.port, host: opts.host });
-      process.stderr.write(`monoscope: GraphQL API at ${http.url}/graphql (${app.db.location})\n`);
       const verbs = await shareDataDir(app, http, log);
+      const stopped = serveUntilSignal({ app, http, verbs, log, shutdownSeconds: opts.shutdownTimeout });
       const native = nativeScan();
       app.log.info(
         native
@@ -29,7 +29,9 @@ export function registerServe(program: Command) {
       );
       // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
       await app.services.autointerp.resumeUnfinished();
-      await serveUntilSignal({ app, http, verbs, log, shutdownSeconds: opts.shutdownTimeout });
+      // Last, so that a script waiting for this line finds everything ready (signals handled, socket open).
+      process.stderr.write(`monoscope: GraphQL API at ${http.url}/graphql (${app.db.location})\n`);
+      await stopped;
       // Done: leftover handles (worker threads, timers) must not keep a stopped server alive.
       process.exit(0);
     });
