@@ -44,7 +44,7 @@ export function parseUsd(value: string): number {
   return n;
 }
 
-export function summary(job: JobRecord): string {
+export function summary(job: Pick<JobRecord, "id" | "kind" | "status" | "done" | "failed" | "total" | "inputTokens" | "outputTokens" | "costUsd" | "maxCostUsd" | "error">): string {
   const what = job.kind === "explain" ? "labelled" : job.kind === "score" ? "scored" : "embedded";
   const lines = [
     `job ${job.id} ${job.status}: ${job.done} ${what}, ${job.failed} failed, of ${job.total}`,

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { formatUsd } from "../../autointerp/pricing.ts";
 import { badInput } from "../../errors.ts";
 import { JobStatus } from "../../modules/job/job.repository.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { graphqlServer, jobOnServer, jobsOnServer } from "../remote/read-verbs.ts";
+import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 
 export function registerJobs(program: Command) {
@@ -17,7 +18,13 @@ export function registerJobs(program: Command) {
     .action(async (opts: { status?: string; sae?: string; first: number }, cmd: Command) => {
       const status = opts.status?.toUpperCase();
       if (status && !JobStatus.includes(status as JobStatus)) throw badInput(`--status must be one of ${JobStatus.join(", ")}`);
-      const list = await withApp(cmd, (app) => app.services.jobs.list({ status: status as JobStatus | undefined, saeId: opts.sae }, opts.first));
+      const filter = { status: status as JobStatus | undefined, saeId: opts.sae };
+      // Reads: a server holding the embedded data dir answers them over /graphql (even while it runs a long command).
+      const config = cliConfig(globalOptions(cmd));
+      const server = servingProcess(config);
+      const list = server
+        ? await jobsOnServer(graphqlServer(server, config), filter, opts.first)
+        : await withApp(cmd, (app) => app.services.jobs.list(filter, opts.first));
       if (list.length === 0) process.stdout.write("no jobs\n");
       for (const j of list)
         process.stdout.write(
@@ -30,11 +37,15 @@ export function registerJobs(program: Command) {
     .description("one job's totals, spend and failed items (with the raw answers that did not parse)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const out = await withApp(cmd, async (app) => {
-        const job = await app.services.jobs.require(id);
-        const failed = await app.services.jobs.items(id, "FAILED", 1000);
-        return { job, failed };
-      });
+      const config = cliConfig(globalOptions(cmd));
+      const server = servingProcess(config);
+      const out = server
+        ? await jobOnServer(graphqlServer(server, config), id)
+        : await withApp(cmd, async (app) => {
+            const job = await app.services.jobs.require(id);
+            const failed = await app.services.jobs.items(id, "FAILED", 1000);
+            return { job, failed };
+          });
       process.stdout.write(summary(out.job));
       for (const f of out.failed) {
         process.stdout.write(`  feature ${f.featureIndex}: ${f.error ?? "failed"}\n`);

@@ -2,8 +2,9 @@
 // other client would, with the API key from this process's environment when one is set.
 import type { Config } from "../../config.ts";
 import type { LockHolder, ServedBy } from "../../db/lock.ts";
-import { AppError, ErrorCode } from "../../errors.ts";
+import { AppError, ErrorCode, notFound } from "../../errors.ts";
 import type { ExecutionOutput } from "../../graphql/execute.ts";
+import type { JobRecord, JobStatus } from "../../modules/job/job.repository.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
 
 export interface GraphQLServer {
@@ -79,4 +80,46 @@ export async function searchOnServer(s: GraphQLServer, req: SearchRequest): Prom
   if (r.errors?.length) throw firstError(r);
   const hits = (r.data as { searchConcepts: { score: number; matchedText: string | null; feature: { index: number; sae: { id: string } } }[] }).searchConcepts;
   return hits.map((h) => ({ saeId: h.feature.sae.id, index: h.feature.index, score: h.score, matchedText: h.matchedText }));
+}
+
+/** What `jobs list` and `jobs show` print of a job. */
+export type JobView = Pick<
+  JobRecord,
+  "id" | "kind" | "status" | "saeId" | "total" | "done" | "failed" | "inputTokens" | "outputTokens" | "costUsd" | "maxCostUsd" | "error" | "cancelRequested" | "createdAt"
+>;
+
+const JOB_FIELDS = "id kind status saeId total done failed inputTokens outputTokens costUsd maxCost error cancelRequested createdAt";
+interface JobFields extends Omit<JobView, "maxCostUsd" | "createdAt"> {
+  maxCost: number | null;
+  createdAt: string;
+}
+const jobView = ({ maxCost, createdAt, ...j }: JobFields): JobView => ({ ...j, maxCostUsd: maxCost, createdAt: new Date(createdAt) });
+
+export async function jobsOnServer(s: GraphQLServer, filter: { status?: JobStatus; saeId?: string }, first: number): Promise<JobView[]> {
+  const r = await graphqlOnServer(
+    s,
+    `query MonoscopeCliJobs($status: JobStatus, $saeId: ID, $first: Int) { jobs(status: $status, saeId: $saeId, first: $first) { ${JOB_FIELDS} } }`,
+    { status: filter.status ?? null, saeId: filter.saeId ?? null, first },
+  );
+  if (r.errors?.length) throw firstError(r);
+  return (r.data as { jobs: JobFields[] }).jobs.map(jobView);
+}
+
+export interface FailedItem {
+  featureIndex: number;
+  error: string | null;
+  rawResponse: string | null;
+}
+
+export async function jobOnServer(s: GraphQLServer, id: string): Promise<{ job: JobView; failed: FailedItem[] }> {
+  const r = await graphqlOnServer(
+    s,
+    `query MonoscopeCliJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} items(status: FAILED, first: 1000) { featureIndex error rawResponse } } }`,
+    { id },
+  );
+  if (r.errors?.length) throw firstError(r);
+  const job = (r.data as { job: (JobFields & { items: FailedItem[] }) | null }).job;
+  if (!job) throw notFound(`job ${JSON.stringify(id)} not found`);
+  const { items, ...fields } = job;
+  return { job: jobView(fields), failed: items };
 }
