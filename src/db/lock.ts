@@ -109,10 +109,12 @@ export function lockDataDir(dir: string): DirLock {
       const holder = readHolder(path);
       if (holder.pid && holder.pid !== process.pid && processAlive(holder.pid)) {
         const served = holder.server?.url ? `, serving ${holder.server.url}` : "";
+        // A serve/demo that has not published its address yet (the demo sets up for minutes first).
+        const starting = !holder.server && /\s(serve|demo)(\s|$)/.test(holder.command ?? "") ? "once it serves, other commands run through it; " : "";
         throw new AppError(
           ErrorCode.CONFLICT,
           `data dir ${dir} is in use by process ${holder.pid} (${holder.command ?? "unknown command"}${served}, since ${holder.since ?? "?"}); ` +
-            `stop it first, or use another --data-dir, or a PostgreSQL server (DATABASE_URL) for concurrent access`,
+            `${starting}stop it first, or use another --data-dir, or a PostgreSQL server (DATABASE_URL) for concurrent access`,
         );
       }
       rmSync(path, { force: true }); // stale lock from a dead process

@@ -69,11 +69,17 @@ describe("the CLI while serve holds the data dir", () => {
     const q = runCli(dataDir, db.env, ["query", "{ saes { id } }"]);
     expect(q.code, q.stderr).toBe(0);
     expect(JSON.parse(q.stdout).data.saes.map((x: { id: string }) => x.id).sort()).toEqual(["other/sae", "toy/large", "toy/small"]);
+    const jobs = runCli(dataDir, db.env, ["jobs", "list"]);
+    expect(jobs.code, jobs.stderr).toBe(0);
+    expect(jobs.stdout).toBe("no jobs\n");
     const bad = runCli(dataDir, db.env, ["query", "{ nope }"]);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).errors[0].message).toMatch(/nope/);
     // Through the server's /graphql, as any client (its access log names the CLI's operation).
-    if (embedded()) await waitFor(/"operation":"MonoscopeCliSearch"/, server.stderr);
+    if (embedded()) {
+      await waitFor(/"operation":"MonoscopeCliSearch"/, server.stderr);
+      await waitFor(/"operation":"MonoscopeCliJobs"/, server.stderr);
+    }
   });
 
   it("ingests a checkpoint from a second process; the server then serves the new SAE", async () => {

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { formatUsd } from "../../autointerp/pricing.ts";
 import { badInput } from "../../errors.ts";
 import { JobStatus } from "../../modules/job/job.repository.ts";
-import { graphqlServer, jobOnServer, jobsOnServer } from "../remote/read-verbs.ts";
+import { cancelJobOnServer, graphqlServer, jobOnServer, jobsOnServer } from "../remote/http-verbs.ts";
 import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 
@@ -57,7 +57,9 @@ export function registerJobs(program: Command) {
     .description("stop a queued or running job (finished items stay)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const job = await withApp(cmd, (app) => app.services.jobs.cancel(id));
+      const config = cliConfig(globalOptions(cmd));
+      const server = servingProcess(config);
+      const job = server ? await cancelJobOnServer(graphqlServer(server, config), id) : await withApp(cmd, (app) => app.services.jobs.cancel(id));
       process.stdout.write(`job ${job.id}: ${job.status}${job.cancelRequested ? " (cancel requested; its runner stops after the items in flight)" : ""}\n`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
 import { executeQuery } from "../../graphql/execute.ts";
-import { graphqlOnServer, graphqlServer } from "../remote/read-verbs.ts";
+import { graphqlOnServer, graphqlServer } from "../remote/http-verbs.ts";
 import { cliConfig, globalOptions, servingProcess, setExitCode, withApp } from "../runtime.ts";
 
 export function registerQuery(program: Command) {

@@ -4,7 +4,7 @@
 import { type Command, Option } from "commander";
 import { badInput } from "../../errors.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
-import { graphqlServer, searchOnServer } from "../remote/read-verbs.ts";
+import { graphqlServer, searchOnServer } from "../remote/http-verbs.ts";
 import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
 
 interface SearchOptions {

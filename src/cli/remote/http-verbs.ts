@@ -1,5 +1,5 @@
-// Read verbs while a server holds the embedded data dir: sent to its /graphql as any
-// other client would, with the API key from this process's environment when one is set.
+// Verbs that read (and jobs cancel) while a server holds the embedded data dir: sent to its
+// /graphql as any other client would, with the API key from this environment when one is set.
 import type { Config } from "../../config.ts";
 import type { LockHolder, ServedBy } from "../../db/lock.ts";
 import { AppError, ErrorCode, notFound } from "../../errors.ts";
@@ -122,4 +122,11 @@ export async function jobOnServer(s: GraphQLServer, id: string): Promise<{ job: 
   if (!job) throw notFound(`job ${JSON.stringify(id)} not found`);
   const { items, ...fields } = job;
   return { job: jobView(fields), failed: items };
+}
+
+/** Through the API, so that it need not wait behind the command it may be meant to stop (the socket runs one at a time). */
+export async function cancelJobOnServer(s: GraphQLServer, id: string): Promise<JobView> {
+  const r = await graphqlOnServer(s, `mutation MonoscopeCliCancelJob($id: ID!) { cancelJob(id: $id) { ${JOB_FIELDS} } }`, { id });
+  if (r.errors?.length) throw firstError(r);
+  return jobView((r.data as { cancelJob: JobFields }).cancelJob);
 }
