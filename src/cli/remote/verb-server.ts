@@ -46,7 +46,8 @@ export async function startVerbServer(app: App, opts: { dataDir: string; program
   // We hold the data dir's lock, so a socket file left here belongs to a server that died.
   rmSync(socket, { force: true });
   let queue: Promise<void> = Promise.resolve();
-  let current: { verb: string; done: Promise<void> } | null = null;
+  let running: string | null = null;
+  let closing = false;
 
   const server: Server = createServer((conn) => {
     conn.setEncoding("utf8");
@@ -55,20 +56,21 @@ export async function startVerbServer(app: App, opts: { dataDir: string; program
       buffered += chunk;
       const nl = buffered.indexOf("\n");
       if (nl < 0) {
-        if (buffered.length > MAX_REQUEST_BYTES) refuse(conn, "request too long");
+        if (buffered.length > MAX_REQUEST_BYTES) {
+          conn.off("data", onData);
+          refuse(conn, "request too long");
+        }
         return;
       }
       conn.off("data", onData);
       const req = parseVerbRequest(buffered.slice(0, nl));
       if (typeof req === "string") return refuse(conn, req);
       const verb = verbName(req.argv);
-      if (current) send(conn, { err: `monoscope: waiting for the server's current command (${current.verb}) to finish\n` });
-      const done = queue.then(() => runVerb(conn, verb, req.argv, req.cwd));
+      if (running) send(conn, { err: `monoscope: waiting for the server's current command (${running}) to finish\n` });
+      const done = queue.then(() =>
+        closing ? refuse(conn, "the server is shutting down; run the command again once it has stopped") : runVerb(conn, verb, req.argv, req.cwd),
+      );
       queue = done.catch(() => {});
-      current = { verb, done };
-      void done.finally(() => {
-        if (current?.done === done) current = null;
-      });
     };
     conn.on("data", onData);
     conn.on("error", () => {
@@ -78,6 +80,7 @@ export async function startVerbServer(app: App, opts: { dataDir: string; program
 
   async function runVerb(conn: Socket, verb: string, argv: string[], cwd: string): Promise<void> {
     const t0 = performance.now();
+    running = verb;
     let gone = conn.destroyed;
     const onClose = () => {
       if (!gone) opts.log.warn(`the client of \`${verb}\` went away; the command carries on in the server`);
@@ -104,6 +107,7 @@ export async function startVerbServer(app: App, opts: { dataDir: string; program
       }
     });
     run.finished = true;
+    running = null;
     conn.off("close", onClose);
     opts.log.info(`ran \`${verb}\` for a local client`, { exitCode: code, ms: Math.round(performance.now() - t0) });
     if (!gone) conn.end(JSON.stringify({ exit: code } satisfies ServerMessage) + "\n");
@@ -124,13 +128,13 @@ export async function startVerbServer(app: App, opts: { dataDir: string; program
   return {
     socket,
     async close(ms) {
+      closing = true;
       server.close();
       rmSync(socket, { force: true });
-      const running = current?.done;
-      if (!running) return true;
+      // Commands still queued are refused once their turn comes, so this waits for the running one.
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
-        running.then(() => true),
+        queue.then(() => true),
         new Promise<boolean>((r) => {
           timer = setTimeout(() => r(false), ms);
         }),
@@ -145,7 +149,7 @@ function send(conn: Socket, m: ServerMessage) {
   if (!conn.destroyed) conn.write(JSON.stringify(m) + "\n");
 }
 
-function refuse(conn: Socket, why: string) {
+function refuse(conn: Socket, why: string): void {
   send(conn, { err: `monoscope: error: the server refused the request: ${why}\n` });
   conn.end(JSON.stringify({ exit: 1 } satisfies ServerMessage) + "\n");
 }
