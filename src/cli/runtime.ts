@@ -9,6 +9,7 @@ import { type LockHolder, lockHolder, type ServedBy } from "../db/lock.ts";
 import { isAppError, redactSecrets } from "../errors.ts";
 import { createCliLogger, type Logger } from "../logger.ts";
 import { currentClientRun } from "./remote/context.ts";
+import type { GraphQLServer } from "./remote/http-verbs.ts";
 import { RanOnServer, runVerbOnServer } from "./remote/verb-client.ts";
 
 export interface GlobalOptions {
@@ -35,6 +36,13 @@ export function servingProcess(config: Config): (LockHolder & { server: ServedBy
   const holder = lockHolder(config.database.dataDir);
   if (!holder?.server || holder.pid === process.pid) return null;
   return holder as LockHolder & { server: ServedBy };
+}
+
+/** The /graphql of the server that holds the embedded data dir (for read verbs), with this environment's API key; else null. */
+export function servingApi(cmd: Command): GraphQLServer | null {
+  const config = cliConfig(globalOptions(cmd));
+  const holder = servingProcess(config);
+  return holder ? { holder, apiKey: config.server.apiKeys[0] ?? null } : null;
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { formatUsd } from "../../autointerp/pricing.ts";
 import { badInput } from "../../errors.ts";
 import { JobStatus } from "../../modules/job/job.repository.ts";
-import { cancelJobOnServer, graphqlServer, jobOnServer, jobsOnServer } from "../remote/http-verbs.ts";
-import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
+import { cancelJobOnServer, jobOnServer, jobsOnServer } from "../remote/http-verbs.ts";
+import { intOption, servingApi, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 
 export function registerJobs(program: Command) {
@@ -20,10 +20,9 @@ export function registerJobs(program: Command) {
       if (status && !JobStatus.includes(status as JobStatus)) throw badInput(`--status must be one of ${JobStatus.join(", ")}`);
       const filter = { status: status as JobStatus | undefined, saeId: opts.sae };
       // Reads: a server holding the embedded data dir answers them over /graphql (even while it runs a long command).
-      const config = cliConfig(globalOptions(cmd));
-      const server = servingProcess(config);
-      const list = server
-        ? await jobsOnServer(graphqlServer(server, config), filter, opts.first)
+      const api = servingApi(cmd);
+      const list = api
+        ? await jobsOnServer(api, filter, opts.first)
         : await withApp(cmd, (app) => app.services.jobs.list(filter, opts.first));
       if (list.length === 0) process.stdout.write("no jobs\n");
       for (const j of list)
@@ -37,10 +36,9 @@ export function registerJobs(program: Command) {
     .description("one job's totals, spend and failed items (with the raw answers that did not parse)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const config = cliConfig(globalOptions(cmd));
-      const server = servingProcess(config);
-      const out = server
-        ? await jobOnServer(graphqlServer(server, config), id)
+      const api = servingApi(cmd);
+      const out = api
+        ? await jobOnServer(api, id)
         : await withApp(cmd, async (app) => {
             const job = await app.services.jobs.require(id);
             const failed = await app.services.jobs.items(id, "FAILED", 1000);
@@ -57,9 +55,8 @@ export function registerJobs(program: Command) {
     .description("stop a queued or running job (finished items stay)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const config = cliConfig(globalOptions(cmd));
-      const server = servingProcess(config);
-      const job = server ? await cancelJobOnServer(graphqlServer(server, config), id) : await withApp(cmd, (app) => app.services.jobs.cancel(id));
+      const api = servingApi(cmd);
+      const job = api ? await cancelJobOnServer(api, id) : await withApp(cmd, (app) => app.services.jobs.cancel(id));
       process.stdout.write(`job ${job.id}: ${job.status}${job.cancelRequested ? " (cancel requested; its runner stops after the items in flight)" : ""}\n`);
     });
 }

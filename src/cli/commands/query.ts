@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
 import { executeQuery } from "../../graphql/execute.ts";
-import { graphqlOnServer, graphqlServer } from "../remote/http-verbs.ts";
-import { cliConfig, globalOptions, servingProcess, setExitCode, withApp } from "../runtime.ts";
+import { graphqlOnServer } from "../remote/http-verbs.ts";
+import { servingApi, setExitCode, withApp } from "../runtime.ts";
 
 export function registerQuery(program: Command) {
   program
@@ -21,10 +21,9 @@ export function registerQuery(program: Command) {
         if (!variables || typeof variables !== "object" || Array.isArray(variables)) throw badInput("--variables: must be a JSON object");
       }
       // A server holding the embedded data dir answers it over HTTP, as it would any client.
-      const config = cliConfig(globalOptions(cmd));
-      const server = servingProcess(config);
-      const result = server
-        ? await graphqlOnServer(graphqlServer(server, config), document, variables)
+      const api = servingApi(cmd);
+      const result = api
+        ? await graphqlOnServer(api, document, variables)
         : await withApp(cmd, (app) => executeQuery(app, document, variables));
       process.stdout.write(JSON.stringify(result) + "\n");
       if (result.errors?.length) setExitCode(1);

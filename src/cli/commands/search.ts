@@ -4,8 +4,8 @@
 import { type Command, Option } from "commander";
 import { badInput } from "../../errors.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
-import { graphqlServer, searchOnServer } from "../remote/http-verbs.ts";
-import { cliConfig, globalOptions, intOption, servingProcess, withApp } from "../runtime.ts";
+import { searchOnServer } from "../remote/http-verbs.ts";
+import { intOption, servingApi, withApp } from "../runtime.ts";
 
 interface SearchOptions {
   mode: SearchMode;
@@ -73,9 +73,8 @@ export function registerSearch(program: Command) {
       const print = (hits: readonly ConceptHit[]) => process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
       // A plain search is a read: a server holding the embedded data dir answers it over /graphql
       // (which has no --embedder). Reindexing writes, so it runs in that server through withApp.
-      const config = cliConfig(globalOptions(cmd));
-      const server = !opts.reindex && !opts.embedder ? servingProcess(config) : null;
-      if (server) return void print(await searchOnServer(graphqlServer(server, config), request));
+      const api = !opts.reindex && !opts.embedder ? servingApi(cmd) : null;
+      if (api) return void print(await searchOnServer(api, request));
       await withApp(cmd, async (app) => {
         if (opts.reindex) await app.services.search.reindexAll((line) => app.log.info(line));
         if (!text) return;

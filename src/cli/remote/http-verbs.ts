@@ -1,6 +1,5 @@
 // Verbs that read (and jobs cancel) while a server holds the embedded data dir: sent to its
 // /graphql as any other client would, with the API key from this environment when one is set.
-import type { Config } from "../../config.ts";
 import type { LockHolder, ServedBy } from "../../db/lock.ts";
 import { AppError, ErrorCode, notFound } from "../../errors.ts";
 import type { ExecutionOutput } from "../../graphql/execute.ts";
@@ -10,10 +9,6 @@ import type { ConceptHit, SearchMode } from "../../modules/search/search.service
 export interface GraphQLServer {
   holder: LockHolder & { server: ServedBy };
   apiKey: string | null;
-}
-
-export function graphqlServer(holder: LockHolder & { server: ServedBy }, config: Config): GraphQLServer {
-  return { holder, apiKey: config.server.apiKeys[0] ?? null };
 }
 
 /** The server's address as a client reaches it: a wildcard bind answers on loopback. */
