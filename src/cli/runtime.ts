@@ -1,10 +1,16 @@
 // Shared CLI plumbing: config from env + global flags, opening the app, and turning
-// errors into one clear line on stderr with a non-zero exit code.
+// errors into one clear line on stderr with a non-zero exit code. When a monoscope
+// server holds the embedded data dir, withApp sends the verb to it (src/cli/remote).
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type App, createApp, type CreateAppOptions } from "../app.ts";
 import { type Config, loadConfig } from "../config.ts";
+import { type LockHolder, lockHolder, type ServedBy } from "../db/lock.ts";
 import { isAppError, redactSecrets } from "../errors.ts";
 import { createCliLogger, type Logger } from "../logger.ts";
+import { currentClientRun } from "./remote/context.ts";
+import type { GraphQLServer } from "./remote/http-verbs.ts";
+import { RanOnServer, runVerbOnServer } from "./remote/verb-client.ts";
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -24,11 +30,39 @@ export function cliConfig(g: GlobalOptions): Config {
   return loadConfig(process.env, { dataDir: g.dataDir });
 }
 
-/** Opens the app (migrating first), runs fn, always closes. */
+/** The live monoscope server that holds this embedded data dir, if any (never with DATABASE_URL). */
+export function servingProcess(config: Config): (LockHolder & { server: ServedBy }) | null {
+  if (config.database.kind !== "pglite" || currentClientRun()) return null;
+  const holder = lockHolder(config.database.dataDir);
+  if (!holder?.server || holder.pid === process.pid) return null;
+  return holder as LockHolder & { server: ServedBy };
+}
+
+/** The /graphql of the server that holds the embedded data dir (for read verbs), with this environment's API key; else null. */
+export function servingApi(cmd: Command): GraphQLServer | null {
+  const config = cliConfig(globalOptions(cmd));
+  const holder = servingProcess(config);
+  return holder ? { holder, apiKey: config.server.apiKeys[0] ?? null } : null;
+}
+
+/**
+ * Opens the app (migrating first), runs fn, always closes. When a server holds the
+ * embedded data dir, the whole verb runs in that server instead (the rest of the action
+ * is skipped; the process exits with the verb's code); inside that server, fn gets the
+ * server's own app.
+ */
 export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>, options: CreateAppOptions = {}): Promise<T> {
   const g = globalOptions(cmd);
+  const run = currentClientRun();
+  if (run) {
+    run.log = cliLogger(g);
+    return fn(run.app);
+  }
+  const config = cliConfig(g);
+  const server = servingProcess(config);
+  if (server) throw new RanOnServer(await runVerbOnServer(server, process.argv.slice(2), process.cwd()));
   const log = cliLogger(g);
-  const app = await createApp(cliConfig(g), { log, ...options });
+  const app = await createApp(config, { log, ...options });
   const onSignal = () => {
     void app.close().finally(() => process.exit(130));
   };
@@ -45,6 +79,7 @@ export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>, opt
 
 /** Prints a one-line error for user-fixable problems, a short report for bugs. */
 export function reportError(e: unknown): number {
+  if (e instanceof RanOnServer) return e.exitCode;
   if (isAppError(e)) {
     process.stderr.write(`monoscope: error: ${redactSecrets(e.message)}\n`);
     return 1;
@@ -66,4 +101,16 @@ export function intOption(flag: string, min = 0) {
     }
     return n;
   };
+}
+
+/** A path argument, resolved against the caller's working directory (the client's, for a verb run in a server). */
+export function cliPath(path: string): string {
+  return resolve(currentClientRun()?.cwd ?? process.cwd(), path);
+}
+
+/** Sets the verb's exit code (the client's, for a verb run in a server, never the server's own). */
+export function setExitCode(code: number): void {
+  const run = currentClientRun();
+  if (run) run.exitCode = code;
+  else process.exitCode = code;
 }

@@ -35,6 +35,8 @@ export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloSe
     formatError: createFormatError({ development: app.config.isDevelopment, log: app.log }),
     includeStacktraceInErrorResponses: app.config.isDevelopment,
     introspection: true,
+    // The CLI's serving code shuts down on signals (drain, close the database, release the lock).
+    stopOnTerminationSignals: false,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: 10_000 },
     plugins: [

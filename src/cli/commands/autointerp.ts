@@ -7,7 +7,7 @@ import { formatUsd, type JobKind, type JobRequest, SCORE_KINDS, type ScoreKind }
 import { badInput } from "../../errors.ts";
 import type { JobRecord } from "../../modules/job/index.ts";
 import { createJobProgress } from "../job-progress.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { intOption, setExitCode, withApp } from "../runtime.ts";
 
 interface JobOptions {
   sae: string;
@@ -42,7 +42,7 @@ export function parseUsd(value: string): number {
   return n;
 }
 
-export function summary(job: JobRecord): string {
+export function summary(job: Pick<JobRecord, "id" | "kind" | "status" | "done" | "failed" | "total" | "inputTokens" | "outputTokens" | "costUsd" | "maxCostUsd" | "error">): string {
   const what = job.kind === "explain" ? "labelled" : job.kind === "score" ? "scored" : "embedded";
   const lines = [
     `job ${job.id} ${job.status}: ${job.done} ${what}, ${job.failed} failed, of ${job.total}`,
@@ -119,7 +119,7 @@ function register(program: Command, kind: JobKind, description: string) {
     const { job, note } = await withApp(c, (app) => runKind(app, kind, opts));
     if (note) process.stdout.write(`${note}\n`);
     else process.stdout.write(summary(job));
-    if (job.status === "FAILED") process.exitCode = 1;
+    if (job.status === "FAILED") setExitCode(1);
   });
 }
 

@@ -8,8 +8,9 @@ import { DEFAULT_DEMO_DATA_DIR } from "../../demo/demo.types.ts";
 import { runDemoSetup } from "../../demo/run-demo.ts";
 import { startHttpServer } from "../../graphql/http.ts";
 import { createProgress, silentProgress } from "../../ingest/progress.ts";
+import { clientAwareLogger } from "../remote/stdio.ts";
 import { cliConfig, cliLogger, globalOptions, intOption } from "../runtime.ts";
-import { waitForShutdown } from "./serve.ts";
+import { DEFAULT_SHUTDOWN_SECONDS, serveUntilSignal, shareDataDir } from "../serving.ts";
 
 interface DemoOptions {
   port?: number;
@@ -17,6 +18,7 @@ interface DemoOptions {
   sizes?: string;
   demoDir?: string;
   setupOnly?: boolean;
+  shutdownTimeout: number;
 }
 
 export function registerDemo(program: Command) {
@@ -28,10 +30,12 @@ export function registerDemo(program: Command) {
     .option("--sizes <list>", "only these SAE sizes, e.g. 512,2048 (default: all in the demo data)")
     .option("--demo-dir <dir>", "demo data directory (default: data/demo in the package)")
     .option("--setup-only", "set up the demo and exit without serving")
+    .option("--shutdown-timeout <s>", "on SIGTERM/SIGINT, seconds to let in-flight requests finish", intOption("--shutdown-timeout", 0), DEFAULT_SHUTDOWN_SECONDS)
     .action(async (opts: DemoOptions, cmd: Command) => {
       const g = globalOptions(cmd);
       const config = cliConfig(g);
-      const app = await createApp(config, { log: cliLogger(g) });
+      const log = cliLogger(g);
+      const app = await createApp(config, { log: clientAwareLogger(log) });
       let served = false;
       try {
         const sizes = opts.sizes ? parseSizes(opts.sizes) : undefined;
@@ -42,15 +46,15 @@ export function registerDemo(program: Command) {
         if (opts.setupOnly) return;
         const server = await startHttpServer(app, { port: opts.port, host: opts.host });
         served = true;
+        const verbs = await shareDataDir(app, server, log);
+        const stopped = serveUntilSignal({ app, http: server, verbs, log, shutdownSeconds: opts.shutdownTimeout });
         const queries = exampleQueries(setup.saes, showcaseFeature(dataDir, setup.saes[0]));
         const lines = [`Monoscope demo: GraphQL API at ${server.url}/graphql (query IDE at ${server.url}/)`, "", "Try:"];
         for (const q of queries) lines.push(`  # ${q.title}`, `  ${q.query}`, "");
         lines.push(`  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '{"query":"{ families { id } }"}'`, "");
         process.stdout.write(lines.join("\n") + "\n");
-        await waitForShutdown(async () => {
-          await server.close();
-          await app.close();
-        });
+        await stopped;
+        process.exit(0);
       } finally {
         if (!served) await app.close();
       }

@@ -1,6 +1,6 @@
 // `monoscope export neuronpedia --sae <id> --out <dir>`.
 import type { Command } from "commander";
-import { withApp } from "../runtime.ts";
+import { cliPath, withApp } from "../runtime.ts";
 
 export function registerExport(program: Command) {
   const exp = program.command("export").description("export SAE data");
@@ -11,7 +11,7 @@ export function registerExport(program: Command) {
     .requiredOption("--out <dir>", "output directory (created; existing files of the same names are overwritten)")
     .action(async (o: { sae: string; out: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const s = await app.services.exporter.neuronpedia(o.sae, o.out);
+        const s = await app.services.exporter.neuronpedia(o.sae, cliPath(o.out));
         app.log.info(`exported SAE ${s.saeId} to ${s.out}: ${s.features} features, ${s.activations} activation examples, ${s.explanations} explanations in ${s.seconds.toFixed(1)} s`);
         process.stdout.write(JSON.stringify(s) + "\n");
       });

@@ -7,7 +7,7 @@ import { createProgress, silentProgress } from "../../ingest/progress.ts";
 import type { IngestSummary } from "../../ingest/ingest.types.ts";
 import { importSaelens } from "../../ingest/saelens/import-saelens.ts";
 import type { Logger } from "../../logger.ts";
-import { globalOptions, intOption, withApp } from "../runtime.ts";
+import { cliPath, globalOptions, intOption, withApp } from "../runtime.ts";
 
 function progressFor(cmd: Command) {
   return globalOptions(cmd).quiet ? silentProgress : createProgress();
@@ -40,7 +40,7 @@ export function registerIngest(program: Command) {
     .action(async (dir: string, o: { sae: string; model?: string; family?: string; layer?: number; modelDim?: number; replace?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const s = await importSaelens(app.services.ingest, {
-          dir,
+          dir: cliPath(dir),
           saeId: o.sae,
           modelId: o.model,
           familyId: o.family,
@@ -71,7 +71,7 @@ export function registerIngest(program: Command) {
       ) => {
         await withApp(cmd, async (app) => {
           const s = await importNeuronpedia(app.services.ingest, {
-            path,
+            path: cliPath(path),
             saeId: o.sae,
             modelId: o.model,
             familyId: o.family,
@@ -94,7 +94,7 @@ export function registerIngest(program: Command) {
     .option("--replace", "replace the SAE's activation examples (and re-import a file already ingested)")
     .action(async (file: string, o: { sae: string; replace?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const s = await importNativeActivations(app.services.ingest, { file, saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
+        const s = await importNativeActivations(app.services.ingest, { file: cliPath(file), saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
         report(app.log, s);
       });
     });

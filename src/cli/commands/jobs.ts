@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { formatUsd } from "../../modules/autointerp/index.ts";
 import { badInput } from "../../errors.ts";
 import { JobStatus } from "../../modules/job/index.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { cancelJobOnServer, jobOnServer, jobsOnServer } from "../remote/http-verbs.ts";
+import { intOption, servingApi, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 
 export function registerJobs(program: Command) {
@@ -17,7 +18,12 @@ export function registerJobs(program: Command) {
     .action(async (opts: { status?: string; sae?: string; first: number }, cmd: Command) => {
       const status = opts.status?.toUpperCase();
       if (status && !JobStatus.includes(status as JobStatus)) throw badInput(`--status must be one of ${JobStatus.join(", ")}`);
-      const list = await withApp(cmd, (app) => app.services.jobs.list({ status: status as JobStatus | undefined, saeId: opts.sae }, opts.first));
+      const filter = { status: status as JobStatus | undefined, saeId: opts.sae };
+      // Reads: a server holding the embedded data dir answers them over /graphql (even while it runs a long command).
+      const api = servingApi(cmd);
+      const list = api
+        ? await jobsOnServer(api, filter, opts.first)
+        : await withApp(cmd, (app) => app.services.jobs.list(filter, opts.first));
       if (list.length === 0) process.stdout.write("no jobs\n");
       for (const j of list)
         process.stdout.write(
@@ -30,11 +36,14 @@ export function registerJobs(program: Command) {
     .description("one job's totals, spend and failed items (with the raw answers that did not parse)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const out = await withApp(cmd, async (app) => {
-        const job = await app.services.jobs.require(id);
-        const failed = await app.services.jobs.items(id, "FAILED", 1000);
-        return { job, failed };
-      });
+      const api = servingApi(cmd);
+      const out = api
+        ? await jobOnServer(api, id)
+        : await withApp(cmd, async (app) => {
+            const job = await app.services.jobs.require(id);
+            const failed = await app.services.jobs.items(id, "FAILED", 1000);
+            return { job, failed };
+          });
       process.stdout.write(summary(out.job));
       for (const f of out.failed) {
         process.stdout.write(`  feature ${f.featureIndex}: ${f.error ?? "failed"}\n`);
@@ -46,7 +55,8 @@ export function registerJobs(program: Command) {
     .description("stop a queued or running job (finished items stay)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const job = await withApp(cmd, (app) => app.services.jobs.cancel(id));
+      const api = servingApi(cmd);
+      const job = api ? await cancelJobOnServer(api, id) : await withApp(cmd, (app) => app.services.jobs.cancel(id));
       process.stdout.write(`job ${job.id}: ${job.status}${job.cancelRequested ? " (cancel requested; its runner stops after the items in flight)" : ""}\n`);
     });
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
 import { executeQuery } from "../../graphql/execute.ts";
-import { withApp } from "../runtime.ts";
+import { graphqlOnServer } from "../remote/http-verbs.ts";
+import { servingApi, setExitCode, withApp } from "../runtime.ts";
 
 export function registerQuery(program: Command) {
   program
@@ -19,8 +20,12 @@ export function registerQuery(program: Command) {
         }
         if (!variables || typeof variables !== "object" || Array.isArray(variables)) throw badInput("--variables: must be a JSON object");
       }
-      const result = await withApp(cmd, (app) => executeQuery(app, document, variables));
+      // A server holding the embedded data dir answers it over HTTP, as it would any client.
+      const api = servingApi(cmd);
+      const result = api
+        ? await graphqlOnServer(api, document, variables)
+        : await withApp(cmd, (app) => executeQuery(app, document, variables));
       process.stdout.write(JSON.stringify(result) + "\n");
-      if (result.errors?.length) process.exitCode = 1;
+      if (result.errors?.length) setExitCode(1);
     });
 }

@@ -5,7 +5,8 @@ import { featureKey } from "../../shared/feature-key.ts";
 import { type Command, Option } from "commander";
 import { badInput } from "../../errors.ts";
 import type { ConceptHit, SearchMode } from "../../modules/search/search.service.ts";
-import { intOption, withApp } from "../runtime.ts";
+import { searchOnServer } from "../remote/http-verbs.ts";
+import { intOption, servingApi, withApp } from "../runtime.ts";
 
 interface SearchOptions {
   mode: SearchMode;
@@ -60,21 +61,25 @@ export function registerSearch(program: Command) {
     .option("--reindex", "first rebuild search documents and offline label embeddings of every SAE")
     .action(async (text: string | undefined, opts: SearchOptions, cmd: Command) => {
       if (!text && !opts.reindex) throw badInput('give the text to search for, e.g. monoscope search "american presidents"');
+      const request = {
+        query: text ?? "",
+        k: opts.k,
+        mode: opts.mode,
+        saeIds: opts.sae ?? null,
+        familyId: opts.family ?? null,
+        modelId: opts.model ?? null,
+        minScore: opts.minScore ?? null,
+        labelMethod: opts.labelMethod ?? null,
+      };
+      const print = (hits: readonly ConceptHit[]) => process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
+      // A plain search is a read: a server holding the embedded data dir answers it over /graphql
+      // (which has no --embedder). Reindexing writes, so it runs in that server through withApp.
+      const api = !opts.reindex && !opts.embedder ? servingApi(cmd) : null;
+      if (api) return void print(await searchOnServer(api, request));
       await withApp(cmd, async (app) => {
         if (opts.reindex) await app.services.search.reindexAll((line) => app.log.info(line));
         if (!text) return;
-        const hits = await app.services.search.search({
-          query: text,
-          k: opts.k,
-          mode: opts.mode,
-          saeIds: opts.sae ?? null,
-          familyId: opts.family ?? null,
-          modelId: opts.model ?? null,
-          minScore: opts.minScore ?? null,
-          labelMethod: opts.labelMethod ?? null,
-          embedder: opts.embedder ?? null,
-        });
-        process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
+        print(await app.services.search.search({ ...request, embedder: opts.embedder ?? null }));
       });
     });
 }

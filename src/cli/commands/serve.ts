@@ -3,7 +3,9 @@ import { createApp } from "../../app.ts";
 import { startHttpServer } from "../../graphql/http.ts";
 import { nativeScanUnavailable } from "../../kernel/native-scan.ts";
 import { createLogger } from "../../logger.ts";
+import { clientAwareLogger } from "../remote/stdio.ts";
 import { cliConfig, globalOptions, intOption } from "../runtime.ts";
+import { DEFAULT_SHUTDOWN_SECONDS, serveUntilSignal, shareDataDir } from "../serving.ts";
 
 export function registerServe(program: Command) {
   program
@@ -11,11 +13,14 @@ export function registerServe(program: Command) {
     .description("serve the GraphQL API over HTTP (/ query IDE, /graphql, /export/<saeId>.ndjson, /healthz, /readyz, /metrics)")
     .option("--port <n>", "port to listen on (default 4000 or MONOSCOPE_PORT)", intOption("--port", 0))
     .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
-    .action(async (opts: { port?: number; host?: string }, cmd: Command) => {
+    .option("--shutdown-timeout <s>", "on SIGTERM/SIGINT, seconds to let in-flight requests finish", intOption("--shutdown-timeout", 0), DEFAULT_SHUTDOWN_SECONDS)
+    .action(async (opts: { port?: number; host?: string; shutdownTimeout: number }, cmd: Command) => {
       const config = cliConfig(globalOptions(cmd));
-      const app = await createApp(config, { log: createLogger(config) });
-      const server = await startHttpServer(app, { port: opts.port, host: opts.host });
-      process.stderr.write(`monoscope: GraphQL API at ${server.url}/graphql (${app.db.location})\n`);
+      const log = createLogger(config);
+      const app = await createApp(config, { log: clientAwareLogger(log) });
+      const http = await startHttpServer(app, { port: opts.port, host: opts.host });
+      const verbs = await shareDataDir(app, http, log);
+      const stopped = serveUntilSignal({ app, http, verbs, log, shutdownSeconds: opts.shutdownTimeout });
       const native = app.services.geometry.nativeScan;
       app.log.info(
         native
@@ -24,21 +29,10 @@ export function registerServe(program: Command) {
       );
       // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
       await app.services.autointerp.resumeUnfinished();
-      await waitForShutdown(async () => {
-        await server.close();
-        await app.close();
-      });
+      // Last, so that a script waiting for this line finds everything ready (signals handled, socket open).
+      process.stderr.write(`monoscope: GraphQL API at ${http.url}/graphql (${app.db.location})\n`);
+      await stopped;
+      // Done: leftover handles (worker threads, timers) must not keep a stopped server alive.
+      process.exit(0);
     });
-}
-
-export function waitForShutdown(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const handler = () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-      void stop().finally(resolve);
-    };
-    process.on("SIGINT", handler);
-    process.on("SIGTERM", handler);
-  });
 }
