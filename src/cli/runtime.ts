@@ -1,10 +1,10 @@
 // Shared CLI plumbing: config from env + global flags, opening the app, and turning
 // errors into one clear line on stderr with a non-zero exit code.
 import type { Command } from "commander";
-import { type App, createApp, type CreateAppOptions } from "../app.ts";
-import { type Config, loadConfig } from "../config.ts";
+import type { App, CreateAppOptions } from "../app.ts";
+import type { Config } from "../config.ts";
 import { isAppError, redactSecrets } from "../errors.ts";
-import { createCliLogger, type Logger } from "../logger.ts";
+import type { Logger } from "../logger.ts";
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -16,19 +16,24 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function cliLogger(g: GlobalOptions): Logger {
+// Config (zod) and the logger (pino) load when a verb runs, not at start-up: `--help` needs neither.
+export async function cliLogger(g: GlobalOptions): Promise<Logger> {
+  const { createCliLogger } = await import("../logger.ts");
   return createCliLogger(g.quiet ? "warn" : g.verbose ? "debug" : "info");
 }
 
-export function cliConfig(g: GlobalOptions): Config {
+export async function cliConfig(g: GlobalOptions): Promise<Config> {
+  const { loadConfig } = await import("../config.ts");
   return loadConfig(process.env, { dataDir: g.dataDir });
 }
 
 /** Opens the app (migrating first), runs fn, always closes. */
 export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>, options: CreateAppOptions = {}): Promise<T> {
   const g = globalOptions(cmd);
-  const log = cliLogger(g);
-  const app = await createApp(cliConfig(g), { log, ...options });
+  const log = await cliLogger(g);
+  // Loaded here, not at the top: `--help` and argument errors never open the database.
+  const { createApp } = await import("../app.ts");
+  const app = await createApp(await cliConfig(g), { log, ...options });
   const onSignal = () => {
     void app.close().finally(() => process.exit(130));
   };

@@ -8,7 +8,6 @@ import { formatUsd } from "../../autointerp/pricing.ts";
 import { SCORE_KINDS, type ScoreKind } from "../../autointerp/score.ts";
 import { badInput } from "../../errors.ts";
 import type { JobRecord } from "../../modules/job/job.repository.ts";
-import { createJobProgress } from "../job-progress.ts";
 import { intOption, withApp } from "../runtime.ts";
 
 interface JobOptions {
@@ -93,6 +92,7 @@ async function runKind(app: App, kind: JobKind, opts: JobOptions): Promise<{ job
     return { job: r.job };
   }
   if (job.done + job.failed === 0) app.log.info(`job ${job.id}: ${kind} ${job.total} feature(s) of ${job.saeId} with ${String(job.params.model)}`);
+  const { createJobProgress } = await import("../job-progress.ts");
   const progress = createJobProgress(kind);
   try {
     const r = await svc.run(job.id, { maxCostUsd: opts.maxCost ?? null, restart: Boolean(opts.job), onProgress: (p) => progress.update(p) });

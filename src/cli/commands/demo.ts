@@ -2,12 +2,8 @@
 // (ingest through the ordinary importers, then the post-ingest steps other capabilities
 // register in src/demo/steps.ts; each step skips work already done) and serves the API.
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
 import { exampleQueries, showcaseFeature } from "../../demo/example-queries.ts";
 import { DEFAULT_DEMO_DATA_DIR } from "../../demo/demo.types.ts";
-import { runDemoSetup } from "../../demo/run-demo.ts";
-import { startHttpServer } from "../../graphql/http.ts";
-import { createProgress, silentProgress } from "../../ingest/progress.ts";
 import { cliConfig, cliLogger, globalOptions, intOption } from "../runtime.ts";
 import { waitForShutdown } from "./serve.ts";
 
@@ -29,9 +25,13 @@ export function registerDemo(program: Command) {
     .option("--demo-dir <dir>", "demo data directory (default: data/demo in the package)")
     .option("--setup-only", "set up the demo and exit without serving")
     .action(async (opts: DemoOptions, cmd: Command) => {
+      const { createApp } = await import("../../app.ts");
+      const { runDemoSetup } = await import("../../demo/run-demo.ts");
+      const { startHttpServer } = await import("../../graphql/http.ts");
+      const { createProgress, silentProgress } = await import("../../ingest/progress.ts");
       const g = globalOptions(cmd);
-      const config = cliConfig(g);
-      const app = await createApp(config, { log: cliLogger(g) });
+      const config = await cliConfig(g);
+      const app = await createApp(config, { log: await cliLogger(g) });
       let served = false;
       try {
         const sizes = opts.sizes ? parseSizes(opts.sizes) : undefined;

@@ -1,7 +1,5 @@
 // `monoscope export neuronpedia --sae <id> --out <dir>`.
 import type { Command } from "commander";
-import { ExportRepository } from "../../ingest/export/export.repository.ts";
-import { exportNeuronpedia } from "../../ingest/export/export-neuronpedia.ts";
 import { withApp } from "../runtime.ts";
 
 export function registerExport(program: Command) {
@@ -12,6 +10,8 @@ export function registerExport(program: Command) {
     .requiredOption("--sae <id>", "the SAE to export")
     .requiredOption("--out <dir>", "output directory (created; existing files of the same names are overwritten)")
     .action(async (o: { sae: string; out: string }, cmd: Command) => {
+      const { ExportRepository } = await import("../../ingest/export/export.repository.ts");
+      const { exportNeuronpedia } = await import("../../ingest/export/export-neuronpedia.ts");
       await withApp(cmd, async (app) => {
         const s = await exportNeuronpedia(new ExportRepository(app.db), o.sae, o.out);
         app.log.info(`exported SAE ${s.saeId} to ${s.out}: ${s.features} features, ${s.activations} activation examples, ${s.explanations} explanations in ${s.seconds.toFixed(1)} s`);

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { formatUsd } from "../../autointerp/pricing.ts";
 import { badInput } from "../../errors.ts";
-import { JobStatus } from "../../modules/job/job.repository.ts";
+import { JobStatus } from "../../modules/job/job-status.ts";
 import { intOption, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 

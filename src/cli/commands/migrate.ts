@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
-import { migrate } from "../../db/migrate.ts";
 import { cliConfig, cliLogger, globalOptions } from "../runtime.ts";
 
 export function registerMigrate(program: Command) {
@@ -8,9 +6,11 @@ export function registerMigrate(program: Command) {
     .command("migrate")
     .description("apply pending database migrations (embedded or DATABASE_URL); a no-op when current")
     .action(async (_opts, cmd: Command) => {
+      const { createApp } = await import("../../app.ts");
+      const { migrate } = await import("../../db/migrate.ts");
       const g = globalOptions(cmd);
-      const log = cliLogger(g);
-      const app = await createApp(cliConfig(g), { log, migrate: false });
+      const log = await cliLogger(g);
+      const app = await createApp(await cliConfig(g), { log, migrate: false });
       try {
         const r = await migrate(app.db, (line) => log.info(line));
         log.info(

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
-import { executeQuery } from "../../graphql/execute.ts";
 import { withApp } from "../runtime.ts";
 
 export function registerQuery(program: Command) {
@@ -19,6 +18,7 @@ export function registerQuery(program: Command) {
         }
         if (!variables || typeof variables !== "object" || Array.isArray(variables)) throw badInput("--variables: must be a JSON object");
       }
+      const { executeQuery } = await import("../../graphql/execute.ts");
       const result = await withApp(cmd, (app) => executeQuery(app, document, variables));
       process.stdout.write(JSON.stringify(result) + "\n");
       if (result.errors?.length) process.exitCode = 1;

@@ -1,8 +1,4 @@
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
-import { startHttpServer } from "../../graphql/http.ts";
-import { nativeScan, nativeScanUnavailable } from "../../kernel/native-scan.ts";
-import { createLogger } from "../../logger.ts";
 import { cliConfig, globalOptions, intOption } from "../runtime.ts";
 
 export function registerServe(program: Command) {
@@ -12,7 +8,11 @@ export function registerServe(program: Command) {
     .option("--port <n>", "port to listen on (default 4000 or MONOSCOPE_PORT)", intOption("--port", 0))
     .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
     .action(async (opts: { port?: number; host?: string }, cmd: Command) => {
-      const config = cliConfig(globalOptions(cmd));
+      const { createApp } = await import("../../app.ts");
+      const { startHttpServer } = await import("../../graphql/http.ts");
+      const { nativeScan, nativeScanUnavailable } = await import("../../kernel/native-scan.ts");
+      const { createLogger } = await import("../../logger.ts");
+      const config = await cliConfig(globalOptions(cmd));
       const app = await createApp(config, { log: createLogger(config) });
       const server = await startHttpServer(app, { port: opts.port, host: opts.host });
       process.stderr.write(`monoscope: GraphQL API at ${server.url}/graphql (${app.db.location})\n`);
