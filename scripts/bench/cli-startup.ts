@@ -8,8 +8,8 @@
 // `node bin/monoscope.js --data-dir <dir> demo --sizes 512 --setup-only`); without it each tree
 // makes its own in a temporary directory, with its own code and migrations.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchRow, benchMode, compare, emit, intArg, log, percentile, round } from "./lib.ts";
 
@@ -31,6 +31,10 @@ interface Tree {
 
 const scratch = mkdtempSync(join(tmpdir(), "monoscope-cli-bench-"));
 const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+// CPU seconds of the whole process (all threads), printed at exit: on a shared machine wall time
+// follows the load, CPU time much less.
+const cpuHook = join(scratch, "cpu-at-exit.mjs");
+writeFileSync(cpuHook, 'process.on("exit", () => { const u = process.cpuUsage(); process.stderr.write(`\\nCPU_US ${u.user + u.system}\\n`); });\n');
 
 function run(cmd: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): { ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...env, ...extraEnv } });
@@ -58,13 +62,14 @@ function demoDataDir(root: string, label: string): string {
   return dir;
 }
 
-/** Seconds of one fresh CLI process, or throws with its output when it fails. */
-function timeCli(tree: Tree, args: string[]): number {
+/** Wall and CPU seconds of one fresh CLI process, or throws with its output when it fails. */
+function timeCli(tree: Tree, args: string[]): { wall: number; cpu: number } {
   const t = performance.now();
-  const r = run(process.execPath, [join(tree.root, "bin", "monoscope.js"), ...args], tree.root);
-  const s = (performance.now() - t) / 1000;
+  const r = run(process.execPath, ["--import", cpuHook, join(tree.root, "bin", "monoscope.js"), ...args], tree.root);
+  const wall = (performance.now() - t) / 1000;
   must(`${tree.label}: monoscope ${args.join(" ")}`, r);
-  return s;
+  const m = /CPU_US (\d+)/.exec(r.out);
+  return { wall, cpu: m ? Number(m[1]) / 1e6 : NaN };
 }
 
 const commandsFor = (tree: Tree) => ({
@@ -87,7 +92,8 @@ try {
     `Each run is a fresh \`node bin/monoscope.js\` process (wall time, stdout discarded); ${runs} timed runs per command and tree after one warm-up, trees alternating run by run.`,
     `This tree ran ${dist ? "the compiled dist/ (tsc build of src/)" : "src/ through tsx (dist/ not built or MONOSCOPE_DEV=1)"}; query runs against the demo SAE 512 in an embedded (PGlite) data dir.`,
   );
-  const samples = new Map<string, number[]>();
+  const samples = new Map<string, { wall: number; cpu: number }[]>();
+  const load0 = loadavg()[0]!;
   for (let rep = -1; rep < runs; rep++) {
     for (const tree of trees) {
       for (const [name, args] of Object.entries(commandsFor(tree))) {
@@ -99,7 +105,8 @@ try {
   }
   for (const name of ["help", "query"] as const) {
     const made = trees.map((tree) => {
-      const xs = samples.get(`${tree.label}|${name}`)!;
+      const xs = samples.get(`${tree.label}|${name}`)!.map((x) => x.wall);
+      const cpu = samples.get(`${tree.label}|${name}`)!.map((x) => x.cpu);
       const row: BenchRow = {
         suite: "cli",
         name: `${name === "help" ? "monoscope --help" : `monoscope query '${QUERY}'`}: ${tree.label}`,
@@ -110,7 +117,7 @@ try {
         unit: "s",
         value: round(percentile(xs, 50), 3),
         better: "lower",
-        extra: { p90: round(percentile(xs, 90), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) },
+        extra: { p90: round(percentile(xs, 90), 3), min: round(Math.min(...xs), 3), "cpu s p50": round(percentile(cpu, 50), 3), "cpu s p90": round(percentile(cpu, 90), 3) },
       };
       return row;
     });
@@ -119,6 +126,7 @@ try {
     const base = rest[0];
     rows.push({ ...(base ? compare(after!, base) : after!), target, headline: "cli-startup" }, ...rest);
   }
+  notes.push(`Load average (1 min) ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end of the timed runs, on ${availableParallelism()} cores: wall times grow with it, CPU seconds (user + system, all threads) much less.`);
 } finally {
   if (before) run("git", ["worktree", "remove", "--force", join(scratch, "before")], ROOT);
   rmSync(scratch, { recursive: true, force: true });
