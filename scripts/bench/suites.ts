@@ -72,7 +72,7 @@ export const SUITES: SuiteDef[] = [
     what: "encodeVector: pgvector inner-product scan in the database vs the in-process encoder matrix",
   },
   {
-    name: "cli", file: "scripts/bench/cli-startup.ts", timeoutS: { quick: 300, full: 900 }, args: { quick: ["--before", "f5c969b"], full: ["--before", "f5c969b"] },
+    name: "cli", file: "scripts/bench/cli-startup.ts", timeoutS: { quick: 600, full: 1200 }, args: { quick: ["--before", "f5c969b"], full: ["--before", "f5c969b"] },
     what: "CLI start-up: `monoscope --help` and `monoscope query` on the demo SAE 512, fresh processes, beside the tree before the compiled build (f5c969b)",
   },
   {
