@@ -9,7 +9,7 @@
 // makes its own in a temporary directory, with its own code and migrations.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, getPriority, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchRow, benchMode, compare, emit, intArg, log, percentile, round } from "./lib.ts";
 
@@ -126,7 +126,7 @@ try {
     const base = rest[0];
     rows.push({ ...(base ? compare(after!, base) : after!), target, headline: "cli-startup" }, ...rest);
   }
-  notes.push(`Load average (1 min) ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end of the timed runs, on ${availableParallelism()} cores: wall times grow with it, CPU seconds (user + system, all threads) much less.`);
+  notes.push(`Load average (1 min) ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end of the timed runs, on ${availableParallelism()} cores, at nice ${getPriority()}${sharedDataDir ? ", one demo data dir for both trees" : ""}: wall times grow with the load, CPU seconds (user + system, all threads) much less.`);
 } finally {
   if (before) run("git", ["worktree", "remove", "--force", join(scratch, "before")], ROOT);
   rmSync(scratch, { recursive: true, force: true });
