@@ -40,7 +40,7 @@ describe("CLI start-up", () => {
   beforeAll(() => ensureDist(), 120_000);
 
   for (const [label, env] of [["compiled dist/", {}], ["tsx (MONOSCOPE_DEV=1)", { MONOSCOPE_DEV: "1" }]] as const) {
-    it(`--help and search --help load no heavy module (${label})`, () => {
+    it(`--help and verbs' --help load no heavy module (${label})`, () => {
       for (const args of [["--help"], ["search", "--help"], ["ingest", "saelens", "--help"]]) {
         const r = loadedBy(args, env);
         expect(r.code, args.join(" ")).toBe(0);
