@@ -7,14 +7,17 @@
 //              (graphql/context.ts, limits.ts, mappers.ts, generated/)
 //   services   *.service.ts, and every other file of a module or of ingest/ (rules, parsers, helpers)
 //   repos      *.repository.ts: all SQL
-//   base       src/db/, src/shared/, src/kernel/, src/util/, src/generated/, config.ts, errors.ts, logger.ts
+//   base       src/db/, src/shared/, src/kernel/, src/util/, src/generated/, config.ts, errors.ts, logger.ts,
+//              paths.ts
 //
 // A layer imports only layers below it (skipping is fine), never above, type-only imports
 // included. Modules reach each other only through another module's service (services and
-// below) or its index.ts (module root and above), never its repository, resolvers or helpers.
+// below) or its index.ts (module root and above), or a dependency-free *.constants.ts (values the
+// CLI shows in its help), never its repository, resolvers or helpers.
 // No exceptions.
 
-const BASE = "^src/(db|shared|kernel|util|generated)/|^src/(config|errors|logger)\\.ts$";
+const BASE = "^src/(db|shared|kernel|util|generated)/|^src/(config|errors|logger|paths)\\.ts$";
+const CONSTANTS = "^src/modules/[^/]+/[^/]+\\.constants\\.ts$";
 const REPO = "\\.repository\\.ts$";
 const RESOLVER = "\\.(resolvers|loaders)\\.ts$|^src/graphql/(context|limits|mappers)\\.ts$|^src/graphql/generated/";
 const MODULE_ROOT = "^src/modules/[^/]+/index\\.ts$";
@@ -32,10 +35,16 @@ module.exports = {
       { path: "^src/", pathNot: BASE },
     ),
     rule(
+      "constants-import-nothing",
+      "A module's *.constants.ts holds values the CLI shows in --help: it imports nothing, so help stays light.",
+      { path: CONSTANTS },
+      { path: "^src/" },
+    ),
+    rule(
       "repos-below-services",
       "A repository runs SQL for its domain on db/ and shared/ only: no services, helpers, resolvers or entry points.",
       { path: REPO },
-      { path: "^src/", pathNot: [BASE, REPO] },
+      { path: "^src/", pathNot: [BASE, REPO, CONSTANTS] },
     ),
     rule(
       "services-below-resolvers",
@@ -59,13 +68,13 @@ module.exports = {
       "modules-meet-through-services",
       "One module reaches another only through its service or its index.ts.",
       { path: "^src/modules/([^/]+)/" },
-      { path: "^src/modules/", pathNot: ["^src/modules/$1/", "^src/modules/[^/]+/(index|[^/]+\\.service)\\.ts$"] },
+      { path: "^src/modules/", pathNot: ["^src/modules/$1/", "^src/modules/[^/]+/(index|[^/]+\\.service|[^/]+\\.constants)\\.ts$"] },
     ),
     rule(
       "outsiders-meet-modules-through-services",
       "ingest/ and the entry points reach a module through its service, index.ts, resolvers or loaders.",
       { path: "^src/(ingest|cli|demo)/|^src/app\\.ts$" },
-      { path: "^src/modules/", pathNot: "^src/modules/[^/]+/(index|[^/]+\\.service)\\.ts$" },
+      { path: "^src/modules/", pathNot: "^src/modules/[^/]+/(index|[^/]+\\.service|[^/]+\\.constants)\\.ts$" },
     ),
     rule(
       "entry-points-use-services",

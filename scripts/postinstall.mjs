@@ -1,4 +1,5 @@
-// Generates the Prisma client after `npm install`/`npm ci`, offline.
+// After `npm install`/`npm ci`, offline: generates the Prisma client, builds the native scan and
+// the IDE bundle, then compiles src/ into dist/ (what bin/monoscope.js runs).
 // The Prisma CLI wants to download its schema-engine binary even for `generate`,
 // which only needs WebAssembly; pointing PRISMA_SCHEMA_ENGINE_BINARY at any existing
 // file skips that download (the engine is never executed by `generate`).
@@ -32,3 +33,6 @@ run("build-native", process.execPath, [join(root, "scripts", "build-native.mjs")
 // Optional build steps registered by other parts of the project (e.g. the offline IDE bundle).
 const extra = join(root, "scripts", "build-assets.mjs");
 if (existsSync(extra)) run("build-assets", process.execPath, [extra]);
+
+// Last: the compiled CLI includes the Prisma client generated above.
+run("build-dist", process.execPath, [join(root, "scripts", "build-dist.mjs")]);

@@ -32,6 +32,7 @@ export const HEADLINES: Headline[] = [
   { id: "hybrid-vs-single", title: "Concept search HYBRID p50 vs the slower single mode", bar: "<= 2x (issue 7)", suites: ["search"], match: (r) => /hybrid/i.test(r.name) && !!r.baseline },
   { id: "search-quality", title: "Concept search quality (hit@10, MRR) per mode", bar: "HYBRID beats each single mode (issue 7)", suites: ["search"], match: (r) => /hit@10|mrr/i.test(`${r.metric} ${r.name}`) },
   { id: "pglite-vs-postgres", title: "Embedded PGlite vs PostgreSQL, same operation", bar: "report (issues 4, 5, 9)", suites: ["ingest", "nearest", "lineage", "search", "graphql", "scale"], match: (r) => r.backend.includes("pglite") && /postgres/.test(base(r)) },
+  { id: "cli-startup", title: "CLI start-up (fresh process, p50) vs the tree before the compiled build", bar: "--help <= 0.3 s, query <= 1.5 s (issue 14)", suites: ["cli"] },
   { id: "soak", title: "10-minute soak: failed requests, RSS drift after warm-up", bar: "0 failed, RSS within 10% (issue 8)", suites: ["soak"] },
 ];
 

@@ -72,6 +72,10 @@ export const SUITES: SuiteDef[] = [
     what: "encodeVector: pgvector inner-product scan in the database vs the in-process encoder matrix",
   },
   {
+    name: "cli", file: "scripts/bench/cli-startup.ts", timeoutS: { quick: 600, full: 1200 }, args: { quick: ["--before", "f5c969b"], full: ["--before", "f5c969b"] },
+    what: "CLI start-up: `monoscope --help` and `monoscope query` on the demo SAE 512, fresh processes, beside the tree before the compiled build (f5c969b)",
+  },
+  {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
     variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",

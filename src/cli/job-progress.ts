@@ -1,7 +1,8 @@
 // Job progress on stderr: a cli-progress bar (items, failures, spend, ETA) on a
 // terminal, a plain line every few seconds otherwise. Never on stdout.
 import cliProgress from "cli-progress";
-import { formatUsd, type RunProgress } from "../modules/autointerp/index.ts";
+import { formatUsd } from "../modules/autointerp/autointerp.constants.ts";
+import type { RunProgress } from "../modules/autointerp/index.ts";
 
 export interface JobProgress {
   update(p: RunProgress): void;

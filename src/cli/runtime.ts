@@ -3,11 +3,11 @@
 // server holds the embedded data dir, withApp sends the verb to it (src/cli/remote).
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { type App, createApp, type CreateAppOptions } from "../app.ts";
-import { type Config, loadConfig } from "../config.ts";
+import type { App, CreateAppOptions } from "../app.ts";
+import type { Config } from "../config.ts";
 import { type LockHolder, lockHolder, type ServedBy } from "../db/lock.ts";
 import { isAppError, redactSecrets } from "../errors.ts";
-import { createCliLogger, type Logger } from "../logger.ts";
+import type { Logger } from "../logger.ts";
 import { currentClientRun } from "./remote/context.ts";
 import type { GraphQLServer } from "./remote/http-verbs.ts";
 import { RanOnServer, runVerbOnServer } from "./remote/verb-client.ts";
@@ -22,11 +22,14 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function cliLogger(g: GlobalOptions): Logger {
+// Config (zod) and the logger (pino) load when a verb runs, not at start-up: `--help` needs neither.
+export async function cliLogger(g: GlobalOptions): Promise<Logger> {
+  const { createCliLogger } = await import("../logger.ts");
   return createCliLogger(g.quiet ? "warn" : g.verbose ? "debug" : "info");
 }
 
-export function cliConfig(g: GlobalOptions): Config {
+export async function cliConfig(g: GlobalOptions): Promise<Config> {
+  const { loadConfig } = await import("../config.ts");
   return loadConfig(process.env, { dataDir: g.dataDir });
 }
 
@@ -39,8 +42,8 @@ export function servingProcess(config: Config): (LockHolder & { server: ServedBy
 }
 
 /** The /graphql of the server that holds the embedded data dir (for read verbs), with this environment's API key; else null. */
-export function servingApi(cmd: Command): GraphQLServer | null {
-  const config = cliConfig(globalOptions(cmd));
+export async function servingApi(cmd: Command): Promise<GraphQLServer | null> {
+  const config = await cliConfig(globalOptions(cmd));
   const holder = servingProcess(config);
   return holder ? { holder, apiKey: config.server.apiKeys[0] ?? null } : null;
 }
@@ -55,13 +58,15 @@ export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>, opt
   const g = globalOptions(cmd);
   const run = currentClientRun();
   if (run) {
-    run.log = cliLogger(g);
+    run.log = await cliLogger(g);
     return fn(run.app);
   }
-  const config = cliConfig(g);
+  const config = await cliConfig(g);
   const server = servingProcess(config);
   if (server) throw new RanOnServer(await runVerbOnServer(server, process.argv.slice(2), process.cwd()));
-  const log = cliLogger(g);
+  const log = await cliLogger(g);
+  // Loaded here, not at the top: `--help` and argument errors never open the database.
+  const { createApp } = await import("../app.ts");
   const app = await createApp(config, { log, ...options });
   const onSignal = () => {
     void app.close().finally(() => process.exit(130));

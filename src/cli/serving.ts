@@ -10,7 +10,7 @@ import type { Logger } from "../logger.ts";
 import { startVerbServer, type VerbServer } from "./remote/verb-server.ts";
 import { verbProgram } from "./remote/verb-program.ts";
 
-export const DEFAULT_SHUTDOWN_SECONDS = 10;
+export { DEFAULT_SHUTDOWN_SECONDS } from "./defaults.ts";
 
 /** Opens the verb socket and records it and the HTTP address in the lock (embedded backend only). */
 export async function shareDataDir(app: App, http: HttpServer, log: Logger): Promise<VerbServer | null> {

@@ -3,12 +3,12 @@
 // deploy` and this runner agree). Works on PostgreSQL 15+ and PGlite.
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { AppError, ErrorCode } from "../errors.ts";
 import type { Database } from "./database.ts";
+import { packagePath } from "../paths.ts";
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "prisma", "migrations");
+export const MIGRATIONS_DIR = packagePath("prisma", "migrations");
 
 export interface Migration {
   name: string;

@@ -1,17 +1,16 @@
 // The demo: the GloVe × WordNet SAE family shipped in data/demo/, set up by a list of
 // idempotent steps (ingest first, then whatever other capabilities register in steps.ts).
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Services } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { ProgressReporter } from "../ingest/progress.ts";
+import { packagePath } from "../paths.ts";
 
 export const DEMO_MODEL_ID = "glove-6b-100d";
 export const DEMO_FAMILY_ID = "glove-wordnet";
 export const demoSaeId = (dSae: number) => `${DEMO_FAMILY_ID}/${dSae}`;
 
 /** data/demo/ in the package (built by `npm run build:demo`). */
-export const DEFAULT_DEMO_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "demo");
+export const DEFAULT_DEMO_DATA_DIR = packagePath("data", "demo");
 
 export interface DemoSae {
   id: string;

@@ -2,10 +2,10 @@
 // scripts/build-assets.mjs builds into dist/ide at install time, with example
 // queries filled in for an SAE that exists in this database.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packagePath } from "../paths.ts";
 
-export const IDE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "ide");
+export const IDE_DIR = packagePath("dist", "ide");
 export const IDE_ASSETS: Record<string, string> = { "ide.js": "text/javascript; charset=utf-8", "ide.css": "text/css; charset=utf-8" };
 
 export function ideBuilt(dir = IDE_DIR): boolean {

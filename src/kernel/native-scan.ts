@@ -7,8 +7,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../paths.ts";
 
 /** Rows packed by the native module: value = (code - 8) · scale, 128-dimension blocks. */
 export interface Packed4Rows {
@@ -51,7 +50,7 @@ interface Addon {
   dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
 }
 
-export const NATIVE_SCAN_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "build", "native", "scan4.node");
+export const NATIVE_SCAN_PATH = packagePath("build", "native", "scan4.node");
 
 /** Why the native scan is not in use, or null when it is; `enabled` is config.kernel.nativeScan. */
 export function nativeScanUnavailable(enabled = true): string | null {

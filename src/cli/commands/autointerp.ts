@@ -3,7 +3,8 @@
 // pauses cleanly. Progress on stderr; the summary (tokens, estimated cost) on stdout.
 import type { Command } from "commander";
 import type { App } from "../../app.ts";
-import { formatUsd, type JobKind, type JobRequest, SCORE_KINDS, type ScoreKind } from "../../modules/autointerp/index.ts";
+import { formatUsd, SCORE_KINDS, type ScoreKind } from "../../modules/autointerp/autointerp.constants.ts";
+import type { JobKind, JobRequest } from "../../modules/autointerp/index.ts";
 import { badInput } from "../../errors.ts";
 import type { JobRecord } from "../../modules/job/index.ts";
 import { createJobProgress } from "../job-progress.ts";
@@ -91,6 +92,7 @@ async function runKind(app: App, kind: JobKind, opts: JobOptions): Promise<{ job
     return { job: r.job };
   }
   if (job.done + job.failed === 0) app.log.info(`job ${job.id}: ${kind} ${job.total} feature(s) of ${job.saeId} with ${String(job.params.model)}`);
+  const { createJobProgress } = await import("../job-progress.ts");
   const progress = createJobProgress(kind);
   try {
     const r = await svc.run(job.id, { maxCostUsd: opts.maxCost ?? null, restart: Boolean(opts.job), onProgress: (p) => progress.update(p) });

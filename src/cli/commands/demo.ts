@@ -2,15 +2,10 @@
 // (ingest through the ordinary importers, then the post-ingest steps other capabilities
 // register in src/demo/steps.ts; each step skips work already done) and serves the API.
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
 import { exampleQueries, showcaseFeature } from "../../demo/example-queries.ts";
 import { DEFAULT_DEMO_DATA_DIR } from "../../demo/demo.types.ts";
-import { runDemoSetup } from "../../demo/run-demo.ts";
-import { startHttpServer } from "../../graphql/http.ts";
-import { createProgress, silentProgress } from "../../ingest/progress.ts";
-import { clientAwareLogger } from "../remote/stdio.ts";
 import { cliConfig, cliLogger, globalOptions, intOption } from "../runtime.ts";
-import { DEFAULT_SHUTDOWN_SECONDS, serveUntilSignal, shareDataDir } from "../serving.ts";
+import { DEFAULT_SHUTDOWN_SECONDS } from "../defaults.ts";
 
 interface DemoOptions {
   port?: number;
@@ -32,9 +27,15 @@ export function registerDemo(program: Command) {
     .option("--setup-only", "set up the demo and exit without serving")
     .option("--shutdown-timeout <s>", "on SIGTERM/SIGINT, seconds to let in-flight requests finish", intOption("--shutdown-timeout", 0), DEFAULT_SHUTDOWN_SECONDS)
     .action(async (opts: DemoOptions, cmd: Command) => {
+      const { createApp } = await import("../../app.ts");
+      const { runDemoSetup } = await import("../../demo/run-demo.ts");
+      const { startHttpServer } = await import("../../graphql/http.ts");
+      const { createProgress, silentProgress } = await import("../../ingest/progress.ts");
       const g = globalOptions(cmd);
-      const config = cliConfig(g);
-      const log = cliLogger(g);
+      const { clientAwareLogger } = await import("../remote/stdio.ts");
+      const { serveUntilSignal, shareDataDir } = await import("../serving.ts");
+      const config = await cliConfig(g);
+      const log = await cliLogger(g);
       const app = await createApp(config, { log: clientAwareLogger(log) });
       let served = false;
       try {

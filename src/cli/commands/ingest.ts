@@ -1,11 +1,8 @@
 // `monoscope ingest saelens|neuronpedia|activations`: import SAE artifacts.
 // The summary goes to stdout as one JSON line; progress and logs to stderr.
 import type { Command } from "commander";
-import { importNativeActivations } from "../../ingest/native/import-activations.ts";
-import { importNeuronpedia } from "../../ingest/neuronpedia/import-neuronpedia.ts";
 import { createProgress, silentProgress } from "../../ingest/progress.ts";
 import type { IngestSummary } from "../../ingest/ingest.types.ts";
-import { importSaelens } from "../../ingest/saelens/import-saelens.ts";
 import type { Logger } from "../../logger.ts";
 import { cliPath, globalOptions, intOption, withApp } from "../runtime.ts";
 
@@ -38,6 +35,7 @@ export function registerIngest(program: Command) {
     .option("--model-dim <n>", "the model's d_model when it differs from the SAE's d_in", intOption("--model-dim", 1))
     .option("--replace", "reload even if this SAE id already holds other or the same content")
     .action(async (dir: string, o: { sae: string; model?: string; family?: string; layer?: number; modelDim?: number; replace?: boolean }, cmd: Command) => {
+      const { importSaelens } = await import("../../ingest/saelens/import-saelens.ts");
       await withApp(cmd, async (app) => {
         const s = await importSaelens(app.services.ingest, {
           dir: cliPath(dir),
@@ -69,6 +67,7 @@ export function registerIngest(program: Command) {
         o: { sae?: string; model?: string; family?: string; dIn?: number; dSae?: number; replace?: boolean },
         cmd: Command,
       ) => {
+        const { importNeuronpedia } = await import("../../ingest/neuronpedia/import-neuronpedia.ts");
         await withApp(cmd, async (app) => {
           const s = await importNeuronpedia(app.services.ingest, {
             path: cliPath(path),
@@ -93,6 +92,7 @@ export function registerIngest(program: Command) {
     .requiredOption("--sae <id>", "the SAE the records belong to (must exist)")
     .option("--replace", "replace the SAE's activation examples (and re-import a file already ingested)")
     .action(async (file: string, o: { sae: string; replace?: boolean }, cmd: Command) => {
+      const { importNativeActivations } = await import("../../ingest/native/import-activations.ts");
       await withApp(cmd, async (app) => {
         const s = await importNativeActivations(app.services.ingest, { file: cliPath(file), saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
         report(app.log, s);

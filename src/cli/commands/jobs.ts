@@ -1,8 +1,8 @@
 // `monoscope jobs`: list jobs, show one (with its failed items), cancel one.
 import type { Command } from "commander";
-import { formatUsd } from "../../modules/autointerp/index.ts";
+import { formatUsd } from "../../modules/autointerp/autointerp.constants.ts";
 import { badInput } from "../../errors.ts";
-import { JobStatus } from "../../modules/job/index.ts";
+import { JobStatus } from "../../modules/job/job.constants.ts";
 import { cancelJobOnServer, jobOnServer, jobsOnServer } from "../remote/http-verbs.ts";
 import { intOption, servingApi, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
@@ -20,7 +20,7 @@ export function registerJobs(program: Command) {
       if (status && !JobStatus.includes(status as JobStatus)) throw badInput(`--status must be one of ${JobStatus.join(", ")}`);
       const filter = { status: status as JobStatus | undefined, saeId: opts.sae };
       // Reads: a server holding the embedded data dir answers them over /graphql (even while it runs a long command).
-      const api = servingApi(cmd);
+      const api = await servingApi(cmd);
       const list = api
         ? await jobsOnServer(api, filter, opts.first)
         : await withApp(cmd, (app) => app.services.jobs.list(filter, opts.first));
@@ -36,7 +36,7 @@ export function registerJobs(program: Command) {
     .description("one job's totals, spend and failed items (with the raw answers that did not parse)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const api = servingApi(cmd);
+      const api = await servingApi(cmd);
       const out = api
         ? await jobOnServer(api, id)
         : await withApp(cmd, async (app) => {
@@ -55,7 +55,7 @@ export function registerJobs(program: Command) {
     .description("stop a queued or running job (finished items stay)")
     .argument("<id>")
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const api = servingApi(cmd);
+      const api = await servingApi(cmd);
       const job = api ? await cancelJobOnServer(api, id) : await withApp(cmd, (app) => app.services.jobs.cancel(id));
       process.stdout.write(`job ${job.id}: ${job.status}${job.cancelRequested ? " (cancel requested; its runner stops after the items in flight)" : ""}\n`);
     });

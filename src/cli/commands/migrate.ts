@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { migrate } from "../../db/migrate.ts";
 import { withApp } from "../runtime.ts";
 
 export function registerMigrate(program: Command) {
@@ -10,6 +9,7 @@ export function registerMigrate(program: Command) {
       await withApp(
         cmd,
         async (app) => {
+          const { migrate } = await import("../../db/migrate.ts");
           const r = await migrate(app.db, (line) => app.log.info(line));
           app.log.info(
             r.applied.length

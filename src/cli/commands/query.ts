@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
-import { executeQuery } from "../../graphql/execute.ts";
 import { graphqlOnServer } from "../remote/http-verbs.ts";
 import { servingApi, setExitCode, withApp } from "../runtime.ts";
 
@@ -21,10 +20,10 @@ export function registerQuery(program: Command) {
         if (!variables || typeof variables !== "object" || Array.isArray(variables)) throw badInput("--variables: must be a JSON object");
       }
       // A server holding the embedded data dir answers it over HTTP, as it would any client.
-      const api = servingApi(cmd);
+      const api = await servingApi(cmd);
       const result = api
         ? await graphqlOnServer(api, document, variables)
-        : await withApp(cmd, (app) => executeQuery(app, document, variables));
+        : await withApp(cmd, async (app) => (await import("../../graphql/execute.ts")).executeQuery(app, document, variables));
       process.stdout.write(JSON.stringify(result) + "\n");
       if (result.errors?.length) setExitCode(1);
     });

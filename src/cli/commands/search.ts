@@ -74,7 +74,7 @@ export function registerSearch(program: Command) {
       const print = (hits: readonly ConceptHit[]) => process.stdout.write(opts.json ? JSON.stringify(hits, null, 2) + "\n" : formatHits(hits));
       // A plain search is a read: a server holding the embedded data dir answers it over /graphql
       // (which has no --embedder). Reindexing writes, so it runs in that server through withApp.
-      const api = !opts.reindex && !opts.embedder ? servingApi(cmd) : null;
+      const api = !opts.reindex && !opts.embedder ? await servingApi(cmd) : null;
       if (api) return void print(await searchOnServer(api, request));
       await withApp(cmd, async (app) => {
         if (opts.reindex) await app.services.search.reindexAll((line) => app.log.info(line));

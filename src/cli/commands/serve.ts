@@ -1,11 +1,6 @@
 import type { Command } from "commander";
-import { createApp } from "../../app.ts";
-import { startHttpServer } from "../../graphql/http.ts";
-import { nativeScanUnavailable } from "../../kernel/native-scan.ts";
-import { createLogger } from "../../logger.ts";
-import { clientAwareLogger } from "../remote/stdio.ts";
 import { cliConfig, globalOptions, intOption } from "../runtime.ts";
-import { DEFAULT_SHUTDOWN_SECONDS, serveUntilSignal, shareDataDir } from "../serving.ts";
+import { DEFAULT_SHUTDOWN_SECONDS } from "../defaults.ts";
 
 export function registerServe(program: Command) {
   program
@@ -15,7 +10,13 @@ export function registerServe(program: Command) {
     .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
     .option("--shutdown-timeout <s>", "on SIGTERM/SIGINT, seconds to let in-flight requests finish", intOption("--shutdown-timeout", 0), DEFAULT_SHUTDOWN_SECONDS)
     .action(async (opts: { port?: number; host?: string; shutdownTimeout: number }, cmd: Command) => {
-      const config = cliConfig(globalOptions(cmd));
+      const { createApp } = await import("../../app.ts");
+      const { startHttpServer } = await import("../../graphql/http.ts");
+      const { nativeScanUnavailable } = await import("../../kernel/native-scan.ts");
+      const { createLogger } = await import("../../logger.ts");
+      const { clientAwareLogger } = await import("../remote/stdio.ts");
+      const { serveUntilSignal, shareDataDir } = await import("../serving.ts");
+      const config = await cliConfig(globalOptions(cmd));
       const log = createLogger(config);
       const app = await createApp(config, { log: clientAwareLogger(log) });
       const http = await startHttpServer(app, { port: opts.port, host: opts.host });

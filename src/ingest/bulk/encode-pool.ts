@@ -5,6 +5,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { AppError, ErrorCode } from "../../errors.ts";
+import { compiled, ownModuleUrl, packagePath } from "../../paths.ts";
 import type { ActivationBlockJob, ActivationBlockResult } from "../native/activation-block.ts";
 import type { ActivationJobResult, EncodeJob, EncodeResult } from "./encode-worker.ts";
 
@@ -31,11 +32,12 @@ export class EncodePool {
 
   /** One worker per core the main thread leaves free, at least two (reading on the main thread is light), at most four. */
   static async start(size = Math.max(2, Math.min(4, availableParallelism() - 1))): Promise<EncodePool | null> {
-    const entry = new URL("./encode-worker.ts", import.meta.url).href;
+    // Compiled, the worker is plain JavaScript; from src/ it needs the boot file to register tsx.
+    const entry = ownModuleUrl("ingest/bulk/encode-worker.ts");
     const workers: Worker[] = [];
     try {
       for (let i = 0; i < size; i++) {
-        const w = new Worker(new URL("./encode-worker-boot.mjs", import.meta.url), { workerData: { entry } });
+        const w = compiled ? new Worker(entry) : new Worker(packagePath("src", "ingest", "bulk", "encode-worker-boot.mjs"), { workerData: { entry: entry.href } });
         workers.push(w);
       }
       // A worker is ready once its module has loaded; a failing loader surfaces here.

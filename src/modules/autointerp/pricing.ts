@@ -51,6 +51,4 @@ export function estimateCostBefore(model: string, promptChars: number, maxOutput
   return estimateCost(model, { inputTokens: Math.ceil(promptChars / 3), outputTokens: maxOutputTokens });
 }
 
-export function formatUsd(usd: number): string {
-  return usd < 0.01 && usd > 0 ? `$${usd.toFixed(5)}` : `$${usd.toFixed(4)}`;
-}
+export { formatUsd } from "./autointerp.constants.ts";

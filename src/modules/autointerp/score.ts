@@ -17,8 +17,8 @@ import {
   simulationMessages,
 } from "./prompts/score.ts";
 
-export const SCORE_KINDS = ["detection", "fuzzing", "simulation"] as const;
-export type ScoreKind = (typeof SCORE_KINDS)[number];
+import { SCORE_KINDS, type ScoreKind } from "./autointerp.constants.ts";
+export { SCORE_KINDS, type ScoreKind };
 
 export interface ScoreInput {
   explanation: string;

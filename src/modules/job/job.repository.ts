@@ -4,9 +4,9 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { JobStatus } from "./job.constants.ts";
 
-export const JobStatus = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
-export type JobStatus = (typeof JobStatus)[number];
+export { JobStatus };
 export type ItemStatus = "PENDING" | "RUNNING" | "DONE" | "FAILED";
 
 export const JobRecord = z.object({

@@ -4,11 +4,11 @@
 import { decodeFloat16 } from "../../shared/float16.ts";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { AppError, ErrorCode, fileError } from "../../errors.ts";
+import { packagePath } from "../../paths.ts";
 
-export const DEFAULT_WORD_VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "data", "demo", "word-vectors");
+export const DEFAULT_WORD_VECTORS_DIR = packagePath("data", "demo", "word-vectors");
 
 export interface WordTable {
   /** Words in frequency order (rank 0 = most frequent). */
