@@ -1,6 +1,7 @@
 // `monoscope ingest saelens|neuronpedia|activations`: import SAE artifacts.
 // The summary goes to stdout as one JSON line; progress and logs to stderr.
 import type { Command } from "commander";
+import type { App } from "../../app.ts";
 import { createProgress, silentProgress } from "../../ingest/progress.ts";
 import type { IngestSummary } from "../../ingest/ingest.types.ts";
 import type { Logger } from "../../logger.ts";
@@ -21,7 +22,11 @@ function report(log: Logger, s: IngestSummary) {
   process.stdout.write(JSON.stringify(s) + "\n");
 }
 
-export function registerIngest(program: Command) {
+/**
+ * `runWith` opens the app a verb runs against (tests pass their own, so the malformed-artifact
+ * suite goes through these flag definitions and option mappings in process).
+ */
+export function registerIngest(program: Command, runWith: (cmd: Command, fn: (app: App) => Promise<void>) => Promise<void> = withApp) {
   const ingest = program.command("ingest").description("import SAE artifacts (SAELens checkpoints, Neuronpedia/SAEDashboard exports, activation JSONL)");
 
   ingest
@@ -36,7 +41,7 @@ export function registerIngest(program: Command) {
     .option("--replace", "reload even if this SAE id already holds other or the same content")
     .action(async (dir: string, o: { sae: string; model?: string; family?: string; layer?: number; modelDim?: number; replace?: boolean }, cmd: Command) => {
       const { importSaelens } = await import("../../ingest/saelens/import-saelens.ts");
-      await withApp(cmd, async (app) => {
+      await runWith(cmd, async (app) => {
         const s = await importSaelens(app.services.ingest, {
           dir: cliPath(dir),
           saeId: o.sae,
@@ -68,7 +73,7 @@ export function registerIngest(program: Command) {
         cmd: Command,
       ) => {
         const { importNeuronpedia } = await import("../../ingest/neuronpedia/import-neuronpedia.ts");
-        await withApp(cmd, async (app) => {
+        await runWith(cmd, async (app) => {
           const s = await importNeuronpedia(app.services.ingest, {
             path: cliPath(path),
             saeId: o.sae,
@@ -93,7 +98,7 @@ export function registerIngest(program: Command) {
     .option("--replace", "replace the SAE's activation examples (and re-import a file already ingested)")
     .action(async (file: string, o: { sae: string; replace?: boolean }, cmd: Command) => {
       const { importNativeActivations } = await import("../../ingest/native/import-activations.ts");
-      await withApp(cmd, async (app) => {
+      await runWith(cmd, async (app) => {
         const s = await importNativeActivations(app.services.ingest, { file: cliPath(file), saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
         report(app.log, s);
       });

@@ -1,6 +1,7 @@
 // Labels, scores, embeddings and jobs through GraphQL (executeQuery), against the fake
 // OpenAI server: offline token-pattern labels, the explain / score / embed mutations
-// running in the background, the best-scoring label, batching, cancel and auth.
+// running in the background, the best-scoring label, batching, cancel and auth. Each test
+// seeds its own SAE and writes the labels it starts from, so any one can run alone.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApolloServer } from "../../../src/graphql/apollo.ts";
 import { createContext } from "../../../src/graphql/create-context.ts";
@@ -13,8 +14,6 @@ import { seedFeatures } from "../../helpers/feature-seed.ts";
 
 let fake: FakeOpenAI;
 let t: TestApp;
-let saeId: string;
-let words: string[];
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -25,7 +24,6 @@ beforeAll(async () => {
     MONOSCOPE_MAX_COST: "1000000",
     MONOSCOPE_MAX_ALIASES: "200",
   });
-  ({ saeId, words } = await seedWordSae(t.app, { saeId: "t/graphql", words: WORDS.slice(0, 12), dead: 2 }));
 });
 afterAll(async () => {
   await t?.close();
@@ -42,6 +40,18 @@ async function gql<T = any>(query: string, variables?: Record<string, unknown>):
 }
 const q = <T = any>(sql: TemplateStringsArray, ...v: unknown[]) => t.app.db.prisma.$queryRaw<T[]>(sql, ...v);
 
+/** A fresh SAE of 12 word features and 2 dead ones; `tokenLabels` and `explained` say what it starts with. */
+async function wordSae(name: string, opts: { tokenLabels?: boolean; explained?: number[] } = {}) {
+  const seeded = await seedWordSae(t.app, { saeId: `t/${name}`, words: WORDS.slice(0, 12), dead: 2 });
+  if (opts.tokenLabels) await t.app.services.autointerp.writeTokenPatternLabels(seeded.saeId);
+  if (opts.explained) {
+    const job = await t.app.services.autointerp.create("explain", seeded.saeId, { indices: opts.explained });
+    t.app.services.autointerp.start(job.id);
+    expect(await t.app.services.autointerp.waitFor(job.id)).toMatchObject({ status: "SUCCEEDED", done: opts.explained.length });
+  }
+  return seeded;
+}
+
 const FEATURE = `query($s: ID!, $i: Int!) { feature(saeId: $s, index: $i) {
   label
   explanations { id method text promptVersion explainerModel costUsd inputTokens outputTokens quality jobId
@@ -50,6 +60,7 @@ const FEATURE = `query($s: ID!, $i: Int!) { feature(saeId: $s, index: $i) {
 
 describe("labels and jobs in GraphQL", () => {
   it("writes offline token-pattern labels for every alive feature, idempotently", async () => {
+    const { saeId, words } = await wordSae("labels");
     const r = await t.app.services.autointerp.writeTokenPatternLabels(saeId);
     expect(r).toEqual({ labelled: 12, alive: 12 });
     const d = await gql(`query($s: ID!) { features(saeId: $s, first: 20) { edges { node { index label explanations { method } } } }
@@ -70,6 +81,7 @@ describe("labels and jobs in GraphQL", () => {
   });
 
   it("runs explainFeatures in the background; the job shows totals, tokens and cost", async () => {
+    const { saeId, words } = await wordSae("explain", { tokenLabels: true });
     const m = await gql(`mutation($s: ID!) { explainFeatures(saeId: $s, indices: [0, 1, 2, 3, 4], maxCost: 1.5) { id status total maxCost } }`, { s: saeId });
     expect(m.explainFeatures).toMatchObject({ total: 5, maxCost: 1.5 });
     expect(["QUEUED", "RUNNING"]).toContain(m.explainFeatures.status);
@@ -95,6 +107,7 @@ describe("labels and jobs in GraphQL", () => {
   });
 
   it("scores explanations (detection, fuzzing, simulation) and shows them; nothing is scored twice", async () => {
+    const { saeId } = await wordSae("score", { tokenLabels: true, explained: [0, 1, 2] });
     const m = await gql(`mutation($s: ID!) { scoreExplanations(saeId: $s, indices: [0, 1, 2], kinds: [DETECTION, FUZZING, SIMULATION]) { id total } }`, { s: saeId });
     expect(m.scoreExplanations.total).toBe(3);
     const job = await t.app.services.autointerp.waitFor(m.scoreExplanations.id);
@@ -113,11 +126,14 @@ describe("labels and jobs in GraphQL", () => {
     expect(f.label).toBe(llm.text);
 
     const rows = await q<{ n: number; d: number }>`
-      SELECT count(*)::int AS n, count(DISTINCT (explanation_id, kind, metric))::int AS d FROM explanation_score`;
+      SELECT count(*)::int AS n, count(DISTINCT (s.explanation_id, s.kind, s.metric))::int AS d
+      FROM explanation_score s JOIN explanation e ON e.id = s.explanation_id WHERE e.sae_id = ${saeId}`;
     expect(rows[0].n).toBe(rows[0].d);
     // Two explanations x (4 detection + 4 fuzzing + 1 simulation) x 3 features.
     expect(rows[0].n).toBe(2 * 9 * 3);
-    const details = await q<{ v: any }>`SELECT details AS v FROM explanation_score WHERE kind = 'simulation' LIMIT 1`;
+    const details = await q<{ v: any }>`
+      SELECT s.details AS v FROM explanation_score s JOIN explanation e ON e.id = s.explanation_id
+      WHERE e.sae_id = ${saeId} AND s.kind = 'simulation' LIMIT 1`;
     expect(details[0].v).toMatchObject({ promptVersion: "simulation-v1", usedLogprobs: true });
 
     const again = await gql(`mutation($s: ID!) { scoreExplanations(saeId: $s, indices: [0, 1, 2], kinds: [DETECTION, FUZZING, SIMULATION]) { total status } }`, { s: saeId });
@@ -125,6 +141,7 @@ describe("labels and jobs in GraphQL", () => {
   });
 
   it("embeds labels through the embeddings endpoint with their dimension", async () => {
+    const { saeId } = await wordSae("embed", { tokenLabels: true, explained: [0, 1, 2, 3, 4] });
     const m = await gql(`mutation($s: ID!) { embedExplanations(saeId: $s) { id total } }`, { s: saeId });
     expect(m.embedExplanations.total).toBe(12);
     expect(await t.app.services.autointerp.waitFor(m.embedExplanations.id)).toMatchObject({ status: "SUCCEEDED", done: 12 });
@@ -139,23 +156,25 @@ describe("labels and jobs in GraphQL", () => {
   });
 
   it("cancels a queued job at once and a running one after its items in flight", async () => {
+    const { saeId } = await wordSae("cancel");
     const queued = await t.app.services.autointerp.create("explain", saeId, { indices: [5, 6] });
     const c = await gql(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: queued.id });
     expect(c.cancelJob.status).toBe("CANCELLED");
 
     fake.setFaults(() => ({ kind: "delay", ms: 300 }));
     const m = await gql(`mutation($s: ID!) { explainFeatures(saeId: $s) { id total } }`, { s: saeId });
-    expect(m.explainFeatures.total).toBe(7);
+    expect(m.explainFeatures.total).toBe(12); // every alive feature, none labelled by an LLM yet
     const c2 = await gql(`mutation($id: ID!) { cancelJob(id: $id) { id cancelRequested status } }`, { id: m.explainFeatures.id });
     expect(c2.cancelJob.id).toBe(m.explainFeatures.id);
     const job = await t.app.services.autointerp.waitFor(m.explainFeatures.id);
     expect(job!.status).toBe("CANCELLED");
-    expect(job!.done).toBeLessThan(7);
+    expect(job!.done).toBeLessThan(12);
     const stored = await q<{ n: number }>`SELECT count(*)::int AS n FROM explanation WHERE job_id = ${m.explainFeatures.id}`;
     expect(stored[0].n).toBe(job!.done);
   });
 
   it("refuses money-spending mutations from an unauthenticated caller before doing anything", async () => {
+    const { saeId } = await wordSae("auth");
     const before = await q<{ n: number }>`SELECT count(*)::int AS n FROM job`;
     const ctx = createContext(t.app, { authenticated: false, clientId: "test" });
     const call = autointerpResolvers.Mutation!.explainFeatures as (...a: unknown[]) => Promise<unknown>;

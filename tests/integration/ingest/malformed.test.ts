@@ -4,12 +4,12 @@
 // drives a sample of the same cases through the CLI for exit codes and stderr.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reportErrorLine } from "../../helpers/errors.ts";
-import { importNativeActivations } from "../../../src/ingest/native/import-activations.ts";
-import { importNeuronpedia } from "../../../src/ingest/neuronpedia/import-neuronpedia.ts";
+import type { App } from "../../../src/app.ts";
+import { registerIngest } from "../../../src/cli/commands/ingest.ts";
 import { importSaelens } from "../../../src/ingest/saelens/import-saelens.ts";
-import type { IngestService } from "../../../src/ingest/ingest.service.ts";
+import { reportErrorLine } from "../../helpers/errors.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { rowCounts } from "../../helpers/row-counts.ts";
 
@@ -21,25 +21,19 @@ export interface MalformedCase {
 }
 export const cases: MalformedCase[] = JSON.parse(readFileSync(join(CORPUS, "cases.json"), "utf8"));
 
-/** The CLI's option mapping, for running a case's arguments in process. */
-export function runCase(ingest: IngestService, c: MalformedCase) {
+/**
+ * Runs a case's arguments through the CLI's own `ingest` verbs (flags, option mapping,
+ * importer), in process and against `app`. A fresh program per case: commander keeps
+ * parsed option values on the command objects.
+ */
+export async function runCase(app: App, c: MalformedCase): Promise<void> {
+  const program = new Command("monoscope")
+    .option("-q, --quiet", "no progress bars")
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  registerIngest(program, (_cmd, fn) => fn(app));
   const args = c.args.map((a) => a.replace("{dir}", join(CORPUS, c.name)));
-  const [, verb, path] = args;
-  const opt = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const int = (flag: string) => (opt(flag) === undefined ? undefined : Number(opt(flag)));
-  switch (verb) {
-    case "saelens":
-      return importSaelens(ingest, { dir: path!, saeId: opt("--sae")!, modelId: opt("--model") });
-    case "activations":
-      return importNativeActivations(ingest, { file: path!, saeId: opt("--sae")! });
-    case "neuronpedia":
-      return importNeuronpedia(ingest, { path: path!, saeId: opt("--sae"), modelId: opt("--model"), dIn: int("--d-in"), dSae: int("--d-sae") });
-    default:
-      throw new Error(`unknown verb ${verb}`);
-  }
+  await program.parseAsync(["--quiet", ...args], { from: "user" });
 }
 
 let t: TestApp;
@@ -59,7 +53,7 @@ describe("malformed artifacts", () => {
 
   it.each(cases.map((c) => [c.name, c]))("%s: one-line error, zero rows changed", async (_name, c) => {
     const before = await rowCounts(t.app.db);
-    const err = await runCase(t.app.services.ingest, c as MalformedCase).then(
+    const err = await runCase(t.app, c as MalformedCase).then(
       () => null,
       (e: unknown) => e,
     );
