@@ -135,7 +135,7 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
       return reply
         .code(400)
         .type(modern ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8")
-        .send({ errors: [{ message: err.message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] });
+        .send(JSON.stringify({ errors: [{ message: err.message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] }));
     },
     handler,
   });
