@@ -179,6 +179,36 @@ describe("slow clients", () => {
     }
   });
 
+  it("answers 503 REQUEST_TIMEOUT when a request is not answered within the request timeout, and keeps serving", async () => {
+    // The body arrives within the body timeout but the whole request outlasts the request timeout
+    // (an in-process database answers too quickly to make an operation itself this slow).
+    const quick = await startTestServer(t.app, { requestTimeoutMs: 300, bodyTimeoutMs: 5000 });
+    try {
+      const { port } = new URL(quick.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = connect(Number(port), "127.0.0.1");
+        let got = "";
+        const body = JSON.stringify({ query: "{ models { id } }" });
+        sock.on("connect", () => {
+          sock.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+          setTimeout(() => sock.write(body.slice(5)), 800);
+        });
+        sock.on("data", (d) => {
+          got += d.toString();
+          if (got.includes("\r\n\r\n{")) resolve(got);
+        });
+        sock.on("error", () => {});
+        sock.on("close", () => resolve(got));
+        setTimeout(() => reject(new Error("no answer after 4 s")), 4000);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 503/);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
+    } finally {
+      await quick.close();
+    }
+    expect((await s.post({ query: "{ models { id } }" })).status).toBe(200);
+  });
+
   it("closes idle keep-alive connections after the keep-alive timeout", async () => {
     const idle = await startTestServer(t.app, { keepAliveTimeoutMs: 500 });
     try {
@@ -229,6 +259,8 @@ describe("metrics", () => {
       expect(text).toMatch(/monoscope_graphql_operations_total\{operation="DashboardFeatures",type="query",outcome="ok"\} 1/);
       expect(text).not.toMatch(/operation="Junk\d+"/);
       expect(text).toMatch(/operation="other",type="query",outcome="ok"\} 2\d\d/);
+      // A caller holding a key is trusted to name its operations.
+      expect(text).toMatch(/operation="KeyedOp",type="query",outcome="ok"\} 1/);
     } finally {
       await m.close();
     }
