@@ -97,6 +97,16 @@ describe("nesting", () => {
     expect(code(await g.json())).toBe("GRAPHQL_PARSE_FAILED");
   });
 
+  it("answers variables nested 100,000 deep with 4xx", async () => {
+    const deep = "[".repeat(100_000) + "1" + "]".repeat(100_000);
+    const body = `{"query":"query($v: [Float!]!) { nearestToVector(vector: $v, saeIds: [\\"${saeId}\\"]) { cosine } }","variables":{"v":${deep}}}`;
+    const r = await fetch(s.graphql, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(r.status).toBeGreaterThanOrEqual(200);
+    expect(r.status).toBeLessThan(500);
+    const json = (await r.json()) as any;
+    expect(json.errors?.[0]?.extensions?.code).toMatch(/BAD_USER_INPUT|BAD_REQUEST/);
+  });
+
   it("ignores brackets inside strings and comments", async () => {
     const r = await s.post({ query: `{ saes(familyId: "${"[".repeat(500)}") { id } # ${"{".repeat(500)}\n}` });
     expect(r.json.errors).toBeUndefined();
