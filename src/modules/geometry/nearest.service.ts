@@ -5,9 +5,8 @@
 //     of decoder matrices loaded from the database (int8 candidates + exact re-rank; exact: true
 //     is the exhaustive float32 scan). Works for any d_in, including beyond pgvector's limits.
 // Strategy and its measurements: scripts/bench/nearest.ts, BENCHMARKS.md.
-import { normalize } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
-import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import { badInput, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
@@ -85,16 +84,23 @@ export class NearestService {
       }
       const matrices = await Promise.all(saes.map((s) => this.cache.get(s)));
       const vectors = await this.decodersOf(members.map((i) => keys[i]), matrices);
+      // A feature without a decoder direction has no neighbours; the others still get theirs.
+      const withDirection = members.filter((i) => {
+        if (vectors.has(featureKey(keys[i]))) return true;
+        out[i] = [];
+        return false;
+      });
+      if (withDirection.length === 0) continue;
       const d = saes[0].dIn;
-      const q = new Float32Array(members.length * d);
-      members.forEach((i, r) => q.set(vectors.get(featureKey(keys[i]))!, r * d));
-      const lists = await scanNearest(await this.kernel(), matrices, q, members.length, {
+      const q = new Float32Array(withDirection.length * d);
+      withDirection.forEach((i, r) => q.set(vectors.get(featureKey(keys[i]))!, r * d));
+      const lists = await scanNearest(await this.kernel(), matrices, q, withDirection.length, {
         k: o.k,
         exact: !!o.exact,
         minCosine: o.minCosine ?? null,
-        exclude: members.map((i) => keys[i]),
+        exclude: withDirection.map((i) => keys[i]),
       });
-      members.forEach((i, r) => (out[i] = lists[r]));
+      withDirection.forEach((i, r) => (out[i] = lists[r]));
     }
     return out;
   }
@@ -184,7 +190,11 @@ export class NearestService {
     return out;
   }
 
-  /** Unit decoder rows of the query features: from loaded matrices when there, else the database. */
+  /**
+   * Unit decoder rows of the query features: from loaded matrices when there, else the
+   * database. Features without a direction (no decoder stored, or an all-zero row) are
+   * absent from the map; a feature that does not exist fails the query.
+   */
   private async decodersOf(keys: readonly FeatureKey[], loaded: readonly DecoderMatrix[]): Promise<Map<string, Float32Array>> {
     const bySae = new Map(loaded.map((m) => [m.saeId, m]));
     const vectors = new Map<string, Float32Array>();
@@ -195,14 +205,28 @@ export class NearestService {
       if (m && row >= 0) vectors.set(featureKey(k), m.data.subarray(row * m.d, (row + 1) * m.d));
       else fromDb.push(k);
     }
-    if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalize(v));
+    if (fromDb.length) {
+      for (const [key, v] of await this.repo.decoders(fromDb)) {
+        const unit = normalized(v);
+        if (unit) vectors.set(key, unit);
+      }
+    }
     const missing = keys.filter((k) => !vectors.has(featureKey(k)));
     if (missing.length) {
       const existing = await this.repo.existing(missing);
-      const k = missing[0];
-      if (!existing.has(featureKey(k))) throw notFound(`feature ${featureKey(k)} not found`);
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `feature ${featureKey(k)} has no decoder direction stored`);
+      const absent = missing.find((k) => !existing.has(featureKey(k)));
+      if (absent) throw notFound(`feature ${featureKey(absent)} not found`);
     }
     return vectors;
   }
+}
+
+/** The unit vector of v (in place), or null for a zero vector (it has no direction). */
+function normalized(v: Float32Array): Float32Array | null {
+  let n = 0;
+  for (const x of v) n += x * x;
+  if (!(n > 0)) return null;
+  const inv = 1 / Math.sqrt(n);
+  for (let j = 0; j < v.length; j++) v[j] *= inv;
+  return v;
 }
