@@ -3,7 +3,7 @@
 // adapters) for relational work, and through the raw driver for bulk paths and for
 // the hot read paths behind the API (Database.sql).
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -13,6 +13,7 @@ import type { Config } from "../config.ts";
 import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
 import { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { parseRows, type RowParser } from "./rows.ts";
 
 export type Driver = { kind: "postgres"; pool: pg.Pool } | { kind: "pglite"; pg: PGlite };
 
@@ -26,15 +27,25 @@ export interface Database {
    * 0.4 ms per statement on top of the driver (measured by scripts/bench/graphql.ts). On
    * PostgreSQL each distinct text becomes a named prepared statement. Values are the driver's
    * (int8 and numeric arrive as strings): select only types both drivers return alike. Values
-   * may be Prisma.sql fragments, as with $queryRaw.
+   * may be Prisma.sql fragments, as with $queryRaw. Rows are unchecked: read them through rows().
    */
-  sql<T = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  sql(strings: TemplateStringsArray, ...values: unknown[]): Promise<unknown[]>;
+  /** The same statement path, every row checked by parser: `db.rows(FeatureRow)\`SELECT …\``. */
+  rows<T>(parser: RowParser<T>): (strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>;
+  /**
+   * Statements on the same path in one transaction on one connection, for reads that need
+   * transaction-local settings (SET LOCAL / set_config(..., true)). Rolled back if fn throws.
+   */
+  sqlTransaction<T>(fn: (tx: SqlStatements) => Promise<T>): Promise<T>;
   /** Statements sent to the server since open (for batching tests and metrics). */
   readonly stats: { statements: number };
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   close(): Promise<void>;
 }
+
+/** The statement path of Database, alone (inside sqlTransaction). */
+export type SqlStatements = Pick<Database, "sql" | "rows">;
 
 export interface OpenOptions {
   /** An in-memory PGlite, for tests (no data dir, no lock). */
@@ -70,15 +81,36 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const names = new Map<string, string>();
+  const on = (target: pg.Pool | pg.PoolClient): Database["sql"] => async (strings, ...values) => {
+    const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+    const text = q.text;
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
+    return (await target.query({ name, text, values: q.values })).rows;
+  };
+  const sql = on(pool);
   return {
     backend: "postgres",
     prisma,
-    async sql<T>(strings: TemplateStringsArray, ...values: unknown[]) {
-      const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      const text = q.text;
-      let name = names.get(text);
-      if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
-      return (await pool.query({ name, text, values: q.values })).rows as T[];
+    sql,
+    rows: checkedRows(sql),
+    async sqlTransaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const tx = on(client);
+        const r = await fn({ sql: tx, rows: checkedRows(tx) });
+        await client.query("COMMIT");
+        return r;
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        client.release(broken ? new Error("connection failed during a transaction") : undefined);
+      }
     },
     driver: { kind: "postgres", pool },
     stats,
@@ -123,12 +155,22 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
     };
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const on = (target: PGlite | Transaction, count: boolean): Database["sql"] => async (strings, ...values) => {
+    const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+    if (count) stats.statements++; // db.query counts itself; a transaction's queries do not
+    return (await target.query(q.text, q.values)).rows;
+  };
+  const sql = on(db, false);
   return {
     backend: "pglite",
     prisma,
-    async sql<T>(strings: TemplateStringsArray, ...values: unknown[]) {
-      const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      return (await db.query<T>(q.text, q.values)).rows;
+    sql,
+    rows: checkedRows(sql),
+    sqlTransaction(fn) {
+      return db.transaction((t) => {
+        const tx = on(t, true);
+        return fn({ sql: tx, rows: checkedRows(tx) });
+      });
     },
     driver: { kind: "pglite", pg: db },
     stats,
@@ -139,6 +181,12 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
       lock?.release();
     },
   };
+}
+
+function checkedRows(sql: Database["sql"]): Database["rows"] {
+  return (parser) =>
+    async (strings, ...values) =>
+      parseRows(parser, await sql(strings, ...values));
 }
 
 function describeUrl(url: string): string {

@@ -1,6 +1,7 @@
 // Reads an SAE back out for `monoscope export neuronpedia`, in keyset-paginated pages.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { parseRows } from "../../db/rows.ts";
 
 const num = z.number().nullable();
 const FeatureExportRow = z.object({
@@ -63,7 +64,7 @@ export class ExportRepository {
   }
 
   async features(saeId: string, after: number, limit: number): Promise<FeatureExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_features */
+    const rows = await this.db.prisma.$queryRaw`/* export_features */
       SELECT f.idx, f.decoder::text AS decoder, f.decoder_norm, f.encoder::text AS encoder, f.b_enc, f.threshold,
              f.density, f.max_activation, f.neuron_index, f.neuron_cosine, f.neuron_corr_index, f.neuron_corr_pearson,
              f.nn_indices, f.nn_cosines,
@@ -72,23 +73,23 @@ export class ExportRepository {
       FROM feature f LEFT JOIN feature_dashboard d ON d.sae_id = f.sae_id AND d.idx = f.idx
       WHERE f.sae_id = ${saeId} AND f.idx > ${after}
       ORDER BY f.idx LIMIT ${limit}`;
-    return rows.map((r) => FeatureExportRow.parse(r));
+    return parseRows(FeatureExportRow, rows);
   }
 
   async activations(saeId: string, after: [number, number], limit: number): Promise<ActivationExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_activations */
+    const rows = await this.db.prisma.$queryRaw`/* export_activations */
       SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text
       FROM activation
       WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
       ORDER BY feature_idx, ordinal LIMIT ${limit}`;
-    return rows.map((r) => ActivationExportRow.parse(r));
+    return parseRows(ActivationExportRow, rows);
   }
 
   async explanations(saeId: string, afterId: number, limit: number): Promise<ExplanationExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_explanations */
+    const rows = await this.db.prisma.$queryRaw`/* export_explanations */
       SELECT id, feature_idx, text, method, prompt_version, explainer_model
       FROM explanation WHERE sae_id = ${saeId} AND id > ${afterId}
       ORDER BY id LIMIT ${limit}`;
-    return rows.map((r) => ExplanationExportRow.parse(r));
+    return parseRows(ExplanationExportRow, rows);
   }
 }

@@ -22,12 +22,16 @@ export interface FeatureKey {
   index: number;
 }
 
-export interface NeighbourList {
-  saeId: string;
-  index: number;
-  nnIndices: number[] | null;
-  nnCosines: number[] | null;
-}
+export const NeighbourList = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  nnIndices: z.array(z.number().int()).nullable(),
+  nnCosines: z.array(z.number()).nullable(),
+});
+export type NeighbourList = z.infer<typeof NeighbourList>;
+
+const KeyRow = z.object({ saeId: z.string(), index: z.number().int() });
+const DecoderTextRow = KeyRow.extend({ decoder: z.string() });
 
 // COPY takes no bind parameters; the SAE id travels through a transaction-local setting instead,
 // so the statement text stays fixed.
@@ -42,12 +46,11 @@ export class GeometryRepository {
 
   /** Ready SAEs among ids (unknown or loading ones are absent). */
   async saes(ids: readonly string[]): Promise<SaeGeometry[]> {
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(SaeGeometry)`
       /* geometry.saes */
       SELECT id, model_id AS "modelId", family_id AS "familyId", d_in AS "dIn", d_sae AS "dSae",
              (extract(epoch FROM updated_at) * 1000)::bigint::text || ':' || coalesce(content_hash, '') AS version
       FROM sae WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
-    return rows.map((r) => SaeGeometry.parse(r));
   }
 
   /** Binary COPY of (idx int4, decoder halfvec) for every feature with a decoder, by idx. */
@@ -78,7 +81,7 @@ export class GeometryRepository {
 
   /** Unit decoder directions of a few features (absent when the feature or its decoder is missing). */
   async decoders(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
-    const rows = await this.db.sql<{ saeId: string; index: number; decoder: string }>`
+    const rows = await this.db.rows(DecoderTextRow)`
       /* geometry.decoders */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
@@ -89,7 +92,7 @@ export class GeometryRepository {
 
   /** Which of these features exist (with or without a decoder). */
   async existing(keys: readonly FeatureKey[]): Promise<Set<string>> {
-    const rows = await this.db.sql<{ saeId: string; index: number }>`
+    const rows = await this.db.rows(KeyRow)`
       /* geometry.existing */
       SELECT f.sae_id AS "saeId", f.idx AS "index"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
@@ -98,7 +101,7 @@ export class GeometryRepository {
   }
 
   async neighbourLists(keys: readonly FeatureKey[]): Promise<NeighbourList[]> {
-    return this.db.sql<NeighbourList>`
+    return this.db.rows(NeighbourList)`
       /* geometry.neighbourLists */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
