@@ -2,7 +2,9 @@
 // (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders batch a whole
 // response into one statement. Writes rely on the unique key (sae, feature, method,
 // prompt version, explainer model): the same label is never stored (or paid for) twice.
+// Imported labels arrive through ExplanationBulkLoad, which ingest runs.
 import { z } from "zod";
+import type { BulkStatements } from "../../db/bulk.ts";
 import type { Database } from "../../db/database.ts";
 import { CountRow, firstRow, IdRow, onlyRow, parseRows } from "../../db/rows.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
@@ -234,5 +236,37 @@ export class ExplanationRepository {
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
     return new Map(parseRows(FractionRow, rows).map((r) => [r.saeId, r.fraction]));
+  }
+}
+
+/** One imported label, keyed as the table's unique key. */
+export interface ImportedExplanation {
+  index: number;
+  text: string;
+  method: string;
+  promptVersion: string;
+  explainerModel: string;
+}
+
+/** Imported labels (an artifact's explanations), on ingest's dedicated bulk connection: the same key, text replaced. */
+export class ExplanationBulkLoad {
+  constructor(private readonly conn: BulkStatements) {}
+
+  async upsert(saeId: string, rows: readonly ImportedExplanation[]): Promise<void> {
+    await this.conn.query(
+      `/* ingest_upsert_explanations */
+      INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model)
+      SELECT $1, u.idx, u.text, u.method, u.pv, u.em
+      FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(idx, text, method, pv, em)
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO UPDATE SET text = EXCLUDED.text`,
+      [
+        saeId,
+        rows.map((r) => r.index),
+        rows.map((r) => r.text),
+        rows.map((r) => r.method),
+        rows.map((r) => r.promptVersion),
+        rows.map((r) => r.explainerModel),
+      ],
+    );
   }
 }

@@ -1,7 +1,8 @@
-// SQL for reading features, their dashboards and activation examples. Every read is
-// keyed by many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can
-// batch a whole GraphQL response into one statement per kind of data. Only features
-// of SAEs with status 'ready' are visible.
+// SQL for features, their dashboards and activation examples. Every read is keyed by
+// many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can batch a
+// whole GraphQL response into one statement per kind of data. Only features of SAEs
+// with status 'ready' are visible. Their rows are written by the bulk-load statements
+// in feature-bulk.repository.ts, which ingest runs.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
