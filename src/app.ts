@@ -40,7 +40,7 @@ export interface App {
 
 function buildServices(config: Config, db: Database, log: Logger) {
   const sae = new SaeService(new SaeRepository(db));
-  const feature = new FeatureService(new FeatureRepository(db), sae);
+  const feature = new FeatureService(new FeatureRepository(db), sae, config.server);
   // Geometry and others append post-ingest builders to ingest.hooks.onSaeReady.
   const ingest = new IngestService(db, new IngestRepository(db), log, { onSaeReady: [], onExamplesChanged: [] });
   // Imported labels and activating text become searchable as soon as an SAE is ready, and again
@@ -58,14 +58,14 @@ function buildServices(config: Config, db: Database, log: Logger) {
     log,
   });
   // Decoder geometry: after ingest, drop the SAE's cached matrix and store its neighbour lists.
-  const geometry = createGeometry(db, log);
+  const geometry = createGeometry(db, log, config.server);
   ingest.hooks.onSaeReady.push((saeId) => geometry.onSaeReady(saeId));
   ingest.hooks.onExamplesChanged!.push((saeId) => geometry.onExamplesChanged(saeId));
   const stats = new StatsService(new StatsRepository(db));
   const encode = new EncodeService(new EncodeRepository(db), { maxK: config.server.maxK, log });
   const explanationRepo = new ExplanationRepository(db);
   const explanation = new ExplanationService(explanationRepo);
-  const jobs = new JobService(new JobRepository(db));
+  const jobs = new JobService(new JobRepository(db), config.server);
   const autointerp = new AutoInterpService({
     config,
     llm,

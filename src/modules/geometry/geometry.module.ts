@@ -3,6 +3,7 @@
 import type { Database } from "../../db/database.ts";
 import type { Logger } from "../../logger.ts";
 import { createKernel, type Kernel } from "../../kernel/index.ts";
+import type { RequestLimits } from "../limits.ts";
 import { GeometryRepository } from "./geometry.repository.ts";
 import { LineageRepository } from "./lineage.repository.ts";
 import { LineageService } from "./lineage.service.ts";
@@ -15,12 +16,12 @@ import { NearestService } from "./nearest.service.ts";
  */
 export const NEIGHBOUR_LIST_MAX_WORK = 1.2e13;
 
-export function createGeometry(db: Database, log: Logger) {
+export function createGeometry(db: Database, log: Logger, limits?: RequestLimits) {
   const repo = new GeometryRepository(db);
   const cache = new MatrixCache(repo);
   let kernel: Promise<Kernel> | null = null;
   const getKernel = () => (kernel ??= createKernel());
-  const nearest = new NearestService(repo, cache, getKernel);
+  const nearest = new NearestService(repo, cache, getKernel, limits);
   const lineage = new LineageService(new LineageRepository(db), repo, cache, getKernel);
   return {
     nearest,

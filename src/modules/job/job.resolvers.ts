@@ -4,7 +4,6 @@ import type { ScoreKind } from "../../autointerp/score.ts";
 import { AppError, ErrorCode } from "../../errors.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
-import { assertPageSize } from "../../graphql/limits.ts";
 
 function requireCaller(ctx: GraphQLContext) {
   if (!ctx.caller.authenticated)
@@ -17,7 +16,7 @@ export const jobResolvers: Resolvers = {
   Query: {
     job: (_p, { id }, ctx) => ctx.services.jobs.get(id),
     jobs: (_p, args, ctx) =>
-      ctx.services.jobs.list({ status: args.status ?? null, saeId: args.saeId ?? null, kind: args.kind ?? null }, assertPageSize(ctx, args.first ?? 50)),
+      ctx.services.jobs.list({ status: args.status ?? null, saeId: args.saeId ?? null, kind: args.kind ?? null }, args.first ?? 50),
   },
   Mutation: {
     explainFeatures: async (_p, args, ctx) => {
@@ -68,7 +67,7 @@ export const jobResolvers: Resolvers = {
     createdAt: (j) => j.createdAt.toISOString(),
     startedAt: (j) => iso(j.startedAt),
     finishedAt: (j) => iso(j.finishedAt),
-    items: (j, args, ctx) => ctx.services.jobs.items(j.id, args.status ?? null, assertPageSize(ctx, args.first ?? 100)),
+    items: (j, args, ctx) => ctx.services.jobs.items(j.id, args.status ?? null, args.first ?? 100),
   },
   JobItem: {
     featureIndex: (i) => i.featureIndex,
