@@ -1,5 +1,6 @@
 // Relational rows of the write path (model, family, SAE) through Prisma, and the
 // set-based deletes that remove an SAE with everything hanging off it.
+import { z } from "zod";
 import type { Database } from "../db/database.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 
@@ -12,7 +13,15 @@ export interface SaeRow {
   dIn: number;
   dSae: number;
   source: Record<string, unknown>;
+  /** What merges added (source.imports), oldest first. */
+  imports: ImportRecord[];
 }
+
+/** One merge recorded in sae.source.imports (more keys are kept as they are). */
+const ImportRecord = z.looseObject({ contentHash: z.string().optional(), format: z.string().optional() });
+export type ImportRecord = z.infer<typeof ImportRecord>;
+const SourceJson = z.record(z.string(), z.unknown()).nullable();
+const Imports = z.array(ImportRecord);
 
 export interface NewSae {
   id: string;
@@ -53,7 +62,10 @@ export class IngestRepository {
       where: { id },
       select: { id: true, modelId: true, familyId: true, status: true, contentHash: true, dIn: true, dSae: true, source: true },
     });
-    return s ? { ...s, source: (s.source ?? {}) as Record<string, unknown> } : null;
+    if (!s) return null;
+    const source = SourceJson.parse(s.source) ?? {};
+    const imports = Imports.safeParse(source.imports);
+    return { ...s, source, imports: imports.success ? imports.data : [] };
   }
 
   /** Creates what is missing and the SAE row in status 'loading' (invisible), in one transaction. */

@@ -192,7 +192,7 @@ export class IngestService {
       const sae = await this.repo.findSae(saeId);
       if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} does not exist: ingest its weights or export first (monoscope ingest saelens|neuronpedia)`);
       if (sae.status !== "ready") throw conflict(`SAE ${JSON.stringify(saeId)} is still loading (an interrupted ingest): rerun that ingest first`);
-      const imports = Array.isArray(sae.source.imports) ? (sae.source.imports as { contentHash?: string }[]) : [];
+      const imports = sae.imports;
       if (!opts.replace && imports.some((i) => i.contentHash === input.contentHash)) {
         this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to do (--replace reloads it)`);
         return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);

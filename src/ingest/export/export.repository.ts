@@ -4,6 +4,12 @@ import type { Database } from "../../db/database.ts";
 import { parseRows } from "../../db/rows.ts";
 
 const num = z.number().nullable();
+// The dashboard jsonb columns, in the shapes ingest writes (ingest.types.ts FeatureDashboard).
+const nums = z.array(z.number());
+const TokenValues = z.array(z.object({ token: z.string(), value: z.number() })).nullable();
+const Histogram = z.object({ values: nums, heights: nums }).nullable();
+const Correlation = z.object({ indices: nums, pearson: nums, l1: nums }).nullable();
+const Alignment = z.object({ indices: nums, values: nums, l1: nums }).nullable();
 const FeatureExportRow = z.object({
   idx: z.number().int(),
   decoder: z.string().nullable(),
@@ -19,14 +25,14 @@ const FeatureExportRow = z.object({
   neuron_corr_pearson: num,
   nn_indices: z.array(z.number().int()).nullable(),
   nn_cosines: z.array(z.number()).nullable(),
-  pos_logits: z.unknown().nullable(),
-  neg_logits: z.unknown().nullable(),
-  freq_histogram: z.unknown().nullable(),
-  logits_histogram: z.unknown().nullable(),
-  correlated_neurons: z.unknown().nullable(),
-  correlated_features: z.unknown().nullable(),
-  neuron_alignment: z.unknown().nullable(),
-  extra: z.unknown().nullable(),
+  pos_logits: TokenValues,
+  neg_logits: TokenValues,
+  freq_histogram: Histogram,
+  logits_histogram: Histogram,
+  correlated_neurons: Correlation,
+  correlated_features: Correlation,
+  neuron_alignment: Alignment,
+  extra: z.record(z.string(), z.unknown()).nullable(),
   has_dashboard: z.boolean(),
 });
 export type FeatureExportRow = z.infer<typeof FeatureExportRow>;
