@@ -5,6 +5,7 @@ import type { Database } from "../../db/database.ts";
 import { firstRow, IdRow, parseRows } from "../../db/rows.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { FeatureKey } from "./geometry.repository.ts";
+import type { OriginKind, SplitKind } from "./lineage-build.ts";
 
 export const FamilyLineageState = z.object({
   id: z.string(),
@@ -28,8 +29,8 @@ export type EdgeRow = z.infer<typeof EdgeRow>;
 export const KindRow = z.object({
   saeId: z.string(),
   index: z.number().int(),
-  splitKind: z.string().nullable(),
-  originKind: z.string().nullable(),
+  splitKind: z.enum(["STABLE", "SPLIT", "VANISHED", "LARGEST"] satisfies SplitKind[]).nullable(),
+  originKind: z.enum(["INHERITED", "NOVEL", "SMALLEST"] satisfies OriginKind[]).nullable(),
   familyId: z.string().nullable(),
   lineageBuiltAt: z.date().nullable(),
 });

@@ -132,7 +132,7 @@ function nodeKinds(r: KindRow): { split: SplitKind; origin: OriginKind } {
     );
   }
   // Features without a decoder direction cannot be placed: they neither continue nor descend.
-  return { split: (r.splitKind as SplitKind | null) ?? "VANISHED", origin: (r.originKind as OriginKind | null) ?? "NOVEL" };
+  return { split: r.splitKind ?? "VANISHED", origin: r.originKind ?? "NOVEL" };
 }
 
 function group(
