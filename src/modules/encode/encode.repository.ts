@@ -76,7 +76,7 @@ export class EncodeRepository {
   constructor(private readonly db: Database) {}
 
   async sae(saeId: string): Promise<EncodingSaeRow | null> {
-    const rows = await this.db.prisma.$queryRaw`/* encode.sae */
+    const rows = await this.db.sql`/* encode.sae */
       SELECT s.id, s.architecture, s.d_in AS "dIn", s.d_sae AS "dSae", s.k, s.apply_b_dec_to_input AS "applyBDecToInput",
         s.b_dec AS "bDec", s.config,
         concat_ws('|', s.created_at::text, s.updated_at::text, s.content_hash) AS version,
@@ -90,7 +90,7 @@ export class EncodeRepository {
    * the feature's threshold when `jump`), exact: a sequential scan with pgvector's inner product.
    */
   async scan(saeId: string, x: string, limit: number, jump: boolean): Promise<ScanRow[]> {
-    const rows = await this.db.prisma.$queryRaw`/* encode.scan */
+    const rows = await this.db.sql`/* encode.scan */
       SELECT t.idx AS "index", t.pre AS activation FROM (
         SELECT f.idx, f.threshold, (coalesce(f.b_enc, 0) - (f.encoder <#> ${x}::vector))::float8 AS pre
         FROM feature f WHERE f.sae_id = ${saeId} AND f.encoder IS NOT NULL

@@ -227,7 +227,7 @@ export class ExplanationRepository {
 
   /** Fraction of an SAE's features with at least one explanation. */
   async labeledFractions(saeIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* explanation.labeledFractions */
       SELECT f.sae_id AS "saeId",
              (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM explanation e WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)))::float8

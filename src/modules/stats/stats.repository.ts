@@ -58,7 +58,7 @@ export class StatsRepository {
 
   /** Known and dead feature counts (see DEAD) and the median density per SAE. */
   async baseStats(saeIds: readonly string[]): Promise<BaseStatsRow[]> {
-    const rows = await this.db.prisma.$queryRaw`/* stats.base */
+    const rows = await this.db.sql`/* stats.base */
       WITH s AS (
         SELECT s.id, ${HAS_EXAMPLES} AS has_examples
         FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status = 'ready'
@@ -78,7 +78,7 @@ export class StatsRepository {
 
   /** Features with a decoder/neuron cosine, and those with |cosine| >= threshold. */
   async neuronAligned(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
-    const rows = await this.db.prisma.$queryRaw`/* stats.neuronAligned */
+    const rows = await this.db.sql`/* stats.neuronAligned */
       SELECT f.sae_id AS "saeId", count(f.neuron_cosine)::int AS total,
         count(*) FILTER (WHERE abs(f.neuron_cosine) >= ${threshold}::float8)::int AS hits
       FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
@@ -89,7 +89,7 @@ export class StatsRepository {
 
   /** Features with an imported/computed best neuron correlation, and those correlating >= threshold. */
   async neuronCorrelated(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
-    const rows = await this.db.prisma.$queryRaw`/* stats.neuronCorrelated */
+    const rows = await this.db.sql`/* stats.neuronCorrelated */
       SELECT f.sae_id AS "saeId", count(f.neuron_corr_pearson)::int AS total,
         count(*) FILTER (WHERE f.neuron_corr_pearson >= ${threshold}::float8)::int AS hits
       FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
@@ -100,7 +100,7 @@ export class StatsRepository {
 
   /** One row per ready SAE of each family: lineage kinds written by the lineage builder, densities. */
   async scaling(familyIds: readonly string[]): Promise<ScalingRow[]> {
-    const rows = await this.db.prisma.$queryRaw`/* stats.scaling */
+    const rows = await this.db.sql`/* stats.scaling */
       WITH s AS (
         SELECT s.id, s.family_id, s.d_sae, ${HAS_EXAMPLES} AS has_examples
         FROM sae s WHERE s.family_id = ANY(${[...familyIds]}::text[]) AND s.status = 'ready'
