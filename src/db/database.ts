@@ -1,7 +1,12 @@
 // Opens the database: embedded PGlite (with pgvector) under the data dir, or a
-// PostgreSQL server from DATABASE_URL. Both are reached through Prisma (driver
-// adapters) for relational work, and through the raw driver for bulk paths and for
-// the hot read paths behind the API (Database.sql).
+// PostgreSQL server from DATABASE_URL. Statements reach it three ways:
+// - sql / rows / run / sqlTransaction: tagged statements through the raw driver (named
+//   prepared statements on PostgreSQL). Every read behind the API, and the write path's
+//   relational rows (ingest.repository.ts).
+// - prisma.$queryRaw / $executeRaw / $transaction: the remaining cold statements (jobs,
+//   auto-interp reads, lineage and map writes); rows checked with parseRows (rows.ts).
+// - driver: the bulk connection's COPY (ingest/bulk) and COPY-out of whole matrices.
+// Prisma's ORM and CLI remain for the schema and its migrations.
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
@@ -32,6 +37,8 @@ export interface Database {
   sql(strings: TemplateStringsArray, ...values: unknown[]): Promise<unknown[]>;
   /** The same statement path, every row checked by parser: `db.rows(FeatureRow)\`SELECT …\``. */
   rows<T>(parser: RowParser<T>): (strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>;
+  /** A write on the same path; returns the number of rows it changed. */
+  run(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
   /**
    * Statements on the same path in one transaction on one connection, for reads that need
    * transaction-local settings (SET LOCAL / set_config(..., true)). Rolled back if fn throws.
@@ -45,7 +52,7 @@ export interface Database {
 }
 
 /** The statement path of Database, alone (inside sqlTransaction). */
-export type SqlStatements = Pick<Database, "sql" | "rows">;
+export type SqlStatements = Pick<Database, "sql" | "rows" | "run">;
 
 export interface OpenOptions {
   /** An in-memory PGlite, for tests (no data dir, no lock). */
@@ -81,26 +88,28 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const names = new Map<string, string>();
-  const on = (target: pg.Pool | pg.PoolClient): Database["sql"] => async (strings, ...values) => {
+  const query = async (target: pg.Pool | pg.PoolClient, strings: TemplateStringsArray, values: unknown[]) => {
     const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
     const text = q.text;
     let name = names.get(text);
     if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
-    return (await target.query({ name, text, values: q.values })).rows;
+    return target.query({ name, text, values: q.values });
   };
-  const sql = on(pool);
+  const on = (target: pg.Pool | pg.PoolClient): SqlStatements => {
+    const sql: Database["sql"] = async (strings, ...values) => (await query(target, strings, values)).rows;
+    return { sql, rows: checkedRows(sql), run: async (strings, ...values) => (await query(target, strings, values)).rowCount ?? 0 };
+  };
+  const statements = on(pool);
   return {
     backend: "postgres",
     prisma,
-    sql,
-    rows: checkedRows(sql),
+    ...statements,
     async sqlTransaction(fn) {
       const client = await pool.connect();
       let broken = false;
       try {
         await client.query("BEGIN");
-        const tx = on(client);
-        const r = await fn({ sql: tx, rows: checkedRows(tx) });
+        const r = await fn(on(client));
         await client.query("COMMIT");
         return r;
       } catch (e) {
@@ -155,22 +164,22 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
     };
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
-  const on = (target: PGlite | Transaction, count: boolean): Database["sql"] => async (strings, ...values) => {
+  const query = (target: PGlite | Transaction, count: boolean, strings: TemplateStringsArray, values: unknown[]) => {
     const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
     if (count) stats.statements++; // db.query counts itself; a transaction's queries do not
-    return (await target.query(q.text, q.values)).rows;
+    return target.query(q.text, q.values);
   };
-  const sql = on(db, false);
+  const on = (target: PGlite | Transaction, count: boolean): SqlStatements => {
+    const sql: Database["sql"] = async (strings, ...values) => (await query(target, count, strings, values)).rows;
+    return { sql, rows: checkedRows(sql), run: async (strings, ...values) => (await query(target, count, strings, values)).affectedRows ?? 0 };
+  };
+  const statements = on(db, false);
   return {
     backend: "pglite",
     prisma,
-    sql,
-    rows: checkedRows(sql),
+    ...statements,
     sqlTransaction(fn) {
-      return db.transaction((t) => {
-        const tx = on(t, true);
-        return fn({ sql: tx, rows: checkedRows(tx) });
-      });
+      return db.transaction((t) => fn(on(t, true)));
     },
     driver: { kind: "pglite", pg: db },
     stats,
