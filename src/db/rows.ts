@@ -36,6 +36,17 @@ export const int8 = z.union([z.number(), z.string(), z.bigint()]).transform((v, 
   return n;
 });
 
+// Array columns, checked in one loop: per-element schemas (z.array(z.number())) cost several
+// times more on the per-row hot paths (neighbour lists, activation examples, exports).
+const every = (pred: (x: unknown) => boolean) => (v: unknown) => {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!pred(v[i])) return false;
+  return true;
+};
+export const numberArray = z.custom<number[]>(every((x) => typeof x === "number"), "not an array of numbers");
+export const intArray = z.custom<number[]>(every(Number.isInteger), "not an array of integers");
+export const stringArray = z.custom<string[]>(every((x) => typeof x === "string"), "not an array of strings");
+
 // Shapes many statements share.
 export const CountRow = z.object({ n: z.number().int() });
 export const IdxRow = z.object({ idx: z.number().int() });

@@ -1,11 +1,11 @@
 // Reads an SAE back out for `monoscope export neuronpedia`, in keyset-paginated pages.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { parseRows } from "../../db/rows.ts";
+import { intArray, numberArray, parseRows, stringArray } from "../../db/rows.ts";
 
 const num = z.number().nullable();
 // The dashboard jsonb columns, in the shapes ingest writes (ingest.types.ts FeatureDashboard).
-const nums = z.array(z.number());
+const nums = numberArray;
 const TokenValues = z.array(z.object({ token: z.string(), value: z.number() })).nullable();
 const Histogram = z.object({ values: nums, heights: nums }).nullable();
 const Correlation = z.object({ indices: nums, pearson: nums, l1: nums }).nullable();
@@ -23,8 +23,8 @@ const FeatureExportRow = z.object({
   neuron_cosine: num,
   neuron_corr_index: z.number().int().nullable(),
   neuron_corr_pearson: num,
-  nn_indices: z.array(z.number().int()).nullable(),
-  nn_cosines: z.array(z.number()).nullable(),
+  nn_indices: intArray.nullable(),
+  nn_cosines: numberArray.nullable(),
   pos_logits: TokenValues,
   neg_logits: TokenValues,
   freq_histogram: Histogram,
@@ -40,8 +40,8 @@ export type FeatureExportRow = z.infer<typeof FeatureExportRow>;
 const ActivationExportRow = z.object({
   feature_idx: z.number().int(),
   ordinal: z.number().int(),
-  tokens: z.array(z.string()),
-  values: z.array(z.number()),
+  tokens: stringArray,
+  values: numberArray,
   max_value: z.number(),
   max_token_index: z.number().int(),
   kind: z.string(),

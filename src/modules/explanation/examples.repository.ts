@@ -3,14 +3,14 @@
 // offline labeler, and which features a new job should cover.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { firstRow, IdxRow, parseRows } from "../../db/rows.ts";
+import { firstRow, IdxRow, numberArray, parseRows, stringArray } from "../../db/rows.ts";
 
 const ExampleRow = z.object({
   featureIndex: z.number().int(),
   ordinal: z.number().int(),
   kind: z.string(),
-  tokens: z.array(z.string()).nullable(),
-  values: z.array(z.number()).nullable(),
+  tokens: stringArray.nullable(),
+  values: numberArray.nullable(),
   maxValue: z.number(),
   text: z.string(),
 });

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { CountRow, onlyRow } from "../../db/rows.ts";
+import { CountRow, numberArray, onlyRow, stringArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 
 export interface FeatureKey {
@@ -33,8 +33,8 @@ export type FeatureRow = z.infer<typeof FeatureRow>;
 export const ActivationRow = z.object({
   saeId: z.string(),
   index: z.number().int(),
-  tokens: z.array(z.string()).nullable(),
-  values: z.array(z.number()).nullable(),
+  tokens: stringArray.nullable(),
+  values: numberArray.nullable(),
   maxValue: z.number(),
   maxTokenIndex: z.number().int(),
   kind: z.string(),

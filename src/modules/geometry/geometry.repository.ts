@@ -4,6 +4,7 @@
 import { to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { intArray, numberArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 
 export const SaeGeometry = z.object({
@@ -25,8 +26,8 @@ export interface FeatureKey {
 export const NeighbourList = z.object({
   saeId: z.string(),
   index: z.number().int(),
-  nnIndices: z.array(z.number().int()).nullable(),
-  nnCosines: z.array(z.number()).nullable(),
+  nnIndices: intArray.nullable(),
+  nnCosines: numberArray.nullable(),
 });
 export type NeighbourList = z.infer<typeof NeighbourList>;
 

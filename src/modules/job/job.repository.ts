@@ -89,11 +89,11 @@ export class JobRepository {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    return this.one(await this.db.prisma.$queryRaw`/* job.get */ SELECT ${JOB_COLUMNS} FROM job j WHERE j.id = ${id}`);
+    return this.one(await this.db.sql`/* job.get */ SELECT ${JOB_COLUMNS} FROM job j WHERE j.id = ${id}`);
   }
 
   async list(filter: { status?: string | null; saeId?: string | null; kind?: string | null }, first: number): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* job.list */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE (${filter.status ?? null}::text IS NULL OR j.status = ${filter.status ?? null})
@@ -106,7 +106,7 @@ export class JobRepository {
 
   /** Unfinished jobs of this kind on this SAE, newest first (candidates for resuming). */
   async unfinished(kind: string, saeId: string): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* job.unfinished */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE j.kind = ${kind} AND j.sae_id = ${saeId} AND j.status IN ('QUEUED', 'RUNNING')
@@ -116,7 +116,7 @@ export class JobRepository {
 
   /** Every queued or running job of these kinds, oldest first. */
   async unfinishedOfKinds(kinds: readonly string[]): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* job.unfinishedOfKinds */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE j.kind = ANY(${[...kinds]}::text[]) AND j.status IN ('QUEUED', 'RUNNING')
@@ -125,7 +125,7 @@ export class JobRepository {
   }
 
   async items(jobId: string, status: string | null, first: number): Promise<JobItemRecord[]> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* job.items */
       SELECT job_id AS "jobId", feature_idx AS "featureIndex", status, attempts, error, raw_response AS "rawResponse", updated_at AS "updatedAt"
       FROM job_item WHERE job_id = ${jobId} AND (${status}::text IS NULL OR status = ${status})
@@ -243,7 +243,7 @@ export class JobRepository {
   }
 
   async pendingCount(id: string): Promise<number> {
-    const rows = await this.db.prisma.$queryRaw`
+    const rows = await this.db.sql`
       /* job.pendingCount */
       SELECT count(*)::int AS n FROM job_item WHERE job_id = ${id} AND status IN ('PENDING', 'RUNNING')`;
     return onlyRow(CountRow, rows).n;
