@@ -4,22 +4,11 @@
 // format. Used for both backends (PGlite reads the same bytes from a Blob).
 import { halfFromBits } from "../../shared/float16.ts";
 
-const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const OID_INT4 = 23;
 const OID_TEXT = 25;
 const OID_FLOAT4 = 700;
 
-export function copyHeader(): Buffer {
-  const b = Buffer.alloc(19);
-  SIGNATURE.copy(b, 0);
-  return b; // flags and extension length are zero
-}
-
-export function copyTrailer(): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(-1, 0);
-  return b;
-}
+export { copyHeader, copyTrailer } from "../../db/bulk.ts";
 
 let f32Scratch = new Float32Array(1024);
 let u32Scratch = new Uint32Array(f32Scratch.buffer);

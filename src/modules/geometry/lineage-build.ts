@@ -65,7 +65,7 @@ function columns(small: DecoderMatrix, large: DecoderMatrix, parentIdx: number[]
   };
 }
 
-export type SplitKind = "STABLE" | "SPLIT" | "VANISHED" | "LARGEST";
-export type OriginKind = "INHERITED" | "NOVEL" | "SMALLEST";
+import type { OriginKind, SplitKind } from "./lineage.constants.ts";
+export type { OriginKind, SplitKind };
 
 export const splitKindOf = (children: number): SplitKind => (children === 0 ? "VANISHED" : children === 1 ? "STABLE" : "SPLIT");

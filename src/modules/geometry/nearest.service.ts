@@ -8,6 +8,7 @@
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { badInput, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
+import { checkK, DEFAULT_LIMITS, type RequestLimits } from "../../shared/limits.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
@@ -33,6 +34,7 @@ export class NearestService {
     private readonly repo: GeometryRepository,
     private readonly cache: MatrixCache,
     private readonly kernel: () => Promise<Kernel>,
+    private readonly limits: Pick<RequestLimits, "maxK"> = DEFAULT_LIMITS,
   ) {}
 
   /** Validates the SAEs of one query: all ready, one model, one d_in. */
@@ -52,6 +54,7 @@ export class NearestService {
   }
 
   private checkOptions(o: NearestOptions): void {
+    checkK(this.limits, o.k);
     if (o.minCosine != null && !(o.minCosine >= -1 && o.minCosine <= 1)) throw badInput(`minCosine must be between -1 and 1, got ${o.minCosine}`);
   }
 
