@@ -142,7 +142,7 @@ export type Feature = {
   histograms?: Maybe<FeatureHistograms>;
   id: Scalars['ID']['output'];
   index: Scalars['Int']['output'];
-  /** The current best explanation's text, or null: the best-scoring explanation (see Explanation.quality); unscored ones rank below scored ones, and offline token-pattern labels below LLM or imported ones. */
+  /** The current best explanation's text, or null: the best-scoring explanation (see Explanation.quality); unscored ones rank below scored ones; among unscored ones human labels come first, and offline token-pattern labels last. */
   label?: Maybe<Scalars['String']['output']>;
   /** Lists this feature is on, newest first. */
   lists: Array<FeatureList>;
@@ -169,6 +169,11 @@ export type Feature = {
   /** Activation examples: the strongest ('TOP') first, then samples from activation quantiles ('QUANTILE', highest bin first). first is per feature. */
   topActivations: Array<ActivationExample>;
   umap?: Maybe<Point>;
+};
+
+
+export type FeatureListsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -222,10 +227,17 @@ export type FeatureList = {
   createdAt: Scalars['String']['output'];
   description?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
-  /** Items in the order they were added (oldest first). */
+  itemCount: Scalars['Int']['output'];
+  /** Items in the order they were added (oldest first); the default returns a whole list (at most 1,000 items). */
   items: Array<FeatureListItem>;
   name: Scalars['String']['output'];
   updatedAt: Scalars['String']['output'];
+};
+
+
+/** A named, shareable list of features, each with an optional note. Deleting an SAE removes its features from every list. */
+export type FeatureListItemsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type FeatureListItem = {
@@ -356,7 +368,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Store a human-written label for a feature (method "human"). Every call adds one: earlier labels, human or not, are kept. text: 1 to 1,000 characters after trimming, no NUL. Needs an API key when one is configured. */
   addExplanation: Explanation;
-  /** Add a feature to a list with an optional note (at most 2,000 characters); adding a feature already on the list replaces its note. NOT_FOUND for an unknown list or feature. Needs an API key when one is configured. */
+  /** Add a feature to a list with an optional note (at most 2,000 characters); adding a feature already on the list replaces its note. A list holds at most 1,000 features. NOT_FOUND for an unknown list or feature. Needs an API key when one is configured. */
   addToList: FeatureList;
   /** Stop a queued or running job; finished items stay. */
   cancelJob: Job;
@@ -482,7 +494,7 @@ export type Query = {
   jobs: Array<Job>;
   /** One list, or null when there is no list with this id. */
   list?: Maybe<FeatureList>;
-  /** Every feature list, newest first. */
+  /** Feature lists, newest first (first: 0 to the server's page-size maximum). */
   lists: Array<FeatureList>;
   models: Array<Model>;
   /** Features whose decoder directions have the highest cosine with this feature's, best first. Excludes the feature itself. saeIds defaults to the feature's own SAE. exact: true forces an exhaustive scan. */
@@ -543,6 +555,11 @@ export type QueryJobsArgs = {
 
 export type QueryListArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryListsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -925,7 +942,7 @@ export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType>;
+  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<FeatureListsArgs, 'first'>>;
   logits?: Resolver<Maybe<ResolversTypes['FeatureLogits']>, ParentType, ContextType>;
   maxActivation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   neighbors?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<FeatureNeighborsArgs, 'k'>>;
@@ -963,7 +980,8 @@ export type FeatureListResolvers<ContextType = GraphQLContext, ParentType extend
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  items?: Resolver<Array<ResolversTypes['FeatureListItem']>, ParentType, ContextType>;
+  itemCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['FeatureListItem']>, ParentType, ContextType, RequireFields<FeatureListItemsArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
@@ -1079,7 +1097,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
   jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   list?: Resolver<Maybe<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<QueryListArgs, 'id'>>;
-  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType>;
+  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<QueryListsArgs, 'first'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   nearestFeatures?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestFeaturesArgs, 'exact' | 'index' | 'k' | 'saeId'>>;
   nearestToVector?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestToVectorArgs, 'exact' | 'k' | 'saeIds' | 'vector'>>;
