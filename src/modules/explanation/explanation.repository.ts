@@ -68,8 +68,9 @@ const QUALITY = Prisma.sql`
     FROM explanation_score s WHERE s.explanation_id = e.id
   ) q ON true`;
 
-// Best first: scored above unscored, then LLM/imported above offline token patterns, then newest.
-const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
+// Best first: scored above unscored, then human labels (a person looked at the feature),
+// then LLM/imported above offline token patterns, then newest.
+const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method = 'human') DESC, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
 
 const keyArrays = (keys: readonly FeatureKey[]) => ({ saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) });
 
@@ -118,6 +119,32 @@ export class ExplanationRepository {
     return firstRow(IdRow, rows)?.id ?? null;
   }
 
+  /**
+   * Adds a human label (never merged with an earlier one). Null when the feature is not
+   * visible (no such feature, or its SAE is not ready): nothing is written then.
+   */
+  async insertHuman(saeId: string, featureIndex: number, text: string): Promise<ExplanationRecord | null> {
+    const rows = await this.db.sql`
+      /* explanation.insertHuman */
+      WITH e AS (
+        INSERT INTO explanation (sae_id, feature_idx, text, method)
+        SELECT f.sae_id, f.idx, ${text}, 'human'
+        FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+        WHERE f.sae_id = ${saeId} AND f.idx = ${featureIndex}
+        RETURNING *)
+      SELECT ${COLUMNS}, NULL::float8 AS quality FROM e`;
+    return rows[0] === undefined ? null : ExplanationRecord.parse(rows[0]);
+  }
+
+  /** Whether the SAE is ready, and whether it has this feature (to say which one is missing). */
+  async visibility(saeId: string, featureIndex: number): Promise<{ sae: boolean; feature: boolean }> {
+    const rows = await this.db.sql`
+      /* explanation.visibility */
+      SELECT EXISTS (SELECT 1 FROM sae WHERE id = ${saeId} AND status = 'ready') AS sae,
+        EXISTS (SELECT 1 FROM feature WHERE sae_id = ${saeId} AND idx = ${featureIndex}) AS feature`;
+    return z.object({ sae: z.boolean(), feature: z.boolean() }).parse(rows[0]);
+  }
+
   /** Inserts unless the same (feature, method, prompt version, model) exists; returns the id either way. */
   async insert(e: NewExplanation): Promise<{ id: string; created: boolean }> {
     const rows = await this.db.prisma.$queryRaw`
@@ -125,7 +152,7 @@ export class ExplanationRepository {
       INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model, input_tokens, output_tokens, cost_usd, job_id)
       VALUES (${e.saeId}, ${e.featureIndex}, ${e.text}, ${e.method}, ${e.promptVersion}, ${e.explainerModel},
               ${e.inputTokens}, ${e.outputTokens}, ${e.costUsd}, ${e.jobId})
-      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO NOTHING
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human' DO NOTHING
       RETURNING id::text AS id`;
     const inserted = firstRow(IdRow, rows);
     if (inserted) return { id: inserted.id, created: true };
@@ -145,7 +172,7 @@ export class ExplanationRepository {
         INSERT INTO explanation (sae_id, feature_idx, text, method)
         SELECT ${saeId}, l.idx, l.text, ${method}
         FROM unnest(${labels.map((l) => l.featureIndex)}::int[], ${labels.map((l) => l.text)}::text[]) AS l(idx, text)
-        ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model)
+        ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human'
         DO UPDATE SET text = EXCLUDED.text, created_at = CURRENT_TIMESTAMP
         WHERE explanation.text IS DISTINCT FROM EXCLUDED.text
         RETURNING id),
@@ -254,7 +281,7 @@ export class ExplanationBulkLoad {
       INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model)
       SELECT $1, u.idx, u.text, u.method, u.pv, u.em
       FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(idx, text, method, pv, em)
-      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO UPDATE SET text = EXCLUDED.text`,
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human' DO UPDATE SET text = EXCLUDED.text`,
       [
         saeId,
         rows.map((r) => r.index),
