@@ -9,6 +9,7 @@ import type { FeatureService } from "../modules/feature/feature.service.ts";
 import type { GeometryLoaders } from "../modules/geometry/geometry.loaders.ts";
 import type { GeometryService } from "../modules/geometry/geometry.service.ts";
 import type { JobService } from "../modules/job/job.service.ts";
+import type { StepService } from "../modules/job/step.service.ts";
 import type { SaeLoaders } from "../modules/sae/sae.loaders.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
 import type { SearchService } from "../modules/search/search.service.ts";
@@ -23,6 +24,7 @@ export interface ResolverServices {
   readonly geometry: GeometryService;
   readonly encode: EncodeService;
   readonly jobs: JobService;
+  readonly steps: Pick<StepService, "pending">;
   readonly autointerp: AutoInterpService;
   readonly ingest: Pick<IngestService, "removeSae">;
 }

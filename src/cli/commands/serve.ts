@@ -24,6 +24,8 @@ export function registerServe(program: Command) {
       );
       // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
       await app.services.autointerp.resumeUnfinished();
+      // So do post-ingest steps an interrupted ingest left pending, in the background.
+      void app.services.steps.resumeAll().catch((e) => app.log.warn(`post-ingest steps not resumed: ${(e as Error).message}`));
       await waitForShutdown(async () => {
         await server.close();
         await app.close();

@@ -93,6 +93,14 @@ export class GeometryRepository {
       WHERE f.sae_id = ${saeId} AND f.idx = u.idx`;
   }
 
+  /** Features with a decoder and no stored neighbour list, by index. */
+  async withoutNeighbourList(saeId: string): Promise<number[]> {
+    const rows = await this.db.sql<{ idx: number }>`
+      /* geometry.withoutNeighbourList */
+      SELECT idx FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND nn_indices IS NULL ORDER BY idx`;
+    return rows.map((r) => r.idx);
+  }
+
   async clearNeighbourLists(saeId: string): Promise<void> {
     await this.db.prisma.$executeRaw`
       /* geometry.clearNeighbourLists */
