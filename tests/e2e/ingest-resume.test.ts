@@ -32,21 +32,28 @@ function pendingSteps(saeId: string) {
   return out.data.sae.pendingSteps as { step: string; state: string; done: number; total: number | null }[];
 }
 
-/** Features with and without a stored neighbour list (the database is closed again afterwards). */
-async function neighbourLists(saeId: string) {
+/** Runs SQL on the CLI's database, closed again afterwards (the embedded one allows one process). */
+async function withDb<T>(fn: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>): Promise<T> {
   const config = db.config.database.kind === "pglite" ? { ...db.config, database: { kind: "pglite" as const, dataDir: join(dir, "data", "pglite") } } : db.config;
   const app = await createApp(config, { log: silentLogger });
   try {
-    const [r] = await rawQuery<{ built: number; missing: number }>(
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Features with and without a stored neighbour list. */
+async function neighbourLists(saeId: string) {
+  const [r] = await withDb((app) =>
+    rawQuery<{ built: number; missing: number }>(
       app.db,
       `SELECT count(*) FILTER (WHERE nn_indices IS NOT NULL)::int AS built, count(*) FILTER (WHERE nn_indices IS NULL)::int AS missing
        FROM feature WHERE sae_id = $1 AND decoder IS NOT NULL`,
       [saeId],
-    );
-    return r!;
-  } finally {
-    await app.close();
-  }
+    ),
+  );
+  return r!;
 }
 
 beforeAll(async () => {
@@ -99,5 +106,25 @@ describe("post-ingest steps survive kill -9", () => {
     expect(r.stderr).toMatch(/post-ingest step neighbours: resuming/);
     expect(await neighbourLists("resume-me")).toEqual({ built: dSae, missing: 0 });
     expect(pendingSteps("resume-me")).toEqual([]);
+
+    // A step whose runner on another host stopped beating is taken over by `monoscope jobs resume`,
+    // which builds only the lists that are missing.
+    await withDb(async (app) => {
+      await rawQuery(app.db, "UPDATE feature SET nn_indices = NULL, nn_cosines = NULL WHERE sae_id = $1 AND idx % 3 = 0", ["resume-me"]);
+      await rawQuery(
+        app.db,
+        `UPDATE sae_step SET state = 'RUNNING', runner = 'elsewhere:1', fresh = false, heartbeat_at = now() - interval '1 hour'
+         WHERE sae_id = $1 AND step = 'neighbours'`,
+        ["resume-me"],
+      );
+    });
+    expect(pendingSteps("resume-me")).toEqual([{ step: "neighbours", state: "PENDING", done: dSae, total: dSae }]);
+    const resume = cli(["jobs", "resume"]);
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(resume.stdout).toBe("finished 1 post-ingest step(s) of resume-me\n");
+    expect(resume.stderr).toMatch(new RegExp(`stored top-32 neighbours of ${dSae / 3} features`));
+    expect(await neighbourLists("resume-me")).toEqual({ built: dSae, missing: 0 });
+    expect(pendingSteps("resume-me")).toEqual([]);
+    expect(cli(["jobs", "resume"]).stdout).toBe("no post-ingest steps pending\n");
   });
 });
