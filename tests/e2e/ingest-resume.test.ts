@@ -69,7 +69,7 @@ describe("post-ingest steps survive kill -9", () => {
   it("a kill during neighbour lists leaves the step pending; the rerun builds every list", { timeout: 600_000 }, async () => {
     const ck = join(dir, "ck");
     const dSae = 24_000;
-    await writeCheckpoint(ck, { dIn: 128, dSae, seed: 11 });
+    await writeCheckpoint(ck, { dIn: 64, dSae, seed: 11 });
     const child = spawn(process.execPath, argv(["-v", "ingest", "saelens", ck, "--sae", "resume-me", "--model", "resume-model"]), {
       env: env(),
       stdio: ["ignore", "pipe", "pipe"],

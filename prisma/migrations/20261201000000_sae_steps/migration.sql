@@ -27,3 +27,20 @@ CREATE TABLE "sae_step" (
 CREATE INDEX "sae_step_state_idx" ON "sae_step"("state");
 
 ALTER TABLE "sae_step" ADD CONSTRAINT "sae_step_sae_id_fkey" FOREIGN KEY ("sae_id") REFERENCES "sae"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- SAEs ingested before this table existed whose post-ingest work an interruption left
+-- unfinished: record what their stored rows show is missing, so the next run finishes it
+-- (fresh = false: keep what is stored and build only the rest).
+INSERT INTO "sae_step" ("sae_id", "step", "fresh")
+SELECT s."id", 'neighbours', false FROM "sae" s
+WHERE s."status" = 'ready'
+  AND EXISTS (SELECT 1 FROM "feature" f WHERE f."sae_id" = s."id" AND f."decoder" IS NOT NULL AND f."nn_indices" IS NULL);
+INSERT INTO "sae_step" ("sae_id", "step", "fresh")
+SELECT s."id", 'alignment', false FROM "sae" s
+WHERE s."status" = 'ready'
+  AND EXISTS (SELECT 1 FROM "feature" f WHERE f."sae_id" = s."id" AND f."decoder" IS NOT NULL AND f."neuron_index" IS NULL);
+-- Maps are built after ingest only up to 20,000 features (AUTO_MAP_MAX_FEATURES).
+INSERT INTO "sae_step" ("sae_id", "step", "fresh")
+SELECT s."id", 'umap', false FROM "sae" s
+WHERE s."status" = 'ready' AND s."d_sae" <= 20000
+  AND EXISTS (SELECT 1 FROM "feature" f WHERE f."sae_id" = s."id" AND f."decoder" IS NOT NULL AND f."umap_x" IS NULL);

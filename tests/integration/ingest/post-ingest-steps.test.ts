@@ -1,10 +1,13 @@
 // Durable post-ingest steps on both backends: what each event records, a failing step stays
 // FAILED (visible as Sae.pendingSteps) until a resume retries it, a merge that changes decoders
-// rebuilds neighbour lists from scratch, and a failed merge records nothing.
+// rebuilds neighbour lists from scratch, a failed merge records nothing, and the migration
+// records the work that SAEs ingested before it left unfinished.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestService } from "../../../src/ingest/ingest.service.ts";
 import type { SaeArtifact } from "../../../src/ingest/ingest.types.ts";
+import { migrate } from "../../../src/db/migrate.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
+import { seedRandomSae } from "../../helpers/random-sae.ts";
 import { rawQuery, rowCounts } from "../../helpers/row-counts.ts";
 
 let t: TestApp;
@@ -91,6 +94,19 @@ describe("post-ingest steps", () => {
     ).rejects.toThrow(/values: has 1 values for 2 tokens/);
     expect(await rowCounts(t.app.db)).toEqual(counts);
     expect(await t.app.services.steps.pending("s1")).toEqual([]);
+  });
+
+  it("the migration records what SAEs ingested before it left unfinished, and a resume finishes it", async () => {
+    await seedRandomSae(t.app, { saeId: "old-sae", modelId: "old-model", n: 40, dIn: 8 });
+    // As if the database predated sae_step: drop it and let the migration run again.
+    await rawQuery(t.app.db, "DROP TABLE sae_step");
+    await rawQuery(t.app.db, "DELETE FROM _prisma_migrations WHERE migration_name = '20261201000000_sae_steps'");
+    expect((await migrate(t.app.db)).applied).toEqual(["20261201000000_sae_steps"]);
+    expect((await t.app.services.steps.pending("old-sae")).map((s) => s.step)).toEqual(["neighbours", "umap", "alignment"]);
+    expect(await t.app.services.steps.pending("s1")).toEqual([]);
+    await t.app.services.steps.resumeAll();
+    expect(await t.app.services.steps.pending("old-sae")).toEqual([]);
+    expect((await lists("old-sae")).every((l) => l?.length === 32)).toBe(true);
   });
 
   it("removing an SAE removes its steps", async () => {
