@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 describe("post-ingest steps survive kill -9", () => {
-  it("a kill during neighbour lists leaves the step pending; the rerun builds every list", { timeout: 600_000 }, async () => {
+  it("a kill during neighbour lists leaves the step pending; the rerun builds every list", { timeout: 900_000 }, async () => {
     const ck = join(dir, "ck");
     const dSae = 24_000;
     await writeCheckpoint(ck, { dIn: 64, dSae, seed: 11 });
