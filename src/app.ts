@@ -1,6 +1,6 @@
 // The composition root: opens the database, builds each module from its dependencies
-// (modules/<domain>/index.ts) and wires the modules together: ingest's post-ingest hooks,
-// auto-interp's label hook, one LLM client. No module-level singletons.
+// (modules/<domain>/index.ts) and wires the modules together: ingest's durable
+// post-ingest steps, auto-interp's label hook, one LLM client. No module-level singletons.
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
@@ -34,7 +34,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { sae } = buildSaeModule(db);
   const { feature } = buildFeatureModule(db, { sae }, config.server);
   const { stats } = buildStatsModule(db);
-  const { jobs } = buildJobModule(db, config.server);
+  const { jobs, steps } = buildJobModule(db, log, config.server);
   const { lists } = buildListModule(db);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log });
   // One client for the whole process, so its concurrency limit holds across all callers.
@@ -65,20 +65,23 @@ function buildServices(config: Config, db: Database, log: Logger) {
     onLabelsChanged: [(saeId) => search.indexSae(saeId)],
   });
 
-  // After ingest: imported labels and activating text become searchable; decoder geometry drops
-  // the SAE's cached matrix and stores its neighbour lists and lineage; maps and alignment fill
-  // in. A merge that only adds examples or labels reindexes search and refreshes co-activation.
-  const ingest = new IngestService(db, new IngestRepository(db), log, {
-    onSaeReady: [
-      async (saeId) => void (await search.indexSae(saeId)),
-      (saeId) => geometry.onSaeReady(saeId),
-      (saeId) => umap.onSaeReady(saeId),
-      (saeId) => alignment.onSaeReady(saeId),
-    ],
-    onExamplesChanged: [async (saeId) => void (await search.indexSae(saeId)), (saeId) => geometry.onExamplesChanged(saeId)],
+  // Post-ingest steps, in the order they run; durable (job module), so a rerun finishes what a
+  // kill left. Imported labels and activating text become searchable; decoder geometry stores
+  // neighbour lists and lineage; maps and alignment fill in. A merge that only adds examples or
+  // labels reindexes search and refreshes co-activation.
+  steps.register({ name: "search", on: ["ready", "updated", "examples"], run: async (id) => void (await search.indexSae(id)) });
+  steps.register({
+    name: "neighbours",
+    on: ["ready", "updated"],
+    run: (id, ctx) => geometry.buildNeighbourListsStep(id, { restart: ctx.fresh, signal: ctx.signal, progress: ctx.progress }),
   });
+  steps.register({ name: "lineage", on: ["ready", "updated"], run: (id) => geometry.rebuildLineage(id) });
+  steps.register({ name: "umap", on: ["ready", "updated"], run: (id) => umap.onSaeReady(id) });
+  steps.register({ name: "alignment", on: ["ready", "updated"], run: (id) => alignment.onSaeReady(id) });
+  steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
+  const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, autointerp, umap, alignment, lists };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists };
 }
 
 export interface CreateAppOptions extends OpenOptions {
@@ -106,7 +109,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     log,
     services,
     async close() {
-      // Background jobs pause (back to QUEUED) before the database goes away.
+      // Background jobs pause (back to QUEUED, post-ingest steps to PENDING) before the database goes away.
+      await services.steps.close();
       await services.autointerp.close();
       await services.geometry.close();
       await db.close();

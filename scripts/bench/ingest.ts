@@ -171,8 +171,8 @@ async function benchBackend(backend: "postgres" | "pglite", app: App, n: number,
   );
   const rawSql = COPY_SQL[backend].feature.replace(" feature ", " bench_raw_feature ").replace(/^\/\*[^*]*\*\/ /, "");
   const blob = backend === "pglite" ? new Blob([readFileSync(copyFile)]) : null;
-  // No post-ingest hooks: this measures the write path alone.
-  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, { onSaeReady: [] });
+  // No post-ingest steps: this measures the write path alone.
+  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, null);
   let last = "";
   const psqlTarget = rawSql.replace(/^COPY /, "").replace(/ FROM STDIN.*$/, "");
   // Alternating runs; the clean-up before each run (dropping the previous SAE, emptying the
@@ -245,7 +245,7 @@ async function benchActivations(backend: "postgres" | "pglite", app: App, n: num
   const file = join(tmp, `acts-${backend}-${tokens}.jsonl.gz`);
   log(`${backend}: writing ${n} activation records of ${tokens} tokens`);
   await writeActivations(file, n, dSae, tokens);
-  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, { onSaeReady: [] });
+  const ingest = new IngestService(app.db, new IngestRepository(app.db), silentLogger, null);
   // The raw floor: the exact COPY bytes Monoscope sends for this file (captured once, for the SAE
   // of the first run, whose feature rows the raw table's foreign key then points at), loaded into
   // a table like activation with the same foreign key to feature, and into one without it.
@@ -389,7 +389,7 @@ try {
     await lite.close();
   }
   notes.push(
-    "Monoscope's figure is end to end: fingerprint the files, read safetensors by offset, normalise decoders to float16, compute neuron alignment, binary COPY, flip the SAE to ready, ANALYZE (PostgreSQL). Post-ingest hooks (neighbours, search) are not included.",
+    "Monoscope's figure is end to end: fingerprint the files, read safetensors by offset, normalise decoders to float16, compute neuron alignment, binary COPY, flip the SAE to ready, ANALYZE (PostgreSQL). Post-ingest steps (neighbours, search) are not included.",
     "The raw baseline loads exactly the bytes Monoscope sends (captured to a file) into a table created LIKE feature INCLUDING ALL plus the same foreign key to sae, emptied before each run; runs alternate. Clean-up between runs is not timed: the raw tables are truncated, and Monoscope's previous SAE is removed and its table vacuumed, so both start each run in the same state.",
     "Monoscope skips the per-row foreign-key triggers during its load (session_replication_role = replica, as pg_restore --disable-triggers does) when the role may and the tables have no user triggers: its session guarantees every parent row exists. The raw baseline pays those checks; extra.raw_without_fk_median_s / ratio_vs_raw_without_fk compare with a copy into the same table without the foreign key.",
     "Activation raw floor: the exact activation COPY bytes Monoscope sends for the file (captured once through the same blocks, workers and session), loaded into a table created LIKE activation INCLUDING ALL plus the same foreign key to feature (baseline), and into one without it (extra.raw_without_fk_median_s, ratio_vs_raw_without_fk); emptied before each run, runs alternating with Monoscope's.",

@@ -12,6 +12,7 @@ import type { GeometryService } from "../modules/geometry/geometry.service.ts";
 import type { JobService } from "../modules/job/job.service.ts";
 import type { ListLoaders } from "../modules/list/list.loaders.ts";
 import type { ListService } from "../modules/list/list.service.ts";
+import type { StepService } from "../modules/job/step.service.ts";
 import type { SaeLoaders } from "../modules/sae/sae.loaders.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
 import type { SearchService } from "../modules/search/search.service.ts";
@@ -26,6 +27,7 @@ export interface ResolverServices {
   readonly geometry: GeometryService;
   readonly encode: EncodeService;
   readonly jobs: JobService;
+  readonly steps: Pick<StepService, "pending">;
   readonly autointerp: AutoInterpService;
   readonly ingest: Pick<IngestService, "removeSae">;
   readonly lists: ListService;

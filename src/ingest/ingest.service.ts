@@ -30,10 +30,12 @@
  *   max_value/max_token_index are computed; text defaults to tokens.join("").
  * - Dashboards (feature_dashboard jsonb): posLogits/negLogits [{token, value}], histograms {values, heights},
  *   correlatedNeurons/correlatedFeatures {indices, pearson, l1}, neuronAlignment {indices, values, l1}, extra {...}.
- * - Hooks: `hooks.onSaeReady` (constructor argument) run after an SAE becomes ready or its decoders change
- *   (geometry registers neighbour/lineage builders there); `hooks.onExamplesChanged` after a merge that adds
- *   examples or labels but no decoders (search documents, lineage co-activation). A failing hook is logged;
- *   the data stays committed.
+ * - Post-ingest steps (`steps`, constructor argument: search indexing, neighbour lists, lineage, maps, ...) are
+ *   durable: the steps of an event ("ready": created/replaced; "updated": a merge that changed decoders;
+ *   "examples": a merge of examples or labels only) are recorded in the database before the SAE turns ready
+ *   (a kill before the flip leaves a loading SAE that the next run discards) or inside the merge's transaction,
+ *   then run. Whatever a kill interrupts stays pending (Sae.pendingSteps) and the next ingest of the SAE, even
+ *   one with nothing new to load, finishes it. A failing step is logged; the data stays committed.
  */
 import { assertSlug } from "../db/ddl.ts";
 import type { Database } from "../db/database.ts";
@@ -46,11 +48,11 @@ import type { DeletedCounts, IngestRepository, SaeRow } from "./ingest.repositor
 import type { ArtifactSource, IngestSink, IngestSummary, SaeArtifact } from "./ingest.types.ts";
 import { type ProgressReporter, silentProgress } from "./progress.ts";
 
-export type SaeReadyHook = (saeId: string, info: { reason: "created" | "replaced" | "updated" | "examples" }) => Promise<void>;
-
-export interface IngestHooks {
-  onSaeReady: SaeReadyHook[];
-  onExamplesChanged?: SaeReadyHook[];
+/** The job module's StepService, as ingest uses it. */
+export interface PostIngestSteps {
+  /** Records the event's steps on conn, inside the caller's transaction. */
+  record(conn: { query(sql: string, params?: unknown[]): Promise<unknown[]> }, saeId: string, event: "ready" | "updated" | "examples"): Promise<void>;
+  runPending(saeId: string, onProgress?: (step: string, done: number, total: number) => void): Promise<number>;
 }
 
 export interface IngestOptions {
@@ -65,7 +67,8 @@ export class IngestService {
     private readonly db: Database,
     private readonly repo: IngestRepository,
     private readonly log: Logger,
-    readonly hooks: IngestHooks = { onSaeReady: [] },
+    /** null: no post-ingest steps (benchmarks of the write path alone). */
+    public steps: PostIngestSteps | null = null,
   ) {}
 
   /** Where rows go: the embedded database runs its COPY on this process's main thread. */
@@ -99,7 +102,8 @@ export class IngestService {
       let outcome: IngestSummary["outcome"] = "created";
       if (existing?.status === "ready") {
         if (existing.contentHash === artifact.contentHash && !opts.replace) {
-          this.log.info(`SAE ${sae.id} already holds this artifact (${artifact.contentHash.slice(0, 19)}…): nothing to do (--replace reloads it)`);
+          this.log.info(`SAE ${sae.id} already holds this artifact (${artifact.contentHash.slice(0, 19)}…): nothing to load (--replace reloads it)`);
+          await this.runSteps(sae.id, opts);
           return summary(sae.id, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
         }
         if (!opts.replace) {
@@ -157,11 +161,12 @@ export class IngestService {
       this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
       const counts = await bulk.withoutRedundantChecks(() => this.runSession(bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
       const tRows = performance.now();
+      await this.steps?.record(bulk.executor, sae.id, "ready");
       await this.repo.markReady(sae.id, familyId);
       if (this.db.backend === "postgres") await this.repo.analyze({ features: counts.features > 0, activations: counts.activations > 0 });
       this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
       const result = summary(sae.id, outcome, counts, t0);
-      await this.runHooks(sae.id, outcome === "replaced" ? "replaced" : "created");
+      await this.runSteps(sae.id, opts);
       return result;
     } catch (e) {
       await bulk.abortCopy();
@@ -194,7 +199,8 @@ export class IngestService {
       if (sae.status !== "ready") throw conflict(`SAE ${JSON.stringify(saeId)} is still loading (an interrupted ingest): rerun that ingest first`);
       const imports = sae.imports;
       if (!opts.replace && imports.some((i) => i.contentHash === input.contentHash)) {
-        this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to do (--replace reloads it)`);
+        this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to load (--replace reloads it)`);
+        await this.runSteps(saeId, opts);
         return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
       }
       const counts = await bulk.withoutRedundantChecks(() => bulk.transaction(async (tx) => {
@@ -205,11 +211,12 @@ export class IngestService {
         const record = { ...input.source, contentHash: input.contentHash, at: new Date().toISOString(), ...c };
         const kept = imports.filter((i) => i.contentHash !== input.contentHash);
         await tx.setSaeSource(saeId, { ...sae.source, imports: [...kept, record] });
+        const event = c.decoders > 0 ? "updated" : c.activations > 0 || c.explanations > 0 ? "examples" : null;
+        if (event) await this.steps?.record(tx.executor, saeId, event);
         return c;
       }));
       if (this.db.backend === "postgres") await this.repo.analyze({ features: false, activations: counts.activations > 0 });
-      if (counts.decoders > 0) await this.runHooks(saeId, "updated");
-      else if (counts.activations > 0 || counts.explanations > 0) await this.runHooks(saeId, "examples");
+      await this.runSteps(saeId, opts);
       return summary(saeId, "merged", counts, t0);
     } finally {
       if (locked) await bulk.unlock(saeId);
@@ -281,13 +288,25 @@ export class IngestService {
     }
   }
 
-  private async runHooks(saeId: string, reason: "created" | "replaced" | "updated" | "examples"): Promise<void> {
-    for (const hook of reason === "examples" ? (this.hooks.onExamplesChanged ?? []) : this.hooks.onSaeReady) {
-      try {
-        await hook(saeId, { reason });
-      } catch (e) {
-        this.log.warn(`SAE ${saeId} is ingested, but a post-ingest step failed: ${(e as Error).message}`);
-      }
+  /** Runs the SAE's pending post-ingest steps (a failing one is logged by the step service and stays pending). */
+  private async runSteps(saeId: string, opts: IngestOptions): Promise<void> {
+    if (!this.steps) return;
+    const progress = opts.progress ?? silentProgress;
+    let current: string | null = null;
+    try {
+      await this.steps.runPending(saeId, (step, done, total) => {
+        if (step !== current) {
+          if (current) progress.stop();
+          current = step;
+          progress.start(`${step} ${saeId}`, total, "features");
+        }
+        progress.update({ features: done, activations: 0, explanations: 0 });
+      });
+    } catch (e) {
+      // The SAE is committed; what did not run stays pending for the next run.
+      this.log.warn(`SAE ${saeId} is ingested, but its post-ingest steps could not run: ${(e as Error).message}`);
+    } finally {
+      if (current) progress.stop();
     }
   }
 }

@@ -9,8 +9,11 @@ export interface ProgressCounts {
 }
 
 export interface ProgressReporter {
-  /** total: features expected (null when unknown, e.g. an activation file). */
-  start(label: string, total: number | null): void;
+  /**
+   * total: features expected (null when unknown, e.g. an activation file). unit: count only
+   * counts.features, in these units (a post-ingest step), instead of rows of every kind.
+   */
+  start(label: string, total: number | null, unit?: string): void;
   update(counts: ProgressCounts): void;
   stop(): void;
 }
@@ -28,13 +31,15 @@ function barProgress(stream: NodeJS.WriteStream): ProgressReporter {
   let t0 = 0;
   let hasTotal = false;
   return {
-    start(label, total) {
+    start(label, total, unit) {
       t0 = Date.now();
       hasTotal = total !== null && total > 0;
       bar = new cliProgress.SingleBar(
         {
           stream,
-          format: hasTotal
+          format: unit
+            ? `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | ETA {eta_formatted}`
+            : hasTotal
             ? `${label} [{bar}] {percentage}% | {value}/{total} features | {activations} examples | {rate} rows/s | ETA {eta_formatted}`
             : `${label} | {value} features | {activations} examples | {rate} rows/s | {duration_formatted}`,
           hideCursor: true,
@@ -58,12 +63,14 @@ function barProgress(stream: NodeJS.WriteStream): ProgressReporter {
 
 function lineProgress(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
   let label = "";
+  let unit: string | undefined;
   let total: number | null = null;
   let t0 = 0;
   let last = 0;
   return {
-    start(l, t) {
+    start(l, t, u) {
       label = l;
+      unit = u;
       total = t;
       t0 = last = Date.now();
     },
@@ -75,6 +82,7 @@ function lineProgress(stream: NodeJS.WriteStream, intervalMs: number): ProgressR
       const rate = Math.round(rows(c) / s);
       const of = total ? `/${total}` : "";
       const eta = total && c.features > 0 && c.features < total ? `, ETA ${Math.round((s * (total - c.features)) / c.features)}s` : "";
+      if (unit) return void stream.write(`monoscope: ${label}: ${c.features}${of} ${unit}${eta}\n`);
       stream.write(`monoscope: ${label}: ${c.features}${of} features, ${c.activations} examples, ${rate} rows/s${eta}\n`);
     },
     stop() {},

@@ -1,4 +1,4 @@
-// `monoscope jobs`: list jobs, show one (with its failed items), cancel one.
+// `monoscope jobs`: list jobs, show one (with its failed items), cancel one, resume post-ingest steps.
 import type { Command } from "commander";
 import { formatUsd } from "../../modules/autointerp/autointerp.constants.ts";
 import { badInput } from "../../errors.ts";
@@ -8,7 +8,7 @@ import { intOption, servingApi, withApp } from "../runtime.ts";
 import { summary } from "./autointerp.ts";
 
 export function registerJobs(program: Command) {
-  const jobs = program.command("jobs").description("list, inspect and cancel auto-interpretation jobs");
+  const jobs = program.command("jobs").description("list, inspect and cancel auto-interpretation jobs; resume post-ingest steps");
   jobs
     .command("list", { isDefault: true })
     .description("jobs, newest first")
@@ -49,6 +49,18 @@ export function registerJobs(program: Command) {
         process.stdout.write(`  feature ${f.featureIndex}: ${f.error ?? "failed"}\n`);
         if (f.rawResponse) process.stdout.write(`    raw answer: ${JSON.stringify(f.rawResponse.slice(0, 300))}\n`);
       }
+    });
+  jobs
+    .command("resume")
+    .description("finish the post-ingest steps (neighbour lists, lineage, maps, search indexing, ...) an interrupted ingest left pending")
+    .option("--sae <id>", "only this SAE's steps")
+    .action(async (opts: { sae?: string }, cmd: Command) => {
+      const r = await withApp(cmd, async (app) => {
+        if (!opts.sae) return app.services.steps.resumeAll();
+        await app.services.sae.requireSae(opts.sae);
+        return { saes: [opts.sae], steps: await app.services.steps.runPending(opts.sae) };
+      });
+      process.stdout.write(r.steps ? `finished ${r.steps} post-ingest step(s) of ${r.saes.join(", ")}\n` : "no post-ingest steps pending\n");
     });
   jobs
     .command("cancel")

@@ -30,6 +30,8 @@ export function registerServe(program: Command) {
       );
       // Auto-interp jobs that a restart paused (or a crash left behind) carry on.
       await app.services.autointerp.resumeUnfinished();
+      // So do post-ingest steps an interrupted ingest left pending, in the background.
+      void app.services.steps.resumeAll().catch((e) => app.log.warn(`post-ingest steps not resumed: ${(e as Error).message}`));
       // Last, so that a script waiting for this line finds everything ready (signals handled, socket open).
       process.stderr.write(`monoscope: GraphQL API at ${http.url}/graphql (${app.db.location})\n`);
       await stopped;

@@ -630,6 +630,12 @@ export type Sae = {
   name: Scalars['String']['output'];
   /** SAELens metadata.neuronpedia_id when known, e.g. "gpt2-small/0-res-jb". */
   neuronpediaId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Post-ingest steps not finished yet (search indexing, neighbour lists, split lineage, 2-D map,
+   * neuron alignment, co-activation), in the order they run; empty once the SAE is complete. An
+   * interrupted ingest leaves some: rerun it or `monoscope jobs resume` (a server start resumes them too).
+   */
+  pendingSteps: Array<SaeStep>;
   stats: SaeStats;
 };
 
@@ -677,6 +683,26 @@ export type SaeStatsNeuronAlignedFractionArgs = {
 export type SaeStatsNeuronCorrelatedFractionArgs = {
   threshold?: InputMaybe<Scalars['Float']['input']>;
 };
+
+/** A post-ingest step of one SAE that has not finished. */
+export type SaeStep = {
+  __typename?: 'SaeStep';
+  /** Progress of a step that works in batches (neighbour lists: features with a list); 0 otherwise. */
+  done: Scalars['Int']['output'];
+  state: SaeStepState;
+  /** search | neighbours | lineage | umap | alignment | coactivation */
+  step: Scalars['String']['output'];
+  /** What done counts up to, once known. */
+  total?: Maybe<Scalars['Int']['output']>;
+};
+
+export type SaeStepState =
+  /** Its last attempt failed (the log says why); the next run retries it. */
+  | 'FAILED'
+  /** Waiting to run, or interrupted (its process stopped): the next run resumes it. */
+  | 'PENDING'
+  /** A live process is running it. */
+  | 'RUNNING';
 
 /** Ways to score an explanation: DETECTION and FUZZING (balanced accuracy, precision, recall, F1), SIMULATION (correlation of predicted and true activations). */
 export type ScoreKind =
@@ -817,6 +843,8 @@ export type ResolversTypes = ResolversObject<{
   Sae: ResolverTypeWrapper<SaeParentModel>;
   SaeFamily: ResolverTypeWrapper<FamilyParentModel>;
   SaeStats: ResolverTypeWrapper<SaeStatsParentModel>;
+  SaeStep: ResolverTypeWrapper<SaeStep>;
+  SaeStepState: SaeStepState;
   ScoreKind: ScoreKind;
   SearchMode: SearchMode;
   SplitKind: SplitKind;
@@ -861,6 +889,7 @@ export type ResolversParentTypes = ResolversObject<{
   Sae: SaeParentModel;
   SaeFamily: FamilyParentModel;
   SaeStats: SaeStatsParentModel;
+  SaeStep: SaeStep;
   String: Scalars['String']['output'];
   TokenValue: TokenValue;
 }>;
@@ -1120,6 +1149,7 @@ export type SaeResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   neuronpediaId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pendingSteps?: Resolver<Array<ResolversTypes['SaeStep']>, ParentType, ContextType>;
   stats?: Resolver<ResolversTypes['SaeStats'], ParentType, ContextType>;
 }>;
 
@@ -1138,6 +1168,13 @@ export type SaeStatsResolvers<ContextType = GraphQLContext, ParentType extends R
   medianDensity?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   neuronAlignedFraction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<SaeStatsNeuronAlignedFractionArgs, 'threshold'>>;
   neuronCorrelatedFraction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<SaeStatsNeuronCorrelatedFractionArgs, 'threshold'>>;
+}>;
+
+export type SaeStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SaeStep'] = ResolversParentTypes['SaeStep']> = ResolversObject<{
+  done?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SaeStepState'], ParentType, ContextType>;
+  step?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type TokenValueResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenValue'] = ResolversParentTypes['TokenValue']> = ResolversObject<{
@@ -1176,6 +1213,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Sae?: SaeResolvers<ContextType>;
   SaeFamily?: SaeFamilyResolvers<ContextType>;
   SaeStats?: SaeStatsResolvers<ContextType>;
+  SaeStep?: SaeStepResolvers<ContextType>;
   TokenValue?: TokenValueResolvers<ContextType>;
 }>;
 

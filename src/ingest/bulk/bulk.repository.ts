@@ -62,6 +62,11 @@ export class BulkRepository {
     ]);
   }
 
+  /** This connection, for another module's repository to run its statements inside this transaction. */
+  get executor(): Pick<BulkConnection, "query"> {
+    return this.conn;
+  }
+
   /** Runs fn in one transaction (PGlite: holding its mutex, so nothing else interleaves). */
   transaction<T>(fn: (tx: BulkRepository) => Promise<T>): Promise<T> {
     return this.conn.transaction((c) => fn(c === this.conn ? this : new BulkRepository(c)));

@@ -36,6 +36,8 @@ const COPY_DECODERS =
   "/* geometry.copyDecoders */ COPY (SELECT idx, decoder FROM feature WHERE sae_id = current_setting('monoscope.copy_sae') " +
   "AND decoder IS NOT NULL ORDER BY idx) TO STDOUT WITH (FORMAT binary)";
 
+const IdxRow = z.object({ idx: z.number().int() });
+
 export class GeometryRepository {
   constructor(private readonly db: Database) {}
 
@@ -95,6 +97,14 @@ export class GeometryRepository {
         nn_cosines = (${Array.from(cosines)}::real[])[u.o * ${k} + 1 : u.o * ${k} + ${k}]
       FROM (SELECT idx, (ord - 1)::int AS o FROM unnest(${Array.from(rows)}::int[]) WITH ORDINALITY AS x(idx, ord)) u
       WHERE f.sae_id = ${saeId} AND f.idx = u.idx`;
+  }
+
+  /** Features with a decoder and no stored neighbour list, by index. */
+  async withoutNeighbourList(saeId: string): Promise<number[]> {
+    const rows = await this.db.rows(IdxRow)`
+      /* geometry.withoutNeighbourList */
+      SELECT idx FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND nn_indices IS NULL ORDER BY idx`;
+    return rows.map((r) => r.idx);
   }
 
   async clearNeighbourLists(saeId: string): Promise<void> {

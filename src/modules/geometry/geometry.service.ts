@@ -16,6 +16,13 @@ export type { SaeGeometry } from "./geometry.repository.ts";
  */
 export const NEIGHBOUR_LIST_MAX_WORK = 1.2e13;
 
+export interface NeighbourStepRun {
+  /** Drop stored lists first (the decoders changed since they were built). */
+  restart: boolean;
+  signal?: AbortSignal;
+  progress(done: number, total: number): Promise<void>;
+}
+
 export class GeometryService {
   constructor(
     private readonly repo: GeometryRepository,
@@ -39,24 +46,36 @@ export class GeometryService {
   }
 
   /**
-   * Post-ingest step: refresh the cache, precompute neighbour lists when affordable, and
-   * rebuild the split lineage of the SAE's family (which ingest marked stale).
+   * Post-ingest step: precompute neighbour lists when affordable. Resumable: restart drops
+   * the stored lists (the decoders changed); otherwise only features without one are built.
    */
-  async onSaeReady(saeId: string): Promise<void> {
-    this.cache.invalidate(saeId);
+  async buildNeighbourListsStep(saeId: string, run: NeighbourStepRun): Promise<void> {
+    if (run.restart) this.cache.invalidate(saeId);
     const [sae] = await this.repo.saes([saeId]);
     if (!sae) return;
     if (sae.dSae * sae.dSae * sae.dIn > NEIGHBOUR_LIST_MAX_WORK) {
       await this.repo.clearNeighbourLists(saeId);
       this.log.info(`SAE ${saeId}: ${sae.dSae} features, too many to precompute neighbour lists; neighbours come from scans`);
-    } else {
-      const r = await this.nearest.buildNeighbourLists(saeId);
-      this.log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.features} features in ${r.seconds.toFixed(1)} s`);
+      return;
     }
-    if (sae.familyId) {
-      const r = await this.lineage.build(sae.familyId);
-      this.log.info(`family ${sae.familyId}: split lineage of ${r.saes.length} sizes rebuilt in ${r.seconds.toFixed(1)} s`);
-    }
+    const r = await this.nearest.buildNeighbourLists(saeId, {
+      restart: run.restart,
+      blockRows: 1024,
+      signal: run.signal,
+      onProgress: async (done, total) => {
+        await run.progress(done, total);
+        this.log.debug(`SAE ${saeId}: neighbour lists ${done}/${total}`);
+      },
+    });
+    this.log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.built} features (${r.features} in all) in ${r.seconds.toFixed(1)} s`);
+  }
+
+  /** Post-ingest step: rebuild the split lineage of the SAE's family (which ingest marked stale). */
+  async rebuildLineage(saeId: string): Promise<void> {
+    const [sae] = await this.repo.saes([saeId]);
+    if (!sae?.familyId) return;
+    const r = await this.lineage.build(sae.familyId);
+    this.log.info(`family ${sae.familyId}: split lineage of ${r.saes.length} sizes rebuilt in ${r.seconds.toFixed(1)} s`);
   }
 
   /** Post-merge step when only examples changed: the lineage's co-activation signal follows them. */

@@ -28,6 +28,16 @@ export interface NearestOptions {
   exact?: boolean;
 }
 
+export interface BuildListsOptions {
+  k?: number;
+  exact?: boolean;
+  blockRows?: number;
+  /** Drop stored lists first (default true); false builds only the missing ones. */
+  restart?: boolean;
+  signal?: AbortSignal;
+  /** After each stored block: features with a list of those with a decoder. */
+  onProgress?: (done: number, total: number) => Promise<void> | void;
+}
 
 export class NearestService {
   constructor(
@@ -129,20 +139,28 @@ export class NearestService {
   /**
    * Computes and stores every feature's top-K neighbours in its own SAE (run after ingest).
    * Blocked over query rows; candidates from the int8 scan, cosines exact (re-ranked in float32).
+   * restart (default): drop the stored lists first; otherwise build only the features that lack
+   * one (resuming an interrupted build). Each block is stored before the next starts.
    */
-  async buildNeighbourLists(saeId: string, opts: { k?: number; exact?: boolean; blockRows?: number } = {}) {
+  async buildNeighbourLists(saeId: string, opts: BuildListsOptions = {}) {
     const started = performance.now();
     const [sae] = await this.resolveSaes([saeId]);
     const m = await this.cache.get(sae);
     const k = Math.min(opts.k ?? STORED_NEIGHBOURS, m.rows - 1);
-    await this.repo.clearNeighbourLists(saeId);
-    if (k <= 0) return { saeId, features: m.rows, k: 0, seconds: (performance.now() - started) / 1000 };
+    const restart = opts.restart ?? true;
+    if (restart) await this.repo.clearNeighbourLists(saeId);
+    if (k <= 0) return { saeId, features: m.rows, built: 0, k: 0, seconds: (performance.now() - started) / 1000 };
+    const todo = restart ? m.index : Int32Array.from((await this.repo.withoutNeighbourList(saeId)).filter((i) => i < m.rowOf.length && m.rowOf[i]! >= 0));
     const block = opts.blockRows ?? 2048;
     const kernel = await this.kernel();
     const d = m.d;
-    for (let b = 0; b < m.rows; b += block) {
-      const ids = m.index.slice(b, Math.min(m.rows, b + block));
-      const q = m.data.subarray(b * d, (b + ids.length) * d);
+    let done = m.rows - todo.length;
+    await opts.onProgress?.(done, m.rows);
+    for (let b = 0; b < todo.length; b += block) {
+      opts.signal?.throwIfAborted();
+      const ids = todo.slice(b, Math.min(todo.length, b + block));
+      const q = new Float32Array(ids.length * d);
+      ids.forEach((idx, r) => q.set(m.data.subarray(m.rowOf[idx]! * d, (m.rowOf[idx]! + 1) * d), r * d));
       const lists = await scanNearest(kernel, [m], q, ids.length, {
         k,
         exact: !!opts.exact,
@@ -158,8 +176,10 @@ export class NearestService {
         }),
       );
       await this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines);
+      done += ids.length;
+      await opts.onProgress?.(done, m.rows);
     }
-    return { saeId, features: m.rows, k, seconds: (performance.now() - started) / 1000 };
+    return { saeId, features: m.rows, built: todo.length, k, seconds: (performance.now() - started) / 1000 };
   }
 
   private async scan(saes: SaeGeometry[], q: Float32Array, qRows: number, opts: Parameters<typeof scanNearest>[4]) {

@@ -22,7 +22,7 @@ export class UmapRepository {
   /** Features with a decoder but no stored position. */
   /** Whether any feature of the SAE has a decoder direction (something to map). */
   async hasDecoders(saeId: string): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRaw<{ one: number }[]>`/* umap.hasDecoders */
+    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* umap.hasDecoders */
       SELECT 1 AS one FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL LIMIT 1`;
     return rows.length > 0;
   }

@@ -1,4 +1,5 @@
-// GraphQL resolvers for jobs: reading and cancelling them (autointerp's resolvers start them).
+// GraphQL resolvers for jobs: reading and cancelling them (autointerp's resolvers start them),
+// and the post-ingest steps an SAE has pending.
 // Mutations check the caller first, before anything else.
 import { requireCaller } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
@@ -37,6 +38,9 @@ export const jobResolvers: Resolvers = {
     startedAt: (j) => iso(j.startedAt),
     finishedAt: (j) => iso(j.finishedAt),
     items: (j, args, ctx) => ctx.services.jobs.items(j.id, args.status ?? null, args.first ?? 100),
+  },
+  Sae: {
+    pendingSteps: (s, _a, ctx) => ctx.services.steps.pending(s.id),
   },
   JobItem: {
     featureIndex: (i) => i.featureIndex,

@@ -30,15 +30,19 @@ export function isAbandoned(job: JobRecord, now = Date.now()): boolean {
   if (job.status !== "RUNNING") return false;
   // Waiting on a Batch API batch: no process runs it; whoever comes next collects it.
   if (job.runner?.startsWith(BATCH_RUNNER_PREFIX)) return true;
-  if (job.runner) {
-    const [host, pid] = [job.runner.slice(0, job.runner.lastIndexOf(":")), Number(job.runner.slice(job.runner.lastIndexOf(":") + 1))];
+  return runnerGone(job.runner, job.heartbeatAt ?? job.startedAt ?? job.createdAt, now);
+}
+
+/** Whether a "host:pid" runner has stopped: a process on this host that no longer exists, or no heartbeat for a minute. */
+export function runnerGone(runner: string | null, lastBeat: Date, now = Date.now()): boolean {
+  if (runner) {
+    const [host, pid] = [runner.slice(0, runner.lastIndexOf(":")), Number(runner.slice(runner.lastIndexOf(":") + 1))];
     if (host === hostname() && Number.isInteger(pid)) {
       if (pid === process.pid) return false;
       if (!pidAlive(pid)) return true;
     }
   }
-  const beat = job.heartbeatAt ?? job.startedAt ?? job.createdAt;
-  return now - beat.getTime() > STALE_AFTER_MS;
+  return now - lastBeat.getTime() > STALE_AFTER_MS;
 }
 
 export class JobService {

@@ -1,5 +1,5 @@
 // The shared write path (IngestService) on both backends: visibility, atomicity,
-// idempotence, conflicts, merges, removal and hooks.
+// idempotence, conflicts, merges, removal and post-ingest steps.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestService } from "../../../src/ingest/ingest.service.ts";
 import type { SaeArtifact } from "../../../src/ingest/ingest.types.ts";
@@ -23,8 +23,10 @@ function artifact(id: string, over: Partial<SaeArtifact["sae"]> = {}, hash = `h-
 beforeAll(async () => {
   t = await openTestApp();
   ingest = t.app.services.ingest;
-  ingest.hooks.onSaeReady.push(async (id, info) => {
-    hookCalls.push(`${id}:${info.reason}`);
+  t.app.services.steps.register({
+    name: "test-probe",
+    on: ["ready", "updated"],
+    run: async (id) => void hookCalls.push(id),
   });
 });
 afterAll(async () => {
@@ -74,7 +76,7 @@ describe("IngestService write path", () => {
     ].map((r) => ({ ...r, values: r.values.map((v) => expect.closeTo(v, 6)), max_value: expect.closeTo(r.max_value as number, 6) })));
     const ex = await rawQuery(t.app.db, "SELECT feature_idx, text, method FROM explanation WHERE sae_id = 'a'");
     expect(ex).toEqual([{ feature_idx: 0, text: "cats", method: "imported" }]);
-    expect(hookCalls).toContain("a:created");
+    expect(hookCalls).toContain("a");
   });
 
   it("re-ingesting the same content is a no-op; different content needs --replace", async () => {

@@ -40,7 +40,7 @@ let t: TestApp;
 beforeAll(async () => {
   t = await openTestApp();
   // Maps, neighbour lists and lineage are not what this measures (and cost minutes on PGlite).
-  t.app.services.ingest.hooks.onSaeReady.length = 0;
+  t.app.services.ingest.steps = null;
   await runDemoSetup(t.app, { steps: [ingestDemoFamily, tokenPatternLabelsStep, conceptSearchStep] });
 }, 1_200_000);
 afterAll(async () => {
