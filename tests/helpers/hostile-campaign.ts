@@ -122,7 +122,7 @@ export async function runCampaign(cases: RawRequest[], o: CampaignOptions): Prom
       let init: RequestInit = { method: "POST", headers, body: c.body };
       if (c.method === "GET") {
         const b = JSON.parse(c.body) as Record<string, unknown>;
-        url += "?" + new URLSearchParams(Object.entries(b).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString();
+        url += "?" + new URLSearchParams(Object.entries(b).map(([k, v]): [string, string] => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString();
         init = { method: "GET", headers };
       }
       const t0 = performance.now();
