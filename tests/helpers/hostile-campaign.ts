@@ -40,13 +40,13 @@ export interface RawRequest extends Pick<HostileCase, "name" | "operation" | "bo
   contentType?: string;
 }
 
-/** The seeded campaign: the sweep of every coordinate, then `random` random cases, then the hostile shapes. */
-export function campaignCases(valid: ValidValues, o: { seed: number; random: number; perArg: number; maxDepth: number }): RawRequest[] {
+/** The seeded campaign, generated as it is sent: the sweep of every coordinate, `random` random cases, the hostile shapes. */
+export function* campaignCases(valid: ValidValues, o: { seed: number; random: number; perArg: number; maxDepth: number }): Generator<RawRequest> {
   const builder = new CaseBuilder(loadSchema(), valid);
   const g = seededDraw(o.seed);
-  const cases: RawRequest[] = builder.sweep(g, o.perArg);
-  for (let i = 0; i < o.random; i++) cases.push(builder.random(g, o.maxDepth));
-  return [...cases, ...hostileShapes()];
+  yield* builder.sweep(g, o.perArg);
+  for (let i = 0; i < o.random; i++) yield builder.random(g, o.maxDepth);
+  yield* hostileShapes();
 }
 
 /** Requests whose shape, not their values, is the attack. */
@@ -93,7 +93,7 @@ export function hostileShapes(): RawRequest[] {
   ];
 }
 
-export async function runCampaign(cases: RawRequest[], o: CampaignOptions): Promise<CampaignReport> {
+export async function runCampaign(cases: Iterable<RawRequest>, o: CampaignOptions): Promise<CampaignReport> {
   const r: CampaignReport = {
     requests: 0,
     internalErrors: 0,
@@ -110,10 +110,10 @@ export async function runCampaign(cases: RawRequest[], o: CampaignOptions): Prom
   const problem = (c: RawRequest, what: string) => {
     if (r.problems.length < 200) r.problems.push(`${c.name}: ${what} (request ${describe(c.body)})`);
   };
-  let next = 0;
+  const queue = cases[Symbol.iterator]();
   const worker = async () => {
-    while (next < cases.length) {
-      const c = cases[next++]!;
+    for (let step = queue.next(); !step.done; step = queue.next()) {
+      const c = step.value;
       for (const f of c.fields ?? []) r.sentFields.add(f);
       for (const a of c.args ?? []) r.sentArgs.add(a);
       const headers: Record<string, string> = { "content-type": c.contentType ?? "application/json", accept: "application/graphql-response+json, application/json" };

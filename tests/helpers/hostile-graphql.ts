@@ -238,13 +238,12 @@ export class CaseBuilder {
   }
 
   /** Cases that give every argument hostile values (`perArg` of them, the first always type-valid) and select every field. */
-  sweep(g: Draw, perArg: number): HostileCase[] {
-    const out: HostileCase[] = [];
+  *sweep(g: Draw, perArg: number): Generator<HostileCase> {
     const blank = (): Built => ({ fields: new Set(), args: new Set(), vars: [], values: [], big: false });
     for (const type of objectTypes(this.schema)) {
       const b = blank();
       const { op, selection } = this.reach(g, type, b, () => this.select(g, type, 1, b, { all: true, hostile: false }));
-      out.push(this.finish(`every field of ${type.name}`, op, selection, b));
+      yield this.finish(`every field of ${type.name}`, op, selection, b);
       for (const f of Object.values(type.getFields()))
         for (const a of f.args)
           for (let i = 0; i < perArg; i++) {
@@ -255,10 +254,9 @@ export class CaseBuilder {
               const args = this.args(g, type.name, f, a.name, b2, i === 0);
               return isObjectType(sub) ? `${f.name}${args} { ${this.leaf(sub, b2)} }` : `${f.name}${args}`;
             });
-            out.push(this.finish(`${type.name}.${f.name}.${a.name} #${i}`, r.op, r.selection, b2));
+            yield this.finish(`${type.name}.${f.name}.${a.name} #${i}`, r.op, r.selection, b2);
           }
     }
-    return out;
   }
 
   /** A random request: a root field, hostile values anywhere, a random selection up to `maxDepth`. */
