@@ -53,6 +53,15 @@ const EnvSchema = z.object({
   MONOSCOPE_MAX_PAGE_SIZE: int(1000, 1),
   MONOSCOPE_RATE_LIMIT_PER_MINUTE: int(600, 0),
   MONOSCOPE_HTTP_CACHE_SECONDS: int(0, 0),
+  // Slow clients: the whole request (headers and body) must arrive within the body timeout;
+  // the answer must be sent within the request timeout (503 after it).
+  MONOSCOPE_BODY_TIMEOUT_MS: int(10_000, 100),
+  MONOSCOPE_REQUEST_TIMEOUT_MS: int(60_000, 100),
+  MONOSCOPE_KEEP_ALIVE_TIMEOUT_MS: int(5_000, 100),
+  // With API keys configured, /metrics needs one too unless this is false.
+  MONOSCOPE_METRICS_REQUIRE_KEY: bool(true),
+  // Operation names that get their own metrics label; others are "other" (unless sent with a valid key).
+  MONOSCOPE_METRICS_OPERATIONS: list(),
   MONOSCOPE_SPLIT_THRESHOLD: num(0.5, 0),
 });
 
@@ -79,6 +88,16 @@ export type Config = Readonly<{
     rateLimitPerMinute: number;
     /** max-age of GET query responses (0: clients revalidate every time, using the ETag). */
     httpCacheSeconds: number;
+    /** Time a client has to send a whole request, headers and body (slow-loris bound). */
+    bodyTimeoutMs: number;
+    /** Time the server has to answer a request before it answers 503 (the NDJSON export streams past it). */
+    requestTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveTimeoutMs: number;
+    /** /metrics needs an API key when keys are configured (the default). */
+    metricsRequireKey: boolean;
+    /** Operation names with their own metrics label (an allow-list; junk names cannot push them out). */
+    metricsOperations: readonly string[];
   }>;
   /** null when no OpenAI-compatible endpoint is configured. */
   llm: Readonly<{
@@ -130,6 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       maxPageSize: e.MONOSCOPE_MAX_PAGE_SIZE,
       rateLimitPerMinute: e.MONOSCOPE_RATE_LIMIT_PER_MINUTE,
       httpCacheSeconds: e.MONOSCOPE_HTTP_CACHE_SECONDS,
+      bodyTimeoutMs: e.MONOSCOPE_BODY_TIMEOUT_MS,
+      requestTimeoutMs: e.MONOSCOPE_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.MONOSCOPE_KEEP_ALIVE_TIMEOUT_MS,
+      metricsRequireKey: e.MONOSCOPE_METRICS_REQUIRE_KEY,
+      metricsOperations: e.MONOSCOPE_METRICS_OPERATIONS,
     },
     llm: llmEnabled
       ? {

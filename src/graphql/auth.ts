@@ -31,7 +31,7 @@ export function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="monoscope"']]) } } });
 }
 
-/** Refuses unauthenticated mutations (and reads, when configured) before execution. */
+/** Refuses unauthenticated writes (and reads, when configured) and unsupported operation types before execution. */
 export function authPlugin(server: Config["server"]): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
@@ -40,11 +40,18 @@ export function authPlugin(server: Config["server"]): ApolloServerPlugin<GraphQL
           const type = operation?.operation ?? null;
           contextValue.request.operationType = type;
           contextValue.request.operationName = operationName ?? null;
-          if (contextValue.caller.authenticated) return;
-          if (type === "mutation") {
-            throw unauthenticated("this mutation needs an API key: send Authorization: Bearer <key>");
+          if (!contextValue.caller.authenticated) {
+            // Anything that is not a query is a write (mutation, subscription, whatever comes next).
+            if (type !== null && type !== "query") {
+              throw unauthenticated(`this ${type} needs an API key: send Authorization: Bearer <key>`);
+            }
+            if (server.readsRequireKey) throw unauthenticated("this server requires an API key for every request: send Authorization: Bearer <key>");
           }
-          if (server.readsRequireKey) throw unauthenticated("this server requires an API key for every request: send Authorization: Bearer <key>");
+          if (type !== null && type !== "query" && type !== "mutation") {
+            throw new GraphQLError(`${type} operations are not supported by this server: the schema has only query and mutation`, {
+              extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } },
+            });
+          }
         },
       };
     },

@@ -13,6 +13,7 @@ import {
   type GraphQLSchema,
   type GraphQLType,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from "graphql";
@@ -30,6 +31,41 @@ const fieldsOf = (t: GraphQLNamedType): Record<string, GraphQLField<unknown, unk
   "getFields" in t && typeof t.getFields === "function" && !("parseValue" in t) ? (t.getFields() as Record<string, GraphQLField<unknown, unknown>>) : null;
 const intValue = (node: ValueNode, variables: Record<string, unknown>): unknown =>
   node.kind === Kind.INT ? Number.parseInt(node.value, 10) : node.kind === Kind.VARIABLE ? variables[node.name.value] : undefined;
+
+/** A literal's value, without its type (enough for page sizes and counts). */
+function literal(node: ValueNode): unknown {
+  switch (node.kind) {
+    case Kind.INT:
+      return Number.parseInt(node.value, 10);
+    case Kind.FLOAT:
+      return Number.parseFloat(node.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+      return node.value;
+    case Kind.BOOLEAN:
+      return node.value;
+    case Kind.LIST:
+      return node.values.map(literal);
+    case Kind.OBJECT:
+      return Object.fromEntries(node.fields.map((f) => [f.name.value, literal(f.value)]));
+    default:
+      return null;
+  }
+}
+
+/**
+ * The variables as execution will see them: a variable the request leaves out takes the
+ * operation's own default (`query($n: Int = 1000)`), exactly as graphql-js's variable
+ * coercion does, so a default costs as much as the same value sent explicitly.
+ */
+export function effectiveVariables(operation: OperationDefinitionNode, given: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(given ?? {}) };
+  for (const def of operation.variableDefinitions ?? []) {
+    const name = def.variable.name.value;
+    if (out[name] === undefined && def.defaultValue) out[name] = literal(def.defaultValue);
+  }
+  return out;
+}
 
 const MULTIPLIER_ARGS = ["first", "k"];
 
@@ -86,7 +122,7 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<GraphQLCont
           if (!root) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const cost = operationCost(schema, root, operation.selectionSet, fragments, request.variables ?? {});
+          const cost = operationCost(schema, root, operation.selectionSet, fragments, effectiveVariables(operation, request.variables));
           if (cost > maxCost) {
             throw new GraphQLError(
               `query cost ${Math.round(cost)} exceeds the limit of ${maxCost}: ask for fewer items (first / k) or fewer fields per item`,

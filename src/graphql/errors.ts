@@ -16,6 +16,11 @@ const INTERNAL = "INTERNAL_SERVER_ERROR";
 const isGraphQLError = (e: unknown): e is Error & { originalError?: unknown } =>
   e instanceof Error && Object.prototype.toString.call(e) === "[object GraphQLError]";
 
+const clientStatus = (e: unknown): boolean => {
+  const status = (e as { extensions?: { http?: { status?: unknown } } }).extensions?.http?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
+};
+
 /** The error a resolver threw, from inside graphql-js's located GraphQLError wrapper. */
 function unwrap(error: unknown): unknown {
   let e = error;
@@ -35,7 +40,14 @@ export function createFormatError(opts: { development: boolean; log: Logger }) {
         return { message: redactSecrets(original.message), ...base, extensions: { code: original.code, ...stack(original) } };
       }
     } else {
-      const code = formatted.extensions?.code;
+      let code = formatted.extensions?.code;
+      // Apollo's own request errors without a code (an APQ hash that does not match its
+      // query, an unsupported APQ version) carry a 4xx status: they are bad requests.
+      if (code === INTERNAL && isGraphQLError(error) && error.originalError == null && clientStatus(error)) code = "BAD_REQUEST";
+      // A parser that gave up (e.g. out of stack on a pathological document) still failed to parse the client's text.
+      if (code === "GRAPHQL_PARSE_FAILED" && !isGraphQLError(original)) {
+        return { message: "Syntax Error: the document could not be parsed (too large or nested too deeply)", ...base, extensions: { code } };
+      }
       // A GraphQLError raised on purpose (not a resolver's unexpected throw wrapped by graphql-js).
       const deliberate = isGraphQLError(original) || (isGraphQLError(error) && error.originalError == null);
       if (deliberate && typeof code === "string" && code !== INTERNAL) {

@@ -2,6 +2,7 @@
 import type { App } from "../app.ts";
 import { createApolloServer } from "./apollo.ts";
 import { createContext } from "./context.ts";
+import { documentNestingError } from "./document-limits.ts";
 
 export interface ExecutionOutput {
   data?: unknown;
@@ -9,6 +10,8 @@ export interface ExecutionOutput {
 }
 
 export async function executeQuery(app: App, query: string, variables?: Record<string, unknown>): Promise<ExecutionOutput> {
+  const tooDeep = documentNestingError(query);
+  if (tooDeep) return { errors: [{ message: tooDeep.message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] };
   const server = createApolloServer(app);
   await server.start();
   try {

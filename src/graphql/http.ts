@@ -15,6 +15,7 @@ import { type Caller, identifyCaller } from "./auth.ts";
 import { createContext, type GraphQLContext } from "./context.ts";
 import { exportFeatures } from "./export.ts";
 import { examples, IDE_ASSETS, IDE_MISSING_PAGE, ideBuilt, idePage, readIdeAsset } from "./ide.ts";
+import { documentNestingError } from "./document-limits.ts";
 import { createMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
@@ -52,14 +53,40 @@ function legacyJsonStatus(reply: FastifyReply, payload: unknown) {
   }
 }
 
+/** SAE ids are slugs of at most 200 characters (src/db/ddl.ts); a longer one is not echoed back. */
+const MAX_ID_LENGTH = 200;
+const EXPORT_TIMEOUT_MS = 60 * 60 * 1000;
+
+/** Adds names to a Vary header without dropping what others set (CORS sets Vary: Origin). */
+export function mergeVary(existing: unknown, add: readonly string[]): string {
+  const have = (Array.isArray(existing) ? existing.join(",") : typeof existing === "string" ? existing : "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const lower = new Set(have.map((v) => v.toLowerCase()));
+  for (const a of add) if (!lower.has(a.toLowerCase())) have.push(a), lower.add(a.toLowerCase());
+  return have.join(", ");
+}
+
 function graphqlError(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.code(status).type("application/json; charset=utf-8").send({ errors: [{ message, extensions: { code } }] });
 }
 
 export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInstance; stop(): Promise<void> }> {
   const cfg = app.config.server;
-  const fastify = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, genReqId: () => randomUUID() });
-  const metrics = createMetrics(app.db);
+  const fastify = Fastify({
+    logger: false,
+    bodyLimit: 10 * 1024 * 1024,
+    genReqId: () => randomUUID(),
+    // A client gets bodyTimeoutMs to send its whole request (headers and body: a slow-loris
+    // connection trickling a declared body is cut), the server requestTimeoutMs to answer.
+    requestTimeout: cfg.bodyTimeoutMs,
+    handlerTimeout: cfg.requestTimeoutMs,
+    keepAliveTimeout: cfg.keepAliveTimeoutMs,
+    // Node checks the request timeout only every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: cfg.bodyTimeoutMs, connectionsCheckingInterval: Math.min(1000, cfg.bodyTimeoutMs) },
+  });
+  const metrics = createMetrics(app.db, { operations: cfg.metricsOperations });
   const limiter = new RateLimiter(cfg.rateLimitPerMinute);
   const apollo = createApolloServer(app, { plugins: [metrics.apolloPlugin] });
   await apollo.start();
@@ -95,7 +122,23 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
       return ctx;
     },
   });
-  fastify.route({ method: ["GET", "POST"], url: "/graphql", handler });
+  fastify.route({
+    method: ["GET", "POST"],
+    url: "/graphql",
+    // Before Apollo parses: graphql-js's recursive parser overflows its stack on documents nested thousands deep.
+    preValidation: async (request, reply) => {
+      const source = request.method === "GET" ? (request.query as { query?: unknown } | null)?.query : (request.body as { query?: unknown } | null)?.query;
+      const err = documentNestingError(source);
+      if (!err) return;
+      // Answered as Apollo answers other parse errors: 400 for graphql-response+json clients, 200 for legacy JSON ones (onSend).
+      const modern = String(request.headers.accept ?? "").includes("application/graphql-response+json");
+      return reply
+        .code(400)
+        .type(modern ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8")
+        .send(JSON.stringify({ errors: [{ message: err.message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] }));
+    },
+    handler,
+  });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
     if (request.routeOptions.url !== "/graphql") return payload;
@@ -106,7 +149,7 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     const etag = `W/"${createHash("sha1").update(payload).digest("base64url")}"`;
     reply.header("etag", etag);
     reply.header("cache-control", `${cfg.readsRequireKey ? "private" : "public"}, max-age=${cfg.httpCacheSeconds}, must-revalidate`);
-    reply.header("vary", "accept, authorization");
+    reply.header("vary", mergeVary(reply.getHeader("vary"), ["accept", "authorization"]));
     const inm = request.headers["if-none-match"];
     if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
       reply.code(304);
@@ -127,14 +170,20 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     return reply.type(IDE_ASSETS[request.params.file]).header("cache-control", "public, max-age=3600").send(body);
   });
 
-  fastify.get("/export/*", async (request, reply) => {
+  // The export streams past the request timeout: a large SAE takes longer than one answer should.
+  fastify.get("/export/*", { handlerTimeout: EXPORT_TIMEOUT_MS }, async (request, reply) => {
+    // The router has already decoded the path once (%2F is a slash inside the id); decoding
+    // again would turn %252F into another SAE's id and a bare %25 into a URIError.
     const raw = (request.params as { "*": string })["*"];
     if (!raw.endsWith(".ndjson")) return reply.code(404).send({ error: "use /export/<saeId>.ndjson" });
     if (cfg.readsRequireKey && !request.caller.authenticated) {
       reply.header("www-authenticate", 'Bearer realm="monoscope"');
       return graphqlError(reply, 401, "UNAUTHENTICATED", "this server requires an API key: send Authorization: Bearer <key>");
     }
-    const saeId = decodeURIComponent(raw.slice(0, -".ndjson".length));
+    const saeId = raw.slice(0, -".ndjson".length);
+    if (saeId.length > MAX_ID_LENGTH) {
+      return graphqlError(reply, 400, "BAD_USER_INPUT", `SAE id is ${saeId.length} characters long; SAE ids have at most ${MAX_ID_LENGTH}`);
+    }
     const lines = await exportFeatures(apollo, app, request.caller, saeId);
     return reply.type("application/x-ndjson; charset=utf-8").header("cache-control", "no-cache").send(Readable.from(lines));
   });
@@ -150,13 +199,23 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
       return reply.code(503).send({ status: "database unreachable" });
     }
   });
-  fastify.get("/metrics", async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  fastify.get("/metrics", async (request, reply) => {
+    if (cfg.metricsRequireKey && cfg.apiKeys.length > 0 && !request.caller.clientId.startsWith("key:")) {
+      reply.header("www-authenticate", 'Bearer realm="monoscope"');
+      return graphqlError(reply, 401, "UNAUTHENTICATED", "metrics need an API key on this server: send Authorization: Bearer <key>");
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   fastify.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }));
   fastify.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (isAppError(error)) {
       const status = error.code === "NOT_FOUND" ? 404 : error.code === "BAD_USER_INPUT" ? 400 : 500;
       return graphqlError(reply, status, error.code, redactSecrets(error.message));
+    }
+    if (error.code === "FST_ERR_HANDLER_TIMEOUT") {
+      app.log.warn("request timed out", { path: request.url.split("?")[0], ms: cfg.requestTimeoutMs });
+      return graphqlError(reply, 503, "REQUEST_TIMEOUT", `the request took longer than ${cfg.requestTimeoutMs} ms; ask for less (first / k) or retry later`);
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {

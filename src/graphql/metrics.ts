@@ -16,9 +16,13 @@ export interface ServerMetrics {
   rateLimited(): void;
 }
 
-export function createMetrics(db: Database, opts: { defaultMetrics?: boolean } = {}): ServerMetrics {
+export function createMetrics(db: Database, opts: { defaultMetrics?: boolean; operations?: readonly string[] } = {}): ServerMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "monoscope_" });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: "monoscope_" });
+    // The runtime's exact version helps whoever looks for a known vulnerability more than an operator.
+    registry.removeSingleMetric("monoscope_nodejs_version_info");
+  }
 
   const operations = new Counter({
     name: "monoscope_graphql_operations_total",
@@ -74,14 +78,18 @@ export function createMetrics(db: Database, opts: { defaultMetrics?: boolean } =
     },
   });
 
-  // Operation names come from clients: bound the label set so metrics cannot grow without limit.
-  const seen = new Set<string>();
-  const label = (name: string | null | undefined) => {
+    // Operation names come from clients, so a label set filled first-come-first-served (or
+  // an LRU) lets anyone push a dashboard's operation into "other" with junk names. Labels
+  // come only from the configured allow-list and from callers holding a valid API key
+  // (bounded): an anonymous caller can never add or evict one.
+  const allowed = new Set(opts.operations ?? []);
+  const keyed = new Set<string>();
+  const label = (name: string | null | undefined, withKey: boolean) => {
     if (!name) return "anonymous";
     if (!NAME.test(name)) return "invalid";
-    if (seen.has(name)) return name;
-    if (seen.size >= MAX_OPERATION_NAMES) return "other";
-    seen.add(name);
+    if (allowed.has(name) || keyed.has(name)) return name;
+    if (!withKey || keyed.size >= MAX_OPERATION_NAMES) return "other";
+    keyed.add(name);
     return name;
   };
 
@@ -90,7 +98,7 @@ export function createMetrics(db: Database, opts: { defaultMetrics?: boolean } =
       const start = process.hrtime.bigint();
       return {
         async willSendResponse(rc) {
-          const op = label(rc.operationName ?? rc.request.operationName);
+          const op = label(rc.operationName ?? rc.request.operationName, rc.contextValue.caller.clientId.startsWith("key:"));
           const type = rc.operation?.operation ?? "unknown";
           const errs = rc.response.body.kind === "single" ? (rc.response.body.singleResult.errors ?? []) : [];
           for (const e of errs) errors.inc({ code: String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR") });

@@ -9,6 +9,11 @@ const MAX_DIM = 16000;
 export function checkArtifact(a: SaeArtifact): void {
   assertSlug("model", a.model.id);
   assertSlug("sae", a.sae.id);
+  // Feature.id is "<saeId>:<index>": a colon in the SAE id would make it ambiguous. Older ids
+  // with one keep working everywhere else; only new SAEs are refused.
+  if (a.sae.id.includes(":")) {
+    throw badInput(`sae id ${JSON.stringify(a.sae.id)} is not valid: it must not contain ":" (feature ids are "<saeId>:<index>"); use / or - instead`, { field: "sae" });
+  }
   if (a.family) assertSlug("family", a.family.id);
   const file = a.source.path;
   for (const [name, v] of [["d_in", a.sae.dIn], ["d_sae", a.sae.dSae]] as const) {

@@ -35,6 +35,68 @@ async function openStream(path: string): Promise<NodeJS.ReadableStream> {
   return raw.pipe(gunzip);
 }
 
+// JSON.parse turns a number literal beyond the float64 range (1e999) into ±Infinity, and later
+// checks then print it as JSON.stringify does: "null is not a finite number", which the file
+// never said. Such a literal needs an exponent of 3+ digits or 309+ digits, so this cheap test
+// keeps the exact scan off the hot path.
+const MAYBE_OVERFLOW = /[eE][+]?\d{3}|\d{309}/;
+
+/** One JSON line parsed; invalid JSON or a number literal too large for a float64 is a one-line error naming where, the field and the literal. */
+export function parseJsonLine(text: string, where: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw fileError(where, "json", `invalid JSON (${(e as Error).message})`);
+  }
+  if (MAYBE_OVERFLOW.test(text)) {
+    const literal = overflowingLiteral(text);
+    const field = literal === null ? null : pathOfInfinity(value);
+    if (literal !== null && field !== null) {
+      throw fileError(where, field, `${literal} is not a finite number (it is beyond the range of a 64-bit float)`);
+    }
+  }
+  return value;
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The first number literal (outside strings) whose value overflows a float64, as written. */
+export function overflowingLiteral(text: string): string | null {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < n && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const lit = NUMBER.exec(text)?.[0];
+      if (lit === undefined) continue;
+      if (!Number.isFinite(Number(lit))) return lit;
+      i += lit.length - 1;
+    }
+  }
+  return null;
+}
+
+/** Where the first ±Infinity sits in a parsed value ("values[1]", "activations[0].values[3]"), or null. */
+function pathOfInfinity(value: unknown, path = "", depth = 0): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : path || "value";
+  if (depth > 100) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = pathOfInfinity(value[i], `${path}[${i}]`, depth + 1);
+      if (p !== null) return p;
+    }
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const p = pathOfInfinity(v, path ? `${path}.${k}` : k, depth + 1);
+      if (p !== null) return p;
+    }
+  }
+  return null;
+}
+
 export interface JsonLine {
   line: number;
   value: unknown;
@@ -48,11 +110,7 @@ export async function* readJsonl(path: string): AsyncGenerator<JsonLine> {
   const parse = (text: string): JsonLine | null => {
     line++;
     if (text.trim() === "") return null;
-    try {
-      return { line, value: JSON.parse(text) };
-    } catch (e) {
-      throw fileError(`${path}:${line}`, "json", `invalid JSON (${(e as Error).message})`);
-    }
+    return { line, value: parseJsonLine(text, `${path}:${line}`) };
   };
   try {
     // Split on \n bytes ourselves: readline costs more than the JSON parsing.

@@ -52,9 +52,11 @@ describe("operations", () => {
   });
 
   it("exports Prometheus metrics per operation name, errors and the database pool", async () => {
-    await s.post({ query: "query ProbeOp { models { id } }", operationName: "ProbeOp" });
+    // Operation names get their own label only from key holders (or the configured allow-list).
+    const key = { authorization: "Bearer secret-one" };
+    await s.post({ query: "query ProbeOp { models { id } }", operationName: "ProbeOp" }, key);
     await s.post({ query: "query BrokenOp { feature(saeId: \"nope\", index: 0) { topActivations(first: 0) { kind } } features(saeId: \"nope\") { totalCount } }" });
-    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const text = await (await fetch(`${s.url}/metrics`, { headers: key })).text();
     expect(text).toMatch(/monoscope_graphql_operations_total\{operation="ProbeOp",type="query",outcome="ok"\} 1/);
     expect(text).toMatch(/monoscope_graphql_operation_duration_seconds_count\{operation="ProbeOp",type="query"\} 1/);
     expect(text).toMatch(/monoscope_graphql_errors_total\{code="NOT_FOUND"\} \d+/);

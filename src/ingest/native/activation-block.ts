@@ -9,6 +9,7 @@ import { AppError, ErrorCode, fileError, isAppError } from "../../errors.ts";
 import { encodeActivationTuple } from "../bulk/activation-tuple.ts";
 import { CopyBuffer } from "../bulk/copy-binary.ts";
 import type { ExplanationRow, FeatureRow } from "../ingest.types.ts";
+import { parseJsonLine } from "../jsonl.ts";
 import { FastActivationEncoder } from "./fast-activation.ts";
 import { parseRecord } from "./records.ts";
 
@@ -69,12 +70,7 @@ export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockR
       const s = buf.toString("utf8", from, end);
       if (s.trim() === "") continue;
       const where = `${file}:${line}`;
-      let value: unknown;
-      try {
-        value = JSON.parse(s);
-      } catch (e) {
-        throw fileError(where, "json", `invalid JSON (${(e as Error).message})`);
-      }
+      const value = parseJsonLine(s, where);
       const r = parseRecord(value, where);
       if (r.type !== "activation") {
         others.push(r);

@@ -48,20 +48,24 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
   const layout = await detectLayout(opts.path);
   const { meta } = layout;
   const modelId = opts.modelId ?? meta.modelId;
-  if (!modelId) throw badInput(`--model: required (${opts.path} does not name its model)`);
   const npId = meta.sourceId ? `${meta.modelId ?? modelId}/${meta.sourceId}` : null;
   const saeId = opts.saeId ?? npId;
-  if (!saeId) throw badInput(`--sae: required (${opts.path} does not name its source)`);
-  const existing = await ingest.findSae(saeId);
-  const merge = existing?.status === "ready" && !["neuronpedia", "saedashboard"].includes(String(existing.source.format));
+  const existing = saeId ? await ingest.findSae(saeId) : null;
+  const merge = !!existing && existing.status === "ready" && !["neuronpedia", "saedashboard"].includes(String(existing.source.format));
   if (merge && existing.modelId !== modelId) {
     throw conflict(`SAE ${JSON.stringify(saeId)} belongs to model ${JSON.stringify(existing.modelId)}, but ${opts.path} is for ${JSON.stringify(modelId)}`);
   }
   const dIn = merge ? existing.dIn : (opts.dIn ?? meta.dIn);
   const dSae = merge ? existing.dSae : (opts.dSae ?? meta.dSae);
   if (merge && opts.dSae !== undefined && opts.dSae !== existing.dSae) throw badInput(`--d-sae: ${opts.dSae} differs from SAE ${saeId}'s d_sae ${existing.dSae}`);
-  if (!dIn) throw badInput(`--d-in: required (${opts.path} has no decoder vectors or config that give the SAE's input dimension)`);
-  if (!dSae) throw badInput(`--d-sae: required (${opts.path} does not say how many features the SAE has)`);
+  // Every option the files cannot stand in for, at once: one run tells the user all they must add.
+  const missing = [
+    !modelId && `--model: required (${opts.path} does not name its model)`,
+    !saeId && `--sae: required (${opts.path} does not name its source)`,
+    !dIn && `--d-in: required (${opts.path} has no decoder vectors or config that give the SAE's input dimension)`,
+    !dSae && `--d-sae: required (${opts.path} does not say how many features the SAE has)`,
+  ].filter((m): m is string => typeof m === "string");
+  if (missing.length || !modelId || !saeId || !dIn || !dSae) throw badInput(missing.join("; "), { missing: missing.map((m) => m.split(":")[0]) });
   if (opts.dIn !== undefined && meta.dIn !== null && opts.dIn !== meta.dIn) {
     throw badInput(`--d-in: ${opts.dIn} differs from the export's vectors/config (${meta.dIn})`);
   }

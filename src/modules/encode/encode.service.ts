@@ -14,6 +14,17 @@ import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
 import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 
+/** Largest finite float32: pgvector refuses anything beyond it, and Float32Array turns it into Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function assertFloat32Values(v: ArrayLike<number>, name: string): void {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) throw badInput(`${name}[${i}] is not a finite number`);
+    if (Math.abs(x) > FLOAT32_MAX) throw badInput(`${name}[${i}] = ${x} is outside float32's range (±3.4e38)`, { arg: "vector", index: i });
+  }
+}
+
 export interface EncodeOptions {
   maxK: number;
   log: Logger;
@@ -45,14 +56,14 @@ export class EncodeService {
     const sae = await this.repo.sae(saeId);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
     if (vector.length !== sae.dIn) throw badInput(`vector has ${vector.length} values; SAE ${JSON.stringify(saeId)} has dIn = ${sae.dIn}`);
-    for (let i = 0; i < vector.length; i++) {
-      if (!Number.isFinite(vector[i])) throw badInput(`vector[${i}] is not a finite number`);
-    }
+    assertFloat32Values(vector, "vector");
     const rule = encodingRule(sae);
     if (!sae.hasEncoder) {
       throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
     }
     const x = saeInput(vector, sae);
+    // Normalisation and b_dec can push a value that fit over the edge; the scan stores float32.
+    assertFloat32Values(x, "vector (after the SAE's input normalisation)");
     const limit = rule.limit(k);
     const matrix = await this.matrixFor(sae);
     const hits = matrix ? encodeInMemory(matrix, x, limit, rule.jump) : await this.repo.scan(saeId, toVectorLiteral(x), limit, rule.jump);

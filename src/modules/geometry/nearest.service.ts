@@ -5,7 +5,7 @@
 //     of decoder matrices loaded from the database (int8 candidates + exact re-rank; exact: true
 //     is the exhaustive float32 scan). Works for any d_in, including beyond pgvector's limits.
 // Strategy and its measurements: scripts/bench/nearest.ts, BENCHMARKS.md.
-import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import { badInput, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 import type { FeatureKey, GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
@@ -84,16 +84,23 @@ export class NearestService {
       }
       const matrices = await Promise.all(saes.map((s) => this.cache.get(s)));
       const vectors = await this.decodersOf(members.map((i) => keys[i]), matrices);
+      // A feature without a decoder direction has no neighbours; the others still get theirs.
+      const withDirection = members.filter((i) => {
+        if (vectors.has(keyOf(keys[i]))) return true;
+        out[i] = [];
+        return false;
+      });
+      if (withDirection.length === 0) continue;
       const d = saes[0].dIn;
-      const q = new Float32Array(members.length * d);
-      members.forEach((i, r) => q.set(vectors.get(keyOf(keys[i]))!, r * d));
-      const lists = await scanNearest(await this.kernel(), matrices, q, members.length, {
+      const q = new Float32Array(withDirection.length * d);
+      withDirection.forEach((i, r) => q.set(vectors.get(keyOf(keys[i]))!, r * d));
+      const lists = await scanNearest(await this.kernel(), matrices, q, withDirection.length, {
         k: o.k,
         exact: !!o.exact,
         minCosine: o.minCosine ?? null,
-        exclude: members.map((i) => keys[i]),
+        exclude: withDirection.map((i) => keys[i]),
       });
-      members.forEach((i, r) => (out[i] = lists[r]));
+      withDirection.forEach((i, r) => (out[i] = lists[r]));
     }
     return out;
   }
@@ -188,7 +195,11 @@ export class NearestService {
     return out;
   }
 
-  /** Unit decoder rows of the query features: from loaded matrices when there, else the database. */
+  /**
+   * Unit decoder rows of the query features: from loaded matrices when there, else the
+   * database. Features without a direction (no decoder stored, or an all-zero row) are
+   * absent from the map; a feature that does not exist fails the query.
+   */
   private async decodersOf(keys: readonly FeatureKey[], loaded: readonly DecoderMatrix[]): Promise<Map<string, Float32Array>> {
     const bySae = new Map(loaded.map((m) => [m.saeId, m]));
     const vectors = new Map<string, Float32Array>();
@@ -199,22 +210,28 @@ export class NearestService {
       if (m && row >= 0) vectors.set(keyOf(k), m.data.subarray(row * m.d, (row + 1) * m.d));
       else fromDb.push(k);
     }
-    if (fromDb.length) for (const [key, v] of await this.repo.decoders(fromDb)) vectors.set(key, normalized(v));
+    if (fromDb.length) {
+      for (const [key, v] of await this.repo.decoders(fromDb)) {
+        const unit = normalized(v);
+        if (unit) vectors.set(key, unit);
+      }
+    }
     const missing = keys.filter((k) => !vectors.has(keyOf(k)));
     if (missing.length) {
       const existing = await this.repo.existing(missing);
-      const k = missing[0];
-      if (!existing.has(keyOf(k))) throw notFound(`feature ${keyOf(k)} not found`);
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `feature ${keyOf(k)} has no decoder direction stored`);
+      const absent = missing.find((k) => !existing.has(keyOf(k)));
+      if (absent) throw notFound(`feature ${keyOf(absent)} not found`);
     }
     return vectors;
   }
 }
 
-function normalized(v: Float32Array): Float32Array {
+/** The unit vector of v (in place), or null for a zero vector (it has no direction). */
+function normalized(v: Float32Array): Float32Array | null {
   let n = 0;
   for (const x of v) n += x * x;
-  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  if (!(n > 0)) return null;
+  const inv = 1 / Math.sqrt(n);
   for (let j = 0; j < v.length; j++) v[j] *= inv;
   return v;
 }

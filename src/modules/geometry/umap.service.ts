@@ -65,6 +65,8 @@ export class UmapService {
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) return;
     if (sae.dSae > AUTO_MAP_MAX_FEATURES) {
+      // An SAE imported without decoders (e.g. a dashboard batch) has nothing to map.
+      if ((await this.unmapped(saeId)) === 0) return;
       this.log.info(
         `SAE ${saeId}: ${sae.dSae} features, more than ${AUTO_MAP_MAX_FEATURES} to map after ingest; run \`monoscope map --sae ${saeId}\` to compute its 2-D map`,
       );

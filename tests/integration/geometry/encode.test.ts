@@ -55,6 +55,32 @@ function randomVector(seed: number) {
 
 const modes = ["database", "memory"] as const;
 
+describe.each(modes)("encode (%s path) refuses values float32 cannot hold", (mode) => {
+  const service = () => new EncodeService(new EncodeRepository(t.app.db), { maxK: 1000, log: silentLogger, mode });
+  const withValue = (v: number, at = 3) => randomVector(9).map((x, i) => (i === at ? v : x));
+
+  it.each([
+    [1e300, 2],
+    [-1e308, 0],
+    [1e200, D - 1],
+  ])("%d at index %d", async (v, at) => {
+    const err = await service().encode("enc/standard", withValue(v, at), 10).catch((e) => e);
+    expect(err).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(err.message).toBe(`vector[${at}] = ${v} is outside float32's range (±3.4e38)`);
+  });
+
+  it("refuses an overflowing value on every request (first from the database, then from memory)", async () => {
+    const svc = service();
+    // Both calls: the first would answer from the database, later ones from memory in 'auto' mode.
+    for (let i = 0; i < 2; i++) {
+      const err = await svc.encode("enc/standard", randomVector(4).map((x, j) => (j % 5 === 0 ? 1e300 : x)), 5).catch((e) => e);
+      expect(err.code).toBe("BAD_USER_INPUT");
+    }
+    // Within range still encodes, including float32's largest finite values.
+    await expect(svc.encode("enc/standard", withValue(3.4e38), 5)).resolves.toBeInstanceOf(Array);
+  });
+});
+
 describe.each(modes)("encode (%s path)", (mode) => {
   const service = () => new EncodeService(new EncodeRepository(t.app.db), { maxK: 1000, log: silentLogger, mode });
 
@@ -92,6 +118,14 @@ describe("encodeVector over GraphQL", () => {
       expect(got.map((h: any) => h.feature.index)).toEqual(ref.firing.map((h) => h.index));
       expect(got[0].feature.id).toBe(`enc/standard:${ref.firing[0]!.index}`);
       expect(got[0].activation).toBeCloseTo(ref.firing[0]!.activation, 4);
+    }
+  });
+
+  it("answers BAD_USER_INPUT for values that overflow float32", async () => {
+    for (const v of [1e300, -1e308, 1e200]) {
+      const r = await q(doc, { s: "enc/standard", v: randomVector(2).map((x, i) => (i === 1 ? v : x)) });
+      expect(code(r)).toBe("BAD_USER_INPUT");
+      expect(message(r)).toMatch(/vector\[1\] = .* is outside float32's range/);
     }
   });
 

@@ -28,7 +28,8 @@ afterAll(async () => {
 describe("ingest neuronpedia: SAEDashboard batch (real gpt2-small res-jb data)", () => {
   it("needs the dimensions when the batch has no vectors, and changes nothing without them", async () => {
     const before = await rowCounts(t.app.db);
-    await expect(importNeuronpedia(t.app.services.ingest, { path: REAL })).rejects.toThrow(/--d-in: required/);
+    // Both missing options in one error, not one per run.
+    await expect(importNeuronpedia(t.app.services.ingest, { path: REAL })).rejects.toThrow(/--d-in: required .*; --d-sae: required/);
     await expect(importNeuronpedia(t.app.services.ingest, { path: REAL, dIn: 768 })).rejects.toThrow(/--d-sae: required/);
     expect(await rowCounts(t.app.db)).toEqual(before);
   });
