@@ -16,6 +16,10 @@ const INTERNAL = "INTERNAL_SERVER_ERROR";
 const isGraphQLError = (e: unknown): e is Error & { originalError?: unknown } =>
   e instanceof Error && Object.prototype.toString.call(e) === "[object GraphQLError]";
 
+/** Messages quote client input (ids, cursors); a long one is cut so an 8,000-character id is not echoed back whole. */
+const MAX_MESSAGE = 500;
+const bounded = (m: string) => (m.length <= MAX_MESSAGE ? m : `${m.slice(0, MAX_MESSAGE)}… (${m.length - MAX_MESSAGE} more characters)`);
+
 const clientStatus = (e: unknown): boolean => {
   const status = (e as { extensions?: { http?: { status?: unknown } } }).extensions?.http?.status;
   return typeof status === "number" && status >= 400 && status < 500;
@@ -37,7 +41,7 @@ export function createFormatError(opts: { development: boolean; log: Logger }) {
 
     if (isAppError(original)) {
       if (original.code !== INTERNAL) {
-        return { message: redactSecrets(original.message), ...base, extensions: { code: original.code, ...stack(original) } };
+        return { message: bounded(redactSecrets(original.message)), ...base, extensions: { code: original.code, ...stack(original) } };
       }
     } else {
       let code = formatted.extensions?.code;
@@ -52,7 +56,7 @@ export function createFormatError(opts: { development: boolean; log: Logger }) {
       const deliberate = isGraphQLError(original) || (isGraphQLError(error) && error.originalError == null);
       if (deliberate && typeof code === "string" && code !== INTERNAL) {
         const { stacktrace: _s, http: _h, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
-        return { message: redactSecrets(formatted.message), ...base, extensions: { ...rest, code, ...stack(original) } };
+        return { message: bounded(redactSecrets(formatted.message)), ...base, extensions: { ...rest, code, ...stack(original) } };
       }
     }
     opts.log.error("internal error in GraphQL operation", {

@@ -150,6 +150,12 @@ describe("NDJSON export URLs", () => {
     expect(code(await r.json())).toBe("NOT_FOUND");
   });
 
+  it("does not echo an 8,000-character id back over GraphQL either", async () => {
+    const r = await s.post({ query: `query($id: ID!) { features(saeId: $id) { totalCount } }`, variables: { id: "b".repeat(8000) } });
+    expect(code(r.json)).toBe("NOT_FOUND");
+    expect(r.json.errors[0].message.length).toBeLessThan(600);
+  });
+
   it("does not echo an 8,000-character id back", async () => {
     const r = await fetch(`${s.url}/export/${"a".repeat(8000)}.ndjson`);
     expect(r.status).toBeGreaterThanOrEqual(400);

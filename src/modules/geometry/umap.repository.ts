@@ -19,6 +19,13 @@ export class UmapRepository {
   }
 
   /** Features with a decoder but no stored position. */
+  /** Whether any feature of the SAE has a decoder direction (something to map). */
+  async hasDecoders(saeId: string): Promise<boolean> {
+    const rows = await this.db.prisma.$queryRaw<{ one: number }[]>`/* umap.hasDecoders */
+      SELECT 1 AS one FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL LIMIT 1`;
+    return rows.length > 0;
+  }
+
   async countUnmapped(saeId: string): Promise<number> {
     const [r] = await this.db.prisma.$queryRaw<{ n: number }[]>`/* umap.countUnmapped */
       SELECT count(*)::int AS n FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND umap_x IS NULL`;

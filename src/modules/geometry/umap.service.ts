@@ -66,7 +66,7 @@ export class UmapService {
     if (!sae) return;
     if (sae.dSae > AUTO_MAP_MAX_FEATURES) {
       // An SAE imported without decoders (e.g. a dashboard batch) has nothing to map.
-      if ((await this.unmapped(saeId)) === 0) return;
+      if (!(await this.repo.hasDecoders(saeId))) return;
       this.log.info(
         `SAE ${saeId}: ${sae.dSae} features, more than ${AUTO_MAP_MAX_FEATURES} to map after ingest; run \`monoscope map --sae ${saeId}\` to compute its 2-D map`,
       );
