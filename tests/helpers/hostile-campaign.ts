@@ -30,6 +30,9 @@ export interface CampaignReport {
   executedArgs: Set<string>;
 }
 
+/** The HTTP server's body limit (src/graphql/http.ts). */
+const BODY_LIMIT = 10 * 1024 * 1024;
+
 /** Errors that refuse a request before any resolver runs. */
 const REFUSALS = new Set(["UNAUTHENTICATED", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
 
@@ -133,7 +136,15 @@ export async function runCampaign(cases: Iterable<RawRequest>, o: CampaignOption
         status = res.status;
         text = await res.text();
       } catch (e) {
-        problem(c, `no answer: ${(e as Error).message}`);
+        // A body over the server's limit is refused with 413 and the connection closed, often
+        // while the client is still writing it (EPIPE, ECONNRESET): refused, as it should be.
+        if (c.body.length > BODY_LIMIT) {
+          r.statuses[413] = (r.statuses[413] ?? 0) + 1;
+          r.requests++;
+          continue;
+        }
+        const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+        problem(c, `no answer after ${Math.round(performance.now() - t0)} ms: ${(e as Error).message} (${cause?.code ?? cause?.message ?? "?"}; body ${c.body.length} bytes)`);
       }
       const ms = performance.now() - t0;
       r.requests++;
