@@ -94,7 +94,9 @@ async function main() {
     if (gaps.fields.length || gaps.args.length) problems.unshift(`not covered: ${JSON.stringify(gaps)}`);
     const slowest = Math.max(...reports.map((r) => r.slowestMs));
     const peak = Math.max(...reports.map((r) => r.peakRssBytes));
-    for (const p of problems.slice(0, 40)) log(`problem: ${p}`);
+    // Internal errors first: they are what the campaign exists to find.
+    const internalFirst = [...problems].sort((a, b) => Number(/status 5\d\d|INTERNAL_SERVER_ERROR/.test(b)) - Number(/status 5\d\d|INTERNAL_SERVER_ERROR/.test(a)));
+    for (const p of internalFirst.slice(0, 40)) log(`problem: ${p}`);
     console.log(
       `${total} hostile requests, ${internal} internal errors (${pgdb ? "postgres" : "pglite"}; slowest answer ${Math.round(slowest)} ms, ` +
         `server peak RSS ${Math.round(peak / 2 ** 20)} MiB, ${problems.length} problems)`,
