@@ -1,7 +1,8 @@
 // BENCHMARKS.md from BENCHMARKS.json: the headline ratios the issues ask for, then every suite's
 // rows (median of repeated runs, same-run baseline, ratio, the issue's bar), the generator's
 // geometry and the scale sheet. Re-render without rerunning: node bin/run-ts.js scripts/bench/report.ts
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BenchRow } from "./lib.ts";
 import type { BenchReport, SuiteResult } from "./report-types.ts";
@@ -121,6 +122,9 @@ export function renderMarkdown(rep: BenchReport): string {
   ];
   for (const s of rep.suites) if (s.status === "ok") parts.push("", suiteSection(s, rep));
   parts.push("", renderScaleSheet(rep.suites.find((s) => s.name === "scale"), rep));
+  // Figures measured by other scripts (the hostile-input campaign, the demo data dir) are kept by hand.
+  const byHand = join(dirname(fileURLToPath(import.meta.url)), "measured-by-hand.md");
+  if (existsSync(byHand)) parts.push("", readFileSync(byHand, "utf8").trimEnd());
   return parts.join("\n") + "\n";
 }
 

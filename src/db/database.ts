@@ -131,6 +131,39 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
+/**
+ * PGlite runs PostgreSQL single-user, where nothing checkpoints when WAL piles up (that is the
+ * checkpointer's job, and there is none) and a checkpoint keeps up to max_wal_size (1 GB by
+ * default) of old segments for reuse: a demo setup left 497 MB of WAL beside 339 MB of tables.
+ * So the embedded backend checkpoints itself once PGLITE_MAX_WAL_MB has been written since the
+ * last checkpoint, and a small max_wal_size keeps few segments after one.
+ */
+export const PGLITE_MAX_WAL_MB = 64;
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", `max_wal_size=${PGLITE_MAX_WAL_MB}MB`, "-c", "min_wal_size=32MB"];
+
+/** After a statement, at most once a second and outside transactions: CHECKPOINT if enough WAL was written. */
+function walBound(db: PGlite, raw: Pick<PGlite, "query" | "exec">): () => Promise<void> {
+  let checkedAt = 0;
+  let lastCheckpoint = 0;
+  let running = false;
+  return async () => {
+    if (running || Date.now() - checkedAt < 1000 || db.isInTransaction()) return;
+    running = true;
+    checkedAt = Date.now();
+    try {
+      const [row] = (await raw.query<{ b: number }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 AS b")).rows;
+      if (row && row.b - lastCheckpoint > PGLITE_MAX_WAL_MB * 2 ** 20) {
+        await raw.exec("CHECKPOINT");
+        lastCheckpoint = row.b;
+      }
+    } catch {
+      /* a failed check leaves the next statement to try again */
+    } finally {
+      running = false;
+    }
+  };
+}
+
 async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
   let lock: DirLock | null = null;
   if (!memory) {
@@ -149,18 +182,21 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
   const stats = { statements: 0 };
   let db: PGlite;
   try {
-    db = await PGlite.create(memory ? undefined : dataDir, { extensions: { vector, pg_trgm } });
+    db = await PGlite.create(memory ? undefined : dataDir, { extensions: { vector, pg_trgm }, startParams: PGLITE_START_PARAMS });
   } catch (e) {
     lock?.release();
     throw new AppError(ErrorCode.DATABASE_UNAVAILABLE, `cannot open the embedded database in ${dataDir}: ${(e as Error).message}`, {
       cause: e,
     });
   }
+  const raw = { query: db.query.bind(db), exec: db.exec.bind(db) };
+  const boundWal = memory ? null : walBound(db, raw);
   for (const method of ["query", "exec"] as const) {
-    const original = db[method].bind(db) as (...args: unknown[]) => unknown;
+    const original = raw[method] as (...args: unknown[]) => Promise<unknown>;
     (db as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       stats.statements++;
-      return original(...args);
+      const result = original(...args);
+      return boundWal ? result.then(async (r) => (await boundWal(), r)) : result;
     };
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });

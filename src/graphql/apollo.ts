@@ -11,6 +11,7 @@ import type { GraphQLContext } from "./context.ts";
 import { createFormatError } from "./errors.ts";
 import { resolvers } from "./resolvers.ts";
 import { loadTypeDefs } from "./schema.ts";
+import { inputSizePlugin } from "./input-size.ts";
 import { textInputPlugin } from "./text-input.ts";
 
 export interface ApolloOptions {
@@ -44,6 +45,7 @@ export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloSe
       // graphql-armor's typings come from Apollo's CommonJS build; the plugins are the same objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       authPlugin(s),
+      inputSizePlugin(),
       textInputPlugin(),
       costLimitPlugin(s.maxCost),
       ...(opts.plugins ?? []),

@@ -36,7 +36,7 @@ export async function ingestDecoders(
   return { saeId: o.saeId, n, d, unit: unitRows(raw, n, d).unit };
 }
 
-export async function ingestSaeLike(app: App, o: { modelId: string; saeId: string; n: number; d: number; seed: number }): Promise<SeededSae> {
+export async function ingestSaeLike(app: App, o: { modelId: string; saeId: string; familyId?: string; n: number; d: number; seed: number }): Promise<SeededSae> {
   const raw = generateDecoders(planDecoders({ n: o.n, d: o.d, seed: o.seed }));
   return ingestDecoders(app, { ...o, raw });
 }
