@@ -57,7 +57,7 @@ const EnvSchema = z.object({
   // the answer must be sent within the request timeout (503 after it).
   MONOSCOPE_BODY_TIMEOUT_MS: int(10_000, 100),
   MONOSCOPE_REQUEST_TIMEOUT_MS: int(60_000, 100),
-  MONOSCOPE_KEEP_ALIVE_TIMEOUT_MS: int(5_000, 100),
+  MONOSCOPE_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 100),
   // With API keys configured, /metrics needs one too unless this is false.
   MONOSCOPE_METRICS_REQUIRE_KEY: bool(true),
   // Operation names that get their own metrics label; others are "other" (unless sent with a valid key).
