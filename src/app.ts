@@ -31,10 +31,10 @@ export interface App {
 
 function buildServices(config: Config, db: Database, log: Logger) {
   const { sae } = buildSaeModule(db);
-  const { feature } = buildFeatureModule(db, { sae });
+  const { feature } = buildFeatureModule(db, { sae }, config.server);
   const { stats } = buildStatsModule(db);
   const { explanation, examples } = buildExplanationModule(db);
-  const { jobs } = buildJobModule(db);
+  const { jobs } = buildJobModule(db, config.server);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log });
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
@@ -48,6 +48,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
     log,
     kernel: config.kernel.backend,
     native: loadNativeScan(config.kernel.nativeScan),
+    limits: config.server,
   });
   const { autointerp } = buildAutoInterpModule({
     config,

@@ -16,7 +16,7 @@ import { createGzip } from "node:zlib";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { BulkConnection } from "../../src/ingest/bulk/bulk-connection.ts";
-import { COPY_SQL, type CopyTarget } from "../../src/ingest/bulk/bulk.repository.ts";
+import { BulkRepository, COPY_SQL, type CopyTarget } from "../../src/ingest/bulk/bulk.repository.ts";
 import { EncodePool } from "../../src/ingest/bulk/encode-pool.ts";
 import { copyHeader, copyTrailer } from "../../src/ingest/bulk/copy-binary.ts";
 import { IngestRepository } from "../../src/ingest/ingest.repository.ts";
@@ -55,7 +55,7 @@ function captureConnection(out: string, target: CopyTarget): { conn: BulkConnect
       return [];
     },
     async copy(t, tuples) {
-      if (t !== target) throw new Error(`capture of ${target}: unexpected COPY into ${t}`);
+      if (t.name !== target) throw new Error(`capture of ${target}: unexpected COPY into ${t.name}`);
       bytes += tuples.length;
       if (!file.write(Buffer.from(tuples))) await once(file, "drain");
     },
@@ -81,7 +81,7 @@ function captureConnection(out: string, target: CopyTarget): { conn: BulkConnect
 async function captureCopyFile(ckDir: string, dSae: number, out: string): Promise<number> {
   const { conn: capture, close } = captureConnection(out, "feature");
   const { IngestSession } = await import("../../src/ingest/ingest.session.ts");
-  const session = new IngestSession(capture, { saeId: "bench-raw", dIn: D_IN, dSae, file: ckDir });
+  const session = new IngestSession(new BulkRepository(capture), { saeId: "bench-raw", dIn: D_IN, dSae, file: ckDir });
   const { SafetensorsFile } = await import("../../src/ingest/saelens/safetensors.ts");
   const w = await SafetensorsFile.open(join(ckDir, "sae_weights.safetensors"));
   const dec = w.get("W_dec")!;
@@ -113,7 +113,7 @@ async function captureCopyFile(ckDir: string, dSae: number, out: string): Promis
 async function captureActivationCopy(file: string, saeId: string, dSae: number, backend: "postgres" | "pglite", out: string): Promise<number> {
   const { conn, close } = captureConnection(out, "activation");
   const { IngestSession } = await import("../../src/ingest/ingest.session.ts");
-  const session = new IngestSession(conn, { saeId, dIn: D_IN, dSae, file, existing: Array.from({ length: dSae }, (_, i) => i) });
+  const session = new IngestSession(new BulkRepository(conn), { saeId, dIn: D_IN, dSae, file, existing: Array.from({ length: dSae }, (_, i) => i) });
   const pool = await EncodePool.start(backend === "pglite" ? 1 : undefined);
   try {
     await writeNativeActivations(session, file, { pool });

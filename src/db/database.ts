@@ -1,9 +1,14 @@
 // Opens the database: embedded PGlite (with pgvector) under the data dir, or a
-// PostgreSQL server from DATABASE_URL. Both are reached through Prisma (driver
-// adapters) for relational work, and through the raw driver for bulk paths and for
-// the hot read paths behind the API (Database.sql).
+// PostgreSQL server from DATABASE_URL. Statements reach it three ways:
+// - sql / rows / run / sqlTransaction: tagged statements through the raw driver (named
+//   prepared statements on PostgreSQL). Every read behind the API, and the write path's
+//   relational rows (ingest.repository.ts).
+// - prisma.$queryRaw / $executeRaw / $transaction: the remaining cold statements (jobs,
+//   auto-interp reads, lineage and map writes); rows checked with parseRows (rows.ts).
+// - driver: the bulk connection's COPY (ingest/bulk) and COPY-out of whole matrices.
+// Prisma's ORM and CLI remain for the schema and its migrations.
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -13,6 +18,7 @@ import type { Config } from "../config.ts";
 import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
 import { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { parseRows, type RowParser } from "./rows.ts";
 
 export type Driver = { kind: "postgres"; pool: pg.Pool } | { kind: "pglite"; pg: PGlite };
 
@@ -26,15 +32,27 @@ export interface Database {
    * 0.4 ms per statement on top of the driver (measured by scripts/bench/graphql.ts). On
    * PostgreSQL each distinct text becomes a named prepared statement. Values are the driver's
    * (int8 and numeric arrive as strings): select only types both drivers return alike. Values
-   * may be Prisma.sql fragments, as with $queryRaw.
+   * may be Prisma.sql fragments, as with $queryRaw. Rows are unchecked: read them through rows().
    */
-  sql<T = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  sql(strings: TemplateStringsArray, ...values: unknown[]): Promise<unknown[]>;
+  /** The same statement path, every row checked by parser: `db.rows(FeatureRow)\`SELECT …\``. */
+  rows<T>(parser: RowParser<T>): (strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>;
+  /** A write on the same path; returns the number of rows it changed. */
+  run(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /**
+   * Statements on the same path in one transaction on one connection, for reads that need
+   * transaction-local settings (SET LOCAL / set_config(..., true)). Rolled back if fn throws.
+   */
+  sqlTransaction<T>(fn: (tx: SqlStatements) => Promise<T>): Promise<T>;
   /** Statements sent to the server since open (for batching tests and metrics). */
   readonly stats: { statements: number };
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   close(): Promise<void>;
 }
+
+/** The statement path of Database, alone (inside sqlTransaction). */
+export type SqlStatements = Pick<Database, "sql" | "rows" | "run">;
 
 export interface OpenOptions {
   /** An in-memory PGlite, for tests (no data dir, no lock). */
@@ -70,15 +88,38 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const names = new Map<string, string>();
+  const query = async (target: pg.Pool | pg.PoolClient, strings: TemplateStringsArray, values: unknown[]) => {
+    const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+    const text = q.text;
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
+    return target.query({ name, text, values: q.values });
+  };
+  const on = (target: pg.Pool | pg.PoolClient): SqlStatements => {
+    const sql: Database["sql"] = async (strings, ...values) => (await query(target, strings, values)).rows;
+    return { sql, rows: checkedRows(sql), run: async (strings, ...values) => (await query(target, strings, values)).rowCount ?? 0 };
+  };
+  const statements = on(pool);
   return {
     backend: "postgres",
     prisma,
-    async sql<T>(strings: TemplateStringsArray, ...values: unknown[]) {
-      const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      const text = q.text;
-      let name = names.get(text);
-      if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
-      return (await pool.query({ name, text, values: q.values })).rows as T[];
+    ...statements,
+    async sqlTransaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const r = await fn(on(client));
+        await client.query("COMMIT");
+        return r;
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        client.release(broken ? new Error("connection failed during a transaction") : undefined);
+      }
     },
     driver: { kind: "postgres", pool },
     stats,
@@ -123,12 +164,22 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
     };
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const query = (target: PGlite | Transaction, count: boolean, strings: TemplateStringsArray, values: unknown[]) => {
+    const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+    if (count) stats.statements++; // db.query counts itself; a transaction's queries do not
+    return target.query(q.text, q.values);
+  };
+  const on = (target: PGlite | Transaction, count: boolean): SqlStatements => {
+    const sql: Database["sql"] = async (strings, ...values) => (await query(target, count, strings, values)).rows;
+    return { sql, rows: checkedRows(sql), run: async (strings, ...values) => (await query(target, count, strings, values)).affectedRows ?? 0 };
+  };
+  const statements = on(db, false);
   return {
     backend: "pglite",
     prisma,
-    async sql<T>(strings: TemplateStringsArray, ...values: unknown[]) {
-      const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      return (await db.query<T>(q.text, q.values)).rows;
+    ...statements,
+    sqlTransaction(fn) {
+      return db.transaction((t) => fn(on(t, true)));
     },
     driver: { kind: "pglite", pg: db },
     stats,
@@ -139,6 +190,12 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
       lock?.release();
     },
   };
+}
+
+function checkedRows(sql: Database["sql"]): Database["rows"] {
+  return (parser) =>
+    async (strings, ...values) =>
+      parseRows(parser, await sql(strings, ...values));
 }
 
 function describeUrl(url: string): string {

@@ -5,8 +5,12 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppError, ErrorCode } from "../errors.ts";
+import { z } from "zod";
 import type { Database } from "./database.ts";
 import { packagePath } from "../paths.ts";
+import { parseRows } from "./rows.ts";
+
+const AppliedRow = z.object({ migration_name: z.string(), checksum: z.string() });
 
 export const MIGRATIONS_DIR = packagePath("prisma", "migrations");
 
@@ -68,11 +72,11 @@ async function inTransaction(db: Database, fn: (exec: (sql: string, params?: unk
 }
 
 export async function appliedMigrations(db: Database): Promise<Map<string, string>> {
-  const rows = await db.prisma.$queryRaw<{ migration_name: string; checksum: string }[]>`
+  const rows = await db.prisma.$queryRaw`
     /* migrations.applied */
     SELECT migration_name, checksum FROM "_prisma_migrations"
     WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
-  return new Map(rows.map((r) => [r.migration_name, r.checksum]));
+  return new Map(parseRows(AppliedRow, rows).map((r) => [r.migration_name, r.checksum]));
 }
 
 /** Migrations not yet applied (empty when the schema is current). */

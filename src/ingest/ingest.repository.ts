@@ -1,7 +1,9 @@
-// Relational rows of the write path (model, family, SAE) through Prisma, and the
-// set-based deletes that remove an SAE with everything hanging off it.
+// The relational rows of the write path (model, family, SAE) and the set-based deletes
+// that remove an SAE with everything hanging off it, as statements on the raw-driver path
+// (the bulk rows themselves go through bulk/bulk.repository.ts).
+import { z } from "zod";
 import type { Database } from "../db/database.ts";
-import { Prisma } from "../generated/prisma/client.ts";
+import { firstRow } from "../db/rows.ts";
 
 export interface SaeRow {
   id: string;
@@ -12,7 +14,15 @@ export interface SaeRow {
   dIn: number;
   dSae: number;
   source: Record<string, unknown>;
+  /** What merges added (source.imports), oldest first. */
+  imports: ImportRecord[];
 }
+
+/** One merge recorded in sae.source.imports (more keys are kept as they are). */
+const ImportRecord = z.looseObject({ contentHash: z.string().optional(), format: z.string().optional() });
+export type ImportRecord = z.infer<typeof ImportRecord>;
+const SourceJson = z.record(z.string(), z.unknown()).nullable();
+const Imports = z.array(ImportRecord);
 
 export interface NewSae {
   id: string;
@@ -37,23 +47,43 @@ export interface NewSae {
 /** Rows removed per table by deleteSae. */
 export type DeletedCounts = Record<string, number>;
 
+const ModelRow = z.object({ id: z.string(), dModel: z.number().int() });
+const FamilyRow = z.object({ id: z.string(), modelId: z.string() });
+const SaeStateRow = z.object({
+  id: z.string(),
+  modelId: z.string(),
+  familyId: z.string().nullable(),
+  status: z.string(),
+  contentHash: z.string().nullable(),
+  dIn: z.number().int(),
+  dSae: z.number().int(),
+  source: z.unknown(),
+});
+const FamilyOfRow = z.object({ familyId: z.string().nullable() });
+
 export class IngestRepository {
   constructor(private readonly db: Database) {}
 
-  findModel(id: string) {
-    return this.db.prisma.model.findUnique({ where: { id }, select: { id: true, dModel: true } });
+  async findModel(id: string): Promise<{ id: string; dModel: number } | null> {
+    return firstRow(ModelRow, await this.db.sql`/* ingest.findModel */ SELECT id, d_model AS "dModel" FROM model WHERE id = ${id}`);
   }
 
-  findFamily(id: string) {
-    return this.db.prisma.saeFamily.findUnique({ where: { id }, select: { id: true, modelId: true } });
+  async findFamily(id: string): Promise<{ id: string; modelId: string } | null> {
+    return firstRow(FamilyRow, await this.db.sql`/* ingest.findFamily */ SELECT id, model_id AS "modelId" FROM sae_family WHERE id = ${id}`);
   }
 
   async findSae(id: string): Promise<SaeRow | null> {
-    const s = await this.db.prisma.sae.findUnique({
-      where: { id },
-      select: { id: true, modelId: true, familyId: true, status: true, contentHash: true, dIn: true, dSae: true, source: true },
-    });
-    return s ? { ...s, source: (s.source ?? {}) as Record<string, unknown> } : null;
+    const s = firstRow(
+      SaeStateRow,
+      await this.db.sql`/* ingest.findSae */
+        SELECT id, model_id AS "modelId", family_id AS "familyId", status, content_hash AS "contentHash",
+               d_in AS "dIn", d_sae AS "dSae", source
+        FROM sae WHERE id = ${id}`,
+    );
+    if (!s) return null;
+    const source = SourceJson.parse(s.source) ?? {};
+    const imports = Imports.safeParse(source.imports);
+    return { ...s, source, imports: imports.success ? imports.data : [] };
   }
 
   /** Creates what is missing and the SAE row in status 'loading' (invisible), in one transaction. */
@@ -62,33 +92,34 @@ export class IngestRepository {
     family: { id: string; name: string; modelId: string } | null,
     sae: NewSae,
   ): Promise<void> {
-    await this.db.prisma.$transaction(async (tx) => {
-      if (model) await tx.model.create({ data: model });
-      if (family) await tx.saeFamily.create({ data: family });
-      await tx.sae.create({
-        data: {
-          ...sae,
-          status: "loading",
-          source: sae.source as Prisma.InputJsonValue,
-          config: sae.config as Prisma.InputJsonValue,
-        },
-      });
+    await this.db.sqlTransaction(async (tx) => {
+      if (model) await tx.run`/* ingest.createModel */ INSERT INTO model (id, name, d_model) VALUES (${model.id}, ${model.name}, ${model.dModel})`;
+      if (family) {
+        await tx.run`/* ingest.createFamily */ INSERT INTO sae_family (id, name, model_id) VALUES (${family.id}, ${family.name}, ${family.modelId})`;
+      }
+      await tx.run`/* ingest.createSae */
+        INSERT INTO sae (id, name, model_id, family_id, hook_name, layer, architecture, d_in, d_sae, dtype, k,
+                         apply_b_dec_to_input, b_dec, neuronpedia_id, status, content_hash, source, config)
+        VALUES (${sae.id}, ${sae.name}, ${sae.modelId}, ${sae.familyId}, ${sae.hookName}, ${sae.layer}::int, ${sae.architecture},
+                ${sae.dIn}::int, ${sae.dSae}::int, ${sae.dtype}, ${sae.k}::int, ${sae.applyBDecToInput}::boolean, ${sae.bDec}::real[],
+                ${sae.neuronpediaId}, 'loading', ${sae.contentHash}, ${JSON.stringify(sae.source)}::jsonb, ${JSON.stringify(sae.config)}::jsonb)`;
     });
   }
 
   /** The flip that makes an SAE visible; its family's lineage must be rebuilt. */
   async markReady(id: string, familyId: string | null): Promise<void> {
-    await this.db.prisma.$transaction(async (tx) => {
-      const r = await tx.sae.updateMany({ where: { id, status: "loading" }, data: { status: "ready", updatedAt: new Date() } });
-      if (r.count !== 1) throw new Error(`invariant failed: SAE ${id} was not loading at the end of its ingest`);
-      if (familyId) await tx.saeFamily.update({ where: { id: familyId }, data: { lineageStale: true } });
+    await this.db.sqlTransaction(async (tx) => {
+      const n = await tx.run`/* ingest.markReady */
+        UPDATE sae SET status = 'ready', updated_at = CURRENT_TIMESTAMP WHERE id = ${id} AND status = 'loading'`;
+      if (n !== 1) throw new Error(`invariant failed: SAE ${id} was not loading at the end of its ingest`);
+      if (familyId) await tx.run`/* ingest.familyStale */ UPDATE sae_family SET lineage_stale = true WHERE id = ${familyId}`;
     });
   }
 
   /** Planner statistics after a bulk load; the vector columns are skipped (slow to sample, never filtered on). */
   async analyze(tables: { features: boolean; activations: boolean }): Promise<void> {
-    if (tables.features) await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
-    if (tables.activations) await this.db.prisma.$executeRaw`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
+    if (tables.features) await this.db.run`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
+    if (tables.activations) await this.db.run`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
   }
 
   /**
@@ -96,39 +127,38 @@ export class IngestRepository {
    * deletes are much faster than row-by-row FK cascades), in one transaction.
    */
   async deleteSae(id: string): Promise<DeletedCounts | null> {
-    return this.db.prisma.$transaction(
-      async (tx) => {
-        const sae = await tx.sae.findUnique({ where: { id }, select: { familyId: true } });
-        if (!sae) return null;
-        const counts: DeletedCounts = {};
-        counts.explanation_score = await tx.$executeRaw`/* rm_explanation_score */
-          DELETE FROM explanation_score s USING explanation e WHERE s.explanation_id = e.id AND e.sae_id = ${id}`;
-        counts.explanation_embedding = await tx.$executeRaw`/* rm_explanation_embedding */
-          DELETE FROM explanation_embedding m USING explanation e WHERE m.explanation_id = e.id AND e.sae_id = ${id}`;
-        counts.explanation = await tx.$executeRaw`/* rm_explanation */ DELETE FROM explanation WHERE sae_id = ${id}`;
-        counts.activation = await tx.$executeRaw`/* rm_activation */ DELETE FROM activation WHERE sae_id = ${id}`;
-        counts.feature_dashboard = await tx.$executeRaw`/* rm_feature_dashboard */ DELETE FROM feature_dashboard WHERE sae_id = ${id}`;
-        counts.lineage_edge = await tx.$executeRaw`/* rm_lineage_edge */
-          DELETE FROM lineage_edge WHERE parent_sae_id = ${id} OR child_sae_id = ${id}`;
-        counts.job = await tx.$executeRaw`/* rm_job */ DELETE FROM job WHERE sae_id = ${id}`;
-        counts.feature = await tx.$executeRaw`/* rm_feature */ DELETE FROM feature WHERE sae_id = ${id}`;
-        counts.sae = await tx.$executeRaw`/* rm_sae */ DELETE FROM sae WHERE id = ${id}`;
-        if (sae.familyId) await tx.saeFamily.update({ where: { id: sae.familyId }, data: { lineageStale: true } });
-        return counts;
-      },
-      { timeout: 3_600_000, maxWait: 60_000 },
-    );
+    return this.db.sqlTransaction(async (tx) => {
+      const sae = firstRow(FamilyOfRow, await tx.sql`/* rm_find_sae */ SELECT family_id AS "familyId" FROM sae WHERE id = ${id}`);
+      if (!sae) return null;
+      const counts: DeletedCounts = {};
+      counts.explanation_score = await tx.run`/* rm_explanation_score */
+        DELETE FROM explanation_score s USING explanation e WHERE s.explanation_id = e.id AND e.sae_id = ${id}`;
+      counts.explanation_embedding = await tx.run`/* rm_explanation_embedding */
+        DELETE FROM explanation_embedding m USING explanation e WHERE m.explanation_id = e.id AND e.sae_id = ${id}`;
+      counts.explanation = await tx.run`/* rm_explanation */ DELETE FROM explanation WHERE sae_id = ${id}`;
+      counts.activation = await tx.run`/* rm_activation */ DELETE FROM activation WHERE sae_id = ${id}`;
+      counts.feature_dashboard = await tx.run`/* rm_feature_dashboard */ DELETE FROM feature_dashboard WHERE sae_id = ${id}`;
+      counts.lineage_edge = await tx.run`/* rm_lineage_edge */
+        DELETE FROM lineage_edge WHERE parent_sae_id = ${id} OR child_sae_id = ${id}`;
+      counts.job = await tx.run`/* rm_job */ DELETE FROM job WHERE sae_id = ${id}`;
+      counts.feature = await tx.run`/* rm_feature */ DELETE FROM feature WHERE sae_id = ${id}`;
+      counts.sae = await tx.run`/* rm_sae */ DELETE FROM sae WHERE id = ${id}`;
+      if (sae.familyId) await tx.run`/* rm_family_stale */ UPDATE sae_family SET lineage_stale = true WHERE id = ${sae.familyId}`;
+      return counts;
+    });
   }
 
   /** Removes a model/family this ingest created, when nothing else uses it (failed ingests change nothing). */
   async deleteUnused(modelId: string | null, familyId: string | null): Promise<void> {
     if (familyId) {
-      const used = await this.db.prisma.sae.count({ where: { familyId } });
-      if (!used) await this.db.prisma.saeFamily.deleteMany({ where: { id: familyId } });
+      await this.db.run`/* ingest.deleteUnusedFamily */
+        DELETE FROM sae_family f WHERE f.id = ${familyId} AND NOT EXISTS (SELECT 1 FROM sae s WHERE s.family_id = f.id)`;
     }
     if (modelId) {
-      const used = (await this.db.prisma.sae.count({ where: { modelId } })) + (await this.db.prisma.saeFamily.count({ where: { modelId } }));
-      if (!used) await this.db.prisma.model.deleteMany({ where: { id: modelId } });
+      await this.db.run`/* ingest.deleteUnusedModel */
+        DELETE FROM model m WHERE m.id = ${modelId}
+          AND NOT EXISTS (SELECT 1 FROM sae s WHERE s.model_id = m.id)
+          AND NOT EXISTS (SELECT 1 FROM sae_family f WHERE f.model_id = m.id)`;
     }
   }
 }

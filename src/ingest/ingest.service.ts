@@ -39,8 +39,7 @@ import { assertSlug } from "../db/ddl.ts";
 import type { Database } from "../db/database.ts";
 import { badInput, conflict, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { type BulkConnection, openBulkConnection } from "./bulk/bulk-connection.ts";
-import { SQL } from "./bulk/bulk.repository.ts";
+import { BulkRepository } from "./bulk/bulk.repository.ts";
 import { checkArtifact, summary } from "./ingest.checks.ts";
 import { IngestSession } from "./ingest.session.ts";
 import type { DeletedCounts, IngestRepository, SaeRow } from "./ingest.repository.ts";
@@ -83,13 +82,13 @@ export class IngestService {
     const t0 = performance.now();
     const { sae } = artifact;
     checkArtifact(artifact);
-    const conn = await openBulkConnection(this.db);
+    const bulk = await BulkRepository.open(this.db);
     let locked = false;
     let started = false;
     let createdModel: string | null = null;
     let createdFamily: string | null = null;
     try {
-      locked = await this.lock(conn, sae.id);
+      locked = await this.lock(bulk, sae.id);
       const existing = await this.repo.findSae(sae.id);
       if (existing && existing.modelId !== artifact.model.id) {
         throw conflict(
@@ -156,7 +155,7 @@ export class IngestService {
       );
       const tLoad = performance.now();
       this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
-      const counts = await this.withoutRedundantChecks(conn, () => this.runSession(conn, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
+      const counts = await bulk.withoutRedundantChecks(() => this.runSession(bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
       const tRows = performance.now();
       await this.repo.markReady(sae.id, familyId);
       if (this.db.backend === "postgres") await this.repo.analyze({ features: counts.features > 0, activations: counts.activations > 0 });
@@ -165,12 +164,12 @@ export class IngestService {
       await this.runHooks(sae.id, outcome === "replaced" ? "replaced" : "created");
       return result;
     } catch (e) {
-      await conn.abortCopy();
+      await bulk.abortCopy();
       if (started) await this.cleanup(sae.id, createdModel, createdFamily);
       throw e;
     } finally {
-      if (locked) await conn.query(SQL.unlock, [sae.id]).catch(() => {});
-      await conn.release();
+      if (locked) await bulk.unlock(sae.id);
+      await bulk.release();
     }
   }
 
@@ -186,28 +185,26 @@ export class IngestService {
   ): Promise<IngestSummary> {
     const t0 = performance.now();
     assertSlug("sae", saeId);
-    const conn = await openBulkConnection(this.db);
+    const bulk = await BulkRepository.open(this.db);
     let locked = false;
     try {
-      locked = await this.lock(conn, saeId);
+      locked = await this.lock(bulk, saeId);
       const sae = await this.repo.findSae(saeId);
       if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} does not exist: ingest its weights or export first (monoscope ingest saelens|neuronpedia)`);
       if (sae.status !== "ready") throw conflict(`SAE ${JSON.stringify(saeId)} is still loading (an interrupted ingest): rerun that ingest first`);
-      const imports = Array.isArray(sae.source.imports) ? (sae.source.imports as { contentHash?: string }[]) : [];
+      const imports = sae.imports;
       if (!opts.replace && imports.some((i) => i.contentHash === input.contentHash)) {
         this.log.info(`SAE ${saeId} already holds ${input.source.path}: nothing to do (--replace reloads it)`);
         return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
       }
-      const counts = await this.withoutRedundantChecks(conn, () => conn.transaction(async (tx) => {
-        if (opts.replace) await tx.query(SQL.deleteActivations, [saeId]);
-        const existing = (await tx.query<{ idx: number }>(SQL.existingFeatureIndices, [saeId])).map((r) => r.idx);
-        const next = (await tx.query<{ feature_idx: number; next: number }>(SQL.nextOrdinals, [saeId])).map(
-          (r) => [r.feature_idx, Number(r.next)] as [number, number],
-        );
+      const counts = await bulk.withoutRedundantChecks(() => bulk.transaction(async (tx) => {
+        if (opts.replace) await tx.activations.deleteAll(saeId);
+        const existing = await tx.features.existingIndices(saeId);
+        const next = await tx.activations.nextOrdinals(saeId);
         const c = await this.runSession(tx, input.source, saeId, sae.dIn, sae.dSae, produce, opts, { existing, next });
         const record = { ...input.source, contentHash: input.contentHash, at: new Date().toISOString(), ...c };
         const kept = imports.filter((i) => i.contentHash !== input.contentHash);
-        await tx.query(SQL.touchSae, [saeId, JSON.stringify({ ...sae.source, imports: [...kept, record] })]);
+        await tx.setSaeSource(saeId, { ...sae.source, imports: [...kept, record] });
         return c;
       }));
       if (this.db.backend === "postgres") await this.repo.analyze({ features: false, activations: counts.activations > 0 });
@@ -215,66 +212,36 @@ export class IngestService {
       else if (counts.activations > 0 || counts.explanations > 0) await this.runHooks(saeId, "examples");
       return summary(saeId, "merged", counts, t0);
     } finally {
-      if (locked) await conn.query(SQL.unlock, [saeId]).catch(() => {});
-      await conn.release();
+      if (locked) await bulk.unlock(saeId);
+      await bulk.release();
     }
   }
 
   /** Deletes an SAE (any status) with its features, activations, explanations, lineage and jobs. */
   async removeSae(saeId: string): Promise<DeletedCounts> {
     assertSlug("sae", saeId);
-    const conn = await openBulkConnection(this.db);
+    const bulk = await BulkRepository.open(this.db);
     try {
-      const locked = await this.lock(conn, saeId);
+      await this.lock(bulk, saeId);
       try {
         const counts = await this.repo.deleteSae(saeId);
         if (!counts) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
         return counts;
       } finally {
-        if (locked) await conn.query(SQL.unlock, [saeId]).catch(() => {});
+        await bulk.unlock(saeId);
       }
     } finally {
-      await conn.release();
+      await bulk.release();
     }
   }
 
-  /**
-   * Runs a bulk load without the per-row foreign-key triggers, as pg_restore --disable-triggers
-   * does: the session already guarantees every row's parent exists (feature rows are written
-   * before their activations, bare rows for features an artifact only mentions, all under the
-   * per-SAE advisory lock). Only when the tables carry no user triggers and the role may do it
-   * (superuser, e.g. the embedded database); otherwise the checks simply run.
-   */
-  private async withoutRedundantChecks<T>(conn: BulkConnection, fn: () => Promise<T>): Promise<T> {
-    let skipped = false;
-    try {
-      const [t] = await conn.query<{ n: number }>(SQL.userTriggers);
-      if (t && Number(t.n) === 0) {
-        await conn.query(SQL.skipTriggers);
-        skipped = true;
-      }
-    } catch {
-      /* not permitted: keep the checks */
-    }
-    try {
-      return await fn();
-    } finally {
-      if (skipped) {
-        await conn.abortCopy();
-        // A connection that kept the setting must never serve anyone else.
-        await conn.query(SQL.restoreTriggers).catch(() => conn.poison());
-      }
-    }
-  }
-
-  private async lock(conn: BulkConnection, saeId: string): Promise<boolean> {
-    const [row] = await conn.query<{ ok: boolean }>(SQL.tryLock, [saeId]);
-    if (!row?.ok) throw conflict(`SAE ${JSON.stringify(saeId)} is being ingested or removed by another process; wait for it to finish`);
+  private async lock(bulk: BulkRepository, saeId: string): Promise<boolean> {
+    if (!(await bulk.tryLock(saeId))) throw conflict(`SAE ${JSON.stringify(saeId)} is being ingested or removed by another process; wait for it to finish`);
     return true;
   }
 
   private async runSession(
-    conn: BulkConnection,
+    bulk: BulkRepository,
     source: ArtifactSource,
     saeId: string,
     dIn: number,
@@ -284,7 +251,7 @@ export class IngestService {
     merge: { existing?: number[]; next?: [number, number][] },
   ) {
     const progress = opts.progress ?? silentProgress;
-    const session = new IngestSession(conn, {
+    const session = new IngestSession(bulk, {
       saeId,
       dIn,
       dSae,

@@ -1,10 +1,11 @@
 // One ingest run's buffers and rules: validates rows, normalises decoders, assigns
 // activation ordinals, keeps foreign keys satisfied (features before their
 // activations, bare feature rows for features an artifact only mentions), and sends
-// everything through the bulk connection in large binary COPY chunks.
+// everything through the bulk repository in large binary COPY chunks.
 import { fileError } from "../errors.ts";
-import { type BulkConnection } from "./bulk/bulk-connection.ts";
-import { SQL } from "./bulk/bulk.repository.ts";
+import type { ImportedExplanation } from "../modules/explanation/explanation.repository.ts";
+import type { DashboardJson } from "../modules/feature/feature-bulk.repository.ts";
+import type { BulkRepository } from "./bulk/bulk.repository.ts";
 import { checkFeatureIndex, encodeActivationTuple, ordinalOffset } from "./bulk/activation-tuple.ts";
 import { CopyBuffer } from "./bulk/copy-binary.ts";
 import { encodeFeatureTuple, type TupleContext } from "./bulk/feature-tuple.ts";
@@ -51,7 +52,6 @@ export class IngestSession implements IngestSink {
   private readonly direct = new CopyBuffer();
   private readonly staged = new CopyBuffer(1 << 16);
   private stagedPending = false;
-  private stageCreated = false;
   private bare: number[] = [];
   private dashboards: [number, FeatureDashboard][] = [];
   private readonly acts = new CopyBuffer();
@@ -59,11 +59,11 @@ export class IngestSession implements IngestSink {
   private tupleBlocks: Buffer[] = [];
   private tupleBytes = 0;
   private readonly ordinalOffset: number;
-  private explanationRows = new Map<string, ExplanationRow>();
+  private explanationRows = new Map<string, ImportedExplanation>();
   private readonly tuple: TupleContext;
 
   constructor(
-    private readonly conn: BulkConnection,
+    private readonly bulk: BulkRepository,
     private readonly opts: SessionOptions,
   ) {
     this.saeId = opts.saeId;
@@ -115,7 +115,7 @@ export class IngestSession implements IngestSink {
     this.counts.features += count;
     this.counts.decoders += decoders;
     await this.sendDirect();
-    await this.conn.copy("feature", tuples);
+    await this.bulk.features.copy(tuples);
     this.opts.onProgress?.(this.counts);
   }
 
@@ -159,7 +159,7 @@ export class IngestSession implements IngestSink {
       this.tupleBlocks.push(tuples);
       this.tupleBytes += tuples.length;
       // The server streams COPY data as it comes; PGlite pays per statement, so it gets larger ones.
-      if (this.conn.backend === "postgres" || this.tupleBytes >= CHUNK_BYTES) await this.flushActivations();
+      if (this.bulk.backend === "postgres" || this.tupleBytes >= CHUNK_BYTES) await this.flushActivations();
     }
     this.opts.onProgress?.(this.counts);
   }
@@ -173,7 +173,13 @@ export class IngestSession implements IngestSink {
         this.present[row.index] = 1;
         this.bare.push(row.index);
       }
-      const r = { ...row, method: row.method ?? "imported", promptVersion: row.promptVersion ?? "", explainerModel: row.explainerModel ?? "" };
+      const r: ImportedExplanation = {
+        index: row.index,
+        text: row.text,
+        method: row.method ?? "imported",
+        promptVersion: row.promptVersion ?? "",
+        explainerModel: row.explainerModel ?? "",
+      };
       // The last explanation for a key wins (one statement cannot update a row twice).
       this.explanationRows.set(JSON.stringify([r.index, r.method, r.promptVersion, r.explainerModel]), r);
       this.counts.explanations++;
@@ -184,27 +190,20 @@ export class IngestSession implements IngestSink {
 
   private async sendDirect(): Promise<void> {
     if (this.direct.pos === 0) return;
-    await this.conn.copy("feature", this.direct.detach());
+    await this.bulk.features.copy(this.direct.detach());
   }
 
   /** Makes every feature row seen so far visible to later statements (FKs). */
   private async flushFeatures(): Promise<void> {
     await this.sendDirect();
     if (this.stagedPending) {
-      if (!this.stageCreated) {
-        await this.conn.query(SQL.createFeatureStage);
-        await this.conn.query(SQL.truncateFeatureStage); // a temp table left on a pooled connection by an aborted run
-        this.stageCreated = true;
-      }
-      await this.conn.copy("feature_stage", this.staged.detach());
-      await this.conn.query(SQL.mergeFeatureStage);
-      await this.conn.query(SQL.truncateFeatureStage);
+      await this.bulk.features.merge(this.staged.detach());
       this.stagedPending = false;
     }
     if (this.bare.length) {
       const idx = this.bare;
       this.bare = [];
-      await this.conn.query(SQL.insertBareFeatures, [this.saeId, idx]);
+      await this.bulk.features.insertBare(this.saeId, idx);
     }
     // No endCopy here: switching the COPY target or running a statement ends a COPY, and an
     // activation COPY must stay open across chunks to keep the pipeline full.
@@ -216,30 +215,32 @@ export class IngestSession implements IngestSink {
     const rows = this.dashboards;
     this.dashboards = [];
     const j = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-    await this.conn.query(SQL.upsertDashboards, [
+    await this.bulk.features.upsertDashboards(
       this.saeId,
-      rows.map(([i]) => i),
-      rows.map(([, d]) => j(d.posLogits)),
-      rows.map(([, d]) => j(d.negLogits)),
-      rows.map(([, d]) => j(d.freqHistogram)),
-      rows.map(([, d]) => j(d.logitsHistogram)),
-      rows.map(([, d]) => j(d.correlatedNeurons)),
-      rows.map(([, d]) => j(d.correlatedFeatures)),
-      rows.map(([, d]) => j(d.neuronAlignment)),
-      rows.map(([, d]) => j(d.extra && Object.keys(d.extra).length ? d.extra : null)),
-    ]);
+      rows.map(([index, d]): DashboardJson => ({
+        index,
+        posLogits: j(d.posLogits),
+        negLogits: j(d.negLogits),
+        freqHistogram: j(d.freqHistogram),
+        logitsHistogram: j(d.logitsHistogram),
+        correlatedNeurons: j(d.correlatedNeurons),
+        correlatedFeatures: j(d.correlatedFeatures),
+        neuronAlignment: j(d.neuronAlignment),
+        extra: j(d.extra && Object.keys(d.extra).length ? d.extra : null),
+      })),
+    );
   }
 
   private async flushActivations(): Promise<void> {
     if (this.acts.pos === 0 && this.tupleBlocks.length === 0) return;
     await this.flushFeatures();
-    if (this.acts.pos > 0) await this.conn.copy("activation", this.acts.detach());
+    if (this.acts.pos > 0) await this.bulk.activations.copy(this.acts.detach());
     if (this.tupleBlocks.length) {
       const blocks = this.tupleBlocks;
       this.tupleBlocks = [];
       this.tupleBytes = 0;
-      if (this.conn.backend === "postgres") for (const t of blocks) await this.conn.copy("activation", t);
-      else await this.conn.copy("activation", blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks));
+      if (this.bulk.backend === "postgres") for (const t of blocks) await this.bulk.activations.copy(t);
+      else await this.bulk.activations.copy(blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks));
     }
   }
 
@@ -248,14 +249,7 @@ export class IngestSession implements IngestSink {
     await this.flushFeatures();
     const rows = [...this.explanationRows.values()];
     this.explanationRows.clear();
-    await this.conn.query(SQL.upsertExplanations, [
-      this.saeId,
-      rows.map((r) => r.index),
-      rows.map((r) => r.text),
-      rows.map((r) => r.method),
-      rows.map((r) => r.promptVersion),
-      rows.map((r) => r.explainerModel),
-    ]);
+    await this.bulk.explanations.upsert(this.saeId, rows);
   }
 
   /** Sends everything still buffered; after this every row is in the database. */
@@ -264,8 +258,8 @@ export class IngestSession implements IngestSink {
     await this.flushDashboards();
     await this.flushActivations();
     await this.flushExplanations();
-    await this.conn.endCopy();
-    if (this.stageCreated) await this.conn.query(SQL.dropFeatureStage);
+    await this.bulk.endCopy();
+    await this.bulk.features.finish();
     this.opts.onProgress?.(this.counts);
   }
 }

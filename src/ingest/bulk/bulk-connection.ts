@@ -5,15 +5,12 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type pg from "pg";
 import { from as copyFrom, type CopyStreamQuery } from "pg-copy-streams";
+import type { BulkStatements, CopyStatement } from "../../db/bulk.ts";
 import type { Database } from "../../db/database.ts";
 import { copyHeader, copyTrailer } from "./copy-binary.ts";
-import { COPY_SQL, type CopyTarget } from "./bulk.repository.ts";
 
-export interface BulkConnection {
-  readonly backend: "postgres" | "pglite";
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Sends encoded tuples (no header) to the COPY into target, ending any COPY into another target first. The buffer is handed over: do not reuse it. */
-  copy(target: CopyTarget, tuples: Buffer): Promise<void>;
+/** The statements run on it belong to repositories (bulk.repository.ts and those it delegates to). */
+export interface BulkConnection extends BulkStatements {
   /** Finishes the open COPY, if any (its rows are then visible to later statements). */
   endCopy(): Promise<void>;
   /** Abandons the open COPY, if any: the server rolls it back (CopyFail) and the connection stays usable. */
@@ -33,7 +30,7 @@ export async function openBulkConnection(db: Database): Promise<BulkConnection> 
 class PgBulk implements BulkConnection {
   readonly backend = "postgres" as const;
   private stream: CopyStreamQuery | null = null;
-  private target: CopyTarget | null = null;
+  private target: CopyStatement | null = null;
   private failure: Error | null = null;
   private done: Promise<void> | null = null;
   private poisoned = false;
@@ -44,17 +41,17 @@ class PgBulk implements BulkConnection {
     this.poisoned = true;
   }
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async query(sql: string, params: unknown[] = []): Promise<unknown[]> {
     await this.endCopy();
-    return (await this.client.query(sql, params)).rows as T[];
+    return (await this.client.query(sql, params)).rows;
   }
 
-  async copy(target: CopyTarget, tuples: Buffer): Promise<void> {
+  async copy(target: CopyStatement, tuples: Buffer): Promise<void> {
     if (this.target !== target) {
       await this.endCopy();
       // A deep buffer lets Node encode the next chunks while the server is still parsing
       // earlier ones (the default 16 KiB would stall encoding on every chunk).
-      const stream = this.client.query(copyFrom(COPY_SQL.postgres[target], { highWaterMark: 32 << 20 }));
+      const stream = this.client.query(copyFrom(target.postgres, { highWaterMark: 32 << 20 }));
       this.failure = null;
       this.done = new Promise<void>((resolve, reject) => {
         stream.on("finish", () => resolve());
@@ -144,13 +141,13 @@ class PgliteBulk implements BulkConnection {
     private readonly root: PGlite | null = pg as PGlite,
   ) {}
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pg.query<T>(sql, params)).rows;
+  async query(sql: string, params: unknown[] = []): Promise<unknown[]> {
+    return (await this.pg.query(sql, params)).rows;
   }
 
-  async copy(target: CopyTarget, tuples: Buffer): Promise<void> {
+  async copy(target: CopyStatement, tuples: Buffer): Promise<void> {
     const blob = new Blob([copyHeader(), tuples, copyTrailer()]);
-    await this.pg.query(COPY_SQL.pglite[target], [], { blob });
+    await this.pg.query(target.pglite, [], { blob });
   }
 
   async endCopy(): Promise<void> {}

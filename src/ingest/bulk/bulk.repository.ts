@@ -1,94 +1,114 @@
-// The statements of the bulk path, run on a dedicated connection (see bulk-connection.ts).
+// Every statement of the bulk path, run on one dedicated connection (bulk-connection.ts):
+// ingest's own (the per-SAE advisory lock, trigger handling, the SAE's import record) and,
+// delegated to the repositories that own those tables, the loads of feature, dashboard,
+// activation and explanation rows. Also the transaction helpers the write path runs in.
 // Fixed SQL text with $n parameters only; nothing here is assembled from input.
+import { z } from "zod";
+import type { Database } from "../../db/database.ts";
+import { CountRow, firstRow } from "../../db/rows.ts";
+import { ExplanationBulkLoad } from "../../modules/explanation/explanation.repository.ts";
+import { ACTIVATION_COPY, ActivationBulkLoad, FEATURE_COPY, FEATURE_STAGE_COPY, FeatureBulkLoad } from "../../modules/feature/feature-bulk.repository.ts";
+import { type BulkConnection, openBulkConnection } from "./bulk-connection.ts";
 
 export type CopyTarget = "feature" | "feature_stage" | "activation";
 
-const FEATURE_COLUMNS =
-  "(sae_id, idx, decoder, decoder_norm, encoder, b_enc, threshold, density, max_activation, " +
-  "neuron_index, neuron_cosine, neuron_corr_index, neuron_corr_pearson)";
-const ACTIVATION_COLUMNS =
-  "(sae_id, feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text)";
-
-/** Column order of the COPY tuples written by ingest-encoders.ts. */
+/** The COPY statements of the bulk path by backend (for benchmarks that replay them). */
 export const COPY_SQL: Record<"postgres" | "pglite", Record<CopyTarget, string>> = {
-  postgres: {
-    feature: `/* ingest_copy_feature */ COPY feature ${FEATURE_COLUMNS} FROM STDIN (FORMAT binary)`,
-    feature_stage: `/* ingest_copy_feature_stage */ COPY ingest_feature_stage ${FEATURE_COLUMNS} FROM STDIN (FORMAT binary)`,
-    activation: `/* ingest_copy_activation */ COPY activation ${ACTIVATION_COLUMNS} FROM STDIN (FORMAT binary)`,
-  },
-  pglite: {
-    feature: `/* ingest_copy_feature */ COPY feature ${FEATURE_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`,
-    feature_stage: `/* ingest_copy_feature_stage */ COPY ingest_feature_stage ${FEATURE_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`,
-    activation: `/* ingest_copy_activation */ COPY activation ${ACTIVATION_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`,
-  },
+  postgres: { feature: FEATURE_COPY.postgres, feature_stage: FEATURE_STAGE_COPY.postgres, activation: ACTIVATION_COPY.postgres },
+  pglite: { feature: FEATURE_COPY.pglite, feature_stage: FEATURE_STAGE_COPY.pglite, activation: ACTIVATION_COPY.pglite },
 };
 
-export const SQL = {
-  /** Held for the whole session: a second ingest of the same SAE id waits for nothing and fails fast. */
-  tryLock: "/* ingest_try_lock */ SELECT pg_try_advisory_lock(hashtext('monoscope-ingest'), hashtext($1)) AS ok",
-  unlock: "/* ingest_unlock */ SELECT pg_advisory_unlock(hashtext('monoscope-ingest'), hashtext($1))",
+const LockRow = z.object({ ok: z.boolean() });
 
-  /** User triggers on the tables the bulk path writes (foreign-key triggers are internal and not counted). */
-  userTriggers: `/* ingest_user_triggers */ SELECT count(*)::int AS n FROM pg_trigger
-    WHERE NOT tgisinternal AND tgrelid IN ('feature'::regclass, 'activation'::regclass, 'feature_dashboard'::regclass, 'explanation'::regclass)`,
-  /** As pg_restore --disable-triggers: skips the per-row foreign-key checks (superuser only). */
-  skipTriggers: "/* ingest_skip_triggers */ SET session_replication_role = replica",
-  restoreTriggers: "/* ingest_restore_triggers */ SET session_replication_role = DEFAULT",
+export class BulkRepository {
+  readonly features: FeatureBulkLoad;
+  readonly activations: ActivationBulkLoad;
+  readonly explanations: ExplanationBulkLoad;
 
-  existingFeatureIndices: "/* ingest_existing_feature_indices */ SELECT idx FROM feature WHERE sae_id = $1",
-  nextOrdinals:
-    "/* ingest_next_ordinals */ SELECT feature_idx, max(ordinal) + 1 AS next FROM activation WHERE sae_id = $1 GROUP BY feature_idx",
-  deleteActivations: "/* ingest_delete_activations */ DELETE FROM activation WHERE sae_id = $1",
+  constructor(private readonly conn: BulkConnection) {
+    this.features = new FeatureBulkLoad(conn);
+    this.activations = new ActivationBulkLoad(conn);
+    this.explanations = new ExplanationBulkLoad(conn);
+  }
 
-  /** Bare feature rows, so activations/explanations of features the artifact did not describe satisfy the FK. */
-  insertBareFeatures:
-    "/* ingest_insert_bare_features */ INSERT INTO feature (sae_id, idx) SELECT $1, i FROM unnest($2::int[]) AS u(i) ON CONFLICT DO NOTHING",
+  /** A dedicated connection (a pooled client on PostgreSQL, the PGlite instance embedded). */
+  static async open(db: Database): Promise<BulkRepository> {
+    return new BulkRepository(await openBulkConnection(db));
+  }
 
-  createFeatureStage:
-    "/* ingest_create_feature_stage */ CREATE TEMP TABLE IF NOT EXISTS ingest_feature_stage (LIKE feature)",
-  dropFeatureStage: "/* ingest_drop_feature_stage */ DROP TABLE IF EXISTS ingest_feature_stage",
-  /** Merge staged rows: a NULL in the stage keeps what is stored. */
-  mergeFeatureStage: `/* ingest_merge_feature_stage */
-    INSERT INTO feature ${FEATURE_COLUMNS}
-    SELECT sae_id, idx, decoder, decoder_norm, encoder, b_enc, threshold, density, max_activation,
-           neuron_index, neuron_cosine, neuron_corr_index, neuron_corr_pearson
-    FROM ingest_feature_stage
-    ON CONFLICT (sae_id, idx) DO UPDATE SET
-      decoder = COALESCE(EXCLUDED.decoder, feature.decoder),
-      decoder_norm = COALESCE(EXCLUDED.decoder_norm, feature.decoder_norm),
-      encoder = COALESCE(EXCLUDED.encoder, feature.encoder),
-      b_enc = COALESCE(EXCLUDED.b_enc, feature.b_enc),
-      threshold = COALESCE(EXCLUDED.threshold, feature.threshold),
-      density = COALESCE(EXCLUDED.density, feature.density),
-      max_activation = COALESCE(EXCLUDED.max_activation, feature.max_activation),
-      neuron_index = COALESCE(EXCLUDED.neuron_index, feature.neuron_index),
-      neuron_cosine = COALESCE(EXCLUDED.neuron_cosine, feature.neuron_cosine),
-      neuron_corr_index = COALESCE(EXCLUDED.neuron_corr_index, feature.neuron_corr_index),
-      neuron_corr_pearson = COALESCE(EXCLUDED.neuron_corr_pearson, feature.neuron_corr_pearson)`,
-  truncateFeatureStage: "/* ingest_truncate_feature_stage */ DELETE FROM ingest_feature_stage",
+  get backend(): "postgres" | "pglite" {
+    return this.conn.backend;
+  }
 
-  upsertDashboards: `/* ingest_upsert_dashboards */
-    INSERT INTO feature_dashboard (sae_id, idx, pos_logits, neg_logits, freq_histogram, logits_histogram,
-                                   correlated_neurons, correlated_features, neuron_alignment, extra)
-    SELECT $1, u.idx, u.pl::jsonb, u.nl::jsonb, u.fh::jsonb, u.lh::jsonb, u.cn::jsonb, u.cf::jsonb, u.na::jsonb, u.ex::jsonb
-    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-         AS u(idx, pl, nl, fh, lh, cn, cf, na, ex)
-    ON CONFLICT (sae_id, idx) DO UPDATE SET
-      pos_logits = COALESCE(EXCLUDED.pos_logits, feature_dashboard.pos_logits),
-      neg_logits = COALESCE(EXCLUDED.neg_logits, feature_dashboard.neg_logits),
-      freq_histogram = COALESCE(EXCLUDED.freq_histogram, feature_dashboard.freq_histogram),
-      logits_histogram = COALESCE(EXCLUDED.logits_histogram, feature_dashboard.logits_histogram),
-      correlated_neurons = COALESCE(EXCLUDED.correlated_neurons, feature_dashboard.correlated_neurons),
-      correlated_features = COALESCE(EXCLUDED.correlated_features, feature_dashboard.correlated_features),
-      neuron_alignment = COALESCE(EXCLUDED.neuron_alignment, feature_dashboard.neuron_alignment),
-      extra = COALESCE(EXCLUDED.extra, feature_dashboard.extra)`,
+  /**
+   * The per-SAE advisory lock, held for the whole session: a second ingest or removal of the
+   * same SAE id waits for nothing and learns false.
+   */
+  async tryLock(saeId: string): Promise<boolean> {
+    const rows = await this.conn.query("/* ingest_try_lock */ SELECT pg_try_advisory_lock(hashtext('monoscope-ingest'), hashtext($1)) AS ok", [saeId]);
+    return firstRow(LockRow, rows)?.ok === true;
+  }
 
-  upsertExplanations: `/* ingest_upsert_explanations */
-    INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model)
-    SELECT $1, u.idx, u.text, u.method, u.pv, u.em
-    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(idx, text, method, pv, em)
-    ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO UPDATE SET text = EXCLUDED.text`,
+  /** Releases the lock; never throws (the connection may already be broken). */
+  async unlock(saeId: string): Promise<void> {
+    await this.conn.query("/* ingest_unlock */ SELECT pg_advisory_unlock(hashtext('monoscope-ingest'), hashtext($1))", [saeId]).catch(() => {});
+  }
 
-  /** The last step of a merge, inside its transaction. */
-  touchSae: "/* ingest_touch_sae */ UPDATE sae SET source = $2::jsonb, updated_at = CURRENT_TIMESTAMP WHERE id = $1",
-} as const;
+  /** Records the import list in the SAE's source; the last step of a merge, inside its transaction. */
+  async setSaeSource(saeId: string, source: Record<string, unknown>): Promise<void> {
+    await this.conn.query("/* ingest_touch_sae */ UPDATE sae SET source = $2::jsonb, updated_at = CURRENT_TIMESTAMP WHERE id = $1", [
+      saeId,
+      JSON.stringify(source),
+    ]);
+  }
+
+  /** Runs fn in one transaction (PGlite: holding its mutex, so nothing else interleaves). */
+  transaction<T>(fn: (tx: BulkRepository) => Promise<T>): Promise<T> {
+    return this.conn.transaction((c) => fn(c === this.conn ? this : new BulkRepository(c)));
+  }
+
+  /**
+   * Runs a bulk load without the per-row foreign-key triggers, as pg_restore --disable-triggers
+   * does: the session already guarantees every row's parent exists (feature rows are written
+   * before their activations, bare rows for features an artifact only mentions, all under the
+   * per-SAE advisory lock). Only when the tables carry no user triggers and the role may do it
+   * (superuser, e.g. the embedded database); otherwise the checks simply run.
+   */
+  async withoutRedundantChecks<T>(fn: () => Promise<T>): Promise<T> {
+    let skipped = false;
+    try {
+      // Foreign-key triggers are internal and not counted.
+      const rows = await this.conn.query(`/* ingest_user_triggers */ SELECT count(*)::int AS n FROM pg_trigger
+        WHERE NOT tgisinternal AND tgrelid IN ('feature'::regclass, 'activation'::regclass, 'feature_dashboard'::regclass, 'explanation'::regclass)`);
+      if (firstRow(CountRow, rows)?.n === 0) {
+        await this.conn.query("/* ingest_skip_triggers */ SET session_replication_role = replica");
+        skipped = true;
+      }
+    } catch {
+      /* not permitted: keep the checks */
+    }
+    try {
+      return await fn();
+    } finally {
+      if (skipped) {
+        await this.conn.abortCopy();
+        // A connection that kept the setting must never serve anyone else.
+        await this.conn.query("/* ingest_restore_triggers */ SET session_replication_role = DEFAULT").catch(() => this.conn.poison());
+      }
+    }
+  }
+
+  /** Finishes the open COPY, if any (its rows are then visible to later statements). */
+  endCopy(): Promise<void> {
+    return this.conn.endCopy();
+  }
+
+  /** Abandons the open COPY, if any: the server rolls it back and the connection stays usable. */
+  abortCopy(): Promise<void> {
+    return this.conn.abortCopy();
+  }
+
+  release(): Promise<void> {
+    return this.conn.release();
+  }
+}

@@ -158,8 +158,8 @@ function featureRecord(r: FeatureExportRow) {
   const norm = r.decoder_norm;
   // The raw decoder row: unit direction times its norm (exactly invertible from the two fields).
   const vector = unit && norm ? Array.from(unit, (u) => u * norm) : [];
-  const d = (r.has_dashboard ? dashboardOf(r) : null) as FeatureDashboard | null;
-  const extra = (d?.extra ?? {}) as Record<string, unknown>;
+  const d = r.has_dashboard ? dashboardOf(r) : null;
+  const extra = d?.extra ?? {};
   const logits = (x: FeatureDashboard["posLogits"]) => ({ str: (x ?? []).map((t) => t.token), values: (x ?? []).map((t) => t.value) });
   const pos = logits(d?.posLogits);
   const neg = logits(d?.negLogits);
@@ -206,14 +206,14 @@ function featureRecord(r: FeatureExportRow) {
 
 function dashboardOf(r: FeatureExportRow): FeatureDashboard {
   return {
-    posLogits: r.pos_logits as FeatureDashboard["posLogits"],
-    negLogits: r.neg_logits as FeatureDashboard["negLogits"],
-    freqHistogram: r.freq_histogram as FeatureDashboard["freqHistogram"],
-    logitsHistogram: r.logits_histogram as FeatureDashboard["logitsHistogram"],
-    correlatedNeurons: r.correlated_neurons as FeatureDashboard["correlatedNeurons"],
-    correlatedFeatures: r.correlated_features as FeatureDashboard["correlatedFeatures"],
-    neuronAlignment: r.neuron_alignment as FeatureDashboard["neuronAlignment"],
-    extra: r.extra as FeatureDashboard["extra"],
+    posLogits: r.pos_logits,
+    negLogits: r.neg_logits,
+    freqHistogram: r.freq_histogram,
+    logitsHistogram: r.logits_histogram,
+    correlatedNeurons: r.correlated_neurons,
+    correlatedFeatures: r.correlated_features,
+    neuronAlignment: r.neuron_alignment,
+    extra: r.extra,
   };
 }
 

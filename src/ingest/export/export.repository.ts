@@ -1,8 +1,15 @@
 // Reads an SAE back out for `monoscope export neuronpedia`, in keyset-paginated pages.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { intArray, numberArray, parseRows, stringArray } from "../../db/rows.ts";
 
 const num = z.number().nullable();
+// The dashboard jsonb columns, in the shapes ingest writes (ingest.types.ts FeatureDashboard).
+const nums = numberArray;
+const TokenValues = z.array(z.object({ token: z.string(), value: z.number() })).nullable();
+const Histogram = z.object({ values: nums, heights: nums }).nullable();
+const Correlation = z.object({ indices: nums, pearson: nums, l1: nums }).nullable();
+const Alignment = z.object({ indices: nums, values: nums, l1: nums }).nullable();
 const FeatureExportRow = z.object({
   idx: z.number().int(),
   decoder: z.string().nullable(),
@@ -16,16 +23,16 @@ const FeatureExportRow = z.object({
   neuron_cosine: num,
   neuron_corr_index: z.number().int().nullable(),
   neuron_corr_pearson: num,
-  nn_indices: z.array(z.number().int()).nullable(),
-  nn_cosines: z.array(z.number()).nullable(),
-  pos_logits: z.unknown().nullable(),
-  neg_logits: z.unknown().nullable(),
-  freq_histogram: z.unknown().nullable(),
-  logits_histogram: z.unknown().nullable(),
-  correlated_neurons: z.unknown().nullable(),
-  correlated_features: z.unknown().nullable(),
-  neuron_alignment: z.unknown().nullable(),
-  extra: z.unknown().nullable(),
+  nn_indices: intArray.nullable(),
+  nn_cosines: numberArray.nullable(),
+  pos_logits: TokenValues,
+  neg_logits: TokenValues,
+  freq_histogram: Histogram,
+  logits_histogram: Histogram,
+  correlated_neurons: Correlation,
+  correlated_features: Correlation,
+  neuron_alignment: Alignment,
+  extra: z.record(z.string(), z.unknown()).nullable(),
   has_dashboard: z.boolean(),
 });
 export type FeatureExportRow = z.infer<typeof FeatureExportRow>;
@@ -33,8 +40,8 @@ export type FeatureExportRow = z.infer<typeof FeatureExportRow>;
 const ActivationExportRow = z.object({
   feature_idx: z.number().int(),
   ordinal: z.number().int(),
-  tokens: z.array(z.string()),
-  values: z.array(z.number()),
+  tokens: stringArray,
+  values: numberArray,
   max_value: z.number(),
   max_token_index: z.number().int(),
   kind: z.string(),
@@ -63,7 +70,7 @@ export class ExportRepository {
   }
 
   async features(saeId: string, after: number, limit: number): Promise<FeatureExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_features */
+    const rows = await this.db.prisma.$queryRaw`/* export_features */
       SELECT f.idx, f.decoder::text AS decoder, f.decoder_norm, f.encoder::text AS encoder, f.b_enc, f.threshold,
              f.density, f.max_activation, f.neuron_index, f.neuron_cosine, f.neuron_corr_index, f.neuron_corr_pearson,
              f.nn_indices, f.nn_cosines,
@@ -72,23 +79,23 @@ export class ExportRepository {
       FROM feature f LEFT JOIN feature_dashboard d ON d.sae_id = f.sae_id AND d.idx = f.idx
       WHERE f.sae_id = ${saeId} AND f.idx > ${after}
       ORDER BY f.idx LIMIT ${limit}`;
-    return rows.map((r) => FeatureExportRow.parse(r));
+    return parseRows(FeatureExportRow, rows);
   }
 
   async activations(saeId: string, after: [number, number], limit: number): Promise<ActivationExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_activations */
+    const rows = await this.db.prisma.$queryRaw`/* export_activations */
       SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text
       FROM activation
       WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
       ORDER BY feature_idx, ordinal LIMIT ${limit}`;
-    return rows.map((r) => ActivationExportRow.parse(r));
+    return parseRows(ActivationExportRow, rows);
   }
 
   async explanations(saeId: string, afterId: number, limit: number): Promise<ExplanationExportRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* export_explanations */
+    const rows = await this.db.prisma.$queryRaw`/* export_explanations */
       SELECT id, feature_idx, text, method, prompt_version, explainer_model
       FROM explanation WHERE sae_id = ${saeId} AND id > ${afterId}
       ORDER BY id LIMIT ${limit}`;
-    return rows.map((r) => ExplanationExportRow.parse(r));
+    return parseRows(ExplanationExportRow, rows);
   }
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { copyOutForSae } from "../../db/copy-out.ts";
 import type { Database } from "../../db/database.ts";
 import { SAE_VERSION } from "../../db/sae-version.ts";
+import { firstRow, parseRows } from "../../db/rows.ts";
 
 export const EncodingSaeRow = z.object({
   id: z.string(),
@@ -72,13 +73,13 @@ export class EncodeRepository {
   constructor(private readonly db: Database) {}
 
   async sae(saeId: string): Promise<EncodingSaeRow | null> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* encode.sae */
+    const rows = await this.db.sql`/* encode.sae */
       SELECT s.id, s.architecture, s.d_in AS "dIn", s.d_sae AS "dSae", s.k, s.apply_b_dec_to_input AS "applyBDecToInput",
         s.b_dec AS "bDec", s.config,
         ${SAE_VERSION} AS version,
         EXISTS (SELECT 1 FROM feature f WHERE f.sae_id = s.id AND f.encoder IS NOT NULL) AS "hasEncoder"
       FROM sae s WHERE s.id = ${saeId} AND s.status = 'ready'`;
-    return rows.length ? EncodingSaeRow.parse(rows[0]) : null;
+    return firstRow(EncodingSaeRow, rows);
   }
 
   /**
@@ -86,7 +87,7 @@ export class EncodeRepository {
    * the feature's threshold when `jump`), exact: a sequential scan with pgvector's inner product.
    */
   async scan(saeId: string, x: string, limit: number, jump: boolean): Promise<ScanRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* encode.scan */
+    const rows = await this.db.sql`/* encode.scan */
       SELECT t.idx AS "index", t.pre AS activation FROM (
         SELECT f.idx, f.threshold, (coalesce(f.b_enc, 0) - (f.encoder <#> ${x}::vector))::float8 AS pre
         FROM feature f WHERE f.sae_id = ${saeId} AND f.encoder IS NOT NULL
@@ -94,7 +95,7 @@ export class EncodeRepository {
       WHERE t.pre > 0 AND (NOT ${jump}::boolean OR t.threshold IS NULL OR t.pre > t.threshold)
       ORDER BY t.pre DESC, t.idx
       LIMIT ${limit}`;
-    return rows.map((r) => ScanRow.parse(r));
+    return parseRows(ScanRow, rows);
   }
 
   /** Every encoder column with its bias and threshold, by index, in one binary COPY (the in-process matrix). */

@@ -9,6 +9,7 @@
 // its second, so one-shot CLI queries never pay the load and a server soon runs from memory;
 // SAEs larger than the budget always use the database.
 import { badInput, notFound } from "../../errors.ts";
+import { checkK } from "../limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
 import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
@@ -41,7 +42,7 @@ export class EncodeService {
   ) {}
 
   async encode(saeId: string, vector: readonly number[], k: number): Promise<FeatureActivation[]> {
-    if (!Number.isInteger(k) || k < 1 || k > this.opts.maxK) throw badInput(`k must be between 1 and ${this.opts.maxK}, got ${k}`);
+    checkK(this.opts, k);
     const sae = await this.repo.sae(saeId);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
     if (vector.length !== sae.dIn) throw badInput(`vector has ${vector.length} values; SAE ${JSON.stringify(saeId)} has dIn = ${sae.dIn}`);

@@ -2,8 +2,11 @@
 // (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders batch a whole
 // response into one statement. Writes rely on the unique key (sae, feature, method,
 // prompt version, explainer model): the same label is never stored (or paid for) twice.
+// Imported labels arrive through ExplanationBulkLoad, which ingest runs.
 import { z } from "zod";
+import type { BulkStatements } from "../../db/bulk.ts";
 import type { Database } from "../../db/database.ts";
+import { CountRow, firstRow, IdRow, onlyRow, parseRows } from "../../db/rows.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
@@ -34,6 +37,10 @@ export const ScoreRecord = z.object({
   scorerModel: z.string(),
 });
 export type ScoreRecord = z.infer<typeof ScoreRecord>;
+
+const UnscoredRow = z.object({ id: z.string(), text: z.string(), kind: z.string() });
+const UnembeddedRow = z.object({ id: z.string(), featureIndex: z.number().int(), text: z.string() });
+const FractionRow = z.object({ saeId: z.string(), fraction: z.number() });
 
 export interface NewExplanation {
   saeId: string;
@@ -72,58 +79,56 @@ export class ExplanationRepository {
   /** Every explanation of the given features, best first per feature. */
   async byFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(ExplanationRecord)`
       /* explanation.byFeatures */
       SELECT ${COLUMNS}, q.quality
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN explanation e ON e.sae_id = k.sae_id AND e.feature_idx = k.idx
       ${QUALITY}
       ORDER BY e.sae_id, e.feature_idx, ${RANK}`;
-    return rows.map((r) => ExplanationRecord.parse(r));
   }
 
   /** The single best explanation of each given feature (features without one are absent). */
   async bestByFeatures(keys: readonly FeatureKey[]): Promise<ExplanationRecord[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(ExplanationRecord)`
       /* explanation.bestByFeatures */
       SELECT DISTINCT ON (e.sae_id, e.feature_idx) ${COLUMNS}, q.quality
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN explanation e ON e.sae_id = k.sae_id AND e.feature_idx = k.idx
       ${QUALITY}
       ORDER BY e.sae_id, e.feature_idx, ${RANK}`;
-    return rows.map((r) => ExplanationRecord.parse(r));
   }
 
   async scoresByExplanationIds(ids: readonly string[]): Promise<ScoreRecord[]> {
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(ScoreRecord)`
       /* explanation.scoresByIds */
       SELECT s.explanation_id::text AS "explanationId", s.kind, s.metric, s.value, s.scorer_model AS "scorerModel"
       FROM explanation_score s
       WHERE s.explanation_id = ANY(${[...ids]}::bigint[])
       ORDER BY s.explanation_id, s.kind, s.metric`;
-    return rows.map((r) => ScoreRecord.parse(r));
   }
 
   async find(saeId: string, featureIndex: number, method: string, promptVersion: string, explainerModel: string): Promise<string | null> {
-    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.find */
       SELECT id::text AS id FROM explanation
       WHERE sae_id = ${saeId} AND feature_idx = ${featureIndex} AND method = ${method}
         AND prompt_version = ${promptVersion} AND explainer_model = ${explainerModel}`;
-    return rows[0]?.id ?? null;
+    return firstRow(IdRow, rows)?.id ?? null;
   }
 
   /** Inserts unless the same (feature, method, prompt version, model) exists; returns the id either way. */
   async insert(e: NewExplanation): Promise<{ id: string; created: boolean }> {
-    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.insert */
       INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model, input_tokens, output_tokens, cost_usd, job_id)
       VALUES (${e.saeId}, ${e.featureIndex}, ${e.text}, ${e.method}, ${e.promptVersion}, ${e.explainerModel},
               ${e.inputTokens}, ${e.outputTokens}, ${e.costUsd}, ${e.jobId})
       ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO NOTHING
       RETURNING id::text AS id`;
-    if (rows[0]) return { id: rows[0].id, created: true };
+    const inserted = firstRow(IdRow, rows);
+    if (inserted) return { id: inserted.id, created: true };
     const id = await this.find(e.saeId, e.featureIndex, e.method, e.promptVersion, e.explainerModel);
     return { id: id!, created: false };
   }
@@ -134,7 +139,7 @@ export class ExplanationRepository {
    */
   async upsertMany(saeId: string, method: string, labels: readonly { featureIndex: number; text: string }[]): Promise<number> {
     if (labels.length === 0) return 0;
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.upsertMany */
       WITH up AS (
         INSERT INTO explanation (sae_id, feature_idx, text, method)
@@ -147,14 +152,14 @@ export class ExplanationRepository {
       scores AS (DELETE FROM explanation_score WHERE explanation_id IN (SELECT id FROM up)),
       vectors AS (DELETE FROM explanation_embedding WHERE explanation_id IN (SELECT id FROM up))
       SELECT count(*)::int AS n FROM up`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 
   async countByMethod(saeId: string, method: string): Promise<number> {
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.countByMethod */
       SELECT count(*)::int AS n FROM explanation WHERE sae_id = ${saeId} AND method = ${method}`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 
   /** Removes one method's labels from features not in `keep` (a rerun of the offline labeler). */
@@ -166,7 +171,7 @@ export class ExplanationRepository {
 
   /** The (explanation, kind) pairs of one feature that have no score from this scorer yet. */
   async unscored(saeId: string, featureIndex: number, kinds: readonly string[], scorerModel: string): Promise<{ id: string; text: string; kind: string }[]> {
-    return this.db.prisma.$queryRaw<{ id: string; text: string; kind: string }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.unscored */
       SELECT e.id::text AS id, e.text, k.kind
       FROM explanation e CROSS JOIN unnest(${[...kinds]}::text[]) AS k(kind)
@@ -174,6 +179,7 @@ export class ExplanationRepository {
         AND NOT EXISTS (SELECT 1 FROM explanation_score s
                         WHERE s.explanation_id = e.id AND s.kind = k.kind AND s.scorer_model = ${scorerModel})
       ORDER BY e.id, k.kind`;
+    return parseRows(UnscoredRow, rows);
   }
 
   async insertScores(
@@ -195,13 +201,14 @@ export class ExplanationRepository {
 
   /** Labels of these features without a vector from this embedder. */
   async unembedded(saeId: string, indices: readonly number[], embedder: string): Promise<{ id: string; featureIndex: number; text: string }[]> {
-    return this.db.prisma.$queryRaw<{ id: string; featureIndex: number; text: string }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* explanation.unembedded */
       SELECT e.id::text AS id, e.feature_idx AS "featureIndex", e.text
       FROM explanation e
       WHERE e.sae_id = ${saeId} AND e.feature_idx = ANY(${[...indices]}::int[])
         AND NOT EXISTS (SELECT 1 FROM explanation_embedding ee WHERE ee.explanation_id = e.id AND ee.embedder = ${embedder})
       ORDER BY e.feature_idx, e.id`;
+    return parseRows(UnembeddedRow, rows);
   }
 
   async insertEmbeddings(embedder: string, dim: number, items: readonly { id: string; vector: ArrayLike<number> }[]): Promise<void> {
@@ -216,7 +223,7 @@ export class ExplanationRepository {
 
   /** Fraction of an SAE's features with at least one explanation. */
   async labeledFractions(saeIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.db.prisma.$queryRaw<{ saeId: string; fraction: number }[]>`
+    const rows = await this.db.sql`
       /* explanation.labeledFractions */
       SELECT f.sae_id AS "saeId",
              (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM explanation e WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)))::float8
@@ -224,6 +231,38 @@ export class ExplanationRepository {
       FROM feature f
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
-    return new Map(rows.map((r) => [r.saeId, r.fraction]));
+    return new Map(parseRows(FractionRow, rows).map((r) => [r.saeId, r.fraction]));
+  }
+}
+
+/** One imported label, keyed as the table's unique key. */
+export interface ImportedExplanation {
+  index: number;
+  text: string;
+  method: string;
+  promptVersion: string;
+  explainerModel: string;
+}
+
+/** Imported labels (an artifact's explanations), on ingest's dedicated bulk connection: the same key, text replaced. */
+export class ExplanationBulkLoad {
+  constructor(private readonly conn: BulkStatements) {}
+
+  async upsert(saeId: string, rows: readonly ImportedExplanation[]): Promise<void> {
+    await this.conn.query(
+      `/* ingest_upsert_explanations */
+      INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model)
+      SELECT $1, u.idx, u.text, u.method, u.pv, u.em
+      FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(idx, text, method, pv, em)
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO UPDATE SET text = EXCLUDED.text`,
+      [
+        saeId,
+        rows.map((r) => r.index),
+        rows.map((r) => r.text),
+        rows.map((r) => r.method),
+        rows.map((r) => r.promptVersion),
+        rows.map((r) => r.explainerModel),
+      ],
+    );
   }
 }

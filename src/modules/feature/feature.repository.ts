@@ -1,10 +1,12 @@
-// SQL for reading features, their dashboards and activation examples. Every read is
-// keyed by many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can
-// batch a whole GraphQL response into one statement per kind of data. Only features
-// of SAEs with status 'ready' are visible.
+// SQL for features, their dashboards and activation examples. Every read is keyed by
+// many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can batch a
+// whole GraphQL response into one statement per kind of data. Only features of SAEs
+// with status 'ready' are visible. Their rows are written by the bulk-load statements
+// in feature-bulk.repository.ts, which ingest runs.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { CountRow, numberArray, onlyRow, stringArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
@@ -27,8 +29,8 @@ export type FeatureRow = z.infer<typeof FeatureRow>;
 export const ActivationRow = z.object({
   saeId: z.string(),
   index: z.number().int(),
-  tokens: z.array(z.string()).nullable(),
-  values: z.array(z.number()).nullable(),
+  tokens: stringArray.nullable(),
+  values: numberArray.nullable(),
   maxValue: z.number(),
   maxTokenIndex: z.number().int(),
   kind: z.string(),
@@ -47,6 +49,8 @@ export const DashboardRow = z.object({
   logitsHistogram: z.unknown(),
 });
 export type DashboardRow = z.infer<typeof DashboardRow>;
+
+const DecoderTextRow = z.object({ saeId: z.string(), index: z.number().int(), decoder: z.string().nullable() });
 
 export type FeatureOrder = "INDEX" | "DENSITY_DESC" | "MAX_ACTIVATION_DESC";
 
@@ -76,19 +80,18 @@ export class FeatureRepository {
 
   async featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(FeatureRow)`
       /* feature.byKeys */
       SELECT ${FEATURE_COLUMNS}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
       JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
-    return rows.map((r) => FeatureRow.parse(r));
   }
 
   /** Unit decoder directions as text '[..]' (halfvec), parsed to floats. */
   async decodersByKeys(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<{ saeId: string; index: number; decoder: string | null }>`
+    const rows = await this.db.rows(DecoderTextRow)`
       /* feature.decodersByKeys */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
@@ -100,13 +103,12 @@ export class FeatureRepository {
 
   async dashboardsByKeys(keys: readonly FeatureKey[]): Promise<DashboardRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(DashboardRow)`
       /* feature.dashboardsByKeys */
       SELECT d.sae_id AS "saeId", d.idx AS "index", d.pos_logits AS "posLogits", d.neg_logits AS "negLogits",
              d.freq_histogram AS "freqHistogram", d.logits_histogram AS "logitsHistogram"
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature_dashboard d ON d.sae_id = k.sae_id AND d.idx = k.idx`;
-    return rows.map((r) => DashboardRow.parse(r));
   }
 
   /**
@@ -115,7 +117,7 @@ export class FeatureRepository {
    */
   async activationsByKeys(keys: readonly FeatureKey[], first: number, kinds: readonly string[]): Promise<ActivationRow[]> {
     const { saeIds, indices } = keyArrays(keys);
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(ActivationRow)`
       /* feature.activationsByKeys */
       SELECT "saeId", "index", tokens, "values", "maxValue", "maxTokenIndex", kind, "binMin", "binMax", text
       FROM (
@@ -131,7 +133,6 @@ export class FeatureRepository {
       ) ranked
       WHERE rn <= ${first}
       ORDER BY "saeId", "index", rn`;
-    return rows.map((r) => ActivationRow.parse(r));
   }
 
   /**
@@ -158,22 +159,21 @@ export class FeatureRepository {
   }
 
   private async select(where: Prisma.Sql[], orderBy: Prisma.Sql, limit: number): Promise<FeatureRow[]> {
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(FeatureRow)`
       /* feature.page */
       SELECT ${FEATURE_COLUMNS}
       FROM feature f
       WHERE ${Prisma.join(where, " AND ")}
       ORDER BY ${orderBy}
       LIMIT ${limit}`;
-    return rows.map((r) => FeatureRow.parse(r));
   }
 
   async count(saeId: string, filter: FeatureFilter): Promise<number> {
     const where = [Prisma.sql`f.sae_id = ${saeId}`, ...filterConditions(filter)];
-    const rows = await this.db.sql<{ n: number }>`
+    const rows = await this.db.sql`
       /* feature.count */
       SELECT count(*)::int AS n FROM feature f WHERE ${Prisma.join(where, " AND ")}`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 }
 

@@ -3,7 +3,6 @@
 import { featureKey } from "../../shared/feature-key.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
-import { assertK, assertPageSize } from "../../graphql/limits.ts";
 import type { FeatureParent } from "../../graphql/mappers.ts";
 import { invariant, notFound } from "../../errors.ts";
 import type { FeatureRow } from "./feature.service.ts";
@@ -22,7 +21,7 @@ export const featureResolvers: Resolvers = {
       return r ? { saeId: r.saeId, index: r.index } : null;
     },
     features: async (_p, args, ctx) => {
-      const first = assertPageSize(ctx, args.first ?? 50);
+      const first = args.first ?? 50;
       const filter = args.filter ?? {};
       const page = await ctx.services.feature.page({ saeId: args.saeId, first, after: args.after, orderBy: args.orderBy ?? "INDEX", filter });
       for (const e of page.edges) ctx.loaders.feature.feature.prime(e.row, e.row);
@@ -64,8 +63,6 @@ export const featureResolvers: Resolvers = {
     histograms: async (f, _a, ctx) => (await ctx.loaders.feature.dashboard.load(f))?.histograms ?? null,
     topActivations: async (f, args, ctx) => {
       const first = args.first ?? 20;
-      if (first === 0) return [];
-      assertK(ctx, first, "first");
       const kinds = args.kinds ?? ["TOP", "QUANTILE"];
       const rows = await ctx.loaders.feature.activations(first, kinds).load(f);
       return rows.map((a) => ({

@@ -2,6 +2,7 @@
 // whether a next page exists), filter checks, dashboard parsing.
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { badInput } from "../../errors.ts";
+import { checkK, checkPageSize, DEFAULT_LIMITS, type RequestLimits } from "../limits.ts";
 import type { SaeService } from "../sae/sae.service.ts";
 import { decodeCursor, encodeCursor } from "./feature.cursor.ts";
 import { type Histogram, parseHistogram, parseTokenValues, type TokenValue } from "./feature.dashboard.ts";
@@ -25,6 +26,7 @@ export class FeatureService {
   constructor(
     private readonly repo: FeatureRepository,
     private readonly saes: SaeService,
+    private readonly limits: RequestLimits = DEFAULT_LIMITS,
   ) {}
 
   featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
@@ -51,14 +53,15 @@ export class FeatureService {
   }
 
   activationsByKeys(keys: readonly FeatureKey[], first: number, kinds: readonly ActivationKind[]): Promise<ActivationRow[]> {
-    if (first <= 0 || kinds.length === 0) return Promise.resolve([]);
+    if (first === 0 || kinds.length === 0) return Promise.resolve([]);
+    checkK(this.limits, first, "first");
     return this.repo.activationsByKeys(keys, first, kinds.map((k) => k.toLowerCase()));
   }
 
-  /** One page of an SAE's features; `first` is already within the server's page-size limit. */
+  /** One page of an SAE's features. */
   async page(args: { saeId: string; first: number; after?: string | null; orderBy: FeatureOrder; filter: FeatureFilter }): Promise<FeaturePage> {
     checkFilter(args.filter);
-    if (args.first < 0) throw badInput("first must be >= 0");
+    checkPageSize(this.limits, args.first);
     const after = args.after ? decodeCursor(args.orderBy, args.after) : null;
     await this.saes.requireSae(args.saeId);
     if (args.first === 0) return { edges: [], hasNextPage: false, endCursor: null };

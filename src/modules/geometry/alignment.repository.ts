@@ -1,14 +1,15 @@
 // SQL for decoder-neuron alignment (feature.neuron_index / neuron_cosine).
 import type { Database } from "../../db/database.ts";
+import { CountRow, onlyRow } from "../../db/rows.ts";
 
 export class AlignmentRepository {
   constructor(private readonly db: Database) {}
 
   /** Features that have a decoder but no alignment yet. */
   async countMissing(saeId: string): Promise<number> {
-    const [r] = await this.db.prisma.$queryRaw<{ n: number }[]>`/* alignment.countMissing */
+    const rows = await this.db.prisma.$queryRaw`/* alignment.countMissing */
       SELECT count(*)::int AS n FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND neuron_index IS NULL`;
-    return r?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 
   /**

@@ -22,16 +22,21 @@ export function createGeometryLoaders(nearest: NearestService, lineage: LineageS
     kinds: new DataLoader((keys: readonly FeatureKey[]) => lineage.kindsMany(keys), { cacheKeyFn: featureKey }),
     neighbors: new DataLoader<NeighborsKey, Neighbour[], string>(
       async (keys) => {
-        const out: Neighbour[][] = new Array(keys.length);
+        const out: (Neighbour[] | Error)[] = new Array(keys.length);
         const groups = new Map<string, number[]>();
         keys.forEach((k, i) => groups.set(argsKey(k), [...(groups.get(argsKey(k)) ?? []), i]));
         for (const members of groups.values()) {
           const first = keys[members[0]];
-          const lists = await nearest.nearestFeaturesMany(
-            members.map((i) => ({ saeId: keys[i].saeId, index: keys[i].index })),
-            { k: first.k, saeIds: first.saeIds },
-          );
-          members.forEach((i, r) => (out[i] = lists[r]));
+          try {
+            const lists = await nearest.nearestFeaturesMany(
+              members.map((i) => ({ saeId: keys[i].saeId, index: keys[i].index })),
+              { k: first.k, saeIds: first.saeIds },
+            );
+            members.forEach((i, r) => (out[i] = lists[r]));
+          } catch (e) {
+            // Arguments are checked by the service: a bad k fails its own fields, not the batch.
+            for (const i of members) out[i] = e instanceof Error ? e : new Error(String(e));
+          }
         }
         return out;
       },

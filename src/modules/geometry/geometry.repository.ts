@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { copyOutForSae } from "../../db/copy-out.ts";
 import { SAE_VERSION } from "../../db/sae-version.ts";
+import { intArray, numberArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
@@ -20,12 +21,16 @@ export const SaeGeometry = z.object({
 export type SaeGeometry = z.infer<typeof SaeGeometry>;
 
 
-export interface NeighbourList {
-  saeId: string;
-  index: number;
-  nnIndices: number[] | null;
-  nnCosines: number[] | null;
-}
+export const NeighbourList = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  nnIndices: intArray.nullable(),
+  nnCosines: numberArray.nullable(),
+});
+export type NeighbourList = z.infer<typeof NeighbourList>;
+
+const KeyRow = z.object({ saeId: z.string(), index: z.number().int() });
+const DecoderTextRow = KeyRow.extend({ decoder: z.string() });
 
 const COPY_DECODERS =
   "/* geometry.copyDecoders */ COPY (SELECT idx, decoder FROM feature WHERE sae_id = current_setting('monoscope.copy_sae') " +
@@ -36,12 +41,11 @@ export class GeometryRepository {
 
   /** Ready SAEs among ids (unknown or loading ones are absent). */
   async saes(ids: readonly string[]): Promise<SaeGeometry[]> {
-    const rows = await this.db.sql<unknown>`
+    return this.db.rows(SaeGeometry)`
       /* geometry.saes */
       SELECT id, model_id AS "modelId", family_id AS "familyId", d_in AS "dIn", d_sae AS "dSae",
              ${SAE_VERSION} AS version
       FROM sae s WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
-    return rows.map((r) => SaeGeometry.parse(r));
   }
 
   /** Binary COPY of (idx int4, decoder halfvec) for every feature with a decoder, by idx. */
@@ -51,7 +55,7 @@ export class GeometryRepository {
 
   /** Unit decoder directions of a few features (absent when the feature or its decoder is missing). */
   async decoders(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {
-    const rows = await this.db.sql<{ saeId: string; index: number; decoder: string }>`
+    const rows = await this.db.rows(DecoderTextRow)`
       /* geometry.decoders */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.decoder::text AS decoder
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
@@ -62,7 +66,7 @@ export class GeometryRepository {
 
   /** Which of these features exist (with or without a decoder). */
   async existing(keys: readonly FeatureKey[]): Promise<Set<string>> {
-    const rows = await this.db.sql<{ saeId: string; index: number }>`
+    const rows = await this.db.rows(KeyRow)`
       /* geometry.existing */
       SELECT f.sae_id AS "saeId", f.idx AS "index"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)
@@ -71,7 +75,7 @@ export class GeometryRepository {
   }
 
   async neighbourLists(keys: readonly FeatureKey[]): Promise<NeighbourList[]> {
-    return this.db.sql<NeighbourList>`
+    return this.db.rows(NeighbourList)`
       /* geometry.neighbourLists */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"
       FROM unnest(${keys.map((k) => k.saeId)}::text[], ${keys.map((k) => k.index)}::int[]) AS k(sae_id, idx)

@@ -4,6 +4,7 @@ import type { Database } from "../../db/database.ts";
 import { createKernel, type Kernel, type KernelOptions } from "../../kernel/index.ts";
 import type { NativeScan } from "../../kernel/native-scan.ts";
 import type { Logger } from "../../logger.ts";
+import type { RequestLimits } from "../limits.ts";
 import { AlignmentRepository } from "./alignment.repository.ts";
 import { AlignmentService } from "./alignment.service.ts";
 import { GeometryRepository } from "./geometry.repository.ts";
@@ -29,9 +30,11 @@ export interface GeometryDeps {
   kernel: KernelOptions["backend"];
   /** The loaded native 4-bit scan (null: int8 scans only). */
   native: NativeScan | null;
+  /** config.server: the largest k nearest-feature reads accept. */
+  limits?: RequestLimits;
 }
 
-export function buildGeometryModule({ db, log, kernel: backend, native }: GeometryDeps) {
+export function buildGeometryModule({ db, log, kernel: backend, native, limits }: GeometryDeps) {
   const repo = new GeometryRepository(db);
   const cache = new MatrixCache(repo, native);
   let kernel: Promise<Kernel> | null = null;
@@ -41,7 +44,7 @@ export function buildGeometryModule({ db, log, kernel: backend, native }: Geomet
     kernel = null;
     if (k) await (await k).close();
   };
-  const nearest = new NearestService(repo, cache, getKernel);
+  const nearest = new NearestService(repo, cache, getKernel, limits);
   const lineage = new LineageService(new LineageRepository(db), repo, cache, getKernel);
   return {
     geometry: new GeometryService(repo, cache, nearest, lineage, getKernel, closeKernel, log),

@@ -2,8 +2,10 @@
 // node kinds (feature.split_kind / origin_kind) and the family's build state.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { firstRow, IdRow, parseRows } from "../../db/rows.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
+import type { OriginKind, SplitKind } from "./lineage-build.ts";
 
 export const FamilyLineageState = z.object({
   id: z.string(),
@@ -12,25 +14,27 @@ export const FamilyLineageState = z.object({
 });
 export type FamilyLineageState = z.infer<typeof FamilyLineageState>;
 
-export interface EdgeRow {
-  parentSaeId: string;
-  parentIdx: number;
-  childSaeId: string;
-  childIdx: number;
-  cosine: number;
+export const EdgeRow = z.object({
+  parentSaeId: z.string(),
+  parentIdx: z.number().int(),
+  childSaeId: z.string(),
+  childIdx: z.number().int(),
+  cosine: z.number(),
   /** Share of the child's top examples (by text) that are also among the parent's; null without examples. */
-  coactivation: number | null;
-  rank: number;
-}
+  coactivation: z.number().nullable(),
+  rank: z.number().int(),
+});
+export type EdgeRow = z.infer<typeof EdgeRow>;
 
-export interface KindRow {
-  saeId: string;
-  index: number;
-  splitKind: string | null;
-  originKind: string | null;
-  familyId: string | null;
-  lineageBuiltAt: Date | null;
-}
+export const KindRow = z.object({
+  saeId: z.string(),
+  index: z.number().int(),
+  splitKind: z.enum(["STABLE", "SPLIT", "VANISHED", "LARGEST"] satisfies SplitKind[]).nullable(),
+  originKind: z.enum(["INHERITED", "NOVEL", "SMALLEST"] satisfies OriginKind[]).nullable(),
+  familyId: z.string().nullable(),
+  lineageBuiltAt: z.date().nullable(),
+});
+export type KindRow = z.infer<typeof KindRow>;
 
 /** One SAE pair's edges in column form (what the builder produces). */
 export interface EdgeColumns {
@@ -71,18 +75,18 @@ export class LineageRepository {
   constructor(private readonly db: Database) {}
 
   async family(id: string): Promise<FamilyLineageState | null> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* lineage.family */
       SELECT id, lineage_stale AS "lineageStale", lineage_built_at AS "lineageBuiltAt" FROM sae_family WHERE id = ${id}`;
-    return rows.length ? FamilyLineageState.parse(rows[0]) : null;
+    return firstRow(FamilyLineageState, rows);
   }
 
   /** Ready SAE ids of a family, smallest first. */
   async familySaeIds(familyId: string): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* lineage.familySaeIds */
       SELECT id FROM sae WHERE family_id = ${familyId} AND status = 'ready' ORDER BY d_sae, id`;
-    return rows.map((r) => r.id);
+    return parseRows(IdRow, rows).map((r) => r.id);
   }
 
   /**
@@ -140,7 +144,7 @@ export class LineageRepository {
 
   /** Edges whose child is one of the keys (the child's parents), best first. */
   async parentEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
-    return this.db.sql<EdgeRow>`
+    return this.db.rows(EdgeRow)`
       /* lineage.parentEdges */
       SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
              e.child_idx AS "childIdx", e.cosine, e.coactivation, e.rank
@@ -151,7 +155,7 @@ export class LineageRepository {
 
   /** Edges whose parent is one of the keys (the parent's children), best first. */
   async childEdges(keys: readonly FeatureKey[]): Promise<EdgeRow[]> {
-    return this.db.sql<EdgeRow>`
+    return this.db.rows(EdgeRow)`
       /* lineage.childEdges */
       SELECT e.parent_sae_id AS "parentSaeId", e.parent_idx AS "parentIdx", e.child_sae_id AS "childSaeId",
              e.child_idx AS "childIdx", e.cosine, e.coactivation, e.rank
@@ -162,7 +166,7 @@ export class LineageRepository {
 
   /** Node kinds of features (with their family's build time), for visible SAEs only. */
   async kinds(keys: readonly FeatureKey[]): Promise<KindRow[]> {
-    return this.db.sql<KindRow>`
+    return this.db.rows(KindRow)`
       /* lineage.kinds */
       SELECT f.sae_id AS "saeId", f.idx AS "index", f.split_kind AS "splitKind", f.origin_kind AS "originKind",
              s.family_id AS "familyId", fam.lineage_built_at AS "lineageBuiltAt"

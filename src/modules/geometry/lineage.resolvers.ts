@@ -7,8 +7,6 @@ import type { LineageNodeParent } from "../../graphql/mappers.ts";
 import { badInput } from "../../errors.ts";
 import type { LineageLink } from "./lineage.service.ts";
 
-const MAX_DEPTH = 8;
-
 const edge = (l: LineageLink) => ({ feature: { saeId: l.saeId, index: l.index }, cosine: l.cosine, coactivation: l.coactivation });
 
 async function kinds(ctx: GraphQLContext, n: LineageNodeParent) {
@@ -22,9 +20,7 @@ const keep = (n: LineageNodeParent, links: LineageLink[]) => (n.minCosine === nu
 export const lineageResolvers: Resolvers = {
   Query: {
     splitLineage: async (_p, a, ctx) => {
-      const depth = a.depth ?? 2;
-      if (!Number.isInteger(depth) || depth < 0 || depth > MAX_DEPTH) throw badInput(`depth must be between 0 and ${MAX_DEPTH}, got ${depth}`);
-      if (a.minCosine != null && !(a.minCosine >= -1 && a.minCosine <= 1)) throw badInput(`minCosine must be between -1 and 1, got ${a.minCosine}`);
+      const { depth, minCosine } = ctx.services.geometry.lineage.treeArgs(a.depth ?? 2, a.minCosine ?? null);
       const k = await ctx.loaders.geometry.kinds.load({ saeId: a.saeId, index: a.index });
       if (!k) return null;
       const direction = a.direction ?? "BOTH";
@@ -35,7 +31,7 @@ export const lineageResolvers: Resolvers = {
         coactivation: null,
         up: direction === "DOWN" ? 0 : depth,
         down: direction === "UP" ? 0 : depth,
-        minCosine: a.minCosine ?? null,
+        minCosine,
       };
     },
   },

@@ -27,6 +27,9 @@ export interface LineageLink {
   coactivation: number | null;
 }
 
+/** Levels a splitLineage tree may span in each direction. */
+export const MAX_TREE_DEPTH = 8;
+
 export class LineageService {
   constructor(
     private readonly repo: LineageRepository,
@@ -34,6 +37,13 @@ export class LineageService {
     private readonly cache: MatrixCache,
     private readonly kernel: () => Promise<Kernel>,
   ) {}
+
+  /** The arguments of a lineage tree query, checked: depth in 0..MAX_TREE_DEPTH, minCosine in [-1, 1]. */
+  treeArgs(depth: number, minCosine: number | null): { depth: number; minCosine: number | null } {
+    if (!Number.isInteger(depth) || depth < 0 || depth > MAX_TREE_DEPTH) throw badInput(`depth must be between 0 and ${MAX_TREE_DEPTH}, got ${depth}`);
+    if (minCosine !== null && !(minCosine >= -1 && minCosine <= 1)) throw badInput(`minCosine must be between -1 and 1, got ${minCosine}`);
+    return { depth, minCosine };
+  }
 
   async build(familyId: string, params: Partial<LineageParams> = {}, progress?: (line: string) => void): Promise<LineageBuildSummary> {
     const p: LineageParams = { ...DEFAULT_LINEAGE, ...params };
@@ -133,7 +143,7 @@ function nodeKinds(r: KindRow): { split: SplitKind; origin: OriginKind } {
     );
   }
   // Features without a decoder direction cannot be placed: they neither continue nor descend.
-  return { split: (r.splitKind as SplitKind | null) ?? "VANISHED", origin: (r.originKind as OriginKind | null) ?? "NOVEL" };
+  return { split: r.splitKind ?? "VANISHED", origin: r.originKind ?? "NOVEL" };
 }
 
 function group(

@@ -1,7 +1,6 @@
-// GraphQL resolvers for nearest features. Validation of k uses the server-wide limits; the rest
-// (SAE sets, vector length, minCosine) lives in NearestService.
+// GraphQL resolvers for nearest features. Arguments (k, SAE sets, vector length, minCosine) are
+// validated in NearestService.
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
-import { assertK } from "../../graphql/limits.ts";
 import type { Neighbour } from "./nearest.service.ts";
 
 const toGraph = (list: Neighbour[]) => list.map((n) => ({ feature: { saeId: n.saeId, index: n.index }, cosine: n.cosine }));
@@ -9,7 +8,7 @@ const toGraph = (list: Neighbour[]) => list.map((n) => ({ feature: { saeId: n.sa
 export const nearestResolvers: Resolvers = {
   Query: {
     nearestFeatures: async (_p, a, ctx) => {
-      const k = assertK(ctx, a.k ?? 10);
+      const k = a.k ?? 10;
       const list = await ctx.services.geometry.nearest.nearestFeatures(
         { saeId: a.saeId, index: a.index },
         { k, saeIds: a.saeIds ?? null, minCosine: a.minCosine ?? null, exact: a.exact ?? false },
@@ -17,7 +16,7 @@ export const nearestResolvers: Resolvers = {
       return toGraph(list);
     },
     nearestToVector: async (_p, a, ctx) => {
-      const k = assertK(ctx, a.k ?? 10);
+      const k = a.k ?? 10;
       const list = await ctx.services.geometry.nearest.nearestToVector(a.vector, {
         k,
         saeIds: a.saeIds,
@@ -29,7 +28,7 @@ export const nearestResolvers: Resolvers = {
   },
   Feature: {
     neighbors: async (f, a, ctx) => {
-      const k = assertK(ctx, a.k ?? 10);
+      const k = a.k ?? 10;
       return toGraph(await ctx.loaders.geometry.neighbors.load({ saeId: f.saeId, index: f.index, k, saeIds: a.saeIds ?? null }));
     },
   },

@@ -9,6 +9,7 @@ import { normalize } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
+import { checkK, DEFAULT_LIMITS, type RequestLimits } from "../limits.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
@@ -34,6 +35,7 @@ export class NearestService {
     private readonly repo: GeometryRepository,
     private readonly cache: MatrixCache,
     private readonly kernel: () => Promise<Kernel>,
+    private readonly limits: Pick<RequestLimits, "maxK"> = DEFAULT_LIMITS,
   ) {}
 
   /** Validates the SAEs of one query: all ready, one model, one d_in. */
@@ -53,6 +55,7 @@ export class NearestService {
   }
 
   private checkOptions(o: NearestOptions): void {
+    checkK(this.limits, o.k);
     if (o.minCosine != null && !(o.minCosine >= -1 && o.minCosine <= 1)) throw badInput(`minCosine must be between -1 and 1, got ${o.minCosine}`);
   }
 

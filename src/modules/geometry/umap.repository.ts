@@ -1,5 +1,6 @@
 // SQL for the stored 2-D maps (feature.umap_x / umap_y).
 import type { Database } from "../../db/database.ts";
+import { CountRow, onlyRow } from "../../db/rows.ts";
 
 export class UmapRepository {
   constructor(private readonly db: Database) {}
@@ -20,8 +21,8 @@ export class UmapRepository {
 
   /** Features with a decoder but no stored position. */
   async countUnmapped(saeId: string): Promise<number> {
-    const [r] = await this.db.prisma.$queryRaw<{ n: number }[]>`/* umap.countUnmapped */
+    const rows = await this.db.prisma.$queryRaw`/* umap.countUnmapped */
       SELECT count(*)::int AS n FROM feature WHERE sae_id = ${saeId} AND decoder IS NOT NULL AND umap_x IS NULL`;
-    return r?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 }

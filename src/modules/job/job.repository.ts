@@ -3,6 +3,7 @@
 // runners meet, and counters move in the same statement as the item.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { CountRow, firstRow, IdxRow, onlyRow, parseRows } from "../../db/rows.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { JobStatus } from "./job.constants.ts";
 
@@ -55,6 +56,8 @@ const JOB_COLUMNS_BARE = Prisma.sql`
   cancel_requested AS "cancelRequested", runner, created_at AS "createdAt", started_at AS "startedAt",
   finished_at AS "finishedAt", heartbeat_at AS "heartbeatAt"`;
 
+const CancelRow = z.object({ c: z.boolean() });
+
 export interface Spend {
   inputTokens: number;
   outputTokens: number;
@@ -64,8 +67,8 @@ export interface Spend {
 export class JobRepository {
   constructor(private readonly db: Database) {}
 
-  private async one(rows: unknown[]): Promise<JobRecord | null> {
-    return rows[0] ? JobRecord.parse(rows[0]) : null;
+  private async one(rows: unknown): Promise<JobRecord | null> {
+    return firstRow(JobRecord, rows);
   }
 
   async create(job: { id: string; kind: string; saeId: string; params: Record<string, unknown>; maxCostUsd: number | null }, items: readonly number[]): Promise<JobRecord> {
@@ -86,11 +89,11 @@ export class JobRepository {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    return this.one(await this.db.prisma.$queryRaw<unknown[]>`/* job.get */ SELECT ${JOB_COLUMNS} FROM job j WHERE j.id = ${id}`);
+    return this.one(await this.db.sql`/* job.get */ SELECT ${JOB_COLUMNS} FROM job j WHERE j.id = ${id}`);
   }
 
   async list(filter: { status?: string | null; saeId?: string | null; kind?: string | null }, first: number): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* job.list */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE (${filter.status ?? null}::text IS NULL OR j.status = ${filter.status ?? null})
@@ -98,36 +101,36 @@ export class JobRepository {
         AND (${filter.kind ?? null}::text IS NULL OR j.kind = ${filter.kind ?? null})
       ORDER BY j.created_at DESC, j.id DESC
       LIMIT ${first}`;
-    return rows.map((r) => JobRecord.parse(r));
+    return parseRows(JobRecord, rows);
   }
 
   /** Unfinished jobs of this kind on this SAE, newest first (candidates for resuming). */
   async unfinished(kind: string, saeId: string): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* job.unfinished */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE j.kind = ${kind} AND j.sae_id = ${saeId} AND j.status IN ('QUEUED', 'RUNNING')
       ORDER BY j.created_at DESC`;
-    return rows.map((r) => JobRecord.parse(r));
+    return parseRows(JobRecord, rows);
   }
 
   /** Every queued or running job of these kinds, oldest first. */
   async unfinishedOfKinds(kinds: readonly string[]): Promise<JobRecord[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* job.unfinishedOfKinds */
       SELECT ${JOB_COLUMNS} FROM job j
       WHERE j.kind = ANY(${[...kinds]}::text[]) AND j.status IN ('QUEUED', 'RUNNING')
       ORDER BY j.created_at, j.id`;
-    return rows.map((r) => JobRecord.parse(r));
+    return parseRows(JobRecord, rows);
   }
 
   async items(jobId: string, status: string | null, first: number): Promise<JobItemRecord[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* job.items */
       SELECT job_id AS "jobId", feature_idx AS "featureIndex", status, attempts, error, raw_response AS "rawResponse", updated_at AS "updatedAt"
       FROM job_item WHERE job_id = ${jobId} AND (${status}::text IS NULL OR status = ${status})
       ORDER BY feature_idx LIMIT ${first}`;
-    return rows.map((r) => JobItemRecord.parse(r));
+    return parseRows(JobItemRecord, rows);
   }
 
   /**
@@ -139,7 +142,7 @@ export class JobRepository {
     const p = this.db.prisma;
     const [, rows] = await p.$transaction([
       p.$executeRaw`/* job.resetItems */ UPDATE job_item SET status = 'PENDING', updated_at = CURRENT_TIMESTAMP WHERE job_id = ${id} AND status = 'RUNNING'`,
-      p.$queryRaw<unknown[]>`
+      p.$queryRaw`
         /* job.start */
         UPDATE job SET status = 'RUNNING', runner = ${runner}, started_at = coalesce(started_at, CURRENT_TIMESTAMP),
                heartbeat_at = CURRENT_TIMESTAMP, finished_at = NULL, error = NULL, cancel_requested = false,
@@ -152,7 +155,7 @@ export class JobRepository {
 
   /** Claims up to n pending items (SKIP LOCKED: two runners never take the same one); none once a cancel is requested. */
   async claim(id: string, n: number): Promise<number[]> {
-    const rows = await this.db.prisma.$queryRaw<{ idx: number }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* job.claim */
       WITH picked AS MATERIALIZED (
         SELECT feature_idx FROM job_item WHERE job_id = ${id} AND status = 'PENDING'
@@ -162,7 +165,7 @@ export class JobRepository {
       FROM picked
       WHERE i.job_id = ${id} AND i.feature_idx = picked.feature_idx AND i.status = 'PENDING'
       RETURNING i.feature_idx AS idx`;
-    return rows.map((r) => r.idx).sort((a, b) => a - b);
+    return parseRows(IdxRow, rows).map((r) => r.idx).sort((a, b) => a - b);
   }
 
   /** Puts claimed items back untouched (budget reached, cancelled, or a fatal upstream error). */
@@ -212,15 +215,15 @@ export class JobRepository {
 
   /** Heartbeat; returns whether a cancel was requested. */
   async heartbeat(id: string): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRaw<{ c: boolean }[]>`
+    const rows = await this.db.prisma.$queryRaw`
       /* job.heartbeat */
       UPDATE job SET heartbeat_at = CURRENT_TIMESTAMP WHERE id = ${id} RETURNING cancel_requested AS c`;
-    return rows[0]?.c ?? true;
+    return firstRow(CancelRow, rows)?.c ?? true;
   }
 
   async finish(id: string, status: JobStatus, error: string | null): Promise<JobRecord | null> {
     return this.one(
-      await this.db.prisma.$queryRaw<unknown[]>`
+      await this.db.prisma.$queryRaw`
         /* job.finish */
         UPDATE job SET status = ${status}, error = ${error}, runner = NULL, finished_at = CURRENT_TIMESTAMP, heartbeat_at = CURRENT_TIMESTAMP
         WHERE id = ${id} RETURNING ${JOB_COLUMNS_BARE}`,
@@ -230,7 +233,7 @@ export class JobRepository {
   /** Queued jobs are cancelled at once; a running one is flagged and its runner stops. */
   async requestCancel(id: string): Promise<JobRecord | null> {
     return this.one(
-      await this.db.prisma.$queryRaw<unknown[]>`
+      await this.db.prisma.$queryRaw`
         /* job.requestCancel */
         UPDATE job SET cancel_requested = (status = 'RUNNING'),
                status = CASE WHEN status = 'QUEUED' THEN 'CANCELLED' ELSE status END,
@@ -240,9 +243,9 @@ export class JobRepository {
   }
 
   async pendingCount(id: string): Promise<number> {
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.sql`
       /* job.pendingCount */
       SELECT count(*)::int AS n FROM job_item WHERE job_id = ${id} AND status IN ('PENDING', 'RUNNING')`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 }

@@ -2,7 +2,6 @@
 // Mutations check the caller first, before anything else.
 import { requireCaller } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
-import { assertPageSize } from "../../graphql/limits.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -10,7 +9,7 @@ export const jobResolvers: Resolvers = {
   Query: {
     job: (_p, { id }, ctx) => ctx.services.jobs.get(id),
     jobs: (_p, args, ctx) =>
-      ctx.services.jobs.list({ status: args.status ?? null, saeId: args.saeId ?? null, kind: args.kind ?? null }, assertPageSize(ctx, args.first ?? 50)),
+      ctx.services.jobs.list({ status: args.status ?? null, saeId: args.saeId ?? null, kind: args.kind ?? null }, args.first ?? 50),
   },
   Mutation: {
     cancelJob: async (_p, { id }, ctx) => {
@@ -37,7 +36,7 @@ export const jobResolvers: Resolvers = {
     createdAt: (j) => j.createdAt.toISOString(),
     startedAt: (j) => iso(j.startedAt),
     finishedAt: (j) => iso(j.finishedAt),
-    items: (j, args, ctx) => ctx.services.jobs.items(j.id, args.status ?? null, assertPageSize(ctx, args.first ?? 100)),
+    items: (j, args, ctx) => ctx.services.jobs.items(j.id, args.status ?? null, args.first ?? 100),
   },
   JobItem: {
     featureIndex: (i) => i.featureIndex,

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { notFound } from "../../errors.ts";
+import { checkPageSize, DEFAULT_LIMITS, type RequestLimits } from "../limits.ts";
 import type { ItemStatus, JobItemRecord, JobRecord, JobRepository, JobStatus } from "./job.repository.ts";
 
 export { JobStatus } from "./job.repository.ts";
@@ -41,7 +42,10 @@ export function isAbandoned(job: JobRecord, now = Date.now()): boolean {
 }
 
 export class JobService {
-  constructor(private readonly repo: JobRepository) {}
+  constructor(
+    readonly repo: JobRepository,
+    private readonly limits: RequestLimits = DEFAULT_LIMITS,
+  ) {}
 
   async create(kind: string, saeId: string, params: Record<string, unknown>, items: readonly number[], maxCostUsd: number | null): Promise<JobRecord> {
     const id = `job_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomBytes(5).toString("hex")}`;
@@ -59,11 +63,11 @@ export class JobService {
   }
 
   list(filter: { status?: JobStatus | null; saeId?: string | null; kind?: string | null }, first: number): Promise<JobRecord[]> {
-    return this.repo.list(filter, first);
+    return this.repo.list(filter, checkPageSize(this.limits, first));
   }
 
   items(jobId: string, status: ItemStatus | null, first: number): Promise<JobItemRecord[]> {
-    return this.repo.items(jobId, status, first);
+    return this.repo.items(jobId, status, checkPageSize(this.limits, first));
   }
 
   /** The newest unfinished job of this kind on this SAE that nobody is running (queued, or its runner died). */

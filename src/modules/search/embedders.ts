@@ -2,12 +2,22 @@
 // table, its fitted transform stored in the database so every process embeds alike) and the
 // OpenAI-compatible endpoint's, when configured. A query uses the one asked for, else the
 // endpoint's when labels were embedded with it, else the offline one.
+import { z } from "zod";
 import { AppError, badInput } from "../../errors.ts";
 import { type Embedder, OFFLINE_EMBEDDER_ID, openaiEmbedderId } from "./embedder.ts";
 import { SifEmbedder, SifModel, type SifParams } from "./embedder-glove.ts";
 import { type EmbeddingsClient, OpenAiEmbedder } from "./embedder-openai.ts";
 import type { LabelVectorsRepository } from "./label-vectors.repository.ts";
 import { loadWordTable } from "./word-vectors.ts";
+
+/** The offline embedder's transform as stored in search_embedder.params. */
+const StoredSifParams = z.object({
+  kind: z.literal("sif"),
+  a: z.number(),
+  dim: z.number().int(),
+  component: z.array(z.number()),
+  tableHash: z.string(),
+}) satisfies z.ZodType<SifParams>;
 
 export interface EmbeddersOptions {
   llm?: { client: EmbeddingsClient; embeddingModel: string } | null;
@@ -58,7 +68,7 @@ export class Embedders {
     }
     const cacheKey = JSON.stringify(row.params);
     if (this.cached?.key !== cacheKey) {
-      this.cached = { key: cacheKey, embedder: new SifEmbedder(OFFLINE_EMBEDDER_ID, this.sif(), row.params as SifParams) };
+      this.cached = { key: cacheKey, embedder: new SifEmbedder(OFFLINE_EMBEDDER_ID, this.sif(), StoredSifParams.parse(row.params)) };
     }
     return this.cached.embedder;
   }

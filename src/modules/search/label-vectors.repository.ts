@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { dropEmbeddingIndexStatement, embeddingIndexStatement, runDdl, vectorTypeSql } from "../../db/ddl.ts";
+import { CountRow, firstRow, onlyRow } from "../../db/rows.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { labelScore, saeScope, type SearchScope } from "./search-documents.repository.ts";
@@ -24,6 +25,12 @@ const SemanticRow = z.object({
 });
 const EmbedderRow = z.object({ id: z.string(), kind: z.string(), dim: z.number().int(), params: z.unknown() });
 export type EmbedderRow = z.infer<typeof EmbedderRow>;
+const LabelRow = z.object({ id: z.string(), text: z.string() });
+// semanticIndexed returns one row even when no hit survives the filters (hit columns NULL).
+const IndexedRow = z
+  .object({ fetched: z.number().int(), saeId: z.string().nullable() })
+  .loose()
+  .transform((r) => ({ fetched: r.fetched, hit: r.saeId === null ? null : SemanticRow.parse(r) }));
 
 /** Label filters on an explanation row `e`. */
 function explanationLabelScope(scope: SearchScope): Prisma.Sql {
@@ -41,7 +48,7 @@ export class LabelVectorsRepository {
   /** Labels nearest the query vector among one embedder's vectors (exact scan), possibly several per feature. */
   async semantic(embedder: string, vector: ArrayLike<number>, scope: SearchScope, limit: number): Promise<SemanticHit[]> {
     const v = toVectorLiteral(vector);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    return this.db.rows(SemanticRow)`
       /* search.semantic */
       SELECT e.sae_id AS "saeId", e.feature_idx AS "index", e.id::text AS "explanationId", e.text AS label,
              (1 - (ee.embedding <=> ${v}::vector))::float8 AS score
@@ -51,7 +58,6 @@ export class LabelVectorsRepository {
       WHERE ee.embedder = ${embedder} AND ${saeScope(scope)} ${explanationLabelScope(scope)}
       ORDER BY ee.embedding <=> ${v}::vector, e.id
       LIMIT ${limit}`;
-    return rows.map((r) => SemanticRow.parse(r));
   }
 
   /**
@@ -70,11 +76,11 @@ export class LabelVectorsRepository {
   ): Promise<{ hits: SemanticHit[]; fetched: number }> {
     const v = toVectorLiteral(vector);
     const T = vectorTypeSql(dim);
-    return this.db.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`
+    return this.db.sqlTransaction(async (tx) => {
+      await tx.sql`
         /* search.hnswSettings */
         SELECT set_config('hnsw.ef_search', ${String(opts.efSearch)}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`;
-      const rows = await tx.$queryRaw<unknown[]>`
+      const rows = await tx.rows(IndexedRow)`
         /* search.semanticIndexed */
         WITH nn AS MATERIALIZED (
           SELECT ee.explanation_id, (ee.embedding::${T} <=> ${v}::${T}) AS dist
@@ -94,15 +100,15 @@ export class LabelVectorsRepository {
           LIMIT ${limit}
         ) h ON true
         ORDER BY h.score DESC NULLS LAST, h."explanationId"`;
-      const fetched = (rows[0] as { fetched: number }).fetched;
-      const hits = rows.filter((r) => (r as { saeId: string | null }).saeId !== null).map((r) => SemanticRow.parse(r));
-      return { hits, fetched };
+      const hits: SemanticHit[] = [];
+      for (const r of rows) if (r.hit) hits.push(r.hit);
+      return { hits, fetched: rows[0]?.fetched ?? 0 };
     });
   }
 
   async hasEmbeddingIndex(embedder: string, dim: number): Promise<boolean> {
     const { name } = embeddingIndexStatement(embedder, dim);
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind = 'i'`;
     return rows.length > 0;
   }
@@ -116,20 +122,20 @@ export class LabelVectorsRepository {
   }
 
   async hasEmbeddings(embedder: string): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* search.hasEmbeddings */ SELECT 1 FROM explanation_embedding WHERE embedder = ${embedder} LIMIT 1`;
     return rows.length > 0;
   }
 
   async embeddingCount(embedder: string): Promise<number> {
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.sql`
       /* search.embeddingCount */ SELECT count(*)::int AS n FROM explanation_embedding WHERE embedder = ${embedder}`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 
   /** Labels of one SAE (all, or only those without a vector from this embedder). */
   async labelsToEmbed(saeId: string, embedder: string, onlyMissing: boolean): Promise<{ id: string; text: string }[]> {
-    return this.db.prisma.$queryRaw<{ id: string; text: string }[]>`
+    return this.db.rows(LabelRow)`
       /* search.labelsToEmbed */
       SELECT e.id::text AS id, e.text FROM explanation e
       WHERE e.sae_id = ${saeId}
@@ -160,9 +166,9 @@ export class LabelVectorsRepository {
   }
 
   async findEmbedder(id: string): Promise<EmbedderRow | null> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.sql`
       /* search.findEmbedder */ SELECT id, kind, dim, params FROM search_embedder WHERE id = ${id}`;
-    return rows.length ? EmbedderRow.parse(rows[0]) : null;
+    return firstRow(EmbedderRow, rows);
   }
 
   /** Records an embedder's transform unless one is already stored; returns the stored one. */

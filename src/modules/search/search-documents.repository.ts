@@ -5,6 +5,7 @@
 import { featureKey } from "../../shared/feature-key.ts";
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { CountRow, IdRow, onlyRow } from "../../db/rows.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 
 export interface SearchScope {
@@ -42,6 +43,7 @@ const LexicalRow = z.object({
   labelMatched: z.boolean(),
 });
 const SnippetRow = z.object({ saeId: z.string(), index: z.number().int(), snippet: z.string() });
+const IndexStatusRow = z.object({ labels: z.number().int(), labelledDocuments: z.number().int(), vectors: z.number().int() });
 /**
  * A label's score, as the explanation module ranks labels (Feature.label): mean balanced
  * accuracy over detection and fuzzing, else mean simulation correlation; null if unscored.
@@ -131,19 +133,19 @@ export class SearchDocumentsRepository {
 
   /** How much of one SAE concept search covers: labels, labelled documents, and label vectors of one embedder. */
   async indexStatus(saeId: string, embedder: string): Promise<{ labels: number; labelledDocuments: number; vectors: number }> {
-    const rows = await this.db.prisma.$queryRaw<{ labels: number; labelledDocuments: number; vectors: number }[]>`
+    const rows = await this.db.sql`
       /* search.indexStatus */
       SELECT (SELECT count(*) FROM explanation WHERE sae_id = ${saeId})::int AS labels,
              (SELECT count(*) FROM search_document WHERE sae_id = ${saeId} AND explanation_id IS NOT NULL)::int AS "labelledDocuments",
              (SELECT count(*) FROM explanation_embedding ee JOIN explanation e ON e.id = ee.explanation_id
               WHERE e.sae_id = ${saeId} AND ee.embedder = ${embedder})::int AS vectors`;
-    return rows[0];
+    return onlyRow(IndexStatusRow, rows);
   }
 
   async documentCount(saeId: string): Promise<number> {
-    const rows = await this.db.prisma.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.sql`
       /* search.documentCount */ SELECT count(*)::int AS n FROM search_document WHERE sae_id = ${saeId}`;
-    return rows[0]?.n ?? 0;
+    return onlyRow(CountRow, rows).n;
   }
 
   /**
@@ -156,7 +158,7 @@ export class SearchDocumentsRepository {
   async lexical(text: string, scope: SearchScope, limit: number, params: LexicalParams): Promise<LexicalHit[]> {
     const rerank = Math.max(4 * limit, 200);
     const shortQuery = text.trim().split(/\s+/).length <= SHORT_QUERY_WORDS;
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    return this.db.rows(LexicalRow)`
       /* search.lexical */
       WITH q AS (SELECT ${orQuery(text)} AS tsq),
       fts AS (
@@ -187,14 +189,13 @@ export class SearchDocumentsRepository {
              (ts_rank('{0,0,0,1}', d.document, q.tsq) > 0 OR (t.label <> '' AND word_similarity(${text}, t.label) >= 0.6)) AS "labelMatched"
       FROM top t JOIN search_document d ON d.id = t.id CROSS JOIN q
       ORDER BY t.score DESC, t.sae_id, t.feature_idx`;
-    return rows.map((r) => LexicalRow.parse(r));
   }
 
   /** The activating context of each feature that best matches the query, trimmed around the match. */
   async snippets(text: string, keys: readonly { saeId: string; index: number }[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
     // Per feature through the activation primary key: a handful of contexts each, never a scan.
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`
+    const rows = await this.db.rows(SnippetRow)`
       /* search.snippets */
       WITH q AS (SELECT ${orQuery(text)} AS tsq)
       SELECT k.sae_id AS "saeId", k.idx AS "index",
@@ -208,16 +209,13 @@ export class SearchDocumentsRepository {
         LIMIT 1
       ) b`;
     const out = new Map<string, string>();
-    for (const r of rows) {
-      const s = SnippetRow.parse(r);
-      out.set(featureKey(s), s.snippet.trim());
-    }
+    for (const s of rows) out.set(featureKey(s), s.snippet.trim());
     return out;
   }
 
   /** Ready SAE ids in scope (for refreshing everything at once). */
   async readySaeIds(): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.rows(IdRow)`
       /* search.readySaeIds */ SELECT id FROM sae WHERE status = 'ready' ORDER BY id`;
     return rows.map((r) => r.id);
   }

@@ -5,6 +5,7 @@
 export { openaiEmbedderId } from "./embedder.ts";
 import { featureKey } from "../../shared/feature-key.ts";
 import { AppError, badInput, ErrorCode, notFound } from "../../errors.ts";
+import { checkK, DEFAULT_LIMITS } from "../limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { SaeService } from "../sae/sae.service.ts";
 import { type Embedder, OFFLINE_EMBEDDER_ID } from "./embedder.ts";
@@ -85,9 +86,7 @@ export class SearchService {
     const query = req.query.trim();
     if (!query) throw badInput("query must not be empty");
     if (query.length > MAX_QUERY_CHARS) throw badInput(`query is too long (${query.length} characters; at most ${MAX_QUERY_CHARS})`);
-    const maxK = this.options.maxK ?? 1000;
-    const k = req.k ?? 20;
-    if (!Number.isInteger(k) || k < 1 || k > maxK) throw badInput(`k must be an integer from 1 to ${maxK}`);
+    const k = checkK({ maxK: this.options.maxK ?? DEFAULT_LIMITS.maxK }, req.k ?? 20);
     if (req.minScore !== null && req.minScore !== undefined && !Number.isFinite(req.minScore)) throw badInput("minScore must be a number");
     await this.checkScope(req);
     const mode = req.mode ?? "HYBRID";

@@ -3,6 +3,8 @@
 // statement per kind of statistic. Only SAEs with status 'ready' are counted.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
+import { parseRows } from "../../db/rows.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
 
 const count = z.number().int();
 const num = z.number().nullable();
@@ -38,25 +40,31 @@ export const ScalingRow = z.object({
 });
 export type ScalingRow = z.infer<typeof ScalingRow>;
 
-export class StatsRepository {
-  constructor(private readonly db: Database) {}
-
-  /**
-   * Dead = never fired on the examples ingested: density 0, or (density unknown) no
-   * activation example with a positive value while the SAE has examples at all.
-   */
-  async baseStats(saeIds: readonly string[]): Promise<BaseStatsRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.base */
-      WITH s AS (
-        SELECT s.id, EXISTS (SELECT 1 FROM activation a WHERE a.sae_id = s.id) AS has_examples
-        FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status = 'ready'
-      ), f AS (
-        SELECT f.sae_id, f.density,
-          CASE
+/**
+ * The one definition of a dead feature, over a feature `f` and its SAE `s` (which carries
+ * has_examples = HAS_EXAMPLES): never fired on the examples ingested, i.e. density 0, or
+ * (density unknown) no activation example with a positive value while the SAE has examples
+ * at all. NULL when neither is known.
+ */
+const HAS_EXAMPLES = Prisma.sql`EXISTS (SELECT 1 FROM activation a WHERE a.sae_id = s.id)`;
+const DEAD = Prisma.sql`CASE
             WHEN f.density IS NOT NULL THEN f.density <= 0
             WHEN s.has_examples THEN NOT EXISTS (
               SELECT 1 FROM activation a WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.max_value > 0)
-          END AS dead
+          END`;
+
+export class StatsRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Known and dead feature counts (see DEAD) and the median density per SAE. */
+  async baseStats(saeIds: readonly string[]): Promise<BaseStatsRow[]> {
+    const rows = await this.db.sql`/* stats.base */
+      WITH s AS (
+        SELECT s.id, ${HAS_EXAMPLES} AS has_examples
+        FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status = 'ready'
+      ), f AS (
+        SELECT f.sae_id, f.density,
+          ${DEAD} AS dead
         FROM feature f JOIN s ON s.id = f.sae_id
       )
       SELECT s.id AS "saeId",
@@ -65,44 +73,40 @@ export class StatsRepository {
         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.density) AS "medianDensity"
       FROM s LEFT JOIN f ON f.sae_id = s.id
       GROUP BY s.id`;
-    return rows.map((r) => BaseStatsRow.parse(r));
+    return parseRows(BaseStatsRow, rows);
   }
 
   /** Features with a decoder/neuron cosine, and those with |cosine| >= threshold. */
   async neuronAligned(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.neuronAligned */
+    const rows = await this.db.sql`/* stats.neuronAligned */
       SELECT f.sae_id AS "saeId", count(f.neuron_cosine)::int AS total,
         count(*) FILTER (WHERE abs(f.neuron_cosine) >= ${threshold}::float8)::int AS hits
       FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
-    return rows.map((r) => FractionRow.parse(r));
+    return parseRows(FractionRow, rows);
   }
 
   /** Features with an imported/computed best neuron correlation, and those correlating >= threshold. */
   async neuronCorrelated(saeIds: readonly string[], threshold: number): Promise<FractionRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.neuronCorrelated */
+    const rows = await this.db.sql`/* stats.neuronCorrelated */
       SELECT f.sae_id AS "saeId", count(f.neuron_corr_pearson)::int AS total,
         count(*) FILTER (WHERE f.neuron_corr_pearson >= ${threshold}::float8)::int AS hits
       FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
-    return rows.map((r) => FractionRow.parse(r));
+    return parseRows(FractionRow, rows);
   }
 
   /** One row per ready SAE of each family: lineage kinds written by the lineage builder, densities. */
   async scaling(familyIds: readonly string[]): Promise<ScalingRow[]> {
-    const rows = await this.db.prisma.$queryRaw<unknown[]>`/* stats.scaling */
+    const rows = await this.db.sql`/* stats.scaling */
       WITH s AS (
-        SELECT s.id, s.family_id, s.d_sae, EXISTS (SELECT 1 FROM activation a WHERE a.sae_id = s.id) AS has_examples
+        SELECT s.id, s.family_id, s.d_sae, ${HAS_EXAMPLES} AS has_examples
         FROM sae s WHERE s.family_id = ANY(${[...familyIds]}::text[]) AND s.status = 'ready'
       ), f AS (
         SELECT f.sae_id, f.density, f.split_kind, f.origin_kind,
-          CASE
-            WHEN f.density IS NOT NULL THEN f.density <= 0
-            WHEN s.has_examples THEN NOT EXISTS (
-              SELECT 1 FROM activation a WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.max_value > 0)
-          END AS dead
+          ${DEAD} AS dead
         FROM feature f JOIN s ON s.id = f.sae_id
       )
       SELECT s.family_id AS "familyId", s.id AS "saeId", s.d_sae AS "dSae",
@@ -121,6 +125,6 @@ export class StatsRepository {
       FROM s LEFT JOIN f ON f.sae_id = s.id
       GROUP BY s.family_id, s.id, s.d_sae
       ORDER BY s.family_id, s.d_sae, s.id`;
-    return rows.map((r) => ScalingRow.parse(r));
+    return parseRows(ScalingRow, rows);
   }
 }
