@@ -91,6 +91,10 @@ export interface ActivationRow {
   source?: string | null;
   /** The decoded context; defaults to tokens.join(""). */
   text?: string;
+  /** The token strings as the source wrote them, when they differ from tokens (byte-level BPE). */
+  rawTokens?: string[] | null;
+  /** Source fields without a column, under their Neuronpedia names (binContains, dfaValues, ...). */
+  sourceFields?: Record<string, unknown> | null;
   file?: string;
 }
 

@@ -76,6 +76,8 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
   const m = meta.sae ?? {};
   const str = (k: string) => (typeof m[k] === "string" ? (m[k] as string) : null);
   const num = (k: string) => (typeof m[k] === "number" ? (m[k] as number) : null);
+  // The columns need a value; which ones the files never stated is kept so exports leave them out.
+  const unstated = [...(str("architecture") === null ? ["architecture"] : []), ...(typeof m.applyBDecToInput !== "boolean" ? ["applyBDecToInput"] : [])];
   const artifact: SaeArtifact = {
     model: { id: modelId, ...(typeof m.modelDModel === "number" && m.modelDModel !== dIn ? { dModel: m.modelDModel } : {}) },
     family: opts.familyId ? { id: opts.familyId } : str("familyId") ? { id: str("familyId")! } : null,
@@ -94,7 +96,7 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
       neuronpediaId: str("neuronpediaId") ?? npId,
       config: m.config && typeof m.config === "object" ? (m.config as Record<string, unknown>) : {},
     },
-    source,
+    source: unstated.length ? { ...source, unstated } : source,
     contentHash,
   };
   return ingest.ingestSae(artifact, produce, options);
