@@ -13,3 +13,9 @@ ALTER TABLE "activation" ADD COLUMN "raw_tokens" TEXT[];
 -- binContains, qualifyingTokenIndex, dfaValues, dfaMaxValue, dfaTargetIndex, and a top example's
 -- binMin/binMax (its columns stay NULL: a top example is not a bin sample). Never queried.
 ALTER TABLE "activation" ADD COLUMN "source_fields" JSONB;
+
+-- SAEDashboard batches and Neuronpedia exports often do not say which architecture the SAE has
+-- or whether b_dec is subtracted from the input: NULL records "not stated" instead of a guess.
+-- (Importers that know, such as SAELens with its documented defaults, still write a value.)
+ALTER TABLE "sae" ALTER COLUMN "architecture" DROP NOT NULL;
+ALTER TABLE "sae" ALTER COLUMN "apply_b_dec_to_input" DROP NOT NULL;

@@ -50,9 +50,6 @@ export async function exportNeuronpedia(repo: ExportRepository, saeId: string, o
   const sourceId = sae.neuronpediaId?.includes("/") ? sae.neuronpediaId.slice(sae.neuronpediaId.indexOf("/") + 1) : saeId;
   for (const d of ["features", "activations", "explanations"]) mkdirSync(join(out, d), { recursive: true });
   const base = { modelId: sae.modelId, layer: sourceId };
-  // Values the import had to default (the source never stated them) are left out, not invented.
-  const unstated = new Set(Array.isArray((sae.source as { unstated?: unknown } | null)?.unstated) ? ((sae.source as { unstated: string[] }).unstated) : []);
-  const stated = <T>(key: string, v: T) => (unstated.has(key) ? undefined : v);
 
   writeFileSync(
     join(out, "monoscope.json"),
@@ -66,12 +63,13 @@ export async function exportNeuronpedia(repo: ExportRepository, saeId: string, o
         familyId: sae.familyId,
         hookName: sae.hookName,
         layer: sae.layer,
-        architecture: stated("architecture", sae.architecture),
+        // Left out when the import never learnt them (null), rather than written as a guess.
+        architecture: sae.architecture ?? undefined,
         dIn: sae.dIn,
         dSae: sae.dSae,
         dtype: sae.dtype,
         k: sae.k,
-        applyBDecToInput: stated("applyBDecToInput", sae.applyBDecToInput),
+        applyBDecToInput: sae.applyBDecToInput ?? undefined,
         bDec: sae.bDec,
         neuronpediaId: sae.neuronpediaId,
         config: sae.config,
@@ -89,7 +87,7 @@ export async function exportNeuronpedia(repo: ExportRepository, saeId: string, o
       setName: sourceId.replace(/^\d+-/, ""),
       hasDashboards: true,
       visibility: "PUBLIC",
-      saelensConfig: JSON.stringify({ d_in: sae.dIn, d_sae: sae.dSae, architecture: stated("architecture", sae.architecture), hook_name: sae.hookName }),
+      saelensConfig: JSON.stringify({ d_in: sae.dIn, d_sae: sae.dSae, architecture: sae.architecture ?? undefined, hook_name: sae.hookName }),
     }) + "\n",
   );
 

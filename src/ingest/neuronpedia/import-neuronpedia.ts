@@ -76,8 +76,6 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
   const m = meta.sae ?? {};
   const str = (k: string) => (typeof m[k] === "string" ? (m[k] as string) : null);
   const num = (k: string) => (typeof m[k] === "number" ? (m[k] as number) : null);
-  // The columns need a value; which ones the files never stated is kept so exports leave them out.
-  const unstated = [...(str("architecture") === null ? ["architecture"] : []), ...(typeof m.applyBDecToInput !== "boolean" ? ["applyBDecToInput"] : [])];
   const artifact: SaeArtifact = {
     model: { id: modelId, ...(typeof m.modelDModel === "number" && m.modelDModel !== dIn ? { dModel: m.modelDModel } : {}) },
     family: opts.familyId ? { id: opts.familyId } : str("familyId") ? { id: str("familyId")! } : null,
@@ -86,17 +84,18 @@ export async function importNeuronpedia(ingest: IngestService, opts: Neuronpedia
       name: str("name") ?? undefined,
       hookName: str("hookName") ?? meta.hookName,
       layer: num("layer") ?? meta.layer,
-      architecture: str("architecture") ?? "standard",
+      // Left null when the files do not say (SAEDashboard batches never do): no guessed defaults.
+      architecture: str("architecture"),
       dIn,
       dSae,
       dtype: str("dtype"),
       k: num("k"),
-      applyBDecToInput: typeof m.applyBDecToInput === "boolean" ? m.applyBDecToInput : true,
+      applyBDecToInput: typeof m.applyBDecToInput === "boolean" ? m.applyBDecToInput : null,
       bDec: Array.isArray(m.bDec) && m.bDec.length ? (m.bDec as number[]) : null,
       neuronpediaId: str("neuronpediaId") ?? npId,
       config: m.config && typeof m.config === "object" ? (m.config as Record<string, unknown>) : {},
     },
-    source: unstated.length ? { ...source, unstated } : source,
+    source,
     contentHash,
   };
   return ingest.ingestSae(artifact, produce, options);

@@ -108,7 +108,9 @@ describe("export neuronpedia of an imported SAEDashboard batch gives the batch b
     const { out, batch } = await roundTrip(REAL, "rt-real", 24576);
     expect(firstDifference(batch, source)).toBeNull();
     expect(batch).toStrictEqual(source);
-    // What the batch never stated is not invented.
+    // What the batch never stated is not invented: stored as null, left out of the export.
+    const sae = await t.app.db.prisma.sae.findUniqueOrThrow({ where: { id: "rt-real" } });
+    expect(sae).toMatchObject({ architecture: null, applyBDecToInput: null });
     const mono = JSON.parse(readFileSync(join(out, "monoscope.json"), "utf8")) as Obj;
     expect(mono).not.toHaveProperty("architecture");
     expect(mono).not.toHaveProperty("applyBDecToInput");
