@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executeQuery } from "../../../src/graphql/execute.ts";
 import { ExportRepository } from "../../../src/ingest/export/export.repository.ts";
 import { exportNeuronpedia } from "../../../src/ingest/export/export-neuronpedia.ts";
 import { importNeuronpedia } from "../../../src/ingest/neuronpedia/import-neuronpedia.ts";
@@ -111,6 +112,9 @@ describe("export neuronpedia of an imported SAEDashboard batch gives the batch b
     // What the batch never stated is not invented: stored as null, left out of the export.
     const sae = await t.app.db.prisma.sae.findUniqueOrThrow({ where: { id: "rt-real" } });
     expect(sae).toMatchObject({ architecture: null, applyBDecToInput: null });
+    const api = await executeQuery(t.app, `{ sae(id: "rt-real") { architecture } }`);
+    expect(api).toMatchObject({ data: { sae: { architecture: "unknown" } } });
+    expect(api.errors).toBeUndefined();
     const mono = JSON.parse(readFileSync(join(out, "monoscope.json"), "utf8")) as Obj;
     expect(mono).not.toHaveProperty("architecture");
     expect(mono).not.toHaveProperty("applyBDecToInput");
