@@ -31,12 +31,12 @@ export interface NewSae {
   familyId: string | null;
   hookName: string | null;
   layer: number | null;
-  architecture: string;
+  architecture: string | null;
   dIn: number;
   dSae: number;
   dtype: string | null;
   k: number | null;
-  applyBDecToInput: boolean;
+  applyBDecToInput: boolean | null;
   bDec: number[];
   neuronpediaId: string | null;
   contentHash: string;

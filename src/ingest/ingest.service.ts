@@ -149,7 +149,7 @@ export class IngestService {
           dSae: sae.dSae,
           dtype: sae.dtype ?? null,
           k: sae.k ?? null,
-          applyBDecToInput: sae.applyBDecToInput ?? true,
+          applyBDecToInput: sae.applyBDecToInput === undefined ? true : sae.applyBDecToInput,
           bDec: sae.bDec ? Array.from(sae.bDec) : [],
           neuronpediaId: sae.neuronpediaId ?? null,
           contentHash: artifact.contentHash,

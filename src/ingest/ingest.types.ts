@@ -19,13 +19,14 @@ export interface SaeArtifact {
     name?: string;
     hookName?: string | null;
     layer?: number | null;
-    /** standard | topk | jumprelu | gated | ... */
-    architecture: string;
+    /** standard | topk | jumprelu | gated | ...; null: the source never stated it. */
+    architecture: string | null;
     dIn: number;
     dSae: number;
     dtype?: string | null;
     k?: number | null;
-    applyBDecToInput?: boolean;
+    /** Defaults to true when omitted; null: the source never stated it. */
+    applyBDecToInput?: boolean | null;
     bDec?: Float32Array | number[] | null;
     neuronpediaId?: string | null;
     /** The parsed cfg.json or export metadata, stored as sae.config. */
@@ -91,6 +92,10 @@ export interface ActivationRow {
   source?: string | null;
   /** The decoded context; defaults to tokens.join(""). */
   text?: string;
+  /** The token strings as the source wrote them, when they differ from tokens (byte-level BPE). */
+  rawTokens?: string[] | null;
+  /** Source fields without a column, under their Neuronpedia names (binContains, dfaValues, ...). */
+  sourceFields?: Record<string, unknown> | null;
   file?: string;
 }
 

@@ -50,7 +50,11 @@ export function encodeActivationTuple(b: CopyBuffer, saeId: string, dSae: number
   const { binMin, binMax } = row;
   if (binMin != null && !Number.isFinite(binMin)) throw fileError(file, `${where}binMin`, `${String(binMin)} is not a finite number`);
   if (binMax != null && !Number.isFinite(binMax)) throw fileError(file, `${where}binMax`, `${String(binMax)} is not a finite number`);
-  b.tuple(12);
+  const raw = row.rawTokens ?? null;
+  if (raw !== null && (!Array.isArray(raw) || raw.length !== tokens.length || raw.some((t) => typeof t !== "string"))) {
+    throw fileError(file, `${where}rawTokens`, `must be ${tokens.length} strings, one per token`);
+  }
+  b.tuple(14);
   b.text(saeId);
   b.int4(row.index);
   b.int4(ordinal);
@@ -59,8 +63,10 @@ export function encodeActivationTuple(b: CopyBuffer, saeId: string, dSae: number
   b.float4(max);
   b.int4(at);
   b.text(kind);
-  b.float4(binMin ?? null);
-  b.float4(binMax ?? null);
+  b.float8(binMin ?? null);
+  b.float8(binMax ?? null);
   b.text(row.source ?? null);
   b.text(row.text ?? tokens.join(""));
+  b.textArray(raw);
+  b.jsonb(row.sourceFields ?? null);
 }

@@ -98,6 +98,14 @@ export class CopyBuffer {
     this.pos += 8;
   }
 
+  float8(v: number | null | undefined): void {
+    if (v === null || v === undefined) return this.null();
+    this.ensure(12);
+    this.buf.writeInt32BE(8, this.pos);
+    this.buf.writeDoubleBE(v + 0, this.pos + 4);
+    this.pos += 12;
+  }
+
   text(s: string | null | undefined): void {
     if (s === null || s === undefined) return this.null();
     const max = s.length * 3;

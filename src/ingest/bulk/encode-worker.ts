@@ -23,7 +23,7 @@ export interface EncodeJob {
   enc: Float32Array | null;
   bEnc: Float32Array | null;
   threshold: Float32Array | null;
-  density: Float32Array | null;
+  density: Float64Array | null;
 }
 
 export type EncodeResult =

@@ -82,7 +82,7 @@ const { dIn } = ctx;
   b.float4(scalar("threshold", row.threshold));
   const density = scalar("density", row.density);
   if (density !== null && density < 0) throw fileError(file, `density[${row.index}]`, `${density} is negative`);
-  b.float4(density);
+  b.float8(density);
   b.float4(scalar("max_activation", row.maxActivation));
   b.int4(int("neuron_index", neuronIndex, dIn));
   b.float4(scalar("neuron_cosine", neuronCosine));

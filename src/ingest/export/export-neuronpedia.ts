@@ -63,12 +63,13 @@ export async function exportNeuronpedia(repo: ExportRepository, saeId: string, o
         familyId: sae.familyId,
         hookName: sae.hookName,
         layer: sae.layer,
-        architecture: sae.architecture,
+        // Left out when the import never learnt them (null), rather than written as a guess.
+        architecture: sae.architecture ?? undefined,
         dIn: sae.dIn,
         dSae: sae.dSae,
         dtype: sae.dtype,
         k: sae.k,
-        applyBDecToInput: sae.applyBDecToInput,
+        applyBDecToInput: sae.applyBDecToInput ?? undefined,
         bDec: sae.bDec,
         neuronpediaId: sae.neuronpediaId,
         config: sae.config,
@@ -86,7 +87,7 @@ export async function exportNeuronpedia(repo: ExportRepository, saeId: string, o
       setName: sourceId.replace(/^\d+-/, ""),
       hasDashboards: true,
       visibility: "PUBLIC",
-      saelensConfig: JSON.stringify({ d_in: sae.dIn, d_sae: sae.dSae, architecture: sae.architecture, hook_name: sae.hookName }),
+      saelensConfig: JSON.stringify({ d_in: sae.dIn, d_sae: sae.dSae, architecture: sae.architecture ?? undefined, hook_name: sae.hookName }),
     }) + "\n",
   );
 
@@ -160,10 +161,17 @@ function featureRecord(r: FeatureExportRow) {
   const vector = unit && norm ? Array.from(unit, (u) => u * norm) : [];
   const d = r.has_dashboard ? dashboardOf(r) : null;
   const extra = d?.extra ?? {};
-  const logits = (x: FeatureDashboard["posLogits"]) => ({ str: (x ?? []).map((t) => t.token), values: (x ?? []).map((t) => t.value) });
-  const pos = logits(d?.posLogits);
-  const neg = logits(d?.negLogits);
+  // The source's byte-level strings where the import kept them, else the (identical) decoded ones.
+  const logits = (x: FeatureDashboard["posLogits"], raw: unknown) => ({
+    str: Array.isArray(raw) ? (raw as string[]) : (x ?? []).map((t) => t.token),
+    values: (x ?? []).map((t) => t.value),
+  });
+  const pos = logits(d?.posLogits, extra.pos_str);
+  const neg = logits(d?.negLogits, extra.neg_str);
+  const { pos_str: _p, neg_str: _n, ...sourceExtra } = extra;
   return {
+    // Source fields without a column (n_prompts_total, dataset, ...); the named fields below win.
+    ...sourceExtra,
     maxActApprox: r.max_activation ?? 0,
     hasVector: vector.length > 0,
     vector,
@@ -220,17 +228,22 @@ function dashboardOf(r: FeatureExportRow): FeatureDashboard {
 function activationRecord(r: ActivationExportRow) {
   let min = Infinity;
   for (const v of r.values) if (v < min) min = v;
+  const { binMin, binMax, binContains, ...sourceFields } = r.source_fields ?? {};
+  const top = r.kind === "top";
+  const has = (k: string) => r.source_fields !== null && k in r.source_fields;
   return {
-    tokens: r.tokens,
+    // The tokens as the source wrote them (byte-level BPE); decoded ones when that is all there was.
+    tokens: r.raw_tokens ?? r.tokens,
     values: r.values,
     maxValue: r.max_value,
     maxValueTokenIndex: r.max_token_index,
     minValue: min,
-    // Neuronpedia/SAEDashboard mark top examples with binMin -1.
-    binMin: r.kind === "top" ? -1 : r.bin_min,
-    binMax: r.kind === "top" ? r.max_value : r.bin_max,
-    binContains: r.kind === "top" ? -1 : null,
+    // Neuronpedia/SAEDashboard mark top examples with binMin -1; the source's own bins win.
+    binMin: has("binMin") ? binMin : top ? -1 : r.bin_min,
+    binMax: has("binMax") ? binMax : top ? r.max_value : r.bin_max,
+    binContains: has("binContains") ? binContains : top ? -1 : null,
+    ...sourceFields,
     dataSource: r.source,
-    monoscope: { kind: r.kind, decoded: true, text: r.text },
+    monoscope: { kind: r.kind, decoded: r.raw_tokens === null, text: r.text },
   };
 }

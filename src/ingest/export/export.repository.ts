@@ -49,6 +49,8 @@ const ActivationExportRow = z.object({
   bin_max: num,
   source: z.string().nullable(),
   text: z.string(),
+  raw_tokens: stringArray.nullable(),
+  source_fields: z.record(z.string(), z.unknown()).nullable(),
 });
 export type ActivationExportRow = z.infer<typeof ActivationExportRow>;
 
@@ -84,7 +86,8 @@ export class ExportRepository {
 
   async activations(saeId: string, after: [number, number], limit: number): Promise<ActivationExportRow[]> {
     const rows = await this.db.prisma.$queryRaw`/* export_activations */
-      SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text
+      SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text,
+             raw_tokens, source_fields
       FROM activation
       WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
       ORDER BY feature_idx, ordinal LIMIT ${limit}`;

@@ -140,12 +140,12 @@ export class FastActivationEncoder {
     let tokBytes = 0;
     for (let i = 0; i < nTok; i++) tokBytes += this.tokLen[i]!;
     const sid = this.saeId;
-    b.ensure(2 + 4 + sid.length + 16 + 4 + 20 + 4 * nTok + tokBytes + 4 + 20 + 8 * nVal + 16 + 4 + kind.length + 16 + 4 + srcLen + 4 + tokBytes);
+    b.ensure(2 + 4 + sid.length + 16 + 4 + 20 + 4 * nTok + tokBytes + 4 + 20 + 8 * nVal + 16 + 4 + kind.length + 24 + 4 + srcLen + 4 + tokBytes + 8);
     b.rows++;
     const out = b.buf;
     const dv = b.view;
     let p = b.pos;
-    dv.setInt16(p, 12);
+    dv.setInt16(p, 14);
     dv.setInt32(p + 2, sid.length);
     p += 6;
     sid.copy(out, p);
@@ -193,8 +193,8 @@ export class FastActivationEncoder {
     p += 20;
     kind.copy(out, p);
     p += kind.length;
-    p = float4OrNull(dv, p, binMin);
-    p = float4OrNull(dv, p, binMax);
+    p = float8OrNull(dv, p, binMin);
+    p = float8OrNull(dv, p, binMax);
     if (srcS < 0) {
       dv.setInt32(p, -1);
       p += 4;
@@ -209,6 +209,10 @@ export class FastActivationEncoder {
       if (tokEsc[i] === 1) p = this.putEscaped(out, p, tokS[i]!, tokE[i]!);
       else for (let j = tokS[i]!, e = tokE[i]!; j < e; j++) out[p++] = s[j]!;
     }
+    // raw_tokens, source_fields: a native line's tokens are already readable and it has no extras
+    dv.setInt32(p, -1);
+    dv.setInt32(p + 4, -1);
+    p += 8;
     b.pos = p;
     return index;
   }
@@ -509,14 +513,14 @@ export class FastActivationEncoder {
   }
 }
 
-function float4OrNull(dv: DataView, p: number, v: number | null): number {
+function float8OrNull(dv: DataView, p: number, v: number | null): number {
   if (v === null) {
     dv.setInt32(p, -1);
     return p + 4;
   }
-  dv.setInt32(p, 4);
-  dv.setFloat32(p + 4, v + 0);
-  return p + 8;
+  dv.setInt32(p, 8);
+  dv.setFloat64(p + 4, v + 0);
+  return p + 12;
 }
 
 /** Length of the well-formed UTF-8 sequence at s[p] (lead byte >= 0x80), or 0. No closures: this runs per character. */

@@ -56,6 +56,9 @@ export class RecordReader {
     for (let i = 0; i < v.length; i++) if (typeof v[i] !== "string") throw fileError(this.where, `${k}[${i}]`, "is not a string");
     return v as string[];
   }
+  fields(): Readonly<Obj> {
+    return this.o;
+  }
   obj(k: string): Obj | null {
     const v = this.o[k];
     return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : null;
@@ -77,11 +80,14 @@ function sameLength(r: RecordReader, a: string, b: string, x: unknown[], y: unkn
   if (x.length !== y.length) throw fileError(r.where, b, `has ${y.length} entries for ${x.length} in ${a}`);
 }
 
-function tokenValues(r: RecordReader, strKey: string, valKey: string) {
+function tokenValues(r: RecordReader, strKey: string, valKey: string, extra: Record<string, unknown>) {
   const s = r.strs(strKey);
   const v = r.nums(valKey);
   sameLength(r, strKey, valKey, s, v);
-  return s.length ? s.map((t, i) => ({ token: decodeByteLevelToken(t), value: v[i]! })) : null;
+  const out = s.map((t, i) => ({ token: decodeByteLevelToken(t), value: v[i]! }));
+  // The byte-level strings as written, for exports, when decoding changed any of them.
+  if (out.some((t, i) => t.token !== s[i])) extra[strKey] = s;
+  return s.length ? out : null;
 }
 
 function bars(r: RecordReader, values: string, heights: string) {
@@ -124,14 +130,16 @@ export function parseFeature(r: RecordReader, index: number, dIn: number | null)
     neuronCorrPearson = corrN.vals[best]!;
   }
   const extra: Record<string, unknown> = {};
+  const posLogits = tokenValues(r, "pos_str", "pos_values", extra);
+  const negLogits = tokenValues(r, "neg_str", "neg_values", extra);
   for (const k of ["decoder_weights_dist", "topkCosSimIndices", "topkCosSimValues"]) {
     const v = r.raw(k);
     if (Array.isArray(v) && v.length) extra[k] = v;
   }
   for (const k of ["n_prompts_total", "n_tokens_in_prompt", "dataset", "vectorLabel", "hookName"]) if (r.has(k)) extra[k] = r.raw(k);
   const dashboard: FeatureDashboard = {
-    posLogits: tokenValues(r, "pos_str", "pos_values"),
-    negLogits: tokenValues(r, "neg_str", "neg_values"),
+    posLogits,
+    negLogits,
     freqHistogram: bars(r, "freq_hist_data_bar_values", "freq_hist_data_bar_heights"),
     logitsHistogram: bars(r, "logits_hist_data_bar_values", "logits_hist_data_bar_heights"),
     correlatedNeurons: corrN.indices.length ? { indices: corrN.indices, pearson: corrN.vals, l1: corrN.l1 } : null,
@@ -191,6 +199,17 @@ export function parseActivation(r: RecordReader, index: number, snake: boolean):
   const top = binMin === null || binMin === -1;
   const decoded = m?.decoded === true ? { tokens, text: typeof m.text === "string" ? m.text : tokens.join("") } : decodeByteLevelTokens(tokens);
   const kind = m && (m.kind === "top" || m.kind === "quantile") ? m.kind : top ? "top" : "quantile";
+  const rawTokens = decoded.tokens.some((t, i) => t !== tokens[i]) ? tokens : null;
+  const sourceFields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.fields())) {
+    if (v === undefined || (snake ? SNAKE_COLUMNS : EXPORT_COLUMNS).has(k)) continue;
+    sourceFields[SNAKE_NAMES[k] ?? k] = v;
+  }
+  // A top example's bins are markers (-1, the feature's maximum), not a sample's bounds.
+  if (kind === "top") {
+    if (r.raw(snake ? "bin_min" : "binMin") !== undefined) sourceFields.binMin = binMin;
+    if (r.raw(snake ? "bin_max" : "binMax") !== undefined) sourceFields.binMax = binMax;
+  }
   return {
     index,
     tokens: decoded.tokens,
@@ -200,9 +219,23 @@ export function parseActivation(r: RecordReader, index: number, snake: boolean):
     binMax: kind === "top" ? null : binMax,
     source: r.str(snake ? "source" : "dataSource"),
     text: decoded.text,
+    rawTokens,
+    sourceFields: Object.keys(sourceFields).length ? sourceFields : null,
     file: r.where,
   };
 }
+
+// Record keys that are columns (or derived from them) and so are not kept as source fields.
+const SNAKE_COLUMNS = new Set(["tokens", "values", "bin_min", "bin_max", "source", "monoscope"]);
+const EXPORT_COLUMNS = new Set(["modelId", "layer", "index", "tokens", "values", "maxValue", "maxValueTokenIndex", "minValue", "binMin", "binMax", "dataSource", "monoscope"]);
+/** SAEDashboard's per-example keys under the names Neuronpedia's activation records use. */
+const SNAKE_NAMES: Record<string, string> = {
+  bin_contains: "binContains",
+  qualifying_token_index: "qualifyingTokenIndex",
+  dfa_values: "dfaValues",
+  dfa_maxValue: "dfaMaxValue",
+  dfa_targetIndex: "dfaTargetIndex",
+};
 
 export function parseExplanation(r: RecordReader, index: number): ExplanationRow | null {
   const text = r.str("description") ?? r.str("text");

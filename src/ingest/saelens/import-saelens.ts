@@ -134,7 +134,7 @@ export async function importSaelens(ingest: IngestService, opts: SaelensImport):
             for (let start = 0; start < dSae; start += batch) {
               const n = Math.min(batch, dSae - start);
               const [dec, enc, be, th, sparse] = await readBlock(start, false);
-              const density = sparse ? Float32Array.from(sparse, (x, i) => densityFromLog10(x, sparsityPath, start + i)) : null;
+              const density = sparse ? Float64Array.from(sparse, (x, i) => densityFromLog10(x, sparsityPath, start + i)) : null;
               const ctx = { saeId: opts.saeId, dIn, decoderField: fields.decoder, encoderField: fields.encoder };
               const result = pool.encode({ ctx, file: weightsPath, start, n, dec, enc, bEnc: be, threshold: th, density });
               result.catch(() => {}); // surfaced by writeOldest; later ones die with the pool

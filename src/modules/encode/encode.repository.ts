@@ -9,11 +9,11 @@ import { firstRow, parseRows } from "../../db/rows.ts";
 
 export const EncodingSaeRow = z.object({
   id: z.string(),
-  architecture: z.string(),
+  architecture: z.string().nullable(),
   dIn: z.number().int(),
   dSae: z.number().int(),
   k: z.number().int().nullable(),
-  applyBDecToInput: z.boolean(),
+  applyBDecToInput: z.boolean().nullable(),
   bDec: z.array(z.number()).nullable(),
   config: z.unknown(),
   /** Changes whenever the SAE's rows are replaced or merged into: keys the in-process cache. */

@@ -16,7 +16,8 @@ export interface EncodingRule {
   jump: boolean;
 }
 
-export function encodingRule(sae: { id: string; architecture: string; k: number | null }): EncodingRule {
+export function encodingRule(sae: { id: string; architecture: string | null; k: number | null }): EncodingRule {
+  if (sae.architecture === null) throw badInput(`SAE ${JSON.stringify(sae.id)} was imported without its architecture; cannot encode`);
   const arch = sae.architecture.trim().toLowerCase();
   if (arch === "standard" || arch === "relu") return { activation: "standard", limit: (k) => k, jump: false };
   if (arch === "jumprelu") return { activation: "jumprelu", limit: (k) => k, jump: true };
@@ -43,7 +44,10 @@ export function normalization(config: unknown): string {
  * layer_norm; others such as expected_average_only_in use a dataset-wide factor that is not
  * stored, so x is taken as already scaled), then x - b_dec when applyBDecToInput.
  */
-export function saeInput(x: readonly number[], sae: { bDec: number[] | null; applyBDecToInput: boolean; config: unknown }): Float64Array {
+export function saeInput(x: readonly number[], sae: { id?: string; bDec: number[] | null; applyBDecToInput: boolean | null; config: unknown }): Float64Array {
+  if (sae.applyBDecToInput === null && sae.bDec?.length) {
+    throw badInput(`SAE ${JSON.stringify(sae.id ?? "")} was imported without saying whether b_dec is subtracted from the input; cannot encode`);
+  }
   const d = x.length;
   const out = Float64Array.from(x);
   const norm = normalization(sae.config);

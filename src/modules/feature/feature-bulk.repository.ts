@@ -130,7 +130,7 @@ export class FeatureBulkLoad {
 export const ACTIVATION_COPY = copyStatement(
   "activation",
   "activation",
-  "(sae_id, feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text)",
+  "(sae_id, feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text, raw_tokens, source_fields)",
 );
 
 const NextOrdinalRow = z.object({ feature_idx: z.number().int(), next: int8 });

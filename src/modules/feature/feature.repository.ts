@@ -149,8 +149,10 @@ export class FeatureRepository {
     const neg = order === "DENSITY_DESC" ? Prisma.sql`(-f.density)` : Prisma.sql`(-f.max_activation)`;
     let rows: FeatureRow[] = [];
     if (!after || after.value !== null) {
-      // The value came back from a REAL column: compare as REAL so equality holds exactly.
-      const seek = after ? Prisma.sql`(${neg}, f.idx) > (-(${after.value}::real), ${after.index})` : Prisma.sql`${neg} IS NOT NULL`;
+      // Compare in the column's own type (density DOUBLE PRECISION, max_activation REAL) so the
+      // value that came back from it is equal to itself.
+      const value = order === "DENSITY_DESC" ? Prisma.sql`${after?.value}::float8` : Prisma.sql`${after?.value}::real`;
+      const seek = after ? Prisma.sql`(${neg}, f.idx) > (-(${value}), ${after.index})` : Prisma.sql`${neg} IS NOT NULL`;
       rows = await this.select([...base, seek], Prisma.sql`${neg}, f.idx`, limit);
       if (rows.length >= limit) return rows;
     }
@@ -179,8 +181,8 @@ export class FeatureRepository {
 
 function filterConditions(filter: FeatureFilter): Prisma.Sql[] {
   const out: Prisma.Sql[] = [];
-  if (filter.minDensity != null) out.push(Prisma.sql`f.density >= ${filter.minDensity}::real`);
-  if (filter.maxDensity != null) out.push(Prisma.sql`f.density <= ${filter.maxDensity}::real`);
+  if (filter.minDensity != null) out.push(Prisma.sql`f.density >= ${filter.minDensity}::float8`);
+  if (filter.maxDensity != null) out.push(Prisma.sql`f.density <= ${filter.maxDensity}::float8`);
   if (filter.labeled != null) {
     const exists = Prisma.sql`EXISTS (SELECT 1 FROM explanation e WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)`;
     out.push(filter.labeled ? exists : Prisma.sql`NOT ${exists}`);

@@ -27,6 +27,9 @@ export const saeResolvers: Resolvers = {
       return m;
     },
     family: (s, _a, ctx) => (s.familyId ? ctx.loaders.sae.family.load(s.familyId) : null),
+    // The contract makes architecture non-null; an import that never stated it (a SAEDashboard
+    // batch) stores null, shown as "unknown" rather than a guessed "standard".
+    architecture: (s) => s.architecture ?? "unknown",
     featureCount: (s, _a, ctx) => ctx.loaders.sae.featureCount.load(s.id),
     stats: (s) => ({ saeId: s.id }),
   },

@@ -9,6 +9,9 @@ describe("saeInput", () => {
     expect(Array.from(saeInput(x, { bDec, applyBDecToInput: true, config: {} }))).toEqual(x.map((v) => v - 1));
     expect(Array.from(saeInput(x, { bDec, applyBDecToInput: false, config: {} }))).toEqual(x);
     expect(Array.from(saeInput(x, { bDec: [], applyBDecToInput: true, config: {} }))).toEqual(x);
+    // Unstated (null) with a b_dec to apply or not: refused rather than guessed; without one it does not matter.
+    expect(() => saeInput(x, { id: "s", bDec, applyBDecToInput: null, config: {} })).toThrow(/without saying whether b_dec is subtracted/);
+    expect(Array.from(saeInput(x, { bDec: null, applyBDecToInput: null, config: {} }))).toEqual(x);
   });
   it("rescales to norm sqrt(d_in) for constant_norm_rescale, before b_dec", () => {
     const out = saeInput(x, { bDec: null, applyBDecToInput: true, config: { normalize_activations: "constant_norm_rescale" } });
@@ -48,5 +51,7 @@ describe("encodingRule + encodeInMemory", () => {
   it("refuses architectures it cannot run", () => {
     expect(() => encodingRule({ id: "s", architecture: "gated", k: null })).toThrow(/supports standard, topk and jumprelu/);
     expect(() => encodingRule({ id: "s", architecture: "topk", k: null })).toThrow(/without k/);
+    // SAEDashboard batches do not state an architecture; encoding must not guess one.
+    expect(() => encodingRule({ id: "s", architecture: null, k: null })).toThrow(/imported without its architecture/);
   });
 });
