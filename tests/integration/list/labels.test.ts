@@ -65,7 +65,7 @@ describe("Mutation.addExplanation", () => {
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ s: saeId, i: 3, t: "   " }, "BAD_USER_INPUT", /text must not be empty/],
       [{ s: saeId, i: 3, t: "x".repeat(1001) }, "BAD_USER_INPUT", /text must be at most 1000 characters/],
-      [{ s: saeId, i: 3, t: "nul\u0000byte" }, "BAD_USER_INPUT", /text must not contain NUL/],
+      [{ s: saeId, i: 3, t: "nul\u0000byte" }, "BAD_USER_INPUT", /\$t contains a NUL character/],
       [{ s: saeId, i: -1, t: "ok" }, "BAD_USER_INPUT", /index must be a non-negative integer/],
       [{ s: saeId, i: 8, t: "ok" }, "NOT_FOUND", /has no feature 8/],
       [{ s: "no/such", i: 0, t: "ok" }, "NOT_FOUND", /no SAE with id no\/such/],

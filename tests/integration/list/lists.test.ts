@@ -96,7 +96,7 @@ describe("lists", () => {
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
       [`mutation($n: String!) { createList(name: $n) { id } }`, { n: "   " }, "BAD_USER_INPUT", /name must not be empty/],
       [`mutation($n: String!) { createList(name: $n) { id } }`, { n: "x".repeat(201) }, "BAD_USER_INPUT", /name must be at most 200 characters/],
-      [`mutation($n: String!) { createList(name: $n) { id } }`, { n: "a\u0000b" }, "BAD_USER_INPUT", /name must not contain NUL/],
+      [`mutation($n: String!) { createList(name: $n) { id } }`, { n: "a\u0000b" }, "BAD_USER_INPUT", /\$n contains a NUL character/],
       [`mutation($d: String) { createList(name: "ok", description: $d) { id } }`, { d: "d".repeat(2001) }, "BAD_USER_INPUT", /description must be at most 2000/],
       [`mutation($l: ID!, $s: ID!) { addToList(listId: $l, saeId: $s, index: 1, note: "${"n".repeat(2001)}") { id } }`, { l: l.id, s: saeId }, "BAD_USER_INPUT", /note must be at most 2000/],
       [`mutation($l: ID!, $s: ID!) { addToList(listId: $l, saeId: $s, index: -1) { id } }`, { l: l.id, s: saeId }, "BAD_USER_INPUT", /index must be a non-negative integer/],
