@@ -29,28 +29,30 @@ afterAll(async () => {
 
 const deep = (n: number): string => (n === 0 ? "id" : `family { saes { ${deep(n - 1)} } }`);
 
-const cases = (): [string, OperationRequest, boolean][] => [
+// SAE_ID stands for the seeded SAE, known only once beforeAll has run.
+const cases: [string, OperationRequest, boolean][] = [
   ["a plain read", { query: "{ saes { id featureCount } }" }, true],
-  ["a read with variables", { query: "query($s: ID!) { features(saeId: $s, first: 3) { totalCount edges { node { id index } } } }", variables: { s: saeId } }, true],
+  ["a read with variables", { query: "query($s: ID!) { features(saeId: $s, first: 3) { totalCount edges { node { id index } } } }", variables: { s: "SAE_ID" } }, true],
   ["introspection", { query: "{ __schema { queryType { name } types { name kind } } }" }, true],
   ["an empty document", { query: "" }, true],
   ["a syntax error", { query: "{ saes { id " }, true],
   ["too many tokens", { query: `{ ${"saes { id } ".repeat(3000)} }` }, true],
   ["an unknown field", { query: "{ saes { idd } }" }, true],
   ["too deep", { query: `{ saes { ${deep(6)} } }` }, true],
-  ["too costly", { query: `query($s: ID!) { features(saeId: $s, first: 500) { edges { node { id neighbors(k: 50) { cosine } } } } }`, variables: { s: saeId } }, true],
+  ["too costly", { query: `query($s: ID!) { features(saeId: $s, first: 500) { edges { node { id neighbors(k: 50) { cosine } } } } }`, variables: { s: "SAE_ID" } }, true],
   ["a variable of the wrong type", { query: "query($s: ID!) { sae(id: $s) { id } }", variables: { s: { x: 1 } } }, true],
   ["a missing variable", { query: "query($s: ID!) { sae(id: $s) { id } }" }, true],
   ["two operations, none chosen", { query: "query A { saes { id } } query B { models { id } }" }, true],
   ["an unknown operation name", { query: "query A { saes { id } }", operationName: "B" }, true],
   ["a resolver's user error", { query: `{ features(saeId: "no-such-sae", first: 1) { totalCount } }` }, true],
-  ["an argument out of range", { query: `query($s: ID!) { features(saeId: $s, first: -1) { totalCount } }`, variables: { s: saeId } }, true],
+  ["an argument out of range", { query: `query($s: ID!) { features(saeId: $s, first: -1) { totalCount } }`, variables: { s: "SAE_ID" } }, true],
   ["a mutation without a key", { query: `mutation { deleteSae(id: "x") }` }, false],
 ];
 
 describe("run-operation answers as Apollo Server does", () => {
-  for (const [name, request, authenticated] of cases()) {
+  for (const [name, template, authenticated] of cases) {
     it(name, async () => {
+      const request = JSON.parse(JSON.stringify(template).replaceAll("SAE_ID", saeId)) as OperationRequest;
       const caller = { authenticated, clientId: "test" };
       const viaApollo = await apollo.executeOperation(request, { contextValue: createContext(t.app, caller) });
       if (viaApollo.body.kind !== "single") throw new Error("expected a single result");
