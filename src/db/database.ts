@@ -11,8 +11,9 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
+// node-postgres and its Prisma adapter load only for a server (openPostgres): loading pg pulls in
+// Node's fetch implementation, a cost every embedded-database command would pay for nothing.
+import type pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
@@ -66,6 +67,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const [{ default: pg }, { PrismaPg }] = await Promise.all([import("pg"), import("@prisma/adapter-pg")]);
   const stats = { statements: 0 };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   pool.on("error", () => {
@@ -199,7 +201,9 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
       return boundWal ? result.then(async (r) => (await boundWal(), r)) : result;
     };
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  // Built on first use: most reads go through sql, and a short command (`monoscope query`)
+  // should not pay for Prisma's client set-up.
+  let prisma: PrismaClient | null = null;
   const query = (target: PGlite | Transaction, count: boolean, strings: TemplateStringsArray, values: unknown[]) => {
     const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
     if (count) stats.statements++; // db.query counts itself; a transaction's queries do not
@@ -212,7 +216,9 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
   const statements = on(db, false);
   return {
     backend: "pglite",
-    prisma,
+    get prisma() {
+      return (prisma ??= new PrismaClient({ adapter: new PrismaPGlite(db) }));
+    },
     ...statements,
     sqlTransaction(fn) {
       return db.transaction((t) => fn(on(t, true)));
@@ -221,7 +227,7 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
     stats,
     location: memory ? "embedded (in memory)" : `embedded (${dataDir})`,
     async close() {
-      await prisma.$disconnect().catch(() => {});
+      await prisma?.$disconnect().catch(() => {});
       await db.close().catch(() => {});
       lock?.release();
     },

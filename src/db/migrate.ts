@@ -91,8 +91,27 @@ export async function pendingMigrations(db: Database): Promise<string[]> {
   return all.filter((m) => !applied.has(m.name)).map((m) => m.name);
 }
 
+/**
+ * Whether every shipped migration is applied with its shipped checksum, in one read-only
+ * statement (false when the bookkeeping table is missing). Every command opens the database
+ * this way, so the usual case costs one SELECT instead of a transaction per migration.
+ */
+async function allApplied(db: Database, migrations: Migration[]): Promise<boolean> {
+  const text = `SELECT count(*)::int AS n FROM "_prisma_migrations"
+    WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
+      AND (migration_name, checksum) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+  const values = [migrations.map((m) => m.name), migrations.map((m) => m.checksum)];
+  try {
+    const rows = db.driver.kind === "postgres" ? (await db.driver.pool.query(text, values)).rows : (await db.driver.pg.query<{ n: number }>(text, values)).rows;
+    return Number(rows[0]?.n) === migrations.length;
+  } catch {
+    return false; // no bookkeeping table yet: the full path below creates it
+  }
+}
+
 export async function migrate(db: Database, log: (line: string) => void = () => {}): Promise<MigrateResult> {
   const migrations = listMigrations();
+  if (await allApplied(db, migrations)) return { applied: [], alreadyApplied: migrations.length };
   const applied: string[] = [];
   let already = 0;
   await inTransaction(db, async (exec) => {

@@ -2,8 +2,9 @@
 // LM Studio, llama.cpp). Uses only Chat Completions and Embeddings, which all of
 // them speak. Retries are ours (the SDK's are off) so the policy is visible and
 // testable: backoff with jitter on 429 / 5xx / timeouts / malformed bodies,
-// honouring Retry-After. Error text never carries the API key.
-import OpenAI, { toFile } from "openai";
+// honouring Retry-After. Error text never carries the API key. The SDK (115 modules) loads on
+// the first call, not at start-up: most verbs never talk to an LLM.
+import type OpenAI from "openai";
 import type { Config } from "../../config.ts";
 import { AppError, ErrorCode, redactSecrets } from "../../errors.ts";
 import { createLimiter, type Limiter } from "./limiter.ts";
@@ -120,7 +121,12 @@ interface Classified {
   reason: string;
 }
 
-function classify(e: unknown): Classified {
+type Sdk = typeof import("openai");
+
+/** sdk: the loaded SDK module, or null when the call failed before it loaded (then e is none of its errors). */
+function classify(e: unknown, sdk: Sdk | null): Classified {
+  const OpenAI = sdk?.default;
+  if (!OpenAI) return classifyOther(e);
   if (e instanceof OpenAI.APIConnectionTimeoutError) return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "timeout" };
   if (e instanceof OpenAI.APIUserAbortError) return { retryable: false, fatal: false, status: null, retryAfterMs: null, reason: "aborted" };
   if (e instanceof OpenAI.APIConnectionError) return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "connection failed" };
@@ -133,6 +139,10 @@ function classify(e: unknown): Classified {
     const fatal = s === 401 || s === 403 || s === 404;
     return { retryable: false, fatal, status: s, retryAfterMs: null, reason: `HTTP ${s}` };
   }
+  return classifyOther(e);
+}
+
+function classifyOther(e: unknown): Classified {
   if (e instanceof MalformedResponse || e instanceof SyntaxError || (e instanceof TypeError && /terminated|fetch failed|body/i.test(e.message)))
     return { retryable: true, fatal: false, status: null, retryAfterMs: null, reason: "malformed response body" };
   return { retryable: false, fatal: false, status: null, retryAfterMs: null, reason: "unexpected error" };
@@ -141,14 +151,20 @@ function classify(e: unknown): Classified {
 class MalformedResponse extends Error {}
 
 export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {}): LlmClient {
-  const openai = new OpenAI({
-    // Local servers need no key, but the SDK insists on one.
-    apiKey: config.apiKey ?? "no-key",
-    baseURL: config.baseURL ?? undefined,
-    timeout: config.timeoutMs,
-    maxRetries: 0,
-    logLevel: "off",
-  });
+  let sdk: Sdk | null = null;
+  let client: Promise<OpenAI> | null = null;
+  const openaiClient = () =>
+    (client ??= import("openai").then((m) => {
+      sdk = m;
+      return new m.default({
+        // Local servers need no key, but the SDK insists on one.
+        apiKey: config.apiKey ?? "no-key",
+        baseURL: config.baseURL ?? undefined,
+        timeout: config.timeoutMs,
+        maxRetries: 0,
+        logLevel: "off",
+      });
+    }));
   const policy: RetryPolicy = {
     maxRetries: config.maxRetries,
     baseDelayMs: 500,
@@ -171,7 +187,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       try {
         return { value: await limiter.run(call), attempts: attempt + 1 };
       } catch (e) {
-        const c = classify(e);
+        const c = classify(e, sdk);
         const detail = scrub((e as Error)?.message ?? String(e)).slice(0, 300);
         if (!c.retryable || attempt >= policy.maxRetries) {
           const tries = attempt + 1;
@@ -206,16 +222,17 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     config,
     async submitBatch(jsonl) {
       const { value } = await withRetries("batch submission", async () => {
-        const file = await openai.files.create({ file: await toFile(Buffer.from(jsonl, "utf8"), "monoscope-batch.jsonl"), purpose: "batch" });
+        const openai = await openaiClient();
+        const file = await openai.files.create({ file: await sdk!.toFile(Buffer.from(jsonl, "utf8"), "monoscope-batch.jsonl"), purpose: "batch" });
         return batchInfo(await openai.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" }));
       });
       return value;
     },
     async batchStatus(id) {
-      return (await withRetries(`batch ${id}`, async () => batchInfo(await openai.batches.retrieve(id)))).value;
+      return (await withRetries(`batch ${id}`, async () => batchInfo(await (await openaiClient()).batches.retrieve(id)))).value;
     },
     async fileText(fileId) {
-      return (await withRetries(`file ${fileId}`, async () => (await openai.files.content(fileId)).text())).value;
+      return (await withRetries(`file ${fileId}`, async () => (await (await openaiClient()).files.content(fileId)).text())).value;
     },
     async chat(req, opts = {}) {
       const body = {
@@ -227,7 +244,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       };
       const { value, attempts } = await withRetries(
         `chat completion (${req.model})`,
-        () => withLinkedSignal(opts.signal, async (signal) => checkChat((await openai.chat.completions.create(body, { signal })) as unknown)),
+        () => withLinkedSignal(opts.signal, async (signal) => checkChat((await (await openaiClient()).chat.completions.create(body, { signal })) as unknown)),
         opts.signal,
       );
       return { ...value, attempts };
@@ -242,7 +259,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       };
       const { value } = await withRetries(
         `embeddings (${model})`,
-        () => withLinkedSignal(opts.signal, async (signal) => checkEmbeddings((await openai.embeddings.create(body, { signal })) as unknown, inputs.length)),
+        () => withLinkedSignal(opts.signal, async (signal) => checkEmbeddings((await (await openaiClient()).embeddings.create(body, { signal })) as unknown, inputs.length)),
         opts.signal,
       );
       return value;

@@ -1,7 +1,7 @@
 // A 2-D UMAP layout of unit decoder directions with umap-js, from an exact cosine kNN graph
 // (computed by the caller with the matrix kernel: exact and far faster than umap-js's own
 // nearest-neighbour descent in JavaScript). A seeded RNG makes the layout deterministic.
-import { UMAP } from "umap-js";
+// umap-js loads when a map is computed, not with the geometry module every command builds.
 import { seededRandom } from "../../util/random.ts";
 
 export interface UmapParams {
@@ -33,6 +33,7 @@ export async function umapLayout(graph: KnnGraph, params: UmapParams = {}, onEpo
     knnIndices.push(Array.from(graph.indices.subarray(i * k, (i + 1) * k)));
     knnDistances.push(Array.from(graph.distances.subarray(i * k, (i + 1) * k)));
   }
+  const { UMAP } = await import("umap-js");
   const umap = new UMAP({
     nComponents: 2,
     nNeighbors: k,
