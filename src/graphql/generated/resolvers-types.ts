@@ -46,6 +46,23 @@ export type ConceptHit = {
   score: Scalars['Float']['output'];
 };
 
+export type DensityBin = {
+  __typename?: 'DensityBin';
+  count: Scalars['Int']['output'];
+  log10Max: Scalars['Float']['output'];
+  log10Min: Scalars['Float']['output'];
+};
+
+/** Histogram of log10(density); bins are contiguous, low to high, each holding log10Min <= x < log10Max (the last one also holds its upper edge). */
+export type DensityHistogram = {
+  __typename?: 'DensityHistogram';
+  bins: Array<DensityBin>;
+  /** Features with density exactly 0 (never fired on the examples ingested). */
+  deadCount: Scalars['Int']['output'];
+  /** Features whose density is unknown. */
+  unknownCount: Scalars['Int']['output'];
+};
+
 export type Explanation = {
   __typename?: 'Explanation';
   /** Estimated cost of producing it, in USD (LLM methods). */
@@ -125,19 +142,38 @@ export type Feature = {
   histograms?: Maybe<FeatureHistograms>;
   id: Scalars['ID']['output'];
   index: Scalars['Int']['output'];
-  /** The current best explanation's text, or null: the best-scoring explanation (see Explanation.quality); unscored ones rank below scored ones, and offline token-pattern labels below LLM or imported ones. */
+  /** The current best explanation's text, or null: the best-scoring explanation (see Explanation.quality); unscored ones rank below scored ones; among unscored ones human labels come first, and offline token-pattern labels last. */
   label?: Maybe<Scalars['String']['output']>;
+  /** Lists this feature is on, newest first. */
+  lists: Array<FeatureList>;
   /** Tokens whose logits this feature raises (positive, largest first) and lowers (negative), from imported dashboards. */
   logits?: Maybe<FeatureLogits>;
   maxActivation?: Maybe<Scalars['Float']['output']>;
   neighbors: Array<FeatureNeighbor>;
   neuronAlignment?: Maybe<NeuronAlignment>;
+  /**
+   * Where the feature comes from in the next smaller SAE (the same kind as LineageNode.origin).
+   * SMALLEST for the smallest SAE of a family and for an SAE outside any family; null while the
+   * family's lineage has not been built.
+   */
+  originKind?: Maybe<OriginKind>;
   /** Best-matching features in the next smaller SAE of the family, best first. Always holds the single best match when its cosine is >= 0.5. */
   parents: Array<LineageEdge>;
   sae: Sae;
+  /**
+   * How the feature continues into the next larger SAE of its family, from the stored split lineage
+   * (the same kind as LineageNode.split). LARGEST for the largest SAE of a family and for an SAE
+   * outside any family; null while the family's lineage has not been built (`monoscope lineage build`).
+   */
+  splitKind?: Maybe<SplitKind>;
   /** Activation examples: the strongest ('TOP') first, then samples from activation quantiles ('QUANTILE', highest bin first). first is per feature. */
   topActivations: Array<ActivationExample>;
   umap?: Maybe<Point>;
+};
+
+
+export type FeatureListsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -183,6 +219,32 @@ export type FeatureHistograms = {
   activationDensity?: Maybe<Histogram>;
   /** Distribution of the feature's direct effect on output logits. */
   logits?: Maybe<Histogram>;
+};
+
+/** A named, shareable list of features, each with an optional note. Deleting an SAE removes its features from every list. */
+export type FeatureList = {
+  __typename?: 'FeatureList';
+  createdAt: Scalars['String']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  itemCount: Scalars['Int']['output'];
+  /** Items in the order they were added (oldest first); the default returns a whole list (at most 1,000 items). */
+  items: Array<FeatureListItem>;
+  name: Scalars['String']['output'];
+  updatedAt: Scalars['String']['output'];
+};
+
+
+/** A named, shareable list of features, each with an optional note. Deleting an SAE removes its features from every list. */
+export type FeatureListItemsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type FeatureListItem = {
+  __typename?: 'FeatureListItem';
+  addedAt: Scalars['String']['output'];
+  feature: Feature;
+  note?: Maybe<Scalars['String']['output']>;
 };
 
 export type FeatureLogits = {
@@ -304,20 +366,56 @@ export type Model = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Store a human-written label for a feature (method "human"). Every call adds one: earlier labels, human or not, are kept. text: 1 to 1,000 characters after trimming, no NUL. Needs an API key when one is configured. */
+  addExplanation: Explanation;
+  /** Add a feature to a list with an optional note (at most 2,000 characters); adding a feature already on the list replaces its note. A list holds at most 1,000 features. NOT_FOUND for an unknown list or feature. Needs an API key when one is configured. */
+  addToList: FeatureList;
   /** Stop a queued or running job; finished items stay. */
   cancelJob: Job;
+  /** Create an empty list. name: 1 to 200 characters after trimming; description: at most 2,000. Needs an API key when the server has one configured. */
+  createList: FeatureList;
+  /** Delete a list and its items (the features stay). False when there is no such list. Needs an API key when one is configured. */
+  deleteList: Scalars['Boolean']['output'];
   /** Delete an SAE with everything that hangs off it (features, activation examples, explanations and their scores, lineage edges, jobs). Needs an API key when the server has one configured. False when there is no such SAE. */
   deleteSae: Scalars['Boolean']['output'];
   /** Queue embedding of labels (through the configured embeddings endpoint) that have no vector from that model yet, for concept search. */
   embedExplanations: Job;
   /** Queue auto-interpretation (label generation) for features of an SAE that lack a label from the current prompt version. Needs an API key when the server has one configured. */
   explainFeatures: Job;
+  /** Remove a feature from a list (a feature not on it is left as is). NOT_FOUND for an unknown list. Needs an API key when one is configured. */
+  removeFromList: FeatureList;
   /** Queue scoring of existing explanations (default kinds: DETECTION and FUZZING) that lack those scores from the configured scorer model. */
   scoreExplanations: Job;
 };
 
 
+export type MutationAddExplanationArgs = {
+  index: Scalars['Int']['input'];
+  saeId: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
+};
+
+
+export type MutationAddToListArgs = {
+  index: Scalars['Int']['input'];
+  listId: Scalars['ID']['input'];
+  note?: InputMaybe<Scalars['String']['input']>;
+  saeId: Scalars['ID']['input'];
+};
+
+
 export type MutationCancelJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateListArgs = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteListArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -340,6 +438,13 @@ export type MutationExplainFeaturesArgs = {
   indices?: InputMaybe<Array<Scalars['Int']['input']>>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   maxCost?: InputMaybe<Scalars['Float']['input']>;
+  saeId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveFromListArgs = {
+  index: Scalars['Int']['input'];
+  listId: Scalars['ID']['input'];
   saeId: Scalars['ID']['input'];
 };
 
@@ -387,6 +492,10 @@ export type Query = {
   job?: Maybe<Job>;
   /** Jobs, newest first; saeId and kind (explain | score | embed) narrow the list. */
   jobs: Array<Job>;
+  /** One list, or null when there is no list with this id. */
+  list?: Maybe<FeatureList>;
+  /** Feature lists, newest first (first: 0 to the server's page-size maximum). */
+  lists: Array<FeatureList>;
   models: Array<Model>;
   /** Features whose decoder directions have the highest cosine with this feature's, best first. Excludes the feature itself. saeIds defaults to the feature's own SAE. exact: true forces an exhaustive scan. */
   nearestFeatures: Array<FeatureNeighbor>;
@@ -441,6 +550,16 @@ export type QueryJobsArgs = {
   kind?: InputMaybe<Scalars['String']['input']>;
   saeId?: InputMaybe<Scalars['ID']['input']>;
   status?: InputMaybe<JobStatus>;
+};
+
+
+export type QueryListArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryListsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -529,12 +648,23 @@ export type SaeStats = {
   __typename?: 'SaeStats';
   /** Fraction of features that never fired on the examples ingested (null when densities are unknown). */
   deadFraction?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Distribution of log10(feature density) over the SAE's features: bins equal-width
+   * bins from the lowest to the highest non-zero density (1 to 200). Null when no feature has a
+   * known density. Dead features (density 0) have no logarithm and are counted apart.
+   */
+  densityHistogram?: Maybe<DensityHistogram>;
   labeledFraction: Scalars['Float']['output'];
   medianDensity?: Maybe<Scalars['Float']['output']>;
   /** Fraction of features whose decoder direction has |cosine| >= threshold with some single neuron (basis direction). */
   neuronAlignedFraction?: Maybe<Scalars['Float']['output']>;
   /** Fraction of features whose activations correlate (Pearson) >= threshold with some single neuron; the paper's measure (82% of features fall below 0.3). Null unless correlations were imported or computed. */
   neuronCorrelatedFraction?: Maybe<Scalars['Float']['output']>;
+};
+
+
+export type SaeStatsDensityHistogramArgs = {
+  bins?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -649,6 +779,8 @@ export type ResolversTypes = ResolversObject<{
   ActivationKind: ActivationKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ConceptHit: ResolverTypeWrapper<Omit<ConceptHit, 'feature'> & { feature: ResolversTypes['Feature'] }>;
+  DensityBin: ResolverTypeWrapper<DensityBin>;
+  DensityHistogram: ResolverTypeWrapper<DensityHistogram>;
   Explanation: ResolverTypeWrapper<ExplanationParentModel>;
   ExplanationScore: ResolverTypeWrapper<ExplanationScore>;
   FamilyScalingRow: ResolverTypeWrapper<FamilyScalingRowParentModel>;
@@ -658,6 +790,8 @@ export type ResolversTypes = ResolversObject<{
   FeatureEdge: ResolverTypeWrapper<Omit<FeatureEdge, 'node'> & { node: ResolversTypes['Feature'] }>;
   FeatureFilter: FeatureFilter;
   FeatureHistograms: ResolverTypeWrapper<FeatureHistograms>;
+  FeatureList: ResolverTypeWrapper<Omit<FeatureList, 'items'> & { items: Array<ResolversTypes['FeatureListItem']> }>;
+  FeatureListItem: ResolverTypeWrapper<Omit<FeatureListItem, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   FeatureLogits: ResolverTypeWrapper<FeatureLogits>;
   FeatureNeighbor: ResolverTypeWrapper<Omit<FeatureNeighbor, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   FeatureOrder: FeatureOrder;
@@ -694,6 +828,8 @@ export type ResolversParentTypes = ResolversObject<{
   ActivationExample: ActivationExample;
   Boolean: Scalars['Boolean']['output'];
   ConceptHit: Omit<ConceptHit, 'feature'> & { feature: ResolversParentTypes['Feature'] };
+  DensityBin: DensityBin;
+  DensityHistogram: DensityHistogram;
   Explanation: ExplanationParentModel;
   ExplanationScore: ExplanationScore;
   FamilyScalingRow: FamilyScalingRowParentModel;
@@ -703,6 +839,8 @@ export type ResolversParentTypes = ResolversObject<{
   FeatureEdge: Omit<FeatureEdge, 'node'> & { node: ResolversParentTypes['Feature'] };
   FeatureFilter: FeatureFilter;
   FeatureHistograms: FeatureHistograms;
+  FeatureList: Omit<FeatureList, 'items'> & { items: Array<ResolversParentTypes['FeatureListItem']> };
+  FeatureListItem: Omit<FeatureListItem, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   FeatureLogits: FeatureLogits;
   FeatureNeighbor: Omit<FeatureNeighbor, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   Float: Scalars['Float']['output'];
@@ -741,6 +879,18 @@ export type ConceptHitResolvers<ContextType = GraphQLContext, ParentType extends
   feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
   matchedText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type DensityBinResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DensityBin'] = ResolversParentTypes['DensityBin']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  log10Max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  log10Min?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type DensityHistogramResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DensityHistogram'] = ResolversParentTypes['DensityHistogram']> = ResolversObject<{
+  bins?: Resolver<Array<ResolversTypes['DensityBin']>, ParentType, ContextType>;
+  deadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unknownCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ExplanationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Explanation'] = ResolversParentTypes['Explanation']> = ResolversObject<{
@@ -792,12 +942,15 @@ export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<FeatureListsArgs, 'first'>>;
   logits?: Resolver<Maybe<ResolversTypes['FeatureLogits']>, ParentType, ContextType>;
   maxActivation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   neighbors?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<FeatureNeighborsArgs, 'k'>>;
   neuronAlignment?: Resolver<Maybe<ResolversTypes['NeuronAlignment']>, ParentType, ContextType>;
+  originKind?: Resolver<Maybe<ResolversTypes['OriginKind']>, ParentType, ContextType>;
   parents?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   sae?: Resolver<ResolversTypes['Sae'], ParentType, ContextType>;
+  splitKind?: Resolver<Maybe<ResolversTypes['SplitKind']>, ParentType, ContextType>;
   topActivations?: Resolver<Array<ResolversTypes['ActivationExample']>, ParentType, ContextType, RequireFields<FeatureTopActivationsArgs, 'first' | 'kinds'>>;
   umap?: Resolver<Maybe<ResolversTypes['Point']>, ParentType, ContextType>;
 }>;
@@ -821,6 +974,22 @@ export type FeatureEdgeResolvers<ContextType = GraphQLContext, ParentType extend
 export type FeatureHistogramsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureHistograms'] = ResolversParentTypes['FeatureHistograms']> = ResolversObject<{
   activationDensity?: Resolver<Maybe<ResolversTypes['Histogram']>, ParentType, ContextType>;
   logits?: Resolver<Maybe<ResolversTypes['Histogram']>, ParentType, ContextType>;
+}>;
+
+export type FeatureListResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureList'] = ResolversParentTypes['FeatureList']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  itemCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['FeatureListItem']>, ParentType, ContextType, RequireFields<FeatureListItemsArgs, 'first'>>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type FeatureListItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureListItem'] = ResolversParentTypes['FeatureListItem']> = ResolversObject<{
+  addedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type FeatureLogitsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureLogits'] = ResolversParentTypes['FeatureLogits']> = ResolversObject<{
@@ -893,10 +1062,15 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addExplanation?: Resolver<ResolversTypes['Explanation'], ParentType, ContextType, RequireFields<MutationAddExplanationArgs, 'index' | 'saeId' | 'text'>>;
+  addToList?: Resolver<ResolversTypes['FeatureList'], ParentType, ContextType, RequireFields<MutationAddToListArgs, 'index' | 'listId' | 'saeId'>>;
   cancelJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  createList?: Resolver<ResolversTypes['FeatureList'], ParentType, ContextType, RequireFields<MutationCreateListArgs, 'name'>>;
+  deleteList?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteListArgs, 'id'>>;
   deleteSae?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSaeArgs, 'id'>>;
   embedExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationEmbedExplanationsArgs, 'saeId'>>;
   explainFeatures?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExplainFeaturesArgs, 'batch' | 'saeId'>>;
+  removeFromList?: Resolver<ResolversTypes['FeatureList'], ParentType, ContextType, RequireFields<MutationRemoveFromListArgs, 'index' | 'listId' | 'saeId'>>;
   scoreExplanations?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationScoreExplanationsArgs, 'saeId'>>;
 }>;
 
@@ -922,6 +1096,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   features?: Resolver<ResolversTypes['FeatureConnection'], ParentType, ContextType, RequireFields<QueryFeaturesArgs, 'first' | 'orderBy' | 'saeId'>>;
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
   jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
+  list?: Resolver<Maybe<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<QueryListArgs, 'id'>>;
+  lists?: Resolver<Array<ResolversTypes['FeatureList']>, ParentType, ContextType, RequireFields<QueryListsArgs, 'first'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   nearestFeatures?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestFeaturesArgs, 'exact' | 'index' | 'k' | 'saeId'>>;
   nearestToVector?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestToVectorArgs, 'exact' | 'k' | 'saeIds' | 'vector'>>;
@@ -956,6 +1132,7 @@ export type SaeFamilyResolvers<ContextType = GraphQLContext, ParentType extends 
 
 export type SaeStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SaeStats'] = ResolversParentTypes['SaeStats']> = ResolversObject<{
   deadFraction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  densityHistogram?: Resolver<Maybe<ResolversTypes['DensityHistogram']>, ParentType, ContextType, RequireFields<SaeStatsDensityHistogramArgs, 'bins'>>;
   labeledFraction?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   medianDensity?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   neuronAlignedFraction?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<SaeStatsNeuronAlignedFractionArgs, 'threshold'>>;
@@ -970,6 +1147,8 @@ export type TokenValueResolvers<ContextType = GraphQLContext, ParentType extends
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ActivationExample?: ActivationExampleResolvers<ContextType>;
   ConceptHit?: ConceptHitResolvers<ContextType>;
+  DensityBin?: DensityBinResolvers<ContextType>;
+  DensityHistogram?: DensityHistogramResolvers<ContextType>;
   Explanation?: ExplanationResolvers<ContextType>;
   ExplanationScore?: ExplanationScoreResolvers<ContextType>;
   FamilyScalingRow?: FamilyScalingRowResolvers<ContextType>;
@@ -978,6 +1157,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   FeatureConnection?: FeatureConnectionResolvers<ContextType>;
   FeatureEdge?: FeatureEdgeResolvers<ContextType>;
   FeatureHistograms?: FeatureHistogramsResolvers<ContextType>;
+  FeatureList?: FeatureListResolvers<ContextType>;
+  FeatureListItem?: FeatureListItemResolvers<ContextType>;
   FeatureLogits?: FeatureLogitsResolvers<ContextType>;
   FeatureNeighbor?: FeatureNeighborResolvers<ContextType>;
   Histogram?: HistogramResolvers<ContextType>;

@@ -87,7 +87,7 @@ export const SQL = {
     INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model)
     SELECT $1, u.idx, u.text, u.method, u.pv, u.em
     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(idx, text, method, pv, em)
-    ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO UPDATE SET text = EXCLUDED.text`,
+    ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human' DO UPDATE SET text = EXCLUDED.text`,
 
   /** The last step of a merge, inside its transaction. */
   touchSae: "/* ingest_touch_sae */ UPDATE sae SET source = $2::jsonb, updated_at = CURRENT_TIMESTAMP WHERE id = $1",

@@ -121,7 +121,7 @@ export class ExplanationRepository {
       INSERT INTO explanation (sae_id, feature_idx, text, method, prompt_version, explainer_model, input_tokens, output_tokens, cost_usd, job_id)
       VALUES (${e.saeId}, ${e.featureIndex}, ${e.text}, ${e.method}, ${e.promptVersion}, ${e.explainerModel},
               ${e.inputTokens}, ${e.outputTokens}, ${e.costUsd}, ${e.jobId})
-      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) DO NOTHING
+      ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human' DO NOTHING
       RETURNING id::text AS id`;
     if (rows[0]) return { id: rows[0].id, created: true };
     const id = await this.find(e.saeId, e.featureIndex, e.method, e.promptVersion, e.explainerModel);
@@ -140,7 +140,7 @@ export class ExplanationRepository {
         INSERT INTO explanation (sae_id, feature_idx, text, method)
         SELECT ${saeId}, l.idx, l.text, ${method}
         FROM unnest(${labels.map((l) => l.featureIndex)}::int[], ${labels.map((l) => l.text)}::text[]) AS l(idx, text)
-        ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model)
+        ON CONFLICT (sae_id, feature_idx, method, prompt_version, explainer_model) WHERE method <> 'human'
         DO UPDATE SET text = EXCLUDED.text, created_at = CURRENT_TIMESTAMP
         WHERE explanation.text IS DISTINCT FROM EXCLUDED.text
         RETURNING id),
