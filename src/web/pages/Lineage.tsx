@@ -5,11 +5,13 @@ import { graphql } from "../gql";
 import { useLoad } from "../hooks";
 import { Link, paths } from "../router";
 
-const LineageQuery = graphql(`
+graphql(`
   fragment LineageFields on LineageNode {
     cosine coactivation split origin
     feature { index label sae { id dSae } }
   }
+`);
+const LineageQuery = graphql(`
   query ExplorerLineage($saeId: ID!, $index: Int!) {
     splitLineage(saeId: $saeId, index: $index, direction: BOTH, depth: 2) {
       ...LineageFields

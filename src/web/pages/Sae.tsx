@@ -1,8 +1,9 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { exportPoints, gqlRequest } from "../api";
 import { Histogram } from "../components/Chart";
 import { type ColourBy, FeatureMap } from "../components/FeatureMap";
 import { graphql } from "../gql";
+import type { ExplorerMapKindsQuery } from "../gql/graphql";
 import { fmt, pct, useLoad } from "../hooks";
 import { Link, navigate, paths } from "../router";
 
@@ -12,7 +13,7 @@ const SaeQuery = graphql(`
       id name architecture hookName layer dIn dSae featureCount neuronpediaId
       model { id name }
       family { id name }
-      stats { deadFraction medianDensity neuronAlignedFraction labeledFraction }
+      stats { deadFraction medianDensity neuronAlignedFraction labeledFraction densityHistogram(bins: 40) { deadCount unknownCount bins { log10Min log10Max count } } }
     }
   }
 `);
@@ -23,15 +24,24 @@ const MatchQuery = graphql(`
   }
 `);
 
-/** Log-spaced density histogram computed from the map's own points. */
-function densityBins(ds: (number | null)[]): { values: number[]; heights: number[] } {
-  const logs = ds.filter((d): d is number => d != null && d > 0).map((d) => Math.log10(d));
-  if (!logs.length) return { values: [], heights: [] };
-  const lo = Math.floor(Math.min(...logs)), hi = Math.ceil(Math.max(...logs)) || lo + 1;
-  const n = Math.max(1, (hi - lo) * 4);
-  const heights = new Array(n).fill(0);
-  for (const l of logs) heights[Math.min(n - 1, Math.floor(((l - lo) / (hi - lo || 1)) * n))]++;
-  return { values: heights.map((_, i) => lo + ((i + 0.5) * (hi - lo)) / n), heights };
+const KindsQuery = graphql(`
+  query ExplorerMapKinds($saeId: ID!, $after: String) {
+    features(saeId: $saeId, first: 1000, after: $after) { edges { node { index splitKind originKind } } pageInfo { hasNextPage endCursor } }
+  }
+`);
+
+/** Split kind where the feature has one in a larger SAE, else its origin kind (the largest SAE). */
+async function loadKinds(saeId: string): Promise<Map<number, string>> {
+  const kinds = new Map<number, string>();
+  for (let after: string | null = null; ; ) {
+    const r: ExplorerMapKindsQuery = await gqlRequest(KindsQuery, { saeId, after });
+    for (const { node } of r.features.edges) {
+      const k = node.splitKind && node.splitKind !== "LARGEST" ? node.splitKind : node.originKind;
+      if (k) kinds.set(node.index, k);
+    }
+    if (!r.features.pageInfo.hasNextPage) return kinds;
+    after = r.features.pageInfo.endCursor ?? null;
+  }
 }
 
 export function SaePage({ saeId }: { saeId: string }) {
@@ -40,7 +50,7 @@ export function SaePage({ saeId }: { saeId: string }) {
   const [colourBy, setColourBy] = useState<ColourBy>("density");
   const [q, setQ] = useState("");
   const [matches, setMatches] = useState<Set<number>>(new Set());
-  const hist = useMemo(() => densityBins(points.data?.map((p) => p.density) ?? []), [points.data]);
+  const kinds = useLoad(() => (colourBy === "kind" ? loadKinds(saeId) : Promise.resolve(null)), [saeId, colourBy === "kind"]);
   const s = sae.data?.sae;
   if (sae.error) return <p role="alert">{sae.error}</p>;
   if (sae.data && !s) return <p role="alert">No SAE {saeId}.</p>;
@@ -68,7 +78,14 @@ export function SaePage({ saeId }: { saeId: string }) {
       )}
       <section>
         <h2>Density histogram</h2>
-        <Histogram title="Features per log10(density) bin" values={hist.values} heights={hist.heights} xLabel="log10 density" />
+        {s?.stats.densityHistogram ? (
+          <>
+            <Histogram title="Features per log10(density) bin" values={s.stats.densityHistogram.bins.map((b) => (b.log10Min + b.log10Max) / 2)} heights={s.stats.densityHistogram.bins.map((b) => b.count)} xLabel="log10 density" />
+            <p className="muted">{s.stats.densityHistogram.deadCount} dead, {s.stats.densityHistogram.unknownCount} unknown.</p>
+          </>
+        ) : (
+          <p className="muted">No densities stored.</p>
+        )}
       </section>
       <section>
         <h2>Map</h2>
@@ -92,7 +109,7 @@ export function SaePage({ saeId }: { saeId: string }) {
           {matches.size > 0 && <span className="muted">{matches.size} matches</span>}
         </form>
         {points.error && <p role="alert">{points.error}</p>}
-        {points.data && <FeatureMap points={points.data} colourBy={colourBy} highlight={matches} onOpen={(i) => navigate(paths.feature(saeId, i))} />}
+        {points.data && <FeatureMap points={points.data} colourBy={colourBy} kinds={kinds.data ?? undefined} highlight={matches} onOpen={(i) => navigate(paths.feature(saeId, i))} />}
         {points.data && (
           <details>
             <summary>Features as a list ({points.data.length})</summary>

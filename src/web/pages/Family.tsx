@@ -1,0 +1,102 @@
+import { gqlRequest } from "../api";
+import { Badge } from "../components/Badge";
+import { Chart } from "../components/Chart";
+import { graphql } from "../gql";
+import { useLoad } from "../hooks";
+import { Link, paths } from "../router";
+import { ChildTree, type TreeNode } from "./Lineage";
+
+const FamilyQuery = graphql(`
+  query ExplorerFamily($id: ID!) {
+    families { id name model { id name } saes { id dSae }
+      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }
+    }
+  }
+`);
+graphql(`
+  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }
+`);
+const RootsQuery = graphql(`
+  query ExplorerForest($saeId: ID!) {
+    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {
+      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }
+    }
+  }
+`);
+
+interface ForestNode {
+  index: number;
+  label?: string | null;
+  splitKind?: string | null;
+  originKind?: string | null;
+  sae: { id: string; dSae: number };
+  children?: { cosine: number; coactivation?: number | null; feature: ForestNode }[];
+}
+
+const asTree = (f: ForestNode, cosine: number | null, coactivation: number | null): TreeNode => ({
+  cosine,
+  coactivation,
+  split: f.splitKind ?? "",
+  origin: f.originKind ?? "",
+  feature: f,
+  children: (f.children ?? []).map((c) => asTree(c.feature, c.cosine, c.coactivation ?? null)),
+});
+
+export function FamilyPage({ id }: { id: string }) {
+  const { data, error } = useLoad(() => gqlRequest(FamilyQuery, { id }), [id]);
+  const fam = data?.families.find((f) => f.id === id);
+  if (error) return <p role="alert">{error}</p>;
+  if (!data) return <p aria-busy="true">Loading family…</p>;
+  if (!fam) return <p role="alert">No family {id}.</p>;
+  const rows = fam.scaling;
+  const x = rows.map((r) => r.dSae);
+  return (
+    <>
+      <h1>Family {fam.name}</h1>
+      <p className="muted">{fam.model.name} · {fam.saes.map((s) => <Link key={s.id} to={paths.sae(s.id)}>{s.dSae} </Link>)}</p>
+      <div className="grid">
+        <section className="panel">
+          <h2>How features continue into the next size</h2>
+          <Chart title="Features per SAE size" x={x} xLabel="d_sae" series={[
+            { label: "stable", values: rows.map((r) => r.stable), color: "#1b7a3a" },
+            { label: "split", values: rows.map((r) => r.split), color: "#8a2be2" },
+            { label: "vanished", values: rows.map((r) => r.vanished), color: "#d43030" },
+          ]} />
+        </section>
+        <section className="panel">
+          <h2>Median density, NOVEL vs INHERITED</h2>
+          <Chart title="Median density (log axis)" x={x} xLabel="d_sae" logY series={[
+            { label: "novel", values: rows.map((r) => r.medianDensityNovel ?? null), color: "#e08000" },
+            { label: "inherited", values: rows.map((r) => r.medianDensityInherited ?? null), color: "#305a9c" },
+          ]} />
+        </section>
+        <section className="panel wide">
+          <h2>Scaling table</h2>
+          <div className="scroll">
+            <table>
+              <thead><tr><th scope="col">SAE</th><th scope="col">Features</th><th scope="col">Stable</th><th scope="col">Split</th><th scope="col">Vanished</th><th scope="col">Inherited</th><th scope="col">Novel</th><th scope="col">Unclassified</th></tr></thead>
+              <tbody>{rows.map((r) => <tr key={r.sae.id}><td><Link to={paths.sae(r.sae.id)}>{r.sae.id}</Link></td><td>{r.featureCount}</td><td>{r.stable}</td><td>{r.split}</td><td>{r.vanished}</td><td>{r.inherited}</td><td>{r.novel}</td><td>{r.unclassified}</td></tr>)}</tbody>
+            </table>
+          </div>
+        </section>
+        {fam.saes[0] && <Forest saeId={fam.saes[0].id} />}
+      </div>
+    </>
+  );
+}
+
+function Forest({ saeId }: { saeId: string }) {
+  const { data, error } = useLoad(() => gqlRequest(RootsQuery, { saeId }), [saeId]);
+  return (
+    <section className="panel wide">
+      <h2>Lineage forest from {saeId} (densest 30 features)</h2>
+      {error && <p role="alert">{error}</p>}
+      {data?.features.edges.map(({ node }) => (
+        <details key={node.index}>
+          <summary>#{node.index} {node.label ?? ""} <Badge kind={node.splitKind} /></summary>
+          <ChildTree nodes={[asTree(node as ForestNode, null, null)]} />
+        </details>
+      ))}
+    </section>
+  );
+}
