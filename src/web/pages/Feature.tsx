@@ -68,7 +68,7 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
       <p className="crumbs"><Link to="/">Home</Link> › <Link to={paths.sae(saeId)}>{saeId}</Link> › feature {index}</p>
       <h1>{saeId} #{index}: {f.label ?? <span className="muted">no label</span>}</h1>
       <p className="muted">density {fmt(f.density)} · max activation {fmt(f.maxActivation)} {f.neuronAlignment && <>· closest neuron {f.neuronAlignment.neuron} (cosine {f.neuronAlignment.cosine.toFixed(3)})</>}</p>
-      <CopyQuery saeId={saeId} index={index} />
+      <CopyQuery query={FeatureQuery.toString()} saeId={saeId} index={index} />
       <div className="grid">
         <section className="panel wide">
           <h2>Labels</h2>

@@ -5,7 +5,6 @@ import { gqlRequest, mutate } from "../api";
 import { graphql } from "../gql";
 import { useLoad } from "../hooks";
 import { Link, paths } from "../router";
-import { FeatureQuery } from "./Feature";
 
 const ListsQuery = graphql(`
   query ExplorerFeatureLists($saeId: ID!, $index: Int!) {
@@ -23,9 +22,9 @@ const AddLabel = graphql(`
   mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }
 `);
 
-export function CopyQuery({ saeId, index }: { saeId: string; index: number }) {
+export function CopyQuery({ query, saeId, index }: { query: string; saeId: string; index: number }) {
   const [done, setDone] = useState(false);
-  const text = `${FeatureQuery.toString().trim()}\n\n# variables\n${JSON.stringify({ saeId, index })}`;
+  const text = `${query.trim()}\n\n# variables\n${JSON.stringify({ saeId, index })}`;
   return (
     <button
       type="button"
