@@ -31,6 +31,8 @@ const config: CodegenConfig = {
           Job: "../mappers.ts#JobParent",
           JobItem: "../mappers.ts#JobItemParent",
           FamilyScalingRow: "../mappers.ts#FamilyScalingRowParent",
+          FeatureList: "../mappers.ts#FeatureListParent",
+          FeatureListItem: "../mappers.ts#FeatureListItemParent",
         },
         enumsAsTypes: true,
         scalars: { ID: "string" },

@@ -15,6 +15,7 @@ import { buildExplanationModule } from "./modules/explanation/index.ts";
 import { buildFeatureModule } from "./modules/feature/index.ts";
 import { buildGeometryModule } from "./modules/geometry/index.ts";
 import { buildJobModule } from "./modules/job/index.ts";
+import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
 import { buildSearchModule } from "./modules/search/index.ts";
 import { buildStatsModule } from "./modules/stats/index.ts";
@@ -33,8 +34,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { sae } = buildSaeModule(db);
   const { feature } = buildFeatureModule(db, { sae });
   const { stats } = buildStatsModule(db);
-  const { explanation, examples } = buildExplanationModule(db);
   const { jobs } = buildJobModule(db);
+  const { lists } = buildListModule(db);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log });
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
@@ -43,6 +44,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
     maxK: config.server.maxK,
     log,
   });
+  // Human labels become searchable like the others.
+  const { explanation, examples } = buildExplanationModule(db, { onLabelsChanged: [(saeId) => search.indexSae(saeId)], log });
   const { geometry, umap, alignment } = buildGeometryModule({
     db,
     log,
@@ -74,7 +77,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
     onExamplesChanged: [async (saeId) => void (await search.indexSae(saeId)), (saeId) => geometry.onExamplesChanged(saeId)],
   });
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, autointerp, umap, alignment };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, autointerp, umap, alignment, lists };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -4,11 +4,14 @@ import { AppError, ErrorCode } from "../errors.ts";
 import type { AutoInterpService } from "../modules/autointerp/autointerp.service.ts";
 import type { EncodeService } from "../modules/encode/encode.service.ts";
 import type { ExplanationLoaders } from "../modules/explanation/explanation.loaders.ts";
+import type { ExplanationService } from "../modules/explanation/explanation.service.ts";
 import type { FeatureLoaders } from "../modules/feature/feature.loaders.ts";
 import type { FeatureService } from "../modules/feature/feature.service.ts";
 import type { GeometryLoaders } from "../modules/geometry/geometry.loaders.ts";
 import type { GeometryService } from "../modules/geometry/geometry.service.ts";
 import type { JobService } from "../modules/job/job.service.ts";
+import type { ListLoaders } from "../modules/list/list.loaders.ts";
+import type { ListService } from "../modules/list/list.service.ts";
 import type { SaeLoaders } from "../modules/sae/sae.loaders.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
 import type { SearchService } from "../modules/search/search.service.ts";
@@ -25,6 +28,8 @@ export interface ResolverServices {
   readonly jobs: JobService;
   readonly autointerp: AutoInterpService;
   readonly ingest: Pick<IngestService, "removeSae">;
+  readonly lists: ListService;
+  readonly explanation: ExplanationService;
 }
 
 /** Per-request DataLoaders, by module (built by graphql/loaders.ts). */
@@ -34,6 +39,7 @@ export interface Loaders {
   stats: StatsLoaders;
   explanation: ExplanationLoaders;
   geometry: GeometryLoaders;
+  list: ListLoaders;
 }
 
 /** The server's maxima for `k` and page sizes (config.server). */

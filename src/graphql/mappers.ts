@@ -30,4 +30,6 @@ export type LineageNodeParent = {
 export type JobParent = JobRecord;
 export type JobItemParent = JobItemRecord;
 /** One SAE of a family in the scaling view; its Sae is loaded by id. */
+export type FeatureListParent = import("../modules/list/list.service.ts").ListRecord;
+export type FeatureListItemParent = import("../modules/list/list.service.ts").ListItemRecord;
 export type FamilyScalingRowParent = import("../modules/stats/stats.service.ts").FamilyScalingRow;

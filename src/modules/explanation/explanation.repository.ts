@@ -61,8 +61,9 @@ const QUALITY = Prisma.sql`
     FROM explanation_score s WHERE s.explanation_id = e.id
   ) q ON true`;
 
-// Best first: scored above unscored, then LLM/imported above offline token patterns, then newest.
-const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
+// Best first: scored above unscored, then human labels (a person looked at the feature),
+// then LLM/imported above offline token patterns, then newest.
+const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method = 'human') DESC, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
 
 const keyArrays = (keys: readonly FeatureKey[]) => ({ saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) });
 
@@ -112,6 +113,32 @@ export class ExplanationRepository {
       WHERE sae_id = ${saeId} AND feature_idx = ${featureIndex} AND method = ${method}
         AND prompt_version = ${promptVersion} AND explainer_model = ${explainerModel}`;
     return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Adds a human label (never merged with an earlier one). Null when the feature is not
+   * visible (no such feature, or its SAE is not ready): nothing is written then.
+   */
+  async insertHuman(saeId: string, featureIndex: number, text: string): Promise<ExplanationRecord | null> {
+    const rows = await this.db.sql<unknown>`
+      /* explanation.insertHuman */
+      WITH e AS (
+        INSERT INTO explanation (sae_id, feature_idx, text, method)
+        SELECT f.sae_id, f.idx, ${text}, 'human'
+        FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+        WHERE f.sae_id = ${saeId} AND f.idx = ${featureIndex}
+        RETURNING *)
+      SELECT ${COLUMNS}, NULL::float8 AS quality FROM e`;
+    return rows[0] === undefined ? null : ExplanationRecord.parse(rows[0]);
+  }
+
+  /** Whether the SAE is ready, and whether it has this feature (to say which one is missing). */
+  async visibility(saeId: string, featureIndex: number): Promise<{ sae: boolean; feature: boolean }> {
+    const rows = await this.db.sql<unknown>`
+      /* explanation.visibility */
+      SELECT EXISTS (SELECT 1 FROM sae WHERE id = ${saeId} AND status = 'ready') AS sae,
+        EXISTS (SELECT 1 FROM feature WHERE sae_id = ${saeId} AND idx = ${featureIndex}) AS feature`;
+    return z.object({ sae: z.boolean(), feature: z.boolean() }).parse(rows[0]);
   }
 
   /** Inserts unless the same (feature, method, prompt version, model) exists; returns the id either way. */

@@ -1,8 +1,12 @@
-// GraphQL resolvers for labels: Feature.label / explanations, Explanation, and
+// GraphQL resolvers for labels: Feature.label / explanations, Explanation, Mutation.addExplanation and
 // SaeStats.labeledFraction. Everything goes through per-request loaders.
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 
 export const explanationResolvers: Resolvers = {
+  Mutation: {
+    // The API-key check for mutations happens before any resolver runs (src/graphql/auth.ts).
+    addExplanation: (_p, args, ctx) => ctx.services.explanation.addHuman({ saeId: args.saeId, index: args.index }, args.text),
+  },
   Feature: {
     label: async (f, _a, ctx) => (await ctx.loaders.explanation.best.load(f))?.text ?? null,
     explanations: (f, _a, ctx) => ctx.loaders.explanation.all.load(f),

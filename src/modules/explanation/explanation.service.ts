@@ -1,12 +1,55 @@
-// Explanations (labels), their scores and embeddings: read for the API, written by auto-interp.
+// Explanations (labels), their scores and embeddings: read for the API, written by auto-interp
+// and by people (human labels).
+import { badInput, notFound } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import type { ExplanationRecord, ExplanationRepository, ScoreRecord } from "./explanation.repository.ts";
 
 export type { ExplanationRecord, NewExplanation, ScoreRecord } from "./explanation.repository.ts";
 
+export const HUMAN_METHOD = "human";
+export const HUMAN_LABEL_MAX = 1000;
+
+export interface ExplanationDeps {
+  /** Run after labels were written for an SAE (search indexing); a failure is logged, the label stays. */
+  onLabelsChanged?: ((saeId: string) => Promise<unknown>)[];
+  log?: Pick<Logger, "warn">;
+}
+
+/** A human label's text: trimmed, 1..HUMAN_LABEL_MAX characters, no NUL. */
+export function cleanLabelText(text: string, arg = "text"): string {
+  if (text.includes("\u0000")) throw badInput(`${arg} must not contain NUL characters`, { arg });
+  const t = text.trim();
+  if (t.length === 0) throw badInput(`${arg} must not be empty`, { arg });
+  if (t.length > HUMAN_LABEL_MAX) throw badInput(`${arg} must be at most ${HUMAN_LABEL_MAX} characters, got ${t.length}`, { arg, max: HUMAN_LABEL_MAX });
+  return t;
+}
 
 export class ExplanationService {
-  constructor(private readonly repo: ExplanationRepository) {}
+  constructor(
+    private readonly repo: ExplanationRepository,
+    private readonly deps: ExplanationDeps = {},
+  ) {}
+
+  /** Stores a human label (method "human"); earlier labels, human or not, are kept. */
+  async addHuman(key: FeatureKey, text: string): Promise<ExplanationRecord> {
+    if (!Number.isInteger(key.index) || key.index < 0)
+      throw badInput(`index must be a non-negative integer, got ${key.index}`, { arg: "index" });
+    const t = cleanLabelText(text);
+    const row = await this.repo.insertHuman(key.saeId, key.index, t);
+    if (!row) {
+      const v = await this.repo.visibility(key.saeId, key.index);
+      throw notFound(v.sae ? `SAE ${key.saeId} has no feature ${key.index}` : `no SAE with id ${key.saeId}`);
+    }
+    for (const hook of this.deps.onLabelsChanged ?? []) {
+      try {
+        await hook(key.saeId);
+      } catch (e) {
+        this.deps.log?.warn(`after adding a human label to ${featureKey(key)}: ${(e as Error).message}`);
+      }
+    }
+    return row;
+  }
 
   /** Explanations per feature key, best first. */
   async byFeatures(keys: readonly FeatureKey[]): Promise<Map<string, ExplanationRecord[]>> {

@@ -20,6 +20,7 @@ export function createGeometryLoaders(nearest: NearestService, lineage: LineageS
     parents: new DataLoader((keys: readonly FeatureKey[]) => lineage.parentsMany(keys), { cacheKeyFn: featureKey }),
     children: new DataLoader((keys: readonly FeatureKey[]) => lineage.childrenMany(keys), { cacheKeyFn: featureKey }),
     kinds: new DataLoader((keys: readonly FeatureKey[]) => lineage.kindsMany(keys), { cacheKeyFn: featureKey }),
+    storedKinds: new DataLoader((keys: readonly FeatureKey[]) => lineage.storedKindsMany(keys), { cacheKeyFn: featureKey }),
     neighbors: new DataLoader<NeighborsKey, Neighbour[], string>(
       async (keys) => {
         const out: Neighbour[][] = new Array(keys.length);

@@ -1,4 +1,4 @@
-// GraphQL resolvers for split lineage: Feature.parents / children and the splitLineage tree,
+// GraphQL resolvers for split lineage: Feature.parents / children / splitKind / originKind and the splitLineage tree,
 // all reading the stored graph through per-request loaders (one statement per tree level).
 import { featureKey } from "../../shared/feature-key.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
@@ -57,6 +57,8 @@ export const lineageResolvers: Resolvers = {
     },
   },
   Feature: {
+    splitKind: async (f, _a, ctx) => (await ctx.loaders.geometry.storedKinds.load({ saeId: f.saeId, index: f.index }))?.split ?? null,
+    originKind: async (f, _a, ctx) => (await ctx.loaders.geometry.storedKinds.load({ saeId: f.saeId, index: f.index }))?.origin ?? null,
     parents: async (f, _a, ctx) => (await ctx.loaders.geometry.parents.load({ saeId: f.saeId, index: f.index })).map(edge),
     children: async (f, _a, ctx) => (await ctx.loaders.geometry.children.load({ saeId: f.saeId, index: f.index })).map(edge),
   },

@@ -113,6 +113,15 @@ export class LineageService {
     }));
   }
 
+  /** Stored kinds per key, without the tree's build-state check (null when the feature is not visible). */
+  async storedKindsMany(keys: readonly FeatureKey[]): Promise<Array<StoredKinds | null>> {
+    const rows = new Map((await this.repo.kinds(keys)).map((r) => [featureKey(r), r]));
+    return keys.map((k) => {
+      const r = rows.get(featureKey(k));
+      return r ? storedKinds(r) : null;
+    });
+  }
+
   /** Node kinds per key (null when the feature is not visible). */
   async kindsMany(keys: readonly FeatureKey[]): Promise<Array<{ split: SplitKind; origin: OriginKind } | null>> {
     const rows = new Map((await this.repo.kinds(keys)).map((r) => [featureKey(r), r]));
@@ -121,6 +130,19 @@ export class LineageService {
       return r ? nodeKinds(r) : null;
     });
   }
+}
+
+/** Feature.splitKind / originKind: the stored kinds as they are, null where none is known. */
+export interface StoredKinds {
+  split: SplitKind | null;
+  origin: OriginKind | null;
+}
+
+function storedKinds(r: KindRow): StoredKinds {
+  if (r.familyId === null) return { split: "LARGEST", origin: "SMALLEST" };
+  // Not built yet, or a feature the build could not place (no decoder): nothing to report.
+  if (r.lineageBuiltAt === null) return { split: null, origin: null };
+  return { split: (r.splitKind as SplitKind | null) ?? null, origin: (r.originKind as OriginKind | null) ?? null };
 }
 
 function nodeKinds(r: KindRow): { split: SplitKind; origin: OriginKind } {

@@ -38,6 +38,19 @@ export const ScalingRow = z.object({
 });
 export type ScalingRow = z.infer<typeof ScalingRow>;
 
+export const DensityBucketRow = z.object({
+  saeId: z.string(),
+  /** log10 of the lowest and highest positive density (null when none is positive). */
+  lo: num,
+  hi: num,
+  dead: count,
+  unknown: count,
+  /** 1-based bucket; null on the SAE's row when it has no positive density. */
+  bucket: count.nullable(),
+  n: count.nullable(),
+});
+export type DensityBucketRow = z.infer<typeof DensityBucketRow>;
+
 export class StatsRepository {
   constructor(private readonly db: Database) {}
 
@@ -66,6 +79,33 @@ export class StatsRepository {
       FROM s LEFT JOIN f ON f.sae_id = s.id
       GROUP BY s.id`;
     return rows.map((r) => BaseStatsRow.parse(r));
+  }
+
+  /**
+   * Counts of log10(density) in `bins` equal-width buckets between each SAE's lowest and
+   * highest positive density (the highest goes in the last bucket), plus dead (density <= 0)
+   * and unknown counts. Only non-empty buckets have a row.
+   */
+  async densityBuckets(saeIds: readonly string[], bins: number): Promise<DensityBucketRow[]> {
+    const rows = await this.db.sql<unknown>`/* stats.densityBuckets */
+      WITH f AS (
+        SELECT f.sae_id, f.density, CASE WHEN f.density > 0 THEN log(f.density::float8) END AS x
+        FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+        WHERE f.sae_id = ANY(${[...saeIds]}::text[])
+      ), r AS (
+        SELECT sae_id, min(x) AS lo, max(x) AS hi,
+          count(*) FILTER (WHERE density <= 0)::int AS dead, count(*) FILTER (WHERE density IS NULL)::int AS unknown
+        FROM f GROUP BY sae_id
+      ), b AS (
+        SELECT f.sae_id,
+          CASE WHEN r.hi > r.lo THEN least(width_bucket(f.x, r.lo, r.hi, ${bins}::int), ${bins}::int) ELSE 1 END AS bucket,
+          count(*)::int AS n
+        FROM f JOIN r ON r.sae_id = f.sae_id WHERE f.x IS NOT NULL GROUP BY 1, 2
+      )
+      SELECT r.sae_id AS "saeId", r.lo, r.hi, r.dead, r.unknown, b.bucket, b.n
+      FROM r LEFT JOIN b ON b.sae_id = r.sae_id
+      ORDER BY r.sae_id, b.bucket`;
+    return rows.map((r) => DensityBucketRow.parse(r));
   }
 
   /** Features with a decoder/neuron cosine, and those with |cosine| >= threshold. */

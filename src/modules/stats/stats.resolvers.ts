@@ -2,7 +2,7 @@
 // the per-request stats loaders (one statement per statistic for all SAEs asked about).
 import { invariant } from "../../errors.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
-import { assertThreshold } from "./stats.service.ts";
+import { assertBins, assertThreshold } from "./stats.service.ts";
 
 export const statsResolvers: Resolvers = {
   SaeStats: {
@@ -12,6 +12,7 @@ export const statsResolvers: Resolvers = {
       ctx.loaders.stats.neuronAligned(assertThreshold(args.threshold ?? 0.3)).load(s.saeId),
     neuronCorrelatedFraction: (s, args, ctx) =>
       ctx.loaders.stats.neuronCorrelated(assertThreshold(args.threshold ?? 0.3)).load(s.saeId),
+    densityHistogram: (s, args, ctx) => ctx.loaders.stats.densityHistogram(assertBins(args.bins ?? 50)).load(s.saeId),
   },
   SaeFamily: {
     scaling: (f, _a, ctx) => ctx.loaders.stats.scaling.load(f.id),
