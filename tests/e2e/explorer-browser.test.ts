@@ -98,7 +98,7 @@ it.runIf(existsSync(CHROMIUM))("search → feature → neighbour → lineage par
   await check(page, "search");
   await page.getByLabel("Query").press("ArrowDown");
   await page.keyboard.press("Enter");
-  await page.waitForURL(new RegExp(`/sae/${enc(enc(LARGE))}/features/\\d+$`));
+  await page.waitForURL(new RegExp(`/sae/${enc(LARGE)}/features/\\d+$`));
 
   // The feature page: labels, shaded tokens with the strongest marked, logits, lineage.
   await page.locator(".tok.max").first().waitFor();
@@ -115,7 +115,7 @@ it.runIf(existsSync(CHROMIUM))("search → feature → neighbour → lineage par
   const parent = page.locator("ul.tree[data-dir=parents] a").first();
   await parent.waitFor();
   await parent.click();
-  await page.waitForURL(new RegExp(`/sae/${enc(enc(SMALL))}/features/\\d+$`));
+  await page.waitForURL(new RegExp(`/sae/${enc(SMALL)}/features/\\d+$`));
   await page.locator(".tok.max").first().waitFor();
   const parentUrl = page.url();
 
@@ -148,7 +148,7 @@ it.runIf(existsSync(CHROMIUM))("search → feature → neighbour → lineage par
 it.runIf(existsSync(CHROMIUM))("the SAE map, family, lists and jobs pages render and pass axe", async () => {
   const page = await newPage();
   await page.goto(`${s.url}/sae/${enc(LARGE)}`);
-  await expect.poll(() => page.locator("canvas").getAttribute("data-painted"), { timeout: 30_000 }).toBe("32");
+  await expect.poll(() => page.locator(".map canvas").getAttribute("data-painted"), { timeout: 30_000 }).toBe("32");
   await page.getByText("Neuron-aligned").waitFor();
   await page.getByLabel("Colour by").selectOption("kind");
   await page.getByLabel("Highlight", { exact: true }).fill("violin");

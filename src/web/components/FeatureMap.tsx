@@ -53,7 +53,7 @@ export function FeatureMap(props: { points: MapPoint[]; colourBy: ColourBy; kind
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#fcfcfd";
     ctx.fillRect(0, 0, w, h);
-    const r = Math.max(1.2, Math.min(4, 1.5 * Math.sqrt(view.k)));
+    const r = Math.max(3, Math.min(7, 3 * Math.sqrt(view.k)));
     const dim = highlight && highlight.size > 0;
     for (const p of placed) {
       const [x, y] = toScreen(p, w, h);

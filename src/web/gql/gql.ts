@@ -15,7 +15,7 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  query ExplorerFamily($id: ID!) {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": typeof types.ExplorerFamilyDocument,
+    "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": typeof types.ExplorerFamiliesDocument,
     "\n  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }\n": typeof types.ForestFeatureFragmentDoc,
     "\n  query ExplorerForest($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {\n      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }\n    }\n  }\n": typeof types.ExplorerForestDocument,
     "\n  query ExplorerFeature($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) {\n      id index label density maxActivation\n      sae { id dSae model { id saes { id } } family { id } }\n      explanations { id text method explainerModel quality createdAt scores { kind metric value } }\n      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax }\n      logits { positive { token value } negative { token value } }\n      histograms { activationDensity { values heights } logits { values heights } }\n      neuronAlignment { neuron cosine }\n      neighbors(k: 10) { cosine feature { id index label sae { id } } }\n    }\n  }\n": typeof types.ExplorerFeatureDocument,
@@ -39,7 +39,7 @@ type Documents = {
     "query ExplorerSaeIds { saes { id } }": typeof types.ExplorerSaeIdsDocument,
 };
 const documents: Documents = {
-    "\n  query ExplorerFamily($id: ID!) {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": types.ExplorerFamilyDocument,
+    "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": types.ExplorerFamiliesDocument,
     "\n  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }\n": types.ForestFeatureFragmentDoc,
     "\n  query ExplorerForest($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {\n      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }\n    }\n  }\n": types.ExplorerForestDocument,
     "\n  query ExplorerFeature($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) {\n      id index label density maxActivation\n      sae { id dSae model { id saes { id } } family { id } }\n      explanations { id text method explainerModel quality createdAt scores { kind metric value } }\n      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax }\n      logits { positive { token value } negative { token value } }\n      histograms { activationDensity { values heights } logits { values heights } }\n      neuronAlignment { neuron cosine }\n      neighbors(k: 10) { cosine feature { id index label sae { id } } }\n    }\n  }\n": types.ExplorerFeatureDocument,
@@ -66,7 +66,7 @@ const documents: Documents = {
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ExplorerFamily($id: ID!) {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n"): typeof import('./graphql').ExplorerFamilyDocument;
+export function graphql(source: "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n"): typeof import('./graphql').ExplorerFamiliesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -33,12 +33,10 @@ export type SplitKind =
   | 'STABLE'
   | 'VANISHED';
 
-export type ExplorerFamilyQueryVariables = Exact<{
-  id: string | number;
-}>;
+export type ExplorerFamiliesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ExplorerFamilyQuery = { families: Array<{ id: string, name: string, model: { id: string, name: string }, saes: Array<{ id: string, dSae: number }>, scaling: Array<{ dSae: number, featureCount: number, stable: number, split: number, vanished: number, inherited: number, novel: number, unclassified: number, medianDensity: number | null, medianDensityNovel: number | null, medianDensityInherited: number | null, sae: { id: string } }> }> };
+export type ExplorerFamiliesQuery = { families: Array<{ id: string, name: string, model: { id: string, name: string }, saes: Array<{ id: string, dSae: number }>, scaling: Array<{ dSae: number, featureCount: number, stable: number, split: number, vanished: number, inherited: number, novel: number, unclassified: number, medianDensity: number | null, medianDensityNovel: number | null, medianDensityInherited: number | null, sae: { id: string } }> }> };
 
 export type ForestFeatureFragment = { index: number, label: string | null, splitKind: SplitKind | null, originKind: OriginKind | null, sae: { id: string, dSae: number } };
 
@@ -231,8 +229,8 @@ export const LineageFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"LineageFields"}) as unknown as TypedDocumentString<LineageFieldsFragment, unknown>;
-export const ExplorerFamilyDocument = new TypedDocumentString(`
-    query ExplorerFamily($id: ID!) {
+export const ExplorerFamiliesDocument = new TypedDocumentString(`
+    query ExplorerFamilies {
   families {
     id
     name
@@ -262,7 +260,7 @@ export const ExplorerFamilyDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ExplorerFamilyQuery, ExplorerFamilyQueryVariables>;
+    `) as unknown as TypedDocumentString<ExplorerFamiliesQuery, ExplorerFamiliesQueryVariables>;
 export const ExplorerForestDocument = new TypedDocumentString(`
     query ExplorerForest($saeId: ID!) {
   features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {

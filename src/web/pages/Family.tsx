@@ -7,7 +7,7 @@ import { Link, paths } from "../router";
 import { ChildTree, type TreeNode } from "./Lineage";
 
 const FamilyQuery = graphql(`
-  query ExplorerFamily($id: ID!) {
+  query ExplorerFamilies {
     families { id name model { id name } saes { id dSae }
       scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }
     }
@@ -43,7 +43,7 @@ const asTree = (f: ForestNode, cosine: number | null, coactivation: number | nul
 });
 
 export function FamilyPage({ id }: { id: string }) {
-  const { data, error } = useLoad(() => gqlRequest(FamilyQuery, { id }), [id]);
+  const { data, error } = useLoad(() => gqlRequest(FamilyQuery, {}), [id]);
   const fam = data?.families.find((f) => f.id === id);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p aria-busy="true">Loading family…</p>;

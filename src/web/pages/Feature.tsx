@@ -62,6 +62,7 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
     const k = `${fmt(q.binMin)} – ${fmt(q.binMax)}`;
     bins.set(k, [...(bins.get(k) ?? []), q]);
   }
+  const hasLogits = !!f.logits && f.logits.positive.length + f.logits.negative.length > 0;
   const scale = f.maxActivation ?? Math.max(0, ...top.map((t) => t.maxValue));
   return (
     <>
@@ -106,14 +107,14 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
         </section>
         <section className="panel">
           <h2>Top logits</h2>
-          <div className="logits">
+          {hasLogits && <div className="logits">
             <table><caption>Positive</caption><tbody>{(f.logits?.positive ?? []).map((t, i) => <tr key={i}><td className="mono">{t.token}</td><td className="num pos">{t.value.toFixed(3)}</td></tr>)}</tbody></table>
             <table><caption>Negative</caption><tbody>{(f.logits?.negative ?? []).map((t, i) => <tr key={i}><td className="mono">{t.token}</td><td className="num neg">{t.value.toFixed(3)}</td></tr>)}</tbody></table>
-          </div>
-          {!f.logits && <p className="muted">None stored.</p>}
+          </div>}
+          {!hasLogits && <p className="muted">None stored.</p>}
         </section>
         <Neighbours title="Nearest in this SAE" rows={f.neighbors} />
-        <Neighbours title="Nearest in the model's other SAEs" rows={cross.data ?? []} />
+        {cross.data ? <Neighbours title="Nearest in the model's other SAEs" rows={cross.data} /> : <section className="panel"><h2>Nearest in the model's other SAEs</h2><p className="muted" aria-busy="true">{cross.error ?? "Loading…"}</p></section>}
         <Lineage saeId={saeId} index={index} />
         <FeatureExtras saeId={saeId} index={index} />
       </div>

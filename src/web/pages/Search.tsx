@@ -28,24 +28,23 @@ export function SearchPage({ q, mode, saeId }: { q: string; mode: string; saeId:
   );
   useEffect(() => { setText(q); setActive(0); }, [q, mode, saeId]);
   const hits = res.data ?? [];
+  const focusAt = (i: number) => {
+    const at = Math.max(0, Math.min(hits.length - 1, i));
+    setActive(at);
+    list.current?.querySelectorAll("a")[at]?.focus();
+  };
+  // Arrow keys move the focus through the hits; Enter on a focused hit follows its link.
   const onKey = (e: KeyboardEvent) => {
-    if (!hits.length) return;
-    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      e.preventDefault();
-      const i = Math.max(0, Math.min(hits.length - 1, active + (e.key === "ArrowDown" ? 1 : -1)));
-      setActive(i);
-      list.current?.querySelectorAll("a")[i]?.focus();
-    } else if (e.key === "Enter" && e.target === e.currentTarget) {
-      const h = hits[active];
-      navigate(paths.feature(h.feature.sae.id, h.feature.index));
-    }
+    if (!hits.length || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+    e.preventDefault();
+    focusAt(active + (e.key === "ArrowDown" ? 1 : -1));
   };
   return (
     <>
       <h1>Concept search</h1>
       <form role="search" className="searchbox" onSubmit={(e) => { e.preventDefault(); navigate(paths.search(text.trim(), mode, saeId)); }}>
         <label htmlFor="q">Query</label>
-        <input id="q" type="search" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => { if (e.key === "ArrowDown") onKey(e); }} />
+        <input id="q" type="search" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => { if (e.key === "ArrowDown" && hits.length) { e.preventDefault(); focusAt(0); } }} />
         <label htmlFor="mode">Mode</label>
         <select id="mode" value={mode} onChange={(e) => navigate(paths.search(text.trim(), e.target.value, saeId), true)}>
           <option>HYBRID</option><option>SEMANTIC</option><option>LEXICAL</option>

@@ -1,0 +1,29 @@
+// Screenshots of the explorer's pages for README (docs/explorer-*.png), taken from a running
+// server with the demo loaded: `monoscope demo`, then
+//   node scripts/explorer-screenshots.mjs http://localhost:4000 docs
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base = "http://localhost:4000", out = "docs"] = process.argv.slice(2);
+const sae = encodeURIComponent("glove-wordnet/2048");
+const pages = [
+  ["home", "/", "table"],
+  ["sae", `/sae/${sae}`, ".map canvas[data-painted]"],
+  ["feature", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max"],
+  ["family", "/families/glove-wordnet", "details"],
+  ["search", "/search?q=animals", "ol.hits li"],
+  ["lists", "/lists", "h1"],
+  ["jobs", "/jobs", "h1"],
+];
+mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
+  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : 900 } });
+  await page.goto(base + path);
+  await page.locator(ready).first().waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: name !== "sae" && name !== "phone" });
+  await page.close();
+}
+await browser.close();
