@@ -10,7 +10,7 @@ const sae = encodeURIComponent("glove-wordnet/2048");
 const pages = [
   ["home", "/", "table"],
   ["sae", `/sae/${sae}`, ".map canvas[data-painted]"],
-  ["feature", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max"],
+  ["feature", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max, ul.tree, .panel:nth-of-type(6) ol"],
   ["family", "/families/glove-wordnet", "details"],
   ["search", "/search?q=animals", "ol.hits li"],
   ["lists", "/lists", "h1"],
@@ -21,7 +21,11 @@ const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", arg
 for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
   const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : 900 } });
   await page.goto(base + path);
-  await page.locator(ready).first().waitFor({ timeout: 60_000 });
+  for (const sel of ready.split(", ")) await page.locator(sel).first().waitFor({ timeout: 60_000 });
+  if (name === "family") {
+    await page.locator("details summary").first().click();
+    await page.locator("details ul.tree a").first().waitFor({ timeout: 60_000 });
+  }
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: name !== "sae" && name !== "phone" });
   await page.close();

@@ -158,7 +158,8 @@ it.runIf(existsSync(CHROMIUM))("the SAE map, family, lists and jobs pages render
 
   await page.goto(`${s.url}/families/explore`);
   await page.getByRole("heading", { name: /Lineage forest/ }).waitFor();
-  await page.locator("details").first().waitFor();
+  await page.locator("details summary").first().click();
+  await page.locator("details ul.tree a").first().waitFor();
   await check(page, "family");
 
   for (const [path, name, heading] of [["/lists", "lists", "Lists"], ["/jobs", "jobs", "Jobs"]] as const) {

@@ -16,8 +16,8 @@ import * as types from './graphql';
  */
 type Documents = {
     "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": typeof types.ExplorerFamiliesDocument,
-    "\n  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }\n": typeof types.ForestFeatureFragmentDoc,
-    "\n  query ExplorerForest($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {\n      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }\n    }\n  }\n": typeof types.ExplorerForestDocument,
+    "\n  query ExplorerForestRoots($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) { edges { node { index label splitKind } } }\n  }\n": typeof types.ExplorerForestRootsDocument,
+    "\n  query ExplorerSubtree($saeId: ID!, $index: Int!) {\n    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {\n      ...LineageFields\n      children { ...LineageFields children { ...LineageFields } }\n    }\n  }\n": typeof types.ExplorerSubtreeDocument,
     "\n  query ExplorerFeature($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) {\n      id index label density maxActivation\n      sae { id dSae model { id saes { id } } family { id } }\n      explanations { id text method explainerModel quality createdAt scores { kind metric value } }\n      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax }\n      logits { positive { token value } negative { token value } }\n      histograms { activationDensity { values heights } logits { values heights } }\n      neuronAlignment { neuron cosine }\n      neighbors(k: 10) { cosine feature { id index label sae { id } } }\n    }\n  }\n": typeof types.ExplorerFeatureDocument,
     "\n  query ExplorerCrossNeighbours($saeId: ID!, $index: Int!, $saeIds: [ID!]) {\n    nearestFeatures(saeId: $saeId, index: $index, k: 10, saeIds: $saeIds) { cosine feature { id index label sae { id } } }\n  }\n": typeof types.ExplorerCrossNeighboursDocument,
     "\n  query ExplorerFeatureLists($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id splitKind originKind lists { id name } }\n    lists { id name }\n  }\n": typeof types.ExplorerFeatureListsDocument,
@@ -40,8 +40,8 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": types.ExplorerFamiliesDocument,
-    "\n  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }\n": types.ForestFeatureFragmentDoc,
-    "\n  query ExplorerForest($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {\n      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }\n    }\n  }\n": types.ExplorerForestDocument,
+    "\n  query ExplorerForestRoots($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) { edges { node { index label splitKind } } }\n  }\n": types.ExplorerForestRootsDocument,
+    "\n  query ExplorerSubtree($saeId: ID!, $index: Int!) {\n    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {\n      ...LineageFields\n      children { ...LineageFields children { ...LineageFields } }\n    }\n  }\n": types.ExplorerSubtreeDocument,
     "\n  query ExplorerFeature($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) {\n      id index label density maxActivation\n      sae { id dSae model { id saes { id } } family { id } }\n      explanations { id text method explainerModel quality createdAt scores { kind metric value } }\n      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax }\n      logits { positive { token value } negative { token value } }\n      histograms { activationDensity { values heights } logits { values heights } }\n      neuronAlignment { neuron cosine }\n      neighbors(k: 10) { cosine feature { id index label sae { id } } }\n    }\n  }\n": types.ExplorerFeatureDocument,
     "\n  query ExplorerCrossNeighbours($saeId: ID!, $index: Int!, $saeIds: [ID!]) {\n    nearestFeatures(saeId: $saeId, index: $index, k: 10, saeIds: $saeIds) { cosine feature { id index label sae { id } } }\n  }\n": types.ExplorerCrossNeighboursDocument,
     "\n  query ExplorerFeatureLists($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id splitKind originKind lists { id name } }\n    lists { id name }\n  }\n": types.ExplorerFeatureListsDocument,
@@ -70,11 +70,11 @@ export function graphql(source: "\n  query ExplorerFamilies {\n    families { id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }\n"): typeof import('./graphql').ForestFeatureFragmentDoc;
+export function graphql(source: "\n  query ExplorerForestRoots($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) { edges { node { index label splitKind } } }\n  }\n"): typeof import('./graphql').ExplorerForestRootsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ExplorerForest($saeId: ID!) {\n    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {\n      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }\n    }\n  }\n"): typeof import('./graphql').ExplorerForestDocument;
+export function graphql(source: "\n  query ExplorerSubtree($saeId: ID!, $index: Int!) {\n    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {\n      ...LineageFields\n      children { ...LineageFields children { ...LineageFields } }\n    }\n  }\n"): typeof import('./graphql').ExplorerSubtreeDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -38,14 +38,20 @@ export type ExplorerFamiliesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ExplorerFamiliesQuery = { families: Array<{ id: string, name: string, model: { id: string, name: string }, saes: Array<{ id: string, dSae: number }>, scaling: Array<{ dSae: number, featureCount: number, stable: number, split: number, vanished: number, inherited: number, novel: number, unclassified: number, medianDensity: number | null, medianDensityNovel: number | null, medianDensityInherited: number | null, sae: { id: string } }> }> };
 
-export type ForestFeatureFragment = { index: number, label: string | null, splitKind: SplitKind | null, originKind: OriginKind | null, sae: { id: string, dSae: number } };
-
-export type ExplorerForestQueryVariables = Exact<{
+export type ExplorerForestRootsQueryVariables = Exact<{
   saeId: string | number;
 }>;
 
 
-export type ExplorerForestQuery = { features: { edges: Array<{ node: { index: number, label: string | null, splitKind: SplitKind | null, originKind: OriginKind | null, children: Array<{ cosine: number, coactivation: number | null, feature: { index: number, label: string | null, splitKind: SplitKind | null, originKind: OriginKind | null, children: Array<{ cosine: number, coactivation: number | null, feature: { index: number, label: string | null, splitKind: SplitKind | null, originKind: OriginKind | null, sae: { id: string, dSae: number } } }>, sae: { id: string, dSae: number } } }>, sae: { id: string, dSae: number } } }> } };
+export type ExplorerForestRootsQuery = { features: { edges: Array<{ node: { index: number, label: string | null, splitKind: SplitKind | null } }> } };
+
+export type ExplorerSubtreeQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+}>;
+
+
+export type ExplorerSubtreeQuery = { splitLineage: { cosine: number | null, coactivation: number | null, split: SplitKind, origin: OriginKind, children: Array<{ cosine: number | null, coactivation: number | null, split: SplitKind, origin: OriginKind, children: Array<{ cosine: number | null, coactivation: number | null, split: SplitKind, origin: OriginKind, feature: { index: number, label: string | null, sae: { id: string, dSae: number } } }>, feature: { index: number, label: string | null, sae: { id: string, dSae: number } } }>, feature: { index: number, label: string | null, sae: { id: string, dSae: number } } } | null };
 
 export type ExplorerFeatureQueryVariables = Exact<{
   saeId: string | number;
@@ -201,18 +207,6 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-export const ForestFeatureFragmentDoc = new TypedDocumentString(`
-    fragment ForestFeature on Feature {
-  index
-  label
-  splitKind
-  originKind
-  sae {
-    id
-    dSae
-  }
-}
-    `, {"fragmentName":"ForestFeature"}) as unknown as TypedDocumentString<ForestFeatureFragment, unknown>;
 export const LineageFieldsFragmentDoc = new TypedDocumentString(`
     fragment LineageFields on LineageNode {
   cosine
@@ -261,40 +255,45 @@ export const ExplorerFamiliesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerFamiliesQuery, ExplorerFamiliesQueryVariables>;
-export const ExplorerForestDocument = new TypedDocumentString(`
-    query ExplorerForest($saeId: ID!) {
+export const ExplorerForestRootsDocument = new TypedDocumentString(`
+    query ExplorerForestRoots($saeId: ID!) {
   features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {
     edges {
       node {
-        ...ForestFeature
-        children {
-          cosine
-          coactivation
-          feature {
-            ...ForestFeature
-            children {
-              cosine
-              coactivation
-              feature {
-                ...ForestFeature
-              }
-            }
-          }
-        }
+        index
+        label
+        splitKind
       }
     }
   }
 }
-    fragment ForestFeature on Feature {
-  index
-  label
-  splitKind
-  originKind
-  sae {
-    id
-    dSae
+    `) as unknown as TypedDocumentString<ExplorerForestRootsQuery, ExplorerForestRootsQueryVariables>;
+export const ExplorerSubtreeDocument = new TypedDocumentString(`
+    query ExplorerSubtree($saeId: ID!, $index: Int!) {
+  splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {
+    ...LineageFields
+    children {
+      ...LineageFields
+      children {
+        ...LineageFields
+      }
+    }
   }
-}`) as unknown as TypedDocumentString<ExplorerForestQuery, ExplorerForestQueryVariables>;
+}
+    fragment LineageFields on LineageNode {
+  cosine
+  coactivation
+  split
+  origin
+  feature {
+    index
+    label
+    sae {
+      id
+      dSae
+    }
+  }
+}`) as unknown as TypedDocumentString<ExplorerSubtreeQuery, ExplorerSubtreeQueryVariables>;
 export const ExplorerFeatureDocument = new TypedDocumentString(`
     query ExplorerFeature($saeId: ID!, $index: Int!) {
   feature(saeId: $saeId, index: $index) {

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { gqlRequest } from "../api";
 import { Badge } from "../components/Badge";
 import { Chart } from "../components/Chart";
@@ -13,34 +14,19 @@ const FamilyQuery = graphql(`
     }
   }
 `);
-graphql(`
-  fragment ForestFeature on Feature { index label splitKind originKind sae { id dSae } }
-`);
 const RootsQuery = graphql(`
-  query ExplorerForest($saeId: ID!) {
-    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) {
-      edges { node { ...ForestFeature children { cosine coactivation feature { ...ForestFeature children { cosine coactivation feature { ...ForestFeature } } } } } }
+  query ExplorerForestRoots($saeId: ID!) {
+    features(saeId: $saeId, first: 30, orderBy: DENSITY_DESC) { edges { node { index label splitKind } } }
+  }
+`);
+const SubtreeQuery = graphql(`
+  query ExplorerSubtree($saeId: ID!, $index: Int!) {
+    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {
+      ...LineageFields
+      children { ...LineageFields children { ...LineageFields } }
     }
   }
 `);
-
-interface ForestNode {
-  index: number;
-  label?: string | null;
-  splitKind?: string | null;
-  originKind?: string | null;
-  sae: { id: string; dSae: number };
-  children?: { cosine: number; coactivation?: number | null; feature: ForestNode }[];
-}
-
-const asTree = (f: ForestNode, cosine: number | null, coactivation: number | null): TreeNode => ({
-  cosine,
-  coactivation,
-  split: f.splitKind ?? "",
-  origin: f.originKind ?? "",
-  feature: f,
-  children: (f.children ?? []).map((c) => asTree(c.feature, c.cosine, c.coactivation ?? null)),
-});
 
 export function FamilyPage({ id }: { id: string }) {
   const { data, error } = useLoad(() => gqlRequest(FamilyQuery, {}), [id]);
@@ -91,12 +77,21 @@ function Forest({ saeId }: { saeId: string }) {
     <section className="panel wide">
       <h2>Lineage forest from {saeId} (densest 30 features)</h2>
       {error && <p role="alert">{error}</p>}
-      {data?.features.edges.map(({ node }) => (
-        <details key={node.index}>
-          <summary>#{node.index} {node.label ?? ""} <Badge kind={node.splitKind} /></summary>
-          <ChildTree nodes={[asTree(node as ForestNode, null, null)]} />
-        </details>
-      ))}
+      {data?.features.edges.map(({ node }) => <Root key={node.index} saeId={saeId} index={node.index} label={node.label ?? ""} split={node.splitKind} />)}
     </section>
+  );
+}
+
+/** One root of the forest; its subtree in the larger SAEs loads when it is opened. */
+function Root({ saeId, index, label, split }: { saeId: string; index: number; label: string; split?: string | null }) {
+  const [open, setOpen] = useState(false);
+  const sub = useLoad(() => (open ? gqlRequest(SubtreeQuery, { saeId, index }) : Promise.resolve(null)), [open]);
+  const root = sub.data?.splitLineage as TreeNode | null | undefined;
+  return (
+    <details onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>#{index} {label} <Badge kind={split} /></summary>
+      {open && !root && <p className="muted">{sub.error ?? "Loading…"}</p>}
+      {root && <ChildTree nodes={[root]} />}
+    </details>
   );
 }
