@@ -19,7 +19,7 @@ const pages = [
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
-  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : 900 } });
+  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : name === "feature" ? 2000 : name === "family" ? 1300 : 900 } });
   await page.goto(base + path);
   for (const sel of ready.split(", ")) await page.locator(sel).first().waitFor({ timeout: 60_000 });
   if (name === "family") {
@@ -27,7 +27,7 @@ for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae
     await page.locator("details ul.tree a").first().waitFor({ timeout: 60_000 });
   }
   await page.waitForTimeout(500);
-  await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: name !== "sae" && name !== "phone" });
+  await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: !["sae", "phone", "family", "feature"].includes(name) });
   await page.close();
 }
 await browser.close();

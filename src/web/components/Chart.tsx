@@ -10,7 +10,7 @@ export interface Series {
   bars?: boolean;
 }
 
-export function Chart({ title, x, series, logY, xLabel, height = 180 }: { title: string; x: number[]; series: Series[]; logY?: boolean; xLabel?: string; height?: number }) {
+export function Chart({ title, x, series, logY, logX, xLabel, height = 180 }: { title: string; x: number[]; series: Series[]; logY?: boolean; logX?: boolean; xLabel?: string; height?: number }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -20,10 +20,13 @@ export function Chart({ title, x, series, logY, xLabel, height = 180 }: { title:
       width,
       height,
       legend: { show: series.length > 1 },
-      scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
-      axes: [{ label: xLabel, stroke: "#555" }, { stroke: "#555" }],
+      scales: { x: logX ? { time: false, distr: 3, log: 2 } : { time: false }, y: logY ? { distr: 3 } : {} },
+      axes: [
+        { label: xLabel, stroke: "#555", ...(logX ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (x.includes(v) ? String(v) : "")) } : {}) },
+        { stroke: "#555", size: 60, ...(logY ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v > 0 ? v.toExponential(0) : "")) } : {}) },
+      ],
       series: [
-        {},
+        { label: xLabel ?? "x" },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -36,7 +39,7 @@ export function Chart({ title, x, series, logY, xLabel, height = 180 }: { title:
     };
     const plot = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
     return () => plot.destroy();
-  }, [x, series, logY, xLabel, height]);
+  }, [x, series, logY, logX, xLabel, height]);
   const summary = `${title}: ${x.length} points` + series.map((s) => `; ${s.label} max ${Math.max(...s.values.map((v) => v ?? 0)).toPrecision(3)}`).join("");
   return (
     <figure className="chart">

@@ -270,7 +270,13 @@ export const ExplorerForestRootsDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<ExplorerForestRootsQuery, ExplorerForestRootsQueryVariables>;
 export const ExplorerSubtreeDocument = new TypedDocumentString(`
     query ExplorerSubtree($saeId: ID!, $index: Int!) {
-  splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {
+  splitLineage(
+    saeId: $saeId
+    index: $index
+    direction: DOWN
+    depth: 2
+    minCosine: 0.5
+  ) {
     ...LineageFields
     children {
       ...LineageFields

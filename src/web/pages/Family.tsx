@@ -21,7 +21,7 @@ const RootsQuery = graphql(`
 `);
 const SubtreeQuery = graphql(`
   query ExplorerSubtree($saeId: ID!, $index: Int!) {
-    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2) {
+    splitLineage(saeId: $saeId, index: $index, direction: DOWN, depth: 2, minCosine: 0.5) {
       ...LineageFields
       children { ...LineageFields children { ...LineageFields } }
     }
@@ -36,6 +36,7 @@ export function FamilyPage({ id }: { id: string }) {
   if (!fam) return <p role="alert">No family {id}.</p>;
   const rows = fam.scaling;
   const x = rows.map((r) => r.dSae);
+  const last = rows.length - 1;
   return (
     <>
       <h1>Family {fam.name}</h1>
@@ -43,15 +44,15 @@ export function FamilyPage({ id }: { id: string }) {
       <div className="grid">
         <section className="panel">
           <h2>How features continue into the next size</h2>
-          <Chart title="Features per SAE size" x={x} xLabel="d_sae" series={[
-            { label: "stable", values: rows.map((r) => r.stable), color: "#1b7a3a" },
-            { label: "split", values: rows.map((r) => r.split), color: "#8a2be2" },
-            { label: "vanished", values: rows.map((r) => r.vanished), color: "#d43030" },
+          <Chart title="Features per SAE size (the largest has no next size)" x={x} xLabel="d_sae" logX series={[
+            { label: "stable", values: rows.map((r, i) => (i < last ? r.stable : null)), color: "#1b7a3a" },
+            { label: "split", values: rows.map((r, i) => (i < last ? r.split : null)), color: "#8a2be2" },
+            { label: "vanished", values: rows.map((r, i) => (i < last ? r.vanished : null)), color: "#d43030" },
           ]} />
         </section>
         <section className="panel">
           <h2>Median density, NOVEL vs INHERITED</h2>
-          <Chart title="Median density (log axis)" x={x} xLabel="d_sae" logY series={[
+          <Chart title="Median density (log axis)" x={x} xLabel="d_sae" logX logY series={[
             { label: "novel", values: rows.map((r) => r.medianDensityNovel ?? null), color: "#e08000" },
             { label: "inherited", values: rows.map((r) => r.medianDensityInherited ?? null), color: "#305a9c" },
           ]} />

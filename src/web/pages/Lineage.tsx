@@ -1,4 +1,5 @@
 // Split lineage up (parents in smaller SAEs) and down (children in larger SAEs), as a tree.
+import { useState } from "react";
 import { gqlRequest } from "../api";
 import { Badge } from "../components/Badge";
 import { graphql } from "../gql";
@@ -66,16 +67,22 @@ export function Lineage({ saeId, index }: { saeId: string; index: number }) {
 export const ParentTree = ({ nodes }: { nodes: TreeNode[] }) => <Walk nodes={nodes} dir="parents" />;
 export const ChildTree = ({ nodes }: { nodes: TreeNode[] }) => <Walk nodes={nodes} dir="children" />;
 
+/** Shows the strongest few edges per node; the rest stay one click away. */
 function Walk({ nodes, dir }: { nodes: TreeNode[]; dir: "parents" | "children" }) {
+  const [all, setAll] = useState(false);
   if (!nodes.length) return null;
+  const shown = all ? nodes : nodes.slice(0, 6);
   return (
     <ul className="tree" data-dir={dir}>
-      {nodes.map((n, i) => (
+      {shown.map((n, i) => (
         <li key={i}>
           <NodeLine n={n} />
           <Walk nodes={n[dir] ?? []} dir={dir} />
         </li>
       ))}
+      {nodes.length > shown.length && (
+        <li className="more"><button type="button" className="link" onClick={() => setAll(true)}>Show all {nodes.length}</button></li>
+      )}
     </ul>
   );
 }
