@@ -19,9 +19,14 @@ const pages = [
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
-  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : name === "feature" ? 2000 : name === "family" ? 1300 : 900 } });
+  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : name === "feature" ? 2000 : name === "family" || name === "sae" ? 1300 : 900 } });
   await page.goto(base + path);
   for (const sel of ready.split(", ")) await page.locator(sel).first().waitFor({ timeout: 60_000 });
+  if (name === "sae") {
+    await page.getByLabel("Highlight", { exact: true }).fill("animals");
+    await page.getByRole("button", { name: "Highlight" }).click();
+    await page.getByText(/\d+ matches/).waitFor({ timeout: 60_000 });
+  }
   if (name === "family") {
     await page.locator("details summary").first().click();
     await page.locator("details ul.tree a").first().waitFor({ timeout: 60_000 });

@@ -7,12 +7,14 @@ import type { MapPoint } from "../api";
 export type ColourBy = "density" | "kind";
 const KIND_COLOURS: Record<string, string> = { SPLIT: "#8a2be2", STABLE: "#1b7a3a", VANISHED: "#d43030", NOVEL: "#e08000", INHERITED: "#305a9c" };
 
+// Viridis stops: perceptually even and readable for colour-blind viewers.
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 function densityColour(d: number | null): string {
   if (d == null || d <= 0) return "#bbbbbb";
-  const t = Math.max(0, Math.min(1, (Math.log10(d) + 6) / 6)); // 1e-6 .. 1
-  const r = Math.round(40 + 215 * t);
-  const b = Math.round(200 - 170 * t);
-  return `rgb(${r},${Math.round(80 + 60 * (1 - Math.abs(t - 0.5) * 2))},${b})`;
+  const t = Math.max(0, Math.min(1, (Math.log10(d) + 5) / 4.5)) * (VIRIDIS.length - 1); // 1e-5 .. ~0.3
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - i;
+  const c = VIRIDIS[i].map((v, j) => Math.round(v + (VIRIDIS[i + 1][j] - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
 interface View {

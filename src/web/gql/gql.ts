@@ -33,7 +33,7 @@ type Documents = {
     "mutation ExplorerRemoveFromList($listId: ID!, $saeId: ID!, $index: Int!) { removeFromList(listId: $listId, saeId: $saeId, index: $index) { id } }": typeof types.ExplorerRemoveFromListDocument,
     "mutation ExplorerDeleteList($id: ID!) { deleteList(id: $id) }": typeof types.ExplorerDeleteListDocument,
     "\n  query ExplorerSae($id: ID!) {\n    sae(id: $id) {\n      id name architecture hookName layer dIn dSae featureCount neuronpediaId\n      model { id name }\n      family { id name }\n      stats { deadFraction medianDensity neuronAlignedFraction labeledFraction densityHistogram(bins: 40) { deadCount unknownCount bins { log10Min log10Max count } } }\n    }\n  }\n": typeof types.ExplorerSaeDocument,
-    "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 100, mode: LEXICAL) { feature { index } }\n  }\n": typeof types.ExplorerMapMatchesDocument,
+    "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 50, mode: HYBRID) { feature { index } }\n  }\n": typeof types.ExplorerMapMatchesDocument,
     "\n  query ExplorerMapKinds($saeId: ID!, $after: String) {\n    features(saeId: $saeId, first: 1000, after: $after) { edges { node { index splitKind originKind } } pageInfo { hasNextPage endCursor } }\n  }\n": typeof types.ExplorerMapKindsDocument,
     "\n  query ExplorerSearch($q: String!, $mode: SearchMode, $saeIds: [ID!]) {\n    searchConcepts(query: $q, k: 30, mode: $mode, saeIds: $saeIds) {\n      score matchedText\n      feature { id index label density sae { id } }\n    }\n  }\n": typeof types.ExplorerSearchDocument,
     "query ExplorerSaeIds { saes { id } }": typeof types.ExplorerSaeIdsDocument,
@@ -57,7 +57,7 @@ const documents: Documents = {
     "mutation ExplorerRemoveFromList($listId: ID!, $saeId: ID!, $index: Int!) { removeFromList(listId: $listId, saeId: $saeId, index: $index) { id } }": types.ExplorerRemoveFromListDocument,
     "mutation ExplorerDeleteList($id: ID!) { deleteList(id: $id) }": types.ExplorerDeleteListDocument,
     "\n  query ExplorerSae($id: ID!) {\n    sae(id: $id) {\n      id name architecture hookName layer dIn dSae featureCount neuronpediaId\n      model { id name }\n      family { id name }\n      stats { deadFraction medianDensity neuronAlignedFraction labeledFraction densityHistogram(bins: 40) { deadCount unknownCount bins { log10Min log10Max count } } }\n    }\n  }\n": types.ExplorerSaeDocument,
-    "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 100, mode: LEXICAL) { feature { index } }\n  }\n": types.ExplorerMapMatchesDocument,
+    "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 50, mode: HYBRID) { feature { index } }\n  }\n": types.ExplorerMapMatchesDocument,
     "\n  query ExplorerMapKinds($saeId: ID!, $after: String) {\n    features(saeId: $saeId, first: 1000, after: $after) { edges { node { index splitKind originKind } } pageInfo { hasNextPage endCursor } }\n  }\n": types.ExplorerMapKindsDocument,
     "\n  query ExplorerSearch($q: String!, $mode: SearchMode, $saeIds: [ID!]) {\n    searchConcepts(query: $q, k: 30, mode: $mode, saeIds: $saeIds) {\n      score matchedText\n      feature { id index label density sae { id } }\n    }\n  }\n": types.ExplorerSearchDocument,
     "query ExplorerSaeIds { saes { id } }": types.ExplorerSaeIdsDocument,
@@ -138,7 +138,7 @@ export function graphql(source: "\n  query ExplorerSae($id: ID!) {\n    sae(id: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 100, mode: LEXICAL) { feature { index } }\n  }\n"): typeof import('./graphql').ExplorerMapMatchesDocument;
+export function graphql(source: "\n  query ExplorerMapMatches($q: String!, $saeId: ID!) {\n    searchConcepts(query: $q, saeIds: [$saeId], k: 50, mode: HYBRID) { feature { index } }\n  }\n"): typeof import('./graphql').ExplorerMapMatchesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

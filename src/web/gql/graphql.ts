@@ -614,7 +614,7 @@ export const ExplorerSaeDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<ExplorerSaeQuery, ExplorerSaeQueryVariables>;
 export const ExplorerMapMatchesDocument = new TypedDocumentString(`
     query ExplorerMapMatches($q: String!, $saeId: ID!) {
-  searchConcepts(query: $q, saeIds: [$saeId], k: 100, mode: LEXICAL) {
+  searchConcepts(query: $q, saeIds: [$saeId], k: 50, mode: HYBRID) {
     feature {
       index
     }

@@ -20,7 +20,7 @@ const SaeQuery = graphql(`
 
 const MatchQuery = graphql(`
   query ExplorerMapMatches($q: String!, $saeId: ID!) {
-    searchConcepts(query: $q, saeIds: [$saeId], k: 100, mode: LEXICAL) { feature { index } }
+    searchConcepts(query: $q, saeIds: [$saeId], k: 50, mode: HYBRID) { feature { index } }
   }
 `);
 
@@ -77,17 +77,6 @@ export function SaePage({ saeId }: { saeId: string }) {
         </>
       )}
       <section>
-        <h2>Density histogram</h2>
-        {s?.stats.densityHistogram ? (
-          <>
-            <Histogram title="Features per log10(density) bin" values={s.stats.densityHistogram.bins.map((b) => (b.log10Min + b.log10Max) / 2)} heights={s.stats.densityHistogram.bins.map((b) => b.count)} xLabel="log10 density" />
-            <p className="muted">{s.stats.densityHistogram.deadCount} dead, {s.stats.densityHistogram.unknownCount} unknown.</p>
-          </>
-        ) : (
-          <p className="muted">No densities stored.</p>
-        )}
-      </section>
-      <section>
         <h2>Map</h2>
         <form
           className="map-controls"
@@ -119,6 +108,17 @@ export function SaePage({ saeId }: { saeId: string }) {
               ))}
             </ul>
           </details>
+        )}
+      </section>
+      <section>
+        <h2>Density histogram</h2>
+        {s?.stats.densityHistogram ? (
+          <>
+            <Histogram title="Features per log10(density) bin" values={s.stats.densityHistogram.bins.map((b) => (b.log10Min + b.log10Max) / 2)} heights={s.stats.densityHistogram.bins.map((b) => b.count)} xLabel="log10 density" />
+            <p className="muted">{s.stats.densityHistogram.deadCount} dead, {s.stats.densityHistogram.unknownCount} unknown.</p>
+          </>
+        ) : (
+          <p className="muted">No densities stored.</p>
         )}
       </section>
     </>
