@@ -39,7 +39,7 @@ if (!dataDir) {
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium)`);
 
 const port = await freePort();
-const server = spawn(process.execPath, ["bin/monoscope.js", "--data-dir", resolve(dataDir), "serve", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+const server = spawn(process.execPath, ["bin/monoscope.js", "--data-dir", resolve(dataDir), "serve", "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   if ((await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false))) break;
