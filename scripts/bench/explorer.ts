@@ -40,10 +40,13 @@ if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get insta
 
 const port = await freePort();
 const server = spawn(process.execPath, ["bin/monoscope.js", "--data-dir", resolve(dataDir), "serve", "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
+// However this script ends, the server it started goes with it.
+process.on("exit", () => server.kill("SIGTERM"));
+server.on("exit", (code) => code && log(`server exited with ${code}`));
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   if ((await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false))) break;
-  if (i > 600) throw new Error("server did not become ready");
+  if (i > 600 || server.exitCode != null) throw new Error("server did not become ready");
   await new Promise((r) => setTimeout(r, 200));
 }
 
