@@ -75,7 +75,7 @@ export type Explanation = {
   inputTokens?: Maybe<Scalars['Int']['output']>;
   /** The job that produced it. */
   jobId?: Maybe<Scalars['ID']['output']>;
-  /** e.g. llm-explain/v1, token-pattern/v1, imported */
+  /** e.g. llm-explain/v1, token-pattern/v1, imported, human (added with addExplanation) */
   method: Scalars['String']['output'];
   outputTokens?: Maybe<Scalars['Int']['output']>;
   /** Prompt template version for LLM methods (e.g. delphi-v1); null otherwise. */

@@ -3,6 +3,7 @@
 // before any resolver runs (src/graphql/auth.ts); reads go through per-request loaders.
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import { assertPageSize } from "../../graphql/limits.ts";
+import { assertItemsFirst, LIST_CAPACITY } from "./list.service.ts";
 
 export const listResolvers: Resolvers = {
   Query: {
@@ -22,7 +23,7 @@ export const listResolvers: Resolvers = {
     itemCount: (l) => l.itemCount,
     createdAt: (l) => l.createdAt.toISOString(),
     updatedAt: (l) => l.updatedAt.toISOString(),
-    items: (l, args, ctx) => ctx.loaders.list.items(assertPageSize(ctx, args.first ?? 1000)).load(l.id),
+    items: (l, args, ctx) => ctx.loaders.list.items(assertItemsFirst(args.first ?? LIST_CAPACITY)).load(l.id),
   },
   FeatureListItem: {
     feature: (i) => ({ saeId: i.saeId, index: i.featureIndex }),

@@ -34,6 +34,13 @@ export function cleanText(value: string | null | undefined, arg: string, max: nu
   return t;
 }
 
+/** FeatureList.items(first): 0..LIST_CAPACITY, so that the default returns a whole list whatever the server's page size. */
+export function assertItemsFirst(first: number, arg = "first"): number {
+  if (!Number.isInteger(first) || first < 0 || first > LIST_CAPACITY)
+    throw badInput(`${arg} must be between 0 and ${LIST_CAPACITY}, got ${first}`, { arg, max: LIST_CAPACITY });
+  return first;
+}
+
 export function assertFeatureIndex(index: number, arg = "index"): number {
   if (!Number.isInteger(index) || index < 0) throw badInput(`${arg} must be a non-negative integer, got ${index}`, { arg });
   return index;
