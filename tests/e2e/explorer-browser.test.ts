@@ -43,7 +43,7 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-async function newPage(width = 1280, height = 900): Promise<Page> {
+async function newPage(width = 1280, height = 900, server: { url: string } = s): Promise<Page> {
   browser ??= await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -51,7 +51,7 @@ async function newPage(width = 1280, height = 900): Promise<Page> {
   });
   const page = await browser.newPage();
   await page.setViewportSize({ width, height });
-  const origin = new URL(s.url).origin;
+  const origin = new URL(server.url).origin;
   await page.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
@@ -171,6 +171,35 @@ it.runIf(existsSync(CHROMIUM))("the SAE map, family, lists and jobs pages render
   expect(offSite).toEqual([]);
   expect(pageErrors).toEqual([]);
 }, 120_000);
+
+it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for changes and keeps it for the session", async () => {
+  const keyed = await startTestServer(t.app, { apiKeys: ["explorer-test-key"] });
+  try {
+    const page = await newPage(1280, 900, keyed);
+    const asked: string[] = [];
+    page.on("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept("explorer-test-key");
+    });
+    await page.goto(`${keyed.url}/sae/${enc(SMALL)}/features/1`);
+    await page.locator(".tok.max").first().waitFor({ timeout: 15_000 });
+    for (const text of ["first keyed label", "second keyed label"]) {
+      await page.getByLabel("Label", { exact: true }).fill(text);
+      await page.getByRole("button", { name: "Save label" }).click();
+      await page.getByRole("status").filter({ hasText: "Label saved" }).waitFor({ timeout: 15_000 });
+      await expect.poll(() => page.getByLabel("Label", { exact: true }).inputValue()).toBe("");
+    }
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/API key/);
+    expect(await page.evaluate<string | null>(`sessionStorage.getItem("monoscope.apiKey")`)).toBe("explorer-test-key");
+    const labels = await t.app.db.prisma.$queryRaw<{ text: string }[]>`
+      SELECT text FROM explanation WHERE sae_id = ${SMALL} AND feature_idx = 1 AND method = 'human' ORDER BY text`;
+    expect(labels.map((l) => l.text)).toEqual(["first keyed label", "second keyed label"]);
+    await page.close();
+  } finally {
+    await keyed.close();
+  }
+}, 60_000);
 
 it.runIf(existsSync(CHROMIUM))("fits a 390 px phone viewport", async () => {
   const page = await newPage(390, 844);
