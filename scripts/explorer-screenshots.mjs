@@ -16,6 +16,11 @@ const pages = [
   ["lists", "/lists", "h1"],
   ["jobs", "/jobs", "h1"],
 ];
+// The newest list, when there is one, gets a page of its own.
+const lists = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ lists { id } }" }) })
+  .then((r) => r.json())
+  .then((b) => b.data?.lists ?? [], () => []);
+if (lists[0]) pages.push(["list", `/lists/${encodeURIComponent(lists[0].id)}`, "tbody tr"]);
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
