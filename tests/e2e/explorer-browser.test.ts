@@ -181,7 +181,7 @@ it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for 
       asked.push(d.message());
       void d.accept("explorer-test-key");
     });
-    await page.goto(`${keyed.url}/sae/${enc(SMALL)}/features/1`);
+    await page.goto(`${keyed.url}/sae/${enc(SMALL)}/features/15`);
     await page.locator(".tok.max").first().waitFor({ timeout: 15_000 });
     for (const text of ["first keyed label", "second keyed label"]) {
       await page.getByLabel("Label", { exact: true }).fill(text);
@@ -193,7 +193,7 @@ it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for 
     expect(asked[0]).toMatch(/API key/);
     expect(await page.evaluate<string | null>(`sessionStorage.getItem("monoscope.apiKey")`)).toBe("explorer-test-key");
     const labels = await t.app.db.prisma.$queryRaw<{ text: string }[]>`
-      SELECT text FROM explanation WHERE sae_id = ${SMALL} AND feature_idx = 1 AND method = 'human' ORDER BY text`;
+      SELECT text FROM explanation WHERE sae_id = ${SMALL} AND feature_idx = 15 AND method = 'human' AND text LIKE '%keyed%' ORDER BY text`;
     expect(labels.map((l) => l.text)).toEqual(["first keyed label", "second keyed label"]);
     await page.close();
   } finally {
