@@ -67,15 +67,26 @@ export interface MapPoint {
   label: string | null;
 }
 
-export async function exportPoints(saeId: string): Promise<MapPoint[]> {
+/**
+ * Every feature's map point from the NDJSON export, read as it streams: onPoints gets each batch
+ * of complete lines, so the map draws (and can be panned) before the last page has arrived.
+ */
+export async function exportPoints(saeId: string, onPoints?: (all: MapPoint[]) => void): Promise<MapPoint[]> {
   const headers: Record<string, string> = {};
   const key = apiKey();
   if (key) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`/export/${encodeURIComponent(saeId)}.ndjson`, { headers });
-  if (!res.ok) throw new Error(`export failed: HTTP ${res.status}`);
-  const text = await res.text();
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as MapPoint);
+  if (!res.ok || !res.body) throw new Error(`export failed: HTTP ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const all: MapPoint[] = [];
+  let rest = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    const text = rest + (value ?? "");
+    const cut = done ? text.length : text.lastIndexOf("\n") + 1;
+    for (const line of text.slice(0, cut).split("\n")) if (line) all.push(JSON.parse(line) as MapPoint);
+    rest = text.slice(cut);
+    if (done) return all;
+    if (cut > 0) onPoints?.(all.slice());
+  }
 }

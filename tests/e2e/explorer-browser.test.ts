@@ -147,7 +147,7 @@ it.runIf(existsSync(CHROMIUM))("search → feature → neighbour → lineage par
 it.runIf(existsSync(CHROMIUM))("the SAE map, family, lists and jobs pages render and pass axe", async () => {
   const page = await newPage();
   await page.goto(`${s.url}/sae/${enc(LARGE)}`);
-  await expect.poll(() => page.locator(".map canvas").getAttribute("data-painted"), { timeout: 30_000 }).toBe("32");
+  await expect.poll(() => page.locator(".map canvas[data-complete]").getAttribute("data-painted"), { timeout: 30_000 }).toBe("32");
   await page.getByText("Neuron-aligned").waitFor();
   await page.getByLabel("Colour by").selectOption("kind");
   await page.getByLabel("Highlight", { exact: true }).fill("violin");

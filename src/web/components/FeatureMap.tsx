@@ -23,7 +23,7 @@ interface View {
   ty: number;
 }
 
-export function FeatureMap(props: { points: MapPoint[]; colourBy: ColourBy; kinds?: Map<number, string>; highlight?: Set<number>; onOpen: (index: number) => void }) {
+export function FeatureMap(props: { points: MapPoint[]; complete?: boolean; colourBy: ColourBy; kinds?: Map<number, string>; highlight?: Set<number>; onOpen: (index: number) => void }) {
   const { points, colourBy, kinds, highlight, onOpen } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState<View>({ k: 1, tx: 0, ty: 0 });
@@ -75,8 +75,9 @@ export function FeatureMap(props: { points: MapPoint[]; colourBy: ColourBy; kind
     }
     ctx.globalAlpha = 1;
     c.dataset.painted = String(placed.length);
+    if (props.complete) c.dataset.complete = "true";
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [placed, view, colourBy, kinds, highlight, box]);
+  }, [placed, view, colourBy, kinds, highlight, box, props.complete]);
 
   const nearest = (mx: number, my: number): MapPoint | null => {
     const c = canvas.current!;

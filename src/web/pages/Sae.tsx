@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { exportPoints, gqlRequest } from "../api";
+import { exportPoints, gqlRequest, type MapPoint } from "../api";
 import { Histogram } from "../components/Chart";
 import { type ColourBy, FeatureMap } from "../components/FeatureMap";
 import { graphql } from "../gql";
@@ -46,7 +46,9 @@ async function loadKinds(saeId: string): Promise<Map<number, string>> {
 
 export function SaePage({ saeId }: { saeId: string }) {
   const sae = useLoad(() => gqlRequest(SaeQuery, { id: saeId }), [saeId]);
-  const points = useLoad(() => exportPoints(saeId), [saeId]);
+  const [partial, setPartial] = useState<MapPoint[] | null>(null);
+  const loaded = useLoad(() => exportPoints(saeId, setPartial), [saeId]);
+  const points = { error: loaded.error, data: loaded.data ?? partial };
   const [colourBy, setColourBy] = useState<ColourBy>("density");
   const [q, setQ] = useState("");
   const [matches, setMatches] = useState<Set<number>>(new Set());
@@ -98,7 +100,7 @@ export function SaePage({ saeId }: { saeId: string }) {
           {matches.size > 0 && <span className="muted">{matches.size} matches</span>}
         </form>
         {points.error && <p role="alert">{points.error}</p>}
-        {points.data && <FeatureMap points={points.data} colourBy={colourBy} kinds={kinds.data ?? undefined} highlight={matches} onOpen={(i) => navigate(paths.feature(saeId, i))} />}
+        {points.data && <FeatureMap points={points.data} complete={!!loaded.data} colourBy={colourBy} kinds={kinds.data ?? undefined} highlight={matches} onOpen={(i) => navigate(paths.feature(saeId, i))} />}
         {points.data && (
           <details>
             <summary>Features as a list ({points.data.length})</summary>
