@@ -30,6 +30,13 @@ const rule = (name, comment, from, to) => ({ name, comment, severity: "error", f
 
 module.exports = {
   forbidden: [
+    rule(
+      "web-talks-to-the-api-only",
+      "The explorer (src/web/) runs in the browser and reaches the server only over /graphql and /export: it imports no server code, and no server code imports it.",
+      { path: "^src/web/" },
+      { path: "^src/", pathNot: "^src/web/" },
+    ),
+    rule("server-ignores-web", "Server code never imports the browser app.", { path: "^src/", pathNot: "^src/web/" }, { path: "^src/web/" }),
     rule("no-cycle", "Import cycles make modules impossible to build or test alone.", {}, { circular: true }),
     rule(
       "base-stays-low",

@@ -5,6 +5,14 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 const config: CodegenConfig = {
   schema: "schema.graphql",
   generates: {
+    // The explorer's typed client (src/web/): graphql() documents in the app, typed from the schema.
+    // documentMode "string" keeps graphql-js out of the browser bundle.
+    "src/web/gql/": {
+      documents: ["src/web/**/*.tsx", "src/web/**/*.ts", "!src/web/gql/**"],
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: { documentMode: "string", enumsAsTypes: true, useTypeImports: true },
+    },
     "src/graphql/generated/resolvers-types.ts": {
       plugins: ["typescript", "typescript-resolvers"],
       config: {

@@ -1,6 +1,7 @@
 // Build-time assets, run by scripts/postinstall.mjs after `npm install` / `npm ci`
 // (and by hand: `npm run build:assets`). Offline: everything comes from node_modules.
-//  - dist/ide/ide.js + ide.css: the GraphiQL IDE served at the server root.
+//  - dist/ide/ide.js + ide.css: the GraphiQL IDE served at /graphiql.
+//  - dist/explorer/app.js + app.css: the explorer (src/web/) served at / and the app's URLs.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,8 +32,34 @@ export async function buildIde(outdir = join(root, "dist", "ide")) {
   return true;
 }
 
+export async function buildExplorer(outdir = join(root, "dist", "explorer")) {
+  let esbuild;
+  try {
+    esbuild = await import("esbuild");
+  } catch {
+    console.error("build-assets: esbuild is not installed; the explorer at / will be unavailable");
+    return false;
+  }
+  mkdirSync(outdir, { recursive: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { app: join(root, "src", "web", "main.tsx") },
+    bundle: true,
+    minify: true,
+    format: "iife",
+    jsx: "automatic",
+    target: ["chrome110", "firefox110", "safari16"],
+    outdir,
+    define: { "process.env.NODE_ENV": '"production"' },
+    legalComments: "linked",
+    logLevel: "warning",
+  });
+  return true;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const t = Date.now();
-  const ok = await buildIde();
-  if (ok) console.error(`build-assets: query IDE bundled into dist/ide (${Date.now() - t} ms)`);
+  let t = Date.now();
+  if (await buildIde()) console.error(`build-assets: query IDE bundled into dist/ide (${Date.now() - t} ms)`);
+  t = Date.now();
+  if (await buildExplorer()) console.error(`build-assets: explorer bundled into dist/explorer (${Date.now() - t} ms)`);
 }

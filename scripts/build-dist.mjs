@@ -2,7 +2,7 @@
 // job), run by scripts/postinstall.mjs after `npm install` / `npm ci`, by `pretest` and `prebench`,
 // and by hand: `npm run build`. Then it removes compiled files whose source is gone (a moved module
 // must not keep answering from dist/) and writes dist/.build-stamp, which bin/monoscope.js compares
-// with src/ to decide whether dist/ is current. dist/ide (scripts/build-assets.mjs) is left alone.
+// with src/ to decide whether dist/ is current. dist/ide and dist/explorer (scripts/build-assets.mjs) are left alone.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -34,7 +34,7 @@ function prune(dir, rel = "") {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const relPath = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (rel === "" && e.name === "ide") continue;
+      if (rel === "" && (e.name === "ide" || e.name === "explorer")) continue;
       prune(join(dir, e.name), relPath);
       if (readdirSync(join(dir, e.name)).length === 0) rmSync(join(dir, e.name), { recursive: true });
     } else {

@@ -76,6 +76,10 @@ export const SUITES: SuiteDef[] = [
     what: "CLI start-up: `monoscope --help` and `monoscope query` on the demo SAE 512, fresh processes, beside the tree before the compiled build (f5c969b)",
   },
   {
+    name: "explorer", file: "scripts/bench/explorer.ts", timeoutS: { quick: 420, full: 900 }, args: { full: ["--pages", "100"] },
+    what: "the explorer in headless Chromium on the demo: feature page navigation → painted activations p50, the largest map's first paint",
+  },
+  {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
     variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",

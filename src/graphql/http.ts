@@ -1,6 +1,7 @@
 // The HTTP server: Apollo mounted on Fastify so one port serves the query IDE (/),
 // GraphQL (/graphql), the NDJSON export, health (/healthz, /readyz) and Prometheus
-// metrics (/metrics). Around GraphQL: API keys, a per-client rate limit, CORS,
+// metrics (/metrics).
+// The explorer app is served at / (explorer.ts), the query IDE at /graphiql. Around GraphQL: API keys, a per-client rate limit, CORS,
 // ETag/Cache-Control on GET queries, one JSON access-log line per request.
 import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
@@ -15,6 +16,7 @@ import { type Caller, identifyCaller } from "./auth.ts";
 import type { GraphQLContext } from "./context.ts";
 import { createContext } from "./create-context.ts";
 import { exportFeatures } from "./export.ts";
+import { registerExplorerRoutes } from "./explorer.ts";
 import { examples, IDE_ASSETS, IDE_MISSING_PAGE, ideBuilt, idePage, readIdeAsset } from "./ide.ts";
 import { documentNestingError } from "./document-limits.ts";
 import { createMetrics } from "./metrics.ts";
@@ -159,7 +161,8 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     return payload;
   });
 
-  fastify.get("/", async (_request, reply) => {
+  registerExplorerRoutes(fastify);
+  fastify.get("/graphiql", async (_request, reply) => {
     if (!ideBuilt()) return reply.code(503).type("text/html; charset=utf-8").send(IDE_MISSING_PAGE);
     const saes = await app.services.sae.saes({}).catch(() => []);
     const html = idePage(examples(saes[0]?.id ?? "gpt2-small/res-jb/8", saes[0]?.familyId ?? null));

@@ -65,7 +65,7 @@ it.runIf(existsSync(CHROMIUM))("loads offline and runs a query", async () => {
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
 
-  await page.goto(`${s.url}/`, { waitUntil: "load" });
+  await page.goto(`${s.url}/graphiql`, { waitUntil: "load" });
   await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
   // The first example tab is the overview query; run it.
   await page.locator(".graphiql-execute-button").click();

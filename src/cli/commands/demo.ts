@@ -50,7 +50,7 @@ export function registerDemo(program: Command) {
         const verbs = await shareDataDir(app, server, log);
         const stopped = serveUntilSignal({ app, http: server, verbs, log, shutdownSeconds: opts.shutdownTimeout });
         const queries = exampleQueries(setup.saes, showcaseFeature(dataDir, setup.saes[0]));
-        const lines = [`Monoscope demo: GraphQL API at ${server.url}/graphql (query IDE at ${server.url}/)`, "", "Try:"];
+        const lines = [`Monoscope demo: the explorer at ${server.url}/, GraphQL API at ${server.url}/graphql (query IDE at ${server.url}/graphiql)`, "", "Try:"];
         for (const q of queries) lines.push(`  # ${q.title}`, `  ${q.query}`, "");
         lines.push(`  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '{"query":"{ families { id } }"}'`, "");
         process.stdout.write(lines.join("\n") + "\n");

@@ -5,7 +5,7 @@ import { DEFAULT_SHUTDOWN_SECONDS } from "../defaults.ts";
 export function registerServe(program: Command) {
   program
     .command("serve")
-    .description("serve the GraphQL API over HTTP (/ query IDE, /graphql, /export/<saeId>.ndjson, /healthz, /readyz, /metrics)")
+    .description("serve the explorer and the GraphQL API over HTTP (/ explorer, /graphiql query IDE, /graphql, /export/<saeId>.ndjson, /healthz, /readyz, /metrics)")
     .option("--port <n>", "port to listen on (default 4000 or MONOSCOPE_PORT)", intOption("--port", 0))
     .option("--host <host>", "interface to bind (default 127.0.0.1 or MONOSCOPE_HOST)")
     .option("--shutdown-timeout <s>", "on SIGTERM/SIGINT, seconds to let in-flight requests finish", intOption("--shutdown-timeout", 0), DEFAULT_SHUTDOWN_SECONDS)

@@ -1,0 +1,145 @@
+// Every feature of an SAE at its UMAP point, on a 2D canvas: drag to pan, wheel (or the
+// buttons) to zoom, hover for the label, click to open. Points are kept in flat typed arrays
+// so a redraw of tens of thousands of points stays within a frame.
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { MapPoint } from "../api";
+
+export type ColourBy = "density" | "kind";
+const KIND_COLOURS: Record<string, string> = { SPLIT: "#8a2be2", STABLE: "#1b7a3a", VANISHED: "#d43030", NOVEL: "#e08000", INHERITED: "#305a9c" };
+
+// Viridis stops: perceptually even and readable for colour-blind viewers.
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function densityColour(d: number | null): string {
+  if (d == null || d <= 0) return "#bbbbbb";
+  const t = Math.max(0, Math.min(1, (Math.log10(d) + 5) / 4.5)) * (VIRIDIS.length - 1); // 1e-5 .. ~0.3
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - i;
+  const c = VIRIDIS[i].map((v, j) => Math.round(v + (VIRIDIS[i + 1][j] - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+interface View {
+  k: number;
+  tx: number;
+  ty: number;
+}
+
+export function FeatureMap(props: { points: MapPoint[]; complete?: boolean; colourBy: ColourBy; kinds?: Map<number, string>; highlight?: Set<number>; onOpen: (index: number) => void }) {
+  const { points, colourBy, kinds, highlight, onOpen } = props;
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [view, setView] = useState<View>({ k: 1, tx: 0, ty: 0 });
+  const [hover, setHover] = useState<{ p: MapPoint; x: number; y: number } | null>(null);
+  const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
+  const placed = useMemo(() => points.filter((p) => p.x != null && p.y != null), [points]);
+  const box = useMemo(() => {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const p of placed) {
+      x0 = Math.min(x0, p.x!); x1 = Math.max(x1, p.x!); y0 = Math.min(y0, p.y!); y1 = Math.max(y1, p.y!);
+    }
+    return { x0, y0, w: x1 - x0 || 1, h: y1 - y0 || 1 };
+  }, [placed]);
+
+  const toScreen = (p: MapPoint, w: number, h: number): [number, number] => {
+    const s = Math.min(w, h) * 0.92;
+    const bx = ((p.x! - box.x0) / box.w - 0.5) * s;
+    const by = ((p.y! - box.y0) / box.h - 0.5) * s;
+    return [w / 2 + view.tx + bx * view.k, h / 2 + view.ty + by * view.k];
+  };
+
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = c.clientWidth, h = c.clientHeight;
+    c.width = w * dpr; c.height = h * dpr;
+    const ctx = c.getContext("2d")!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fcfcfd";
+    ctx.fillRect(0, 0, w, h);
+    const r = Math.max(3, Math.min(7, 3 * Math.sqrt(view.k)));
+    const dim = highlight && highlight.size > 0;
+    for (const p of placed) {
+      const [x, y] = toScreen(p, w, h);
+      if (x < -4 || y < -4 || x > w + 4 || y > h + 4) continue;
+      ctx.fillStyle = colourBy === "kind" ? (KIND_COLOURS[kinds?.get(p.index) ?? ""] ?? "#bbbbbb") : densityColour(p.density);
+      ctx.globalAlpha = dim ? 0.25 : 0.85;
+      ctx.fillRect(x - r / 2, y - r / 2, r, r);
+    }
+    if (dim) {
+      ctx.globalAlpha = 1;
+      for (const p of placed) {
+        if (!highlight!.has(p.index)) continue;
+        const [x, y] = toScreen(p, w, h);
+        ctx.beginPath(); ctx.arc(x, y, 4.5, 0, Math.PI * 2);
+        ctx.fillStyle = "#ff2d55"; ctx.fill(); ctx.strokeStyle = "#000"; ctx.lineWidth = 1; ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+    c.dataset.painted = String(placed.length);
+    if (props.complete) c.dataset.complete = "true";
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [placed, view, colourBy, kinds, highlight, box, props.complete]);
+
+  const nearest = (mx: number, my: number): MapPoint | null => {
+    const c = canvas.current!;
+    let best: MapPoint | null = null, bd = 64;
+    for (const p of placed) {
+      const [x, y] = toScreen(p, c.clientWidth, c.clientHeight);
+      const d = (x - mx) ** 2 + (y - my) ** 2;
+      if (d < bd) { bd = d; best = p; }
+    }
+    return best;
+  };
+  const local = (e: { clientX: number; clientY: number }) => {
+    const r = canvas.current!.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top] as const;
+  };
+  const zoom = (f: number, cx = 0, cy = 0) => setView((v) => ({ k: v.k * f, tx: cx + (v.tx - cx) * f, ty: cy + (v.ty - cy) * f }));
+
+  return (
+    <div className="map">
+      <canvas
+        ref={canvas}
+        aria-label={`Map of ${placed.length} features at their UMAP points; use the feature list or search to reach one by keyboard`}
+        role="img"
+        onWheel={(e) => {
+          const [mx, my] = local(e);
+          const c = canvas.current!;
+          zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, mx - c.clientWidth / 2, my - c.clientHeight / 2);
+        }}
+        onPointerDown={(e) => { drag.current = { x: e.clientX, y: e.clientY, moved: false }; }}
+        onPointerMove={(e) => {
+          const d = drag.current;
+          if (d && e.buttons) {
+            const dx = e.clientX - d.x, dy = e.clientY - d.y;
+            if (Math.abs(dx) + Math.abs(dy) > 2) d.moved = true;
+            d.x = e.clientX; d.y = e.clientY;
+            setView((v) => ({ ...v, tx: v.tx + dx, ty: v.ty + dy }));
+            return;
+          }
+          const [mx, my] = local(e);
+          const p = nearest(mx, my);
+          setHover(p ? { p, x: mx, y: my } : null);
+        }}
+        onPointerLeave={() => setHover(null)}
+        onPointerUp={(e) => {
+          const d = drag.current;
+          drag.current = null;
+          if (d?.moved) return;
+          const [mx, my] = local(e);
+          const p = nearest(mx, my);
+          if (p) onOpen(p.index);
+        }}
+      />
+      {hover && (
+        <div className="tip" style={{ left: hover.x + 12, top: hover.y + 12 }}>
+          #{hover.p.index} {hover.p.label ?? "(no label)"}
+        </div>
+      )}
+      <div className="map-tools">
+        <button type="button" onClick={() => zoom(1.5)} aria-label="Zoom in">+</button>
+        <button type="button" onClick={() => zoom(1 / 1.5)} aria-label="Zoom out">−</button>
+        <button type="button" onClick={() => setView({ k: 1, tx: 0, ty: 0 })}>Reset</button>
+      </div>
+    </div>
+  );
+}
