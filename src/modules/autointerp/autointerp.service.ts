@@ -91,7 +91,7 @@ export class AutoInterpService {
     await this.deps.sae.requireSae(saeId);
     const busy = new Set<number>();
     for (const j of await this.deps.jobs.live(kind, saeId, key)) {
-      for (const it of await this.deps.jobs.items(j.id, null, 10_000_000)) if (it.status === "PENDING" || it.status === "RUNNING") busy.add(it.featureIndex);
+      for (const it of await this.deps.jobs.allItems(j.id, null)) if (it.status === "PENDING" || it.status === "RUNNING") busy.add(it.featureIndex);
     }
     const sel = { indices: req.indices ?? null, limit: null };
     const ex = this.deps.examples;

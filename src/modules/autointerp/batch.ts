@@ -84,7 +84,7 @@ export async function runExplainBatch(deps: BatchDeps, jobId: string, opts: Batc
     }
     if (info.status !== "completed") {
       // failed / expired / cancelled: the features go back to PENDING for another try.
-      const running = (await jobs.items(jobId, "RUNNING", MAX_BATCH_REQUESTS)).map((i) => i.featureIndex);
+      const running = (await jobs.allItems(jobId, "RUNNING")).map((i) => i.featureIndex);
       await jobs.release(jobId, running);
       await jobs.setParams(jobId, { batchId: null });
       job = (await jobs.finish(jobId, "FAILED", `batch ${batchId} ended ${info.status}; rerun to submit its features again`))!;
@@ -202,6 +202,6 @@ async function collect(deps: BatchDeps, job: JobRecord, info: BatchInfo): Promis
     });
     await jobs.finishItem(job.id, idx, { status: "DONE" }, spend);
   }
-  for (const item of await jobs.items(job.id, "RUNNING", MAX_BATCH_REQUESTS))
+  for (const item of await jobs.allItems(job.id, "RUNNING"))
     if (!seen.has(item.featureIndex)) await jobs.finishItem(job.id, item.featureIndex, { status: "FAILED", error: "no result in the batch output" }, noSpend());
 }

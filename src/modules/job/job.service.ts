@@ -70,8 +70,14 @@ export class JobService {
     return this.repo.list(filter, checkPageSize(this.limits, first));
   }
 
+  /** A page of a job's items, as a client asks for it (the page size is checked). */
   items(jobId: string, status: ItemStatus | null, first: number): Promise<JobItemRecord[]> {
     return this.repo.items(jobId, status, checkPageSize(this.limits, first));
+  }
+
+  /** Every item of a job in this status, for the job's own runner (no client page limit applies). */
+  allItems(jobId: string, status: ItemStatus | null): Promise<JobItemRecord[]> {
+    return this.repo.items(jobId, status, 2_147_483_647);
   }
 
   /** The newest unfinished job of this kind on this SAE that nobody is running (queued, or its runner died). */
