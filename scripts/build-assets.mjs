@@ -8,18 +8,19 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export async function buildIde(outdir = join(root, "dist", "ide")) {
+/** Bundles one browser entry point into outdir with esbuild; false (and a warning) without esbuild. */
+async function bundle(what, entryPoints, outdir, options = {}) {
   let esbuild;
   try {
     esbuild = await import("esbuild");
   } catch {
-    console.error("build-assets: esbuild is not installed; the query IDE at / will be unavailable");
+    console.error(`build-assets: esbuild is not installed; ${what} will be unavailable`);
     return false;
   }
   mkdirSync(outdir, { recursive: true });
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { ide: join(root, "scripts", "ide", "main.js") },
+    entryPoints,
     bundle: true,
     minify: true,
     format: "iife",
@@ -28,33 +29,17 @@ export async function buildIde(outdir = join(root, "dist", "ide")) {
     define: { "process.env.NODE_ENV": '"production"' },
     legalComments: "linked",
     logLevel: "warning",
+    ...options,
   });
   return true;
 }
 
-export async function buildExplorer(outdir = join(root, "dist", "explorer")) {
-  let esbuild;
-  try {
-    esbuild = await import("esbuild");
-  } catch {
-    console.error("build-assets: esbuild is not installed; the explorer at / will be unavailable");
-    return false;
-  }
-  mkdirSync(outdir, { recursive: true });
-  await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: { app: join(root, "src", "web", "main.tsx") },
-    bundle: true,
-    minify: true,
-    format: "iife",
-    jsx: "automatic",
-    target: ["chrome110", "firefox110", "safari16"],
-    outdir,
-    define: { "process.env.NODE_ENV": '"production"' },
-    legalComments: "linked",
-    logLevel: "warning",
-  });
-  return true;
+export function buildIde(outdir = join(root, "dist", "ide")) {
+  return bundle("the query IDE at /graphiql", { ide: join(root, "scripts", "ide", "main.js") }, outdir);
+}
+
+export function buildExplorer(outdir = join(root, "dist", "explorer")) {
+  return bundle("the explorer at /", { app: join(root, "src", "web", "main.tsx") }, outdir, { jsx: "automatic" });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
