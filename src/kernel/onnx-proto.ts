@@ -22,6 +22,8 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrValue>;
+  /** The node's name in the file (default: op_index); test models use exporters' names. */
+  name?: string;
 }
 
 export interface Initializer {
@@ -145,7 +147,7 @@ const ATTR_INTS = 7;
 function writeNode(w: Writer, n: NodeSpec, index: number): void {
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
-  w.string(3, `${n.op.toLowerCase()}_${index}`);
+  w.string(3, n.name ?? `${n.op.toLowerCase()}_${index}`);
   w.string(4, n.op);
   for (const [name, a] of Object.entries(n.attrs ?? {})) {
     w.message(5, (attr) => {
