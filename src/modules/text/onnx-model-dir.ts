@@ -1,6 +1,8 @@
 // A language model exported to ONNX in a local directory, in the layout transformers.js and
 // optimum write: the graph at onnx/model.onnx or model.onnx (transformers.js's older
 // onnx/decoder_model.onnx too), tokenizer.json, config.json, optionally tokenizer_config.json.
+// An optional monoscope.json, {"tensors": {"<hook_name>": "<graph tensor>"}}, names the tensor of
+// any hook the GPT-2 mapping does not cover, so the choice lives with the model.
 // Nothing is ever downloaded: a missing file is an error that names the directory and the file.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -30,6 +32,8 @@ export interface ModelDir {
   /** null when the directory has none (the tokenizer then runs with its defaults). */
   tokenizerConfigJson: string | null;
   config: ModelConfig;
+  /** monoscope.json's "tensors": hook name -> graph tensor, for hooks the GPT-2 mapping does not know. */
+  hookTensors: Readonly<Record<string, string>>;
 }
 
 function dirError(dir: string, problem: string, label?: string): AppError {
@@ -79,13 +83,30 @@ export function openModelDir(dirArg: string, opts: { modelFile?: string; label?:
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw dirError(dir, "config.json is not a JSON object", label);
   const tokenizerConfig = join(dir, "tokenizer_config.json");
+  const hookTensors = readHookTensors(dir, label);
   return {
     dir,
     modelFile,
     tokenizerJson: join(dir, "tokenizer.json"),
     tokenizerConfigJson: existsSync(tokenizerConfig) ? tokenizerConfig : null,
     config: parseModelConfig(json as Record<string, unknown>),
+    hookTensors,
   };
+}
+
+function readHookTensors(dir: string, label: string | undefined): Record<string, string> {
+  const file = join(dir, "monoscope.json");
+  if (!existsSync(file)) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw dirError(dir, `monoscope.json is not valid JSON (${(e as Error).message})`, label);
+  }
+  const tensors = (json as { tensors?: unknown } | null)?.tensors;
+  const ok = typeof tensors === "object" && tensors !== null && !Array.isArray(tensors) && Object.values(tensors).every((v) => typeof v === "string" && v.length > 0);
+  if (!ok) throw dirError(dir, 'monoscope.json: "tensors" must be an object of hook name -> tensor name strings', label);
+  return { ...(tensors as Record<string, string>) };
 }
 
 /** Reads a JSON file of the model directory, naming it when it is not JSON. */

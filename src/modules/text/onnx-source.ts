@@ -69,15 +69,27 @@ export class OnnxActivationSource implements ActivationSource {
     this.name = `onnx:${this.model.dir}`;
   }
 
+  /**
+   * Every hook of its model: a hook it cannot map fails in activate with an error that says how
+   * to name the tensor, which helps more than "no source" would.
+   */
   supports(hook: HookRef): boolean {
-    if (hook.modelName !== this.o.modelId) return false;
-    return !!(this.o.tensor || this.o.hookTensors?.[hook.hookName] || parseGpt2Hook(hook.hookName));
+    return hook.modelName === this.o.modelId;
+  }
+
+  /** Whether the hook's tensor is named by an override or by the GPT-2 mapping (no graph read). */
+  knowsHook(hookName: string): boolean {
+    return !!(this.override(hookName) || parseGpt2Hook(hookName));
+  }
+
+  private override(hookName: string): string | undefined {
+    return this.o.hookTensors?.[hookName] ?? this.o.tensor ?? this.model.hookTensors[hookName];
   }
 
   /** The graph tensor read for this hook, and how it was chosen (said in progress output). */
   async tensorFor(hook: HookRef): Promise<{ tensor: string; how: string }> {
     const { graph } = await this.load();
-    const override = this.o.hookTensors?.[hook.hookName] ?? this.o.tensor;
+    const override = this.override(hook.hookName);
     if (override) {
       const problem = checkTensorExists(graph, override);
       if (problem) throw badInput(`tensor "${override}" is not in ${this.model.modelFile}; ${problem}`, { arg: "tensor" });
@@ -89,7 +101,7 @@ export class OnnxActivationSource implements ActivationSource {
       throw badInput(
         `no tensor of ${this.model.modelFile} is known for hook "${hook.hookName}" of model ${hook.modelName}: ` +
           `GPT-2's blocks.L.hook_resid_pre/resid_mid/resid_post/attn_out/mlp_out (L < ${this.model.config.nLayer ?? "n_layer"}) map automatically; ` +
-          `name any other tensor with --tensor`,
+          `name any other tensor with --tensor or in ${this.model.dir}/monoscope.json ({"tensors": {"${hook.hookName}": "<tensor>"}})`,
         { arg: "tensor" },
       );
     }

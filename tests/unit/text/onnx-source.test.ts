@@ -2,7 +2,7 @@
 // GPT-2 names: hidden states at the hooks equal a float64 forward pass written from the
 // architecture (tests/helpers/tiny-gpt2-reference.ts), tokens come from tokenizer.json, and
 // every misconfiguration is an error that names the directory, the file or the tensor.
-import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,7 +104,7 @@ describe("onnx source on a tiny GPT-2", () => {
   it("reads a named tensor for any hook, and says which tensors are close when the name is wrong", async () => {
     const s = createOnnxSource({ modelId: MODEL, dir, threads: 1, tensor: "/transformer/h.0/ln_2/Add_1_output_0" });
     try {
-      expect(s.supports(hook("anything.at.all"))).toBe(true);
+      expect(s.knowsHook("anything.at.all")).toBe(true);
       const out = await s.activate("the cat", hook("anything.at.all"));
       expect(out.tensor).toBe("/transformer/h.0/ln_2/Add_1_output_0");
       const ids = [0, model.vocab.indexOf("the"), model.vocab.indexOf("Ġcat")];
@@ -124,10 +124,28 @@ describe("onnx source on a tiny GPT-2", () => {
     await expect(bad.activate("the", hook("x"))).rejects.toThrow(/tensor "\/transformer\/h.0\/Add_9_output_0" is not in .*model.onnx; closest names: .*\/transformer\/h.0\/Add/);
   });
 
+  it("takes hook -> tensor names from monoscope.json in the model directory", async () => {
+    const custom = join(root, "custom");
+    writeTinyGpt2Dir(custom);
+    writeFileSync(join(custom, "monoscope.json"), JSON.stringify({ tensors: { "blocks.0.hook_mlp_in": "/transformer/h.0/ln_2/Add_1_output_0" } }));
+    const s = createOnnxSource({ modelId: MODEL, dir: custom, threads: 1 });
+    try {
+      expect(s.knowsHook("blocks.0.hook_mlp_in")).toBe(true);
+      expect((await s.activate("the", hook("blocks.0.hook_mlp_in"))).tensor).toBe("/transformer/h.0/ln_2/Add_1_output_0");
+      // Hooks it does not name still map as GPT-2's.
+      expect((await s.activate("the", hook("blocks.0.hook_resid_pre"))).tensor).toBe("/transformer/Add_output_0");
+    } finally {
+      await s.close();
+    }
+    writeFileSync(join(custom, "monoscope.json"), JSON.stringify({ tensors: ["x"] }));
+    expect(() => createOnnxSource({ modelId: MODEL, dir: custom })).toThrow(/monoscope.json: "tensors" must be an object/);
+  });
+
   it("refuses hooks it cannot map, widths that differ from d_in, and text over the limits", async () => {
     expect(source.supports(hook("blocks.0.hook_resid_pre"))).toBe(true);
     expect(source.supports({ ...hook("blocks.0.hook_resid_pre"), modelName: "gpt2-small" })).toBe(false);
-    expect(source.supports(hook("blocks.0.attn.hook_pattern"))).toBe(false);
+    expect(source.knowsHook("blocks.0.attn.hook_pattern")).toBe(false);
+    await expect(source.activate("the", hook("blocks.0.attn.hook_pattern"))).rejects.toThrow(/no tensor .* hook "blocks.0.attn.hook_pattern".*--tensor or in .*monoscope.json/);
     await expect(source.activate("the", hook("blocks.7.hook_resid_pre"))).rejects.toThrow(/no tensor .* hook "blocks.7.hook_resid_pre".*--tensor/);
     await expect(source.activate("the", hook("blocks.0.hook_resid_pre", 768))).rejects.toThrow(/width 24, but the SAE for blocks.0.hook_resid_pre reads d_in 768/);
     const small = createOnnxSource({ modelId: MODEL, dir, limits: { maxChars: 20, maxTokens: 4 } });
