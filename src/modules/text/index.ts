@@ -9,6 +9,8 @@ import { TextService } from "./text.service.ts";
 
 export type { ActivationSource, HookRef, TokenActivations } from "./activation-source.ts";
 export { GLOVE_HOOK_NAME, GLOVE_MODEL_NAME, GLOVE_SOURCE_NAME, GloveSource } from "./glove-source.ts";
+export { createOnnxSource, OnnxActivationSource, type OnnxSourceOptions } from "./onnx-source.ts";
+export { modelDirEnvVar } from "./onnx-model-dir.ts";
 export { SOURCE_FACTORIES, SourceRegistry, type SourceFactory, type SourceRequest } from "./source-registry.ts";
 export { DEFAULT_TEXT_LIMITS, type TextLimits } from "./text-limits.ts";
 export { textResolvers } from "./text.resolvers.ts";

@@ -18,14 +18,10 @@ import { addGraphOutputs, ElemType, elemTypeOf, type GraphIndex, indexGraph } fr
 import { checkTensorExists, parseGpt2Hook, resolveGpt2Tensor } from "./onnx-hooks.ts";
 import { type ModelDir, openModelDir, readDirJson } from "./onnx-model-dir.ts";
 import { buildFeeds, type Tokenized } from "./onnx-feeds.ts";
+import { checkTextLength, checkTokenCount, DEFAULT_TEXT_LIMITS, type TextLimits } from "./text-limits.ts";
 
 type Ort = typeof OrtTypes;
 type TokenizerCtor = typeof Tokenizer;
-
-export interface OnnxTextLimits {
-  maxChars: number;
-  maxTokens: number;
-}
 
 export interface OnnxSourceOptions {
   /** The model id the SAEs' cfg.json name (metadata.model_name), e.g. "gpt2-small". */
@@ -41,14 +37,12 @@ export interface OnnxSourceOptions {
   hookTensors?: Readonly<Record<string, string>>;
   /** Prepend the BOS token as TransformerLens does (default: when config.json names a bos_token_id). */
   prependBos?: boolean;
-  limits?: OnnxTextLimits;
+  limits?: TextLimits;
   /** ONNX Runtime intra-op threads (default: its own choice). */
   threads?: number;
   /** Batch size x padded length per forward pass in activateMany. */
   maxBatchTokens?: number;
 }
-
-const DEFAULT_LIMITS: OnnxTextLimits = { maxChars: 8192, maxTokens: 512 };
 
 interface Loaded {
   graph: GraphIndex;
@@ -173,16 +167,12 @@ export class OnnxActivationSource implements ActivationSource {
   }
 
   private tokenize(tokenizer: Tokenizer, text: string): Tokenized {
-    const limits = this.o.limits ?? DEFAULT_LIMITS;
-    if (text.length > limits.maxChars) {
-      throw badInput(`text has ${text.length} characters; at most ${limits.maxChars} are allowed (MONOSCOPE_TEXT_MAX_CHARS)`, { arg: "text", max: limits.maxChars });
-    }
+    const limits = this.o.limits ?? DEFAULT_TEXT_LIMITS;
+    checkTextLength(text, limits);
     const ids: number[] = tokenizer.encode(text, { add_special_tokens: false }).ids.slice();
     const bos = this.model.config.bosTokenId;
     if ((this.o.prependBos ?? bos !== null) && bos !== null) ids.unshift(bos);
-    if (ids.length > limits.maxTokens) {
-      throw badInput(`text has ${ids.length} tokens; at most ${limits.maxTokens} are allowed (MONOSCOPE_TEXT_MAX_TOKENS)`, { arg: "text", max: limits.maxTokens });
-    }
+    checkTokenCount(ids.length, limits);
     const nPos = this.model.config.nPositions;
     if (nPos !== null && ids.length > nPos) throw badInput(`text has ${ids.length} tokens; model ${this.o.modelId} takes at most ${nPos}`, { arg: "text", max: nPos });
     const tokens = ids.map((id) => tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));

@@ -6,6 +6,8 @@
 import { badInput } from "../../errors.ts";
 import type { ActivationSource, HookRef } from "./activation-source.ts";
 import { GLOVE_MODEL_NAME, GloveSource } from "./glove-source.ts";
+import { modelDirEnvVar } from "./onnx-model-dir.ts";
+import { createOnnxSource } from "./onnx-source.ts";
 import type { TextLimits } from "./text-limits.ts";
 
 export interface SourceRequest {
@@ -19,7 +21,7 @@ export type SourceFactory = (req: SourceRequest) => ActivationSource | null;
 
 /** Every kind of source, by name, in the order they are asked. */
 export const SOURCE_FACTORIES: Readonly<Record<string, SourceFactory>> = {
-  // onnx: a language model exported to ONNX in the configured directory (src/modules/text/onnx-source.ts).
+  onnx: (r) => (r.modelDir ? createOnnxSource({ modelId: r.hook.modelName, dir: r.modelDir, dirLabel: modelDirEnvVar(r.hook.modelName), limits: r.limits }) : null),
   "glove-wordnet": (r) => (r.hook.modelName === GLOVE_MODEL_NAME ? new GloveSource({ limits: r.limits }) : null),
 };
 
