@@ -1,10 +1,8 @@
-// Reads just enough of an ONNX ModelProto to find tensors by name (the graph's nodes, inputs,
-// outputs and the element type of every tensor whose type the file records), and rewrites the
-// model with extra graph outputs so ONNX Runtime returns an intermediate tensor (a residual
-// stream) alongside the logits. Everything else in the file, initializers included, is copied
-// byte for byte: a 500 MB GPT-2 is spliced, never re-encoded. Field numbers are those of
-// onnx/onnx.proto. Subgraphs (If/Loop bodies) are not indexed: their tensors cannot be graph
-// outputs anyway.
+// Reads just enough of an ONNX ModelProto to find tensors by name: the graph's nodes, inputs,
+// outputs and the element type of every tensor whose type the file records (initializers are
+// skipped by length, never decoded). Field numbers are those of onnx/onnx.proto. Subgraphs
+// (If/Loop bodies) are not indexed: their tensors cannot be graph outputs anyway.
+// onnx-graph-outputs.ts rewrites the model with extra outputs.
 
 /** TensorProto.DataType values this module names. */
 export const ElemType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
@@ -192,7 +190,7 @@ function readInitializer(r: Reader): { name: string; elemType: number; external:
 }
 
 /** Where ModelProto.graph sits in the file: [tagStart, payloadStart, payloadEnd). */
-function findGraph(buf: Uint8Array): [number, number, number] {
+export function findGraph(buf: Uint8Array): [number, number, number] {
   const r = new Reader(buf);
   let found: [number, number, number] | null = null;
   while (r.more()) {
@@ -264,58 +262,4 @@ export function elemTypeOf(g: GraphIndex, tensor: string): number {
     name = next;
   }
   return 0;
-}
-
-function varintBytes(v: number): number[] {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-function lengthDelimited(field: number, payload: Uint8Array): Uint8Array {
-  const head = [...varintBytes(field * 8 + 2), ...varintBytes(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head, 0);
-  out.set(payload, head.length);
-  return out;
-}
-
-/** A ValueInfoProto naming the tensor and its element type, shape left open. */
-function encodeOutput(name: string, elemType: number): Uint8Array {
-  const tensorType = Uint8Array.from([0x08, ...varintBytes(elemType)]); // Tensor.elem_type
-  const typeProto = lengthDelimited(1, tensorType); // TypeProto.tensor_type
-  const nameField = lengthDelimited(1, new TextEncoder().encode(name));
-  const typeField = lengthDelimited(2, typeProto);
-  const out = new Uint8Array(nameField.length + typeField.length);
-  out.set(nameField, 0);
-  out.set(typeField, nameField.length);
-  return out;
-}
-
-/** The model with these tensors appended to graph.output (one copy of the file). */
-export function addGraphOutputs(buf: Uint8Array, outputs: readonly { name: string; elemType: number }[]): Uint8Array {
-  if (outputs.length === 0) return buf;
-  const [tagStart, start, end] = findGraph(buf);
-  const extra = outputs.map((o) => lengthDelimited(12, encodeOutput(o.name, o.elemType)));
-  const extraLen = extra.reduce((s, e) => s + e.length, 0);
-  const graphLen = end - start + extraLen;
-  const head = Uint8Array.from([...varintBytes(7 * 8 + 2), ...varintBytes(graphLen)]);
-  const out = new Uint8Array(tagStart + head.length + graphLen + (buf.length - end));
-  let o = 0;
-  out.set(buf.subarray(0, tagStart), o);
-  o += tagStart;
-  out.set(head, o);
-  o += head.length;
-  out.set(buf.subarray(start, end), o);
-  o += end - start;
-  for (const e of extra) {
-    out.set(e, o);
-    o += e.length;
-  }
-  out.set(buf.subarray(end), o);
-  return out;
 }

@@ -14,7 +14,8 @@ import type * as OrtTypes from "onnxruntime-node";
 import { badInput } from "../../errors.ts";
 import { halfBitsToFloat } from "../../shared/float16.ts";
 import type { ActivationSource, HookRef, TokenActivations } from "./activation-source.ts";
-import { addGraphOutputs, ElemType, elemTypeOf, type GraphIndex, indexGraph } from "./onnx-graph.ts";
+import { ElemType, elemTypeOf, type GraphIndex, indexGraph } from "./onnx-graph.ts";
+import { addGraphOutputs } from "./onnx-graph-outputs.ts";
 import { checkTensorExists, parseGpt2Hook, resolveGpt2Tensor } from "./onnx-hooks.ts";
 import { type ModelDir, openModelDir, readDirJson } from "./onnx-model-dir.ts";
 import { buildFeeds, type Tokenized } from "./onnx-feeds.ts";
@@ -57,6 +58,7 @@ export class OnnxActivationSource implements ActivationSource {
   private readonly resolved = new Map<string, string>();
   /** Sessions replaced by a wider one; a run may still hold them, so they are released on close. */
   private readonly retired: Promise<OrtTypes.InferenceSession>[] = [];
+  private firstBytes: Uint8Array | null = null;
 
   constructor(private readonly o: OnnxSourceOptions) {
     this.model = openModelDir(o.dir, { modelFile: o.modelFile, label: o.dirLabel });
@@ -123,7 +125,14 @@ export class OnnxActivationSource implements ActivationSource {
     const out: TokenActivations[][] = texts.map(() => []);
     const maxBatch = this.o.maxBatchTokens ?? 4096;
     // Shortest first, so a batch pads little; right padding is exact for a causal model.
-    const order = tokenized.map((_, i) => i).sort((a, b) => tokenized[a]!.ids.length - tokenized[b]!.ids.length);
+    // A text with no tokens (empty, and no BOS) has nothing to run.
+    const order = tokenized
+      .map((_, i) => i)
+      .filter((i) => tokenized[i]!.ids.length > 0)
+      .sort((a, b) => tokenized[a]!.ids.length - tokenized[b]!.ids.length);
+    tokenized.forEach((tk, i) => {
+      if (tk.ids.length === 0) out[i] = tensors.map((tensor, h) => ({ tokens: [], vectors: new Float32Array(0), dIn: hooks[h]!.dIn, tensor }));
+    });
     for (let s = 0; s < order.length; ) {
       let e = s + 1;
       while (e < order.length && (e - s + 1) * tokenized[order[e]!]!.ids.length <= maxBatch) e++;
@@ -156,7 +165,10 @@ export class OnnxActivationSource implements ActivationSource {
       const json = readDirJson(this.model.dir, this.model.tokenizerJson) as object;
       const cfg = this.model.tokenizerConfigJson ? (readDirJson(this.model.dir, this.model.tokenizerConfigJson) as object) : {};
       const tokenizer = new Tokenizer(json, cfg);
-      const graph = indexGraph(await readFile(this.model.modelFile));
+      const bytes = await readFile(this.model.modelFile);
+      const graph = indexGraph(bytes);
+      // The first session is built from these bytes rather than a second read of the file.
+      this.firstBytes = bytes;
       if (graph.externalData) {
         throw badInput(`${this.model.modelFile} keeps its weights in external data files, which this source cannot load yet; re-save it as one file (models under 2 GB fit)`);
       }
@@ -188,7 +200,9 @@ export class OnnxActivationSource implements ActivationSource {
       const { graph } = await this.load();
       const existing = new Set(graph.outputs.map((v) => v.name));
       const extra = [...wanted].filter((t) => !existing.has(t)).map((name) => ({ name, elemType: elemTypeOf(graph, name) || ElemType.FLOAT }));
-      const bytes = addGraphOutputs(await readFile(this.model.modelFile), extra);
+      const original = this.firstBytes ?? (await readFile(this.model.modelFile));
+      this.firstBytes = null;
+      const bytes = addGraphOutputs(original, extra);
       const ort = loadOrt();
       const s = await ort.InferenceSession.create(bytes, {
         ...(this.o.threads ? { intraOpNumThreads: this.o.threads } : {}),

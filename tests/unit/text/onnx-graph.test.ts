@@ -3,7 +3,8 @@
 // change, and weights stored outside the file are noticed.
 import { describe, expect, it } from "vitest";
 import { encodeModel, OnnxType } from "../../../src/kernel/onnx-proto.ts";
-import { addGraphOutputs, ElemType, elemTypeOf, indexGraph } from "../../../src/modules/text/onnx-graph.ts";
+import { ElemType, elemTypeOf, indexGraph } from "../../../src/modules/text/onnx-graph.ts";
+import { addGraphOutputs } from "../../../src/modules/text/onnx-graph-outputs.ts";
 import { randomTinyGpt2, tinyGpt2Onnx } from "../../helpers/tiny-gpt2.ts";
 
 const small = () =>

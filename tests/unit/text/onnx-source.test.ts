@@ -87,6 +87,22 @@ describe("onnx source on a tiny GPT-2", () => {
     }
   });
 
+  it("gives empty text only the BOS token, or no tokens at all without it", async () => {
+    const h = hook("blocks.0.hook_resid_pre");
+    expect((await source.activate("", h)).tokens).toEqual(["<|endoftext|>"]);
+    const noBos = createOnnxSource({ modelId: MODEL, dir, prependBos: false });
+    try {
+      const [empty, cat] = await noBos.activateMany(["", "the cat"], h);
+      expect(empty).toMatchObject({ tokens: [], dIn: 24, tensor: "/transformer/Add_output_0" });
+      expect(empty!.vectors.length).toBe(0);
+      expect(cat!.tokens).toEqual(["the", " cat"]);
+      const ids = [model.vocab.indexOf("the"), model.vocab.indexOf("Ġcat")];
+      expect(maxDiff(cat!.vectors, referenceForward(model, ids).residPre[0]!)).toBeLessThan(1e-4);
+    } finally {
+      await noBos.close();
+    }
+  });
+
   it("finds the embedding sum by structure when the exporter's counters shift", async () => {
     const shifted = join(root, "shifted");
     const m = writeTinyGpt2Dir(shifted, { layout: "model.onnx", shiftCounters: true });
