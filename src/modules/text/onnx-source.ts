@@ -59,6 +59,8 @@ export class OnnxActivationSource implements ActivationSource {
   /** Sessions replaced by a wider one; a run may still hold them, so they are released on close. */
   private readonly retired: Promise<OrtTypes.InferenceSession>[] = [];
   private firstBytes: Uint8Array | null = null;
+  /** Display text per token id: decoding one id at a time costs as much as the tiny model's forward pass. */
+  private readonly tokenText = new Map<number, string>();
 
   constructor(private readonly o: OnnxSourceOptions) {
     this.model = openModelDir(o.dir, { modelFile: o.modelFile, label: o.dirLabel });
@@ -187,7 +189,14 @@ export class OnnxActivationSource implements ActivationSource {
     checkTokenCount(ids.length, limits);
     const nPos = this.model.config.nPositions;
     if (nPos !== null && ids.length > nPos) throw badInput(`text has ${ids.length} tokens; model ${this.o.modelId} takes at most ${nPos}`, { arg: "text", max: nPos });
-    const tokens = ids.map((id) => tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
+    const tokens = ids.map((id) => {
+      let t = this.tokenText.get(id);
+      if (t === undefined) {
+        t = tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+        this.tokenText.set(id, t);
+      }
+      return t;
+    });
     return { ids, tokens };
   }
 
