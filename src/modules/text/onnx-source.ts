@@ -190,11 +190,10 @@ export class OnnxActivationSource implements ActivationSource {
     const nPos = this.model.config.nPositions;
     if (nPos !== null && ids.length > nPos) throw badInput(`text has ${ids.length} tokens; model ${this.o.modelId} takes at most ${nPos}`, { arg: "text", max: nPos });
     const tokens = ids.map((id) => {
-      let t = this.tokenText.get(id);
-      if (t === undefined) {
-        t = tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
-        this.tokenText.set(id, t);
-      }
+      const cached = this.tokenText.get(id);
+      if (cached !== undefined) return cached;
+      const t = tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+      this.tokenText.set(id, t);
       return t;
     });
     return { ids, tokens };
