@@ -1,7 +1,7 @@
 // SQL for the stored sizes the query cost limit charges list fields at (graphql/cost.ts):
-// how long the longest stored list behind each list-valued field is. The cheap statements
-// (the SAE table, id watermarks) run on every costed request; the scans run only for what
-// changed since the last look (one SAE's rows, the explanations added since an id).
+// how long the longest stored list behind each list-valued field is. One cheap statement
+// (the SAE table and id watermarks) runs on every costed request; the scans run only for
+// what changed since the last look (one SAE's rows, the explanations added since an id).
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { int8, onlyRow } from "../../db/rows.ts";
@@ -22,6 +22,9 @@ export const WatermarkRow = z.object({
 });
 export type WatermarkRow = z.infer<typeof WatermarkRow>;
 
+const LookRow = WatermarkRow.extend({ saes: z.array(SaeVersionRow) });
+export type LookRow = z.infer<typeof LookRow>;
+
 export const SaeSizeRow = z.object({ id: z.string(), tokens: z.number().int(), logits: z.number().int(), histogram: z.number().int() });
 export type SaeSizeRow = z.infer<typeof SaeSizeRow>;
 
@@ -31,17 +34,16 @@ const EdgeRow = z.object({ parents: z.number().int(), children: z.number().int()
 export class SizesRepository {
   constructor(private readonly db: Database) {}
 
-  /** Every SAE with a version that changes on each write of its artifacts (ingest bumps updated_at). */
-  saes(): Promise<SaeVersionRow[]> {
-    return this.db.rows(SaeVersionRow)`
-      /* sizes.saes */
-      SELECT id, d_in AS "dIn", status || ':' || updated_at::text AS version FROM sae`;
-  }
-
-  async watermarks(): Promise<WatermarkRow> {
-    return onlyRow(WatermarkRow, await this.db.sql`
-      /* sizes.watermarks */
-      SELECT (SELECT count(*)::int FROM model) AS models,
+  /**
+   * One statement: every SAE with a version that changes on each write of its artifacts
+   * (ingest bumps updated_at), and the watermarks.
+   */
+  async look(): Promise<LookRow> {
+    return onlyRow(LookRow, await this.db.sql`
+      /* sizes.look */
+      SELECT (SELECT coalesce(json_agg(json_build_object('id', id, 'dIn', d_in, 'version', status || ':' || updated_at::text)), '[]'::json)
+                FROM sae) AS saes,
+             (SELECT count(*)::int FROM model) AS models,
              (SELECT count(*)::int FROM sae_family) AS families,
              (SELECT coalesce(max(id), 0)::int8 FROM explanation) AS "explanationId",
              (SELECT coalesce(max(id), 0)::int8 FROM explanation_score) AS "scoreId",

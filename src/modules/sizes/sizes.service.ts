@@ -49,7 +49,7 @@ export class StoredSizeService {
   }
 
   private async look(): Promise<StoredSizes> {
-    const [saes, marks] = await Promise.all([this.repo.saes(), this.repo.watermarks()]);
+    const { saes, ...marks } = await this.repo.look();
     const seen = new Set(saes.map((s) => s.id));
     for (const id of this.bySae.keys()) if (!seen.has(id)) this.bySae.delete(id);
     const changed = saes.filter((s) => this.bySae.get(s.id)?.version !== s.version);
