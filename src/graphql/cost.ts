@@ -170,7 +170,7 @@ function multiplier(key: string, def: GraphQLField<unknown, unknown>, node: Fiel
 
 /** Where the plugin reads stored sizes (modules/sizes); null charges stored lists at 0. */
 export interface StoredSizeSource {
-  current(): Promise<StoredSizes>;
+  current(keys?: Iterable<StoredSizeKey>): Promise<StoredSizes>;
 }
 
 export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null = null): ApolloServerPlugin<GraphQLContext> {
@@ -186,9 +186,10 @@ export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null
           const variables = effectiveVariables(operation, request.variables);
           // A first pass notes which stored sizes the operation depends on; only then are they read.
           const used = new Map<string, number>();
-          let cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (_k, field) => (used.set(field, 0), 0));
-          if (used.size && source) {
-            const stored = await source.current();
+          const keys = new Set<StoredSizeKey>();
+          let cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (keys.add(k), used.set(field, 0), 0));
+          if (keys.size && source) {
+            const stored = await source.current(keys);
             cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (used.set(field, stored[k]), stored[k]));
           }
           if (cost > maxCost) {

@@ -18,6 +18,19 @@ describe("stored sizes", () => {
     expect(s).toMatchObject({ models: 1, saes: 1, dIn: 32, tokens: 3, logits: 2, histogram: 3, explanationsPerFeature: 0 });
   });
 
+  it("asked only for sizes the look answers, runs one statement and no scan", async () => {
+    await seedFeatures(t.app, { n: 2, dIn: 8, saeId: "m/c", modelId: "m" });
+    const before = t.app.db.stats.statements;
+    expect((await t.app.services.sizes.current(["saes", "dIn"])).saes).toBe(2);
+    expect(t.app.db.stats.statements - before).toBe(1);
+    // The examples of the new SAE are scanned once asked for, then known.
+    expect((await t.app.services.sizes.current(["tokens"])).tokens).toBe(3);
+    const after = t.app.db.stats.statements;
+    await t.app.services.sizes.current(["tokens"]);
+    expect(t.app.db.stats.statements - after).toBe(1);
+    await t.app.services.ingest.removeSae("m/c");
+  });
+
   it("follows explanations, scores, lineage edges and new SAEs", async () => {
     const p = t.app.db.prisma;
     for (const text of ["one", "two", "three"]) await t.app.services.explanation.addHuman({ saeId: "m/a", index: 1 }, text);
