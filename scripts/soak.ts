@@ -7,12 +7,19 @@
 // under load a garbage-collected heap swings by ~100 MiB with the allocation rate (the
 // per-minute RSS medians under load are printed too), which says nothing about a leak.
 //
+// --writes (PostgreSQL only): a second process ingests and deletes small SAEs all along, and
+// a share of the reads (--written-share, default 0.5) asks for their features; passes when
+// no read failed and no feature was read half-present (scripts/soak-writes.ts, which also
+// counts SAE rows read with a count from after a delete). No RSS check then.
+//
 //   node bin/run-ts.js scripts/soak.ts [--minutes 10] [--connections 8] [--warmup 60] [--rest 10]
 //       [--features 4096] [--d-in 256] [--data-dir DIR]   (DATABASE_URL: PostgreSQL)
+//       [--writes [--written-share 0.5] [--write-pause-ms 200]]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchConfig, ensureDataset, load, once, parseArgs, rng, rssMiB, spawnServer } from "./bench/api-harness.ts";
+import { readLoop, startWriter, WRITTEN_FEATURES } from "./soak-writes.ts";
 
 const args = parseArgs(process.argv.slice(2));
 const minutes = Number(args.minutes ?? 10);
@@ -61,6 +68,7 @@ async function main() {
       const r = await once(server.url, { query: q, variables: { s: saeId, i: 1, q: "animal", after: null } });
       if (r.errors) throw new Error(`query fails before the soak: ${JSON.stringify(r.errors).slice(0, 300)}`);
     }
+    if (args.writes !== undefined) return await soakWithWrites(server.url, next, rand);
     const sampled = async <T>(fn: () => Promise<T>): Promise<[T, number[]]> => {
       const rss: number[] = [];
       const timer = setInterval(() => rss.push(rssMiB(server.pid)), 5000);
@@ -126,6 +134,24 @@ async function main() {
   } finally {
     await server.stop();
   }
+}
+
+async function soakWithWrites(url: string, next: () => { query: string; variables: Record<string, unknown> }, rand: () => number) {
+  if (config.database.kind !== "postgres") throw new Error("--writes needs DATABASE_URL: the writer is a second process, and the embedded data dir is held by the server");
+  const writtenShare = Number(args["written-share"] ?? 0.5);
+  const writer = startWriter(config, Number(args["write-pause-ms"] ?? 200));
+  log(`reads at ${connections} connections for ${minutes} min while SAEs are ingested and deleted`);
+  const t0 = Date.now();
+  const reads = await readLoop(url, { connections, seconds: minutes * 60, writtenShare }, next, () => ({
+    id: writer.pick(rand),
+    index: Math.floor(rand() * WRITTEN_FEATURES),
+  }));
+  const writes = await writer.stop();
+  const seconds = (Date.now() - t0) / 1000;
+  const pass = reads.failed === 0 && reads.halfPresent === 0 && writes.writeErrors.length === 0 && writes.ingested > 0 && writes.deleted > 0 && reads.present > 0 && reads.absent > 0;
+  const out = { soak: "graphql-api-with-writes", backend: config.database.kind, minutes, connections, seconds: Math.round(seconds), ...reads, readsPerSecond: Math.round(reads.reads / seconds), ...writes, pass };
+  process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+  if (!pass) process.exitCode = 1;
 }
 
 try {

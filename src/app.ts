@@ -18,6 +18,7 @@ import { buildJobModule } from "./modules/job/index.ts";
 import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
 import { buildSearchModule } from "./modules/search/index.ts";
+import { buildSizesModule } from "./modules/sizes/index.ts";
 import { buildStatsModule } from "./modules/stats/index.ts";
 import { buildTextModule } from "./modules/text/index.ts";
 import { modelEnvKey } from "./config.ts";
@@ -38,6 +39,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { stats } = buildStatsModule(db);
   const { jobs, steps } = buildJobModule(db, log, config.server);
   const { lists } = buildListModule(db);
+  const { sizes } = buildSizesModule(db);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log, kernel: config.kernel.backend });
   const { text, sources } = buildTextModule(db, { encode }, { maxK: config.server.maxK, text: config.text, modelEnvKey });
   // One client for the whole process, so its concurrency limit holds across all callers.
@@ -84,7 +86,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
   const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes };
 }
 
 export interface CreateAppOptions extends OpenOptions {

@@ -2,7 +2,12 @@
 // size passed as a variable counts as much as a literal one). Cost estimates the
 // number of values the server resolves: every field costs 1, and a field with a
 // `first` or `k` argument (literal, variable or schema default) multiplies the cost of
-// what it selects by that count. Depth and alias limits are graphql-armor's.
+// what it selects by that count. A list-valued field without one is charged at its
+// stored size (LIST_SIZES): the longest such list stored now (a decoder's dIn floats, the
+// longest activation example, the most explanations of one feature, ...), read from the
+// database (modules/sizes) when the operation selects one. A scalar list costs 1 per value.
+// tests/unit/list-cost.test.ts fails for a list field that has neither. Depth and alias
+// limits are graphql-armor's.
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   type FieldNode,
@@ -17,6 +22,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from "graphql";
+import type { StoredSizeKey, StoredSizes } from "../modules/sizes/index.ts";
 import type { GraphQLContext } from "./context.ts";
 
 // Duck-typed on purpose: the schema objects come from Apollo's copy of graphql, which may
@@ -67,7 +73,50 @@ export function effectiveVariables(operation: OperationDefinitionNode, given: Re
   return out;
 }
 
-const MULTIPLIER_ARGS = ["first", "k"];
+export const MULTIPLIER_ARGS = ["first", "k"];
+
+/** Fields whose own argument other than first/k multiplies what they select. */
+export const FIELD_MULTIPLIER_ARGS: Readonly<Record<string, string>> = {
+  "SaeStats.densityHistogram": "bins",
+};
+
+/**
+ * How each list-valued field without first/k is charged: `stored`, at the longest such list
+ * stored now; `enclosing`, already multiplied by the enclosing field's page argument (a
+ * connection's edges by features(first)); `fixed`, a bound the code enforces.
+ */
+export type ListSize = { stored: StoredSizeKey } | { enclosing: string } | { fixed: number };
+
+export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
+  "Query.models": { stored: "models" },
+  "Query.families": { stored: "families" },
+  "Query.saes": { stored: "saes" },
+  "Model.saes": { stored: "saes" },
+  "SaeFamily.saes": { stored: "saes" },
+  "SaeFamily.scaling": { stored: "saes" },
+  "Sae.pendingSteps": { stored: "steps" },
+  "Feature.explanations": { stored: "explanationsPerFeature" },
+  "Explanation.scores": { stored: "scoresPerExplanation" },
+  "Feature.parents": { stored: "parentsPerFeature" },
+  "Feature.children": { stored: "childrenPerFeature" },
+  "LineageNode.parents": { stored: "parentsPerFeature" },
+  "LineageNode.children": { stored: "childrenPerFeature" },
+  "Feature.decoder": { stored: "dIn" },
+  "ActivationExample.tokens": { stored: "tokens" },
+  "ActivationExample.values": { stored: "tokens" },
+  "FeatureLogits.positive": { stored: "logits" },
+  "FeatureLogits.negative": { stored: "logits" },
+  "Histogram.values": { stored: "histogram" },
+  "Histogram.heights": { stored: "histogram" },
+  "FeatureConnection.edges": { enclosing: "Query.features(first)" },
+  "DensityHistogram.bins": { enclosing: "SaeStats.densityHistogram(bins)" },
+};
+
+// "[Float!]" and "[Float!]!" print with a leading bracket (duck-typed, as above).
+export const isListType = (t: GraphQLType): boolean => String(t).startsWith("[");
+
+/** A stored size by key, for the field (Type.name) charged at it. */
+export type SizeLookup = (key: StoredSizeKey, field: string) => number;
 
 export function operationCost(
   schema: GraphQLSchema,
@@ -75,6 +124,7 @@ export function operationCost(
   selectionSet: SelectionSetNode,
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
+  sizes: SizeLookup = () => 0,
 ): number {
   const walk = (type: GraphQLNamedType, set: SelectionSetNode, seen: Set<string>): number => {
     let total = 0;
@@ -95,14 +145,20 @@ export function operationCost(
   const fieldCost = (parent: GraphQLNamedType, node: FieldNode, seen: Set<string>): number => {
     if (node.name.value.startsWith("__")) return 0;
     const def = fieldsOf(parent)?.[node.name.value];
-    if (!def || !node.selectionSet) return 1;
-    return 1 + multiplier(def, node, variables) * walk(namedType(def.type), node.selectionSet, seen);
+    if (!def) return 1;
+    const key = `${parent.name}.${def.name}`;
+    const rule = LIST_SIZES[key];
+    const list = isListType(def.type);
+    const m = rule && "stored" in rule ? sizes(rule.stored, key) : rule && "fixed" in rule ? rule.fixed : multiplier(key, def, node, variables);
+    if (!node.selectionSet) return list ? 1 + m : 1;
+    return 1 + m * walk(namedType(def.type), node.selectionSet, seen);
   };
   return walk(rootType, selectionSet, new Set());
 }
 
-function multiplier(def: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): number {
-  for (const name of MULTIPLIER_ARGS) {
+function multiplier(key: string, def: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): number {
+  const own = FIELD_MULTIPLIER_ARGS[key];
+  for (const name of own ? [own, ...MULTIPLIER_ARGS] : MULTIPLIER_ARGS) {
     const arg = def.args.find((a) => a.name === name);
     if (!arg) continue;
     const given = node.arguments?.find((a) => a.name.value === name);
@@ -112,7 +168,12 @@ function multiplier(def: GraphQLField<unknown, unknown>, node: FieldNode, variab
   return 1;
 }
 
-export function costLimitPlugin(maxCost: number): ApolloServerPlugin<GraphQLContext> {
+/** Where the plugin reads stored sizes (modules/sizes); null charges stored lists at 0. */
+export interface StoredSizeSource {
+  current(keys?: Iterable<StoredSizeKey>): Promise<StoredSizes>;
+}
+
+export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null = null): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
@@ -122,10 +183,20 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<GraphQLCont
           if (!root) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const cost = operationCost(schema, root, operation.selectionSet, fragments, effectiveVariables(operation, request.variables));
+          const variables = effectiveVariables(operation, request.variables);
+          // A first pass notes which stored sizes the operation depends on; only then are they read.
+          const used = new Map<string, number>();
+          const keys = new Set<StoredSizeKey>();
+          let cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (keys.add(k), used.set(field, 0), 0));
+          if (keys.size && source) {
+            const stored = await source.current(keys);
+            cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (used.set(field, stored[k]), stored[k]));
+          }
           if (cost > maxCost) {
+            const lists = [...used].map(([f, n]) => `${f} ${n}`).join(", ");
             throw new GraphQLError(
-              `query cost ${Math.round(cost)} exceeds the limit of ${maxCost}: ask for fewer items (first / k) or fewer fields per item`,
+              `query cost ${Math.round(cost)} exceeds the limit of ${maxCost}: ask for fewer items (first / k) or fewer fields per item` +
+                (lists ? `; lists without first/k count at their longest stored length (${lists})` : ""),
               { extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost: Math.round(cost), maxCost, http: { status: 400 } } },
             );
           }

@@ -257,5 +257,7 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
 export async function startHttpServer(app: App, opts: { port?: number; host?: string } = {}): Promise<HttpServer> {
   const { fastify, stop } = await buildHttpServer(app);
   const address = await fastify.listen({ port: opts.port ?? app.config.server.port, host: opts.host ?? app.config.server.host });
+  // The cost limit's stored list sizes: the first look scans the examples, better now than on a request.
+  void app.services.sizes.current().catch(() => {});
   return { fastify, url: address.replace("[::1]", "localhost"), close: stop };
 }

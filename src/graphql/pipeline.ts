@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { authPlugin } from "./auth.ts";
 import type { GraphQLContext } from "./context.ts";
-import { costLimitPlugin } from "./cost.ts";
+import { costLimitPlugin, type StoredSizeSource } from "./cost.ts";
 import { createFormatError } from "./errors.ts";
 import { inputSizePlugin } from "./input-size.ts";
 import { textInputPlugin } from "./text-input.ts";
@@ -48,7 +48,7 @@ export function buildExecutableSchema(typeDefs: string = loadTypeDefs(), map: ob
   return schema;
 }
 
-export function createPipeline(app: { config: Config; log: Logger }): GraphQLPipeline {
+export function createPipeline(app: { config: Config; log: Logger; services: { sizes: StoredSizeSource } }): GraphQLPipeline {
   const s = app.config.server;
   const armor = new ApolloArmor({
     maxDepth: { n: s.maxDepth, ignoreIntrospection: true },
@@ -71,7 +71,7 @@ export function createPipeline(app: { config: Config; log: Logger }): GraphQLPip
       authPlugin(s),
       inputSizePlugin(),
       textInputPlugin(),
-      costLimitPlugin(s.maxCost),
+      costLimitPlugin(s.maxCost, app.services.sizes),
     ],
     formatError: createFormatError({ development: app.config.isDevelopment, log: app.log }),
     includeStacktrace: app.config.isDevelopment,

@@ -75,6 +75,7 @@ describe("statement count", () => {
     const r = await statementsFor(BY_INDEX, vars);
     console.log(`[${t.db.backend}] 100 aliased feature lookups: ${r.count} statements`);
     expect(Object.keys(r.data)).toHaveLength(100);
-    expect(r.count).toBeLessThanOrEqual(3);
+    // One more: the cost limit reads the stored list sizes (logits, examples) once per request.
+    expect(r.count).toBeLessThanOrEqual(4);
   });
 });
