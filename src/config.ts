@@ -66,6 +66,8 @@ const EnvSchema = z.object({
   MONOSCOPE_KERNEL: z.preprocess(emptyToUndefined, z.enum(["auto", "native", "js"]).default("auto")),
   /** "0" turns the native 4-bit scan off. */
   MONOSCOPE_NATIVE: str(),
+  // Largest image file an ingest stores (image activation examples); 8 MiB = DEFAULT_IMAGE_MAX_BYTES.
+  MONOSCOPE_IMAGE_MAX_BYTES: int(8 << 20, 1),
 });
 
 export type Config = Readonly<{
@@ -116,6 +118,8 @@ export type Config = Readonly<{
   lineage: Readonly<{ splitThreshold: number }>;
   /** The matrix kernel ("auto": native, else JavaScript) and whether the native 4-bit scan may load. */
   kernel: Readonly<{ backend: "auto" | "native" | "js"; nativeScan: boolean }>;
+  /** Image activation examples: the largest image file an ingest accepts. */
+  images: Readonly<{ maxBytes: number }>;
 }>;
 
 export interface ConfigOverrides {
@@ -174,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       : null,
     lineage: { splitThreshold: e.MONOSCOPE_SPLIT_THRESHOLD },
     kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
+    images: { maxBytes: e.MONOSCOPE_IMAGE_MAX_BYTES },
   };
   return deepFreeze(config);
 }
