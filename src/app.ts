@@ -46,8 +46,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
     maxK: config.server.maxK,
     log,
   });
-  // Human labels become searchable like the others.
-  const { explanation, examples } = buildExplanationModule(db, { onLabelsChanged: [(saeId) => search.indexSae(saeId)], log });
+  // Human labels become searchable like the others (only the labelled feature is reindexed).
+  const { explanation, examples } = buildExplanationModule(db, { onLabelsChanged: [(saeId, indices) => search.indexFeatures(saeId, indices)], log });
   const { geometry, umap, alignment } = buildGeometryModule({
     db,
     log,

@@ -121,7 +121,7 @@ describe("image activation examples", () => {
     for (const bad of ["abc", sha(PNG).toUpperCase(), `${sha(PNG)}.png`, "%00"]) {
       const r = await fetch(`${server.url}/images/${bad}`);
       expect(r.status, bad).toBe(400);
-      expect((await r.json()).errors[0].extensions.code).toBe("BAD_USER_INPUT");
+      expect(((await r.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("BAD_USER_INPUT");
     }
   });
 
