@@ -2,7 +2,8 @@
 // shown with its per-patch heatmap over it (one cell per patch, the strongest outlined),
 // the image has alt text naming the grid and the strongest patch, the image loads from
 // /images/<sha256> on the server (nothing off-site), and axe finds no serious or critical
-// violation. Screenshot: .monoscope-test/explorer-image.png.
+// violation, in light and dark mode; the keyboard shortcuts (j/k, /) work. Screenshots:
+// .monoscope-test/explorer-image.png and explorer-image-dark.png.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
@@ -96,5 +97,29 @@ it.runIf(existsSync(CHROMIUM))("overlays the per-patch heatmap on an image examp
   mkdirSync(".monoscope-test", { recursive: true });
   await page.screenshot({ path: join(".monoscope-test", "explorer-image.png"), fullPage: true });
   expect(images).toEqual([`${origin}/images/${sha}`]);
+
+  // Keyboard: j/k walk the page's list links, "/" opens the search page with its field focused.
+  await page.keyboard.press("j");
+  const first = await page.evaluate<string>(`document.activeElement.textContent`);
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
+  expect(await page.evaluate<string>(`document.activeElement.textContent`)).toBe(first);
+  expect(first).toMatch(/vision\/toy #\d/);
+  await page.keyboard.press("/");
+  await page.waitForURL(/\/search\?q=$/);
+  await expect.poll(() => page.evaluate<string>(`document.activeElement && document.activeElement.id`)).toBe("q");
+  await page.keyboard.type("j");
+  expect(await page.inputValue("#q")).toBe("j"); // typed into the field, not taken as a shortcut
+
+  // Dark mode (the system setting): a dark page that still passes axe.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(`${s.url}/sae/${encodeURIComponent(SAE)}/features/2`);
+  await page.getByTestId("image-example").waitFor();
+  expect(await page.evaluate<string>(`getComputedStyle(document.documentElement).backgroundColor`)).toBe("rgb(22, 24, 29)");
+  await page.addScriptTag({ path: AXE });
+  const dark: any[] = await page.evaluate(`axe.run(document, { resultTypes: ["violations"] }).then((r) =>
+    r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) })))`);
+  expect(dark.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+  await page.screenshot({ path: join(".monoscope-test", "explorer-image-dark.png"), fullPage: true });
   expect(offSite).toEqual([]);
 }, 120_000);
