@@ -24,6 +24,9 @@ export interface ActivationImageRow {
   patchCols: number;
 }
 
+/** Image examples per INSERT (array parameters of this many elements stay small). */
+const LINK_BATCH = 10_000;
+
 export class ImageBulkLoad {
   constructor(private readonly conn: BulkStatements) {}
 
@@ -38,8 +41,11 @@ export class ImageBulkLoad {
     }
   }
 
-  async insertLinks(saeId: string, rows: readonly ActivationImageRow[]): Promise<void> {
-    if (!rows.length) return;
+  async insertLinks(saeId: string, all: readonly ActivationImageRow[]): Promise<void> {
+    for (let at = 0; at < all.length; at += LINK_BATCH) await this.insertLinkBatch(saeId, all.slice(at, at + LINK_BATCH));
+  }
+
+  private async insertLinkBatch(saeId: string, rows: readonly ActivationImageRow[]): Promise<void> {
     await this.conn.query(
       `/* image_insert_links */ INSERT INTO activation_image (sae_id, feature_idx, ordinal, image_sha256, url, width, height, patch_rows, patch_cols)
        SELECT $1, * FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[])`,

@@ -109,6 +109,13 @@ describe("image activation examples", () => {
     expect((url.data as any).feature.topActivations[0].image).toEqual({ url: "https://example.org/x.png", width: 224, height: 224, patchRows: 14, patchCols: 14 });
   });
 
+  it("gives text auto-interpretation only the text examples", async () => {
+    const ex = await t.app.services.examples.examplesOf("img-a", 3);
+    expect(ex.map((e) => e.text)).toEqual(["a cat"]);
+    const strongest = await t.app.services.examples.strongestContexts("img-a", [3, 5, 7]);
+    expect(strongest.map((e) => [e.featureIndex, e.text])).toEqual([[3, "a cat"]]);
+  });
+
   it("serves stored images by hash, immutable, and 404/400 otherwise", async () => {
     const ok = await fetch(`${server.url}/images/${sha(PNG)}`);
     expect(ok.status).toBe(200);
