@@ -55,13 +55,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it.runIf(existsSync(CHROMIUM))("overlays the per-patch heatmap on an image example, with alt text, and passes axe", async () => {
-  browser = await chromium.launchPersistentContext(join(dir, "profile"), {
+async function launch(): Promise<BrowserContext> {
+  browser ??= await chromium.launchPersistentContext(join(dir, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const page = await browser.newPage();
+  return browser;
+}
+
+it.runIf(existsSync(CHROMIUM))("overlays the per-patch heatmap on an image example, with alt text, and passes axe", async () => {
+  const page = await (await launch()).newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
   const origin = new URL(s.url).origin;
   const offSite: string[] = [];
@@ -69,7 +73,7 @@ it.runIf(existsSync(CHROMIUM))("overlays the per-patch heatmap on an image examp
   await page.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith(`${origin}/images/`)) images.push(url);
-    if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
+    if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
     offSite.push(url);
     return route.abort();
   });
@@ -123,3 +127,19 @@ it.runIf(existsSync(CHROMIUM))("overlays the per-patch heatmap on an image examp
   await page.screenshot({ path: join(".monoscope-test", "explorer-image-dark.png"), fullPage: true });
   expect(offSite).toEqual([]);
 }, 120_000);
+
+it.runIf(existsSync(CHROMIUM))("on a server that wants a key for reads, loads the image with the tab's key", async () => {
+  const keyed = await startTestServer(t.app, { apiKeys: ["image-read-key"], readsRequireKey: true });
+  try {
+    expect((await fetch(`${keyed.url}/images/${createHash("sha256").update(PNG).digest("hex")}`)).status).toBe(401);
+    const page = await (await launch()).newPage();
+    await page.addInitScript(`sessionStorage.setItem("monoscope.apiKey", "image-read-key")`);
+    await page.goto(`${keyed.url}/sae/${encodeURIComponent(SAE)}/features/2`);
+    await page.getByTestId("image-example").waitFor();
+    await expect.poll(() => page.evaluate<number>(`document.querySelector(".image-example img").naturalWidth`)).toBe(56);
+    expect(await page.locator(".image-example img").getAttribute("src")).toMatch(/^blob:/);
+    await page.close();
+  } finally {
+    await keyed.close();
+  }
+}, 60_000);
