@@ -19,7 +19,7 @@
 const BASE = "^src/(db|shared|kernel|util|generated)/|^src/(config|errors|logger|paths)\\.ts$";
 const MODULE_SURFACE = "^src/modules/[^/]+/(index|[^/]+\\.service|[^/]+\\.constants)\\.ts$";
 const INGEST_BULK = "^src/ingest/(bulk/bulk\\.repository|ingest\\.session)\\.ts$";
-const BULK_STATEMENTS = "^src/modules/(feature/feature-bulk|explanation/explanation)\\.repository\\.ts$";
+const BULK_STATEMENTS = "^src/modules/(feature/feature-bulk|explanation/explanation|image/image-bulk)\\.repository\\.ts$";
 const CONSTANTS = "^src/modules/[^/]+/[^/]+\\.constants\\.ts$";
 const REPO = "\\.repository\\.ts$";
 const RESOLVER = "\\.(resolvers|loaders)\\.ts$|^src/graphql/(context|limits|mappers)\\.ts$|^src/graphql/generated/";
@@ -87,7 +87,7 @@ module.exports = {
       { path: "^src/modules/", pathNot: MODULE_SURFACE },
     ),
     // The one exception. ingest's bulk path (bulk.repository.ts and the session that drives it) runs
-    // the feature and explanation modules' own bulk-load statements on the single dedicated connection
+    // the feature, explanation and image modules' own bulk-load statements on the single dedicated connection
     // and transaction that makes an import all-or-nothing. The statements stay with the module that
     // owns each table (one owner per table); only these two ingest files may reach them.
     rule(

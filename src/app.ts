@@ -14,6 +14,7 @@ import { buildEncodeModule } from "./modules/encode/index.ts";
 import { buildExplanationModule } from "./modules/explanation/index.ts";
 import { buildFeatureModule } from "./modules/feature/index.ts";
 import { buildGeometryModule } from "./modules/geometry/index.ts";
+import { buildImageModule } from "./modules/image/index.ts";
 import { buildJobModule } from "./modules/job/index.ts";
 import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
@@ -42,6 +43,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { sizes } = buildSizesModule(db);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log, kernel: config.kernel.backend });
   const { text, sources } = buildTextModule(db, { encode }, { maxK: config.server.maxK, text: config.text, modelEnvKey });
+  const { images } = buildImageModule(db);
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
   const { search } = buildSearchModule(db, { sae }, {
@@ -49,8 +51,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
     maxK: config.server.maxK,
     log,
   });
-  // Human labels become searchable like the others.
-  const { explanation, examples } = buildExplanationModule(db, { onLabelsChanged: [(saeId) => search.indexSae(saeId)], log });
+  // Human labels become searchable like the others (only the labelled feature is reindexed).
+  const { explanation, examples } = buildExplanationModule(db, { onLabelsChanged: [(saeId, indices) => search.indexFeatures(saeId, indices)], log });
   const { geometry, umap, alignment } = buildGeometryModule({
     db,
     log,
@@ -86,7 +88,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
   const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes, images };
 }
 
 export interface CreateAppOptions extends OpenOptions {

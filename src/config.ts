@@ -70,6 +70,8 @@ const EnvSchema = z.object({
   MONOSCOPE_TEXT_MAX_TOKENS: int(512, 1),
   /** model=dir pairs, comma-separated: the same as one MONOSCOPE_MODEL_DIR_<MODEL_ID> per model. */
   MONOSCOPE_MODEL_DIRS: list(),
+  // Largest image file an ingest stores (image activation examples); 8 MiB = DEFAULT_IMAGE_MAX_BYTES.
+  MONOSCOPE_IMAGE_MAX_BYTES: int(8 << 20, 1),
 });
 
 const MODEL_DIR_PREFIX = "MONOSCOPE_MODEL_DIR_";
@@ -151,6 +153,8 @@ export type Config = Readonly<{
     /** Absolute model directories by modelEnvKey(model id). */
     modelDirs: Readonly<Record<string, string>>;
   }>;
+  /** Image activation examples: the largest image file an ingest accepts. */
+  images: Readonly<{ maxBytes: number }>;
 }>;
 
 export interface ConfigOverrides {
@@ -213,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     lineage: { splitThreshold: e.MONOSCOPE_SPLIT_THRESHOLD },
     kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
     text: { maxChars: e.MONOSCOPE_TEXT_MAX_CHARS, maxTokens: e.MONOSCOPE_TEXT_MAX_TOKENS, modelDirs: dirs },
+    images: { maxBytes: e.MONOSCOPE_IMAGE_MAX_BYTES },
   };
   return deepFreeze(config);
 }

@@ -1,6 +1,7 @@
 // The explorer in headless Chromium on the demo, warm server: a feature page from navigation to
 // painted activations (in-app navigation through the history API, and a deep link that loads the
-// whole app), and the largest demo map from navigation to its first full paint (interactive).
+// whole app), the largest demo map from navigation to its first full paint (interactive), and the
+// frame rate of panning a 100,000-point map (the same page fed a synthetic 100k-point export).
 //   node bin/run-ts.js scripts/bench/explorer.ts [--data-dir <demo data dir>] [--pages N]
 // Without --data-dir (or MONOSCOPE_BENCH_DEMO_DIR) it sets up the demo's 512 and 2048 SAEs in a
 // temporary directory first (a few minutes). Prints one JSON document (lib.ts); logs on stderr.
@@ -101,6 +102,50 @@ for (let r = 0; r < 5; r++) {
   await page.locator(".map canvas[data-complete]").waitFor({ timeout: 60_000 });
   map.push(await page.evaluate<number>(NOW_AFTER_FRAME));
 }
+
+// Panning a 100,000-point map: the SAE page with its export answered by 100k synthetic points
+// (clustered, log-uniform densities), dragged by one pointermove per animation frame; the
+// frame rate is the map's redraws per second during the drag.
+const BIG = 100_000;
+const bigExport = (() => {
+  let s = 42;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const lines: string[] = [];
+  for (let i = 0; i < BIG; i++) {
+    const c = i % 37;
+    const gx = Math.sqrt(-2 * Math.log(rnd() || 1e-9)) * Math.cos(2 * Math.PI * rnd());
+    const gy = Math.sqrt(-2 * Math.log(rnd() || 1e-9)) * Math.sin(2 * Math.PI * rnd());
+    lines.push(JSON.stringify({ index: i, x: (c % 6) * 4 + gx, y: Math.floor(c / 6) * 4 + gy, density: 10 ** (-5 + 4 * rnd()), maxActivation: 1, label: `feature ${i}` }));
+  }
+  return lines.join("\n") + "\n";
+})();
+await page.route(`**/export/${enc(mapSae.id)}.ndjson`, (route) => route.fulfill({ status: 200, contentType: "application/x-ndjson", body: bigExport }));
+const panFps: number[] = [];
+for (let r = 0; r < 3; r++) {
+  await page.goto(`${base}/sae/${enc(mapSae.id)}`);
+  await page.locator(`.map canvas[data-complete][data-painted="${BIG}"]`).waitFor({ timeout: 120_000 });
+  panFps.push(
+    await page.evaluate<number>(`(async () => {
+      const c = document.querySelector(".map canvas");
+      const b = c.getBoundingClientRect();
+      let x = b.left + b.width / 2;
+      const y = b.top + b.height / 2;
+      const ev = (type) => c.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, buttons: type === "pointerup" ? 0 : 1, bubbles: true, pointerId: 1, isPrimary: true }));
+      const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+      ev("pointerdown");
+      await frame();
+      const d0 = Number(c.dataset.draws), t0 = performance.now();
+      for (let i = 0; i < 150; i++) {
+        x += i % 60 < 30 ? 3 : -3;
+        ev("pointermove");
+        await frame();
+      }
+      const fps = (Number(c.dataset.draws) - d0) / ((performance.now() - t0) / 1000);
+      ev("pointerup");
+      return fps;
+    })()`),
+  );
+}
 await browser.close();
 server.kill("SIGTERM");
 if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -118,11 +163,24 @@ const row = (name: string, xs: number[], sizes: Record<string, number>, limit: n
   extra: { p90: round(percentile(xs, 90), 1), max: round(Math.max(...xs), 1) },
   target: { on: "value", op: "<=", limit, source },
 });
-const rows = [
+const rows: BenchRow[] = [
   row("feature page: in-app navigation → painted activations", inApp, { features: featureSae.featureCount }, 500, "issue 16"),
   row("feature page: deep link (app load) → painted activations", deep, { features: featureSae.featureCount }, 500, "issue 16"),
   row("map: navigation → first points painted (interactive)", mapFirst, { features: mapSae.featureCount }, 1000, "issue 16"),
   { ...row("map: navigation → all points painted", map, { features: mapSae.featureCount }, 1000, "issue 16"), target: undefined },
+  {
+    suite: "explorer",
+    name: "map: pan 100,000 points (redraws per second while dragging)",
+    backend: "pglite",
+    sizes: { points: BIG },
+    reps: panFps.length,
+    metric: "median frame rate",
+    unit: "frames/s",
+    value: round(percentile(panFps, 50), 1),
+    better: "higher",
+    extra: { min: round(Math.min(...panFps), 1), max: round(Math.max(...panFps), 1) },
+    target: { on: "value", op: ">=", limit: 30, source: "issue 16" },
+  },
 ];
 for (const r of rows) log(`${r.name}: p50 ${r.value} ms (${JSON.stringify(r.extra)})`);
 emit({ suite: "explorer", rows, notes: [`feature pages of ${featureSae.id}, map of ${mapSae.id}; headless Chromium with --disable-gpu (software canvas), server and browser on the same machine`] });

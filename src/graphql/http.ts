@@ -192,6 +192,22 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     return reply.type("application/x-ndjson; charset=utf-8").header("cache-control", "no-cache").send(Readable.from(lines));
   });
 
+  // Example images by content hash: the bytes behind a hash never change, so caches keep them.
+  fastify.get<{ Params: { hash: string } }>("/images/:hash", async (request, reply) => {
+    if (cfg.readsRequireKey && !request.caller.authenticated) {
+      reply.header("www-authenticate", 'Bearer realm="monoscope"');
+      return graphqlError(reply, 401, "UNAUTHENTICATED", "this server requires an API key: send Authorization: Bearer <key>");
+    }
+    const img = await app.services.images.get(request.params.hash);
+    if (!img) return reply.code(404).send({ error: "no image with this hash" });
+    return reply
+      .type(img.contentType)
+      .header("cache-control", "public, max-age=31536000, immutable")
+      .header("etag", `"${request.params.hash}"`)
+      .header("x-content-type-options", "nosniff")
+      .send(img.bytes);
+  });
+
   fastify.get("/healthz", async () => ({ status: "ok" }));
   fastify.get("/readyz", async (_req, reply) => {
     try {

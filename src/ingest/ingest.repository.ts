@@ -136,6 +136,7 @@ export class IngestRepository {
       counts.explanation_embedding = await tx.run`/* rm_explanation_embedding */
         DELETE FROM explanation_embedding m USING explanation e WHERE m.explanation_id = e.id AND e.sae_id = ${id}`;
       counts.explanation = await tx.run`/* rm_explanation */ DELETE FROM explanation WHERE sae_id = ${id}`;
+      counts.activation_image = await tx.run`/* rm_activation_image */ DELETE FROM activation_image WHERE sae_id = ${id}`;
       counts.activation = await tx.run`/* rm_activation */ DELETE FROM activation WHERE sae_id = ${id}`;
       counts.feature_dashboard = await tx.run`/* rm_feature_dashboard */ DELETE FROM feature_dashboard WHERE sae_id = ${id}`;
       counts.lineage_edge = await tx.run`/* rm_lineage_edge */
@@ -143,6 +144,9 @@ export class IngestRepository {
       counts.job = await tx.run`/* rm_job */ DELETE FROM job WHERE sae_id = ${id}`;
       counts.feature = await tx.run`/* rm_feature */ DELETE FROM feature WHERE sae_id = ${id}`;
       counts.sae = await tx.run`/* rm_sae */ DELETE FROM sae WHERE id = ${id}`;
+      // Images are shared by content: only those no other SAE's examples show go.
+      counts.example_image = await tx.run`/* rm_example_image */
+        DELETE FROM example_image i WHERE NOT EXISTS (SELECT 1 FROM activation_image a WHERE a.image_sha256 = i.sha256)`;
       if (sae.familyId) await tx.run`/* rm_family_stale */ UPDATE sae_family SET lineage_stale = true WHERE id = ${sae.familyId}`;
       return counts;
     });

@@ -204,10 +204,14 @@ export class IngestService {
         return summary(saeId, "skipped", { features: 0, activations: 0, explanations: 0 }, t0);
       }
       const counts = await bulk.withoutRedundantChecks(() => bulk.transaction(async (tx) => {
-        if (opts.replace) await tx.activations.deleteAll(saeId);
+        if (opts.replace) {
+          await tx.images.deleteLinks(saeId);
+          await tx.activations.deleteAll(saeId);
+        }
         const existing = await tx.features.existingIndices(saeId);
         const next = await tx.activations.nextOrdinals(saeId);
         const c = await this.runSession(tx, input.source, saeId, sae.dIn, sae.dSae, produce, opts, { existing, next });
+        if (opts.replace) await tx.images.deleteOrphans();
         const record = { ...input.source, contentHash: input.contentHash, at: new Date().toISOString(), ...c };
         const kept = imports.filter((i) => i.contentHash !== input.contentHash);
         await tx.setSaeSource(saeId, { ...sae.source, imports: [...kept, record] });

@@ -5,15 +5,18 @@
 import { fileError } from "../errors.ts";
 import type { ImportedExplanation } from "../modules/explanation/explanation.repository.ts";
 import type { DashboardJson } from "../modules/feature/feature-bulk.repository.ts";
+import type { ActivationImageRow, ImageBytesRow } from "../modules/image/image-bulk.repository.ts";
 import type { BulkRepository } from "./bulk/bulk.repository.ts";
 import { checkFeatureIndex, encodeActivationTuple, ordinalOffset } from "./bulk/activation-tuple.ts";
 import { CopyBuffer } from "./bulk/copy-binary.ts";
 import { encodeFeatureTuple, type TupleContext } from "./bulk/feature-tuple.ts";
-import type { ActivationRow, ExplanationRow, FeatureDashboard, FeatureRow, IngestSink } from "./ingest.types.ts";
+import type { ActivationImage, ActivationRow, ExplanationRow, FeatureDashboard, FeatureRow, ImageBytes, IngestSink, TupleImage } from "./ingest.types.ts";
 
 /** Bytes of encoded tuples per COPY chunk. */
 const CHUNK_BYTES = 4 << 20;
 const SMALL_BATCH = 1000;
+/** Bytes of image files held before they are written. */
+const IMAGE_BYTES = 16 << 20;
 
 export interface SessionOptions {
   saeId: string;
@@ -61,6 +64,12 @@ export class IngestSession implements IngestSink {
   private readonly ordinalOffset: number;
   private explanationRows = new Map<string, ImportedExplanation>();
   private readonly tuple: TupleContext;
+  /** Image bytes not written yet, and every sha256 given this run (each is written once). */
+  private imageRows: ImageBytesRow[] = [];
+  private imageBytes = 0;
+  private readonly imagesGiven = new Set<string>();
+  /** Image examples' images, written after their activation rows (FK). */
+  private imageLinks: ActivationImageRow[] = [];
 
   constructor(
     private readonly bulk: BulkRepository,
@@ -125,7 +134,9 @@ export class IngestSession implements IngestSink {
       // A row that names its own record (file:line) needs no feature prefix on field names.
       const where = row.file && row.file !== this.opts.file ? "" : `activation[feature ${row.index}].`;
       const b = this.acts;
-      encodeActivationTuple(b, this.saeId, this.dSae, row, file, where, this.ordinals[row.index]!);
+      const ordinal = this.ordinals[row.index]!;
+      encodeActivationTuple(b, this.saeId, this.dSae, row, file, where, ordinal);
+      if (row.image) this.linkImage(row.index, ordinal, row.image);
       this.ordinals[row.index]++;
       if (!this.present[row.index]) {
         this.present[row.index] = 1;
@@ -142,12 +153,14 @@ export class IngestSession implements IngestSink {
    * with a placeholder ordinal: tuple k starts at byte starts[k] and is for feature indices[k].
    * Ordinals are assigned here, in call order, so they match activations() row for row.
    */
-  async activationTuples(tuples: Buffer, indices: Int32Array, starts: Int32Array): Promise<void> {
+  async activationTuples(tuples: Buffer, indices: Int32Array, starts: Int32Array, images: readonly TupleImage[] = []): Promise<void> {
     const dv = new DataView(tuples.buffer, tuples.byteOffset, tuples.byteLength);
     const off = this.ordinalOffset;
+    let next = 0;
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
       if (!(i >= 0 && i < this.dSae)) throw new Error(`invariant failed: pre-encoded activation for feature ${i}`);
+      if (next < images.length && images[next]!.k === k) this.linkImage(i, this.ordinals[i]!, images[next++]!.image);
       dv.setInt32(starts[k]! + off, this.ordinals[i]++);
       if (!this.present[i]) {
         this.present[i] = 1;
@@ -162,6 +175,29 @@ export class IngestSession implements IngestSink {
       if (this.bulk.backend === "postgres" || this.tupleBytes >= CHUNK_BYTES) await this.flushActivations();
     }
     this.opts.onProgress?.(this.counts);
+  }
+
+  async images(rows: readonly ImageBytes[]): Promise<void> {
+    for (const r of rows) {
+      if (this.imagesGiven.has(r.sha256)) continue;
+      this.imagesGiven.add(r.sha256);
+      this.imageRows.push(r);
+      this.imageBytes += r.bytes.length;
+    }
+    if (this.imageBytes >= IMAGE_BYTES) await this.flushImages();
+  }
+
+  private linkImage(index: number, ordinal: number, image: ActivationImage): void {
+    if (image.sha256 !== null && !this.imagesGiven.has(image.sha256)) throw new Error(`invariant failed: image ${image.sha256} was not given before its example`);
+    this.imageLinks.push({ index, ordinal, ...image });
+  }
+
+  private async flushImages(): Promise<void> {
+    if (!this.imageRows.length) return;
+    const rows = this.imageRows;
+    this.imageRows = [];
+    this.imageBytes = 0;
+    await this.bulk.images.insertImages(rows);
   }
 
   async explanations(rows: readonly ExplanationRow[]): Promise<void> {
@@ -258,6 +294,9 @@ export class IngestSession implements IngestSink {
     await this.flushDashboards();
     await this.flushActivations();
     await this.flushExplanations();
+    await this.flushImages();
+    if (this.imageLinks.length) await this.bulk.images.insertLinks(this.saeId, this.imageLinks);
+    this.imageLinks = [];
     await this.bulk.endCopy();
     await this.bulk.features.finish();
     this.opts.onProgress?.(this.counts);

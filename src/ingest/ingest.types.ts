@@ -96,7 +96,28 @@ export interface ActivationRow {
   rawTokens?: string[] | null;
   /** Source fields without a column, under their Neuronpedia names (binContains, dfaValues, ...). */
   sourceFields?: Record<string, unknown> | null;
+  /** An image example: tokens are [] and values holds one activation per patch (row-major). */
+  image?: ActivationImage | null;
   file?: string;
+}
+
+/** The image an activation example shows: stored bytes (sha256, given to IngestSink.images) or an external url. */
+export interface ActivationImage {
+  sha256: string | null;
+  url: string | null;
+  width: number;
+  height: number;
+  patchRows: number;
+  patchCols: number;
+}
+
+/** An image file's bytes, content-addressed, for IngestSink.images. */
+export interface ImageBytes {
+  sha256: string;
+  contentType: string;
+  width: number;
+  height: number;
+  bytes: Buffer;
 }
 
 export interface ExplanationRow {
@@ -120,7 +141,15 @@ export interface IngestSink {
   /** Features [first, first + count) pre-encoded as COPY tuples (bulk/feature-tuple.ts), none written before. */
   featureTuples?(tuples: Buffer, first: number, count: number, decoders: number): Promise<void>;
   /** Activation rows pre-encoded by bulk/activation-tuple.ts (ordinal placeholders): tuple k starts at starts[k], feature indices[k]. */
-  activationTuples?(tuples: Buffer, indices: Int32Array, starts: Int32Array): Promise<void>;
+  activationTuples?(tuples: Buffer, indices: Int32Array, starts: Int32Array, images?: readonly TupleImage[]): Promise<void>;
+  /** Image bytes that image examples refer to by sha256 (before or after those examples). */
+  images?(rows: readonly ImageBytes[]): Promise<void>;
+}
+
+/** The image of pre-encoded activation tuple k (activationTuples). */
+export interface TupleImage {
+  k: number;
+  image: ActivationImage;
 }
 
 export interface IngestSummary {

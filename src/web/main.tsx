@@ -10,6 +10,7 @@ import { ListPage, ListsPage } from "./pages/Lists";
 import { SaePage } from "./pages/Sae";
 import { SearchPage } from "./pages/Search";
 import { Link, type Route, useRoute } from "./router";
+import { useShortcuts } from "./shortcuts";
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
@@ -27,6 +28,7 @@ function Page({ route }: { route: Route }) {
 
 function App() {
   const route = useRoute();
+  useShortcuts();
   const key = route.page === "feature" ? `${route.saeId}/${route.index}` : JSON.stringify(route);
   return (
     <>

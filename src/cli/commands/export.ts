@@ -1,4 +1,4 @@
-// `monoscope export neuronpedia --sae <id> --out <dir>`.
+// `monoscope export neuronpedia --sae <id> --out <dir>` and `monoscope export activations --sae <id> --out <file.jsonl.gz>`.
 import type { Command } from "commander";
 import { cliPath, withApp } from "../runtime.ts";
 
@@ -13,6 +13,18 @@ export function registerExport(program: Command) {
       await withApp(cmd, async (app) => {
         const s = await app.services.exporter.neuronpedia(o.sae, cliPath(o.out));
         app.log.info(`exported SAE ${s.saeId} to ${s.out}: ${s.features} features, ${s.activations} activation examples, ${s.explanations} explanations in ${s.seconds.toFixed(1)} s`);
+        process.stdout.write(JSON.stringify(s) + "\n");
+      });
+    });
+  exp
+    .command("activations")
+    .description("write an SAE's activation examples and feature stats as native JSONL (`ingest activations` reads it back); images go beside it in <name>.images/")
+    .requiredOption("--sae <id>", "the SAE to export")
+    .requiredOption("--out <file>", "file.jsonl or file.jsonl.gz (gzipped); overwritten if it exists")
+    .action(async (o: { sae: string; out: string }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const s = await app.services.exporter.nativeActivations(o.sae, cliPath(o.out));
+        app.log.info(`exported SAE ${s.saeId} to ${s.out}: ${s.features} feature records, ${s.activations} activation examples, ${s.images} images in ${s.seconds.toFixed(1)} s`);
         process.stdout.write(JSON.stringify(s) + "\n");
       });
     });

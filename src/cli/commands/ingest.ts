@@ -99,7 +99,13 @@ export function registerIngest(program: Command, runWith: (cmd: Command, fn: (ap
     .action(async (file: string, o: { sae: string; replace?: boolean }, cmd: Command) => {
       const { importNativeActivations } = await import("../../ingest/native/import-activations.ts");
       await runWith(cmd, async (app) => {
-        const s = await importNativeActivations(app.services.ingest, { file: cliPath(file), saeId: o.sae, replace: o.replace, progress: progressFor(cmd) });
+        const s = await importNativeActivations(app.services.ingest, {
+          file: cliPath(file),
+          saeId: o.sae,
+          replace: o.replace,
+          progress: progressFor(cmd),
+          imageMaxBytes: app.config.images.maxBytes,
+        });
         report(app.log, s);
       });
     });

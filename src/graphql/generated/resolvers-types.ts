@@ -25,6 +25,8 @@ export type ActivationExample = {
   binMax?: Maybe<Scalars['Float']['output']>;
   /** Activation range of the quantile this sample was drawn from (QUANTILE samples). */
   binMin?: Maybe<Scalars['Float']['output']>;
+  /** Set for an image example (tokens [] and text empty; values holds one activation per patch, row-major, and maxTokenIndex is the strongest patch). */
+  image?: Maybe<ExampleImage>;
   kind: ActivationKind;
   maxTokenIndex: Scalars['Int']['output'];
   maxValue: Scalars['Float']['output'];
@@ -61,6 +63,19 @@ export type DensityHistogram = {
   deadCount: Scalars['Int']['output'];
   /** Features whose density is unknown. */
   unknownCount: Scalars['Int']['output'];
+};
+
+/** The image of an image activation example, with the patch grid its values are laid out on. */
+export type ExampleImage = {
+  __typename?: 'ExampleImage';
+  height: Scalars['Int']['output'];
+  patchCols: Scalars['Int']['output'];
+  /** The patch grid: values has patchRows x patchCols entries, row-major. */
+  patchRows: Scalars['Int']['output'];
+  /** Where to load it: /images/<sha256> on this server for a stored image, else the external URL given at ingest (the server never fetches it). */
+  url: Scalars['String']['output'];
+  /** Pixels. */
+  width: Scalars['Int']['output'];
 };
 
 export type Explanation = {
@@ -869,6 +884,7 @@ export type ResolversTypes = ResolversObject<{
   ConceptHit: ResolverTypeWrapper<Omit<ConceptHit, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   DensityBin: ResolverTypeWrapper<DensityBin>;
   DensityHistogram: ResolverTypeWrapper<DensityHistogram>;
+  ExampleImage: ResolverTypeWrapper<ExampleImage>;
   Explanation: ResolverTypeWrapper<ExplanationParentModel>;
   ExplanationScore: ResolverTypeWrapper<ExplanationScore>;
   FamilyScalingRow: ResolverTypeWrapper<FamilyScalingRowParentModel>;
@@ -924,6 +940,7 @@ export type ResolversParentTypes = ResolversObject<{
   ConceptHit: Omit<ConceptHit, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   DensityBin: DensityBin;
   DensityHistogram: DensityHistogram;
+  ExampleImage: ExampleImage;
   Explanation: ExplanationParentModel;
   ExplanationScore: ExplanationScore;
   FamilyScalingRow: FamilyScalingRowParentModel;
@@ -966,6 +983,7 @@ export type ResolversParentTypes = ResolversObject<{
 export type ActivationExampleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ActivationExample'] = ResolversParentTypes['ActivationExample']> = ResolversObject<{
   binMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   binMin?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  image?: Resolver<Maybe<ResolversTypes['ExampleImage']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['ActivationKind'], ParentType, ContextType>;
   maxTokenIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -990,6 +1008,14 @@ export type DensityHistogramResolvers<ContextType = GraphQLContext, ParentType e
   bins?: Resolver<Array<ResolversTypes['DensityBin']>, ParentType, ContextType>;
   deadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unknownCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ExampleImageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ExampleImage'] = ResolversParentTypes['ExampleImage']> = ResolversObject<{
+  height?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  patchCols?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  patchRows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  width?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ExplanationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Explanation'] = ResolversParentTypes['Explanation']> = ResolversObject<{
@@ -1281,6 +1307,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ConceptHit?: ConceptHitResolvers<ContextType>;
   DensityBin?: DensityBinResolvers<ContextType>;
   DensityHistogram?: DensityHistogramResolvers<ContextType>;
+  ExampleImage?: ExampleImageResolvers<ContextType>;
   Explanation?: ExplanationResolvers<ContextType>;
   ExplanationScore?: ExplanationScoreResolvers<ContextType>;
   FamilyScalingRow?: FamilyScalingRowResolvers<ContextType>;

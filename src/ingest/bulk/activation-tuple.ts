@@ -28,10 +28,18 @@ export function encodeActivationTuple(b: CopyBuffer, saeId: string, dSae: number
   const where = prefix;
   const { tokens, values } = row;
   if (!Array.isArray(tokens) || !Array.isArray(values)) throw fileError(file, `${where}tokens`, "tokens and values must be arrays");
-  if (tokens.length !== values.length) {
+  const image = row.image ?? null;
+  if (image) {
+    // An image example: no tokens, one value per patch of the grid.
+    if (tokens.length !== 0) throw fileError(file, `${where}tokens`, "must be empty ([]) for an image example");
+    const patches = image.patchRows * image.patchCols;
+    if (values.length !== patches) {
+      throw fileError(file, `${where}values`, `has ${values.length} values for a ${image.patchRows} x ${image.patchCols} patch grid (${patches} patches)`);
+    }
+  } else if (tokens.length !== values.length) {
     throw fileError(file, `${where}values`, `has ${values.length} values for ${tokens.length} tokens`);
   }
-  if (tokens.length === 0) throw fileError(file, `${where}tokens`, "is empty");
+  if (values.length === 0) throw fileError(file, `${where}tokens`, "is empty");
   let max = -Infinity;
   let at = 0;
   for (let i = 0; i < values.length; i++) {
@@ -66,7 +74,7 @@ export function encodeActivationTuple(b: CopyBuffer, saeId: string, dSae: number
   b.float8(binMin ?? null);
   b.float8(binMax ?? null);
   b.text(row.source ?? null);
-  b.text(row.text ?? tokens.join(""));
+  b.text(image ? "" : (row.text ?? tokens.join("")));
   b.textArray(raw);
   b.jsonb(row.sourceFields ?? null);
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { CountRow, firstRow } from "../../db/rows.ts";
 import { ExplanationBulkLoad } from "../../modules/explanation/explanation.repository.ts";
+import { ImageBulkLoad } from "../../modules/image/image-bulk.repository.ts";
 import { ACTIVATION_COPY, ActivationBulkLoad, FEATURE_COPY, FEATURE_STAGE_COPY, FeatureBulkLoad } from "../../modules/feature/feature-bulk.repository.ts";
 import { type BulkConnection, openBulkConnection } from "../../db/bulk-connection.ts";
 
@@ -24,11 +25,13 @@ export class BulkRepository {
   readonly features: FeatureBulkLoad;
   readonly activations: ActivationBulkLoad;
   readonly explanations: ExplanationBulkLoad;
+  readonly images: ImageBulkLoad;
 
   constructor(private readonly conn: BulkConnection) {
     this.features = new FeatureBulkLoad(conn);
     this.activations = new ActivationBulkLoad(conn);
     this.explanations = new ExplanationBulkLoad(conn);
+    this.images = new ImageBulkLoad(conn);
   }
 
   /** A dedicated connection (a pooled client on PostgreSQL, the PGlite instance embedded). */

@@ -21,7 +21,7 @@ export class EncodePool {
         if (!p) return;
         this.pending.delete(r.id);
         if (r.ok && "indices" in r) {
-          const result: ActivationBlockResult = { tuples: Buffer.from(r.tuples, 0, r.length), indices: r.indices, starts: r.starts, others: r.others, error: r.error, input: r.input };
+          const result: ActivationBlockResult = { tuples: Buffer.from(r.tuples, 0, r.length), indices: r.indices, starts: r.starts, others: r.others, images: r.images, error: r.error, input: r.input };
           p.resolve(result);
         } else if (r.ok) p.resolve({ tuples: Buffer.from(r.tuples, 0, r.length), decoders: r.decoders });
         else p.reject(r.userError ? new AppError(ErrorCode.BAD_USER_INPUT, r.message) : new Error(r.message));

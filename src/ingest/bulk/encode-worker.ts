@@ -44,6 +44,7 @@ export interface ActivationJobResult {
   indices: Int32Array;
   starts: Int32Array;
   others: ActivationBlockResult["others"];
+  images: ActivationBlockResult["images"];
   error: ActivationBlockResult["error"];
   /** The job's input memory, handed back for the next block. */
   input: ArrayBuffer;
@@ -106,7 +107,7 @@ parentPort?.on("message", (msg: EncodeJob | ActivationJob) => {
       const indices = r.indices.byteOffset === 0 ? r.indices : r.indices.slice();
       const starts = r.starts.byteOffset === 0 ? r.starts : r.starts.slice();
       const input = msg.job.bytes.buffer as ArrayBuffer;
-      result = { id: msg.id, ok: true, tuples, length: r.tuples.length, indices, starts, others: r.others, error: r.error, input };
+      result = { id: msg.id, ok: true, tuples, length: r.tuples.length, indices, starts, others: r.others, images: r.images, error: r.error, input };
       transfer = [tuples, indices.buffer as ArrayBuffer, starts.buffer as ArrayBuffer];
       if (input !== tuples) transfer.push(input);
     } catch (e) {

@@ -54,6 +54,27 @@ const ActivationExportRow = z.object({
 });
 export type ActivationExportRow = z.infer<typeof ActivationExportRow>;
 
+const NativeActivationRow = z.object({
+  feature_idx: z.number().int(),
+  ordinal: z.number().int(),
+  tokens: stringArray.nullable(),
+  values: numberArray,
+  kind: z.string(),
+  bin_min: num,
+  bin_max: num,
+  source: z.string().nullable(),
+  image_sha256: z.string().nullable(),
+  image_url: z.string().nullable(),
+  image_width: z.number().int().nullable(),
+  image_height: z.number().int().nullable(),
+  patch_rows: z.number().int().nullable(),
+  patch_cols: z.number().int().nullable(),
+});
+export type NativeActivationRow = z.infer<typeof NativeActivationRow>;
+const FeatureStatsRow = z.object({ idx: z.number().int(), density: num, max_activation: num });
+export type FeatureStatsRow = z.infer<typeof FeatureStatsRow>;
+const ImageBytesRow = z.object({ content_type: z.string(), bytes: z.instanceof(Uint8Array) });
+
 const ExplanationExportRow = z.object({
   id: z.union([z.bigint(), z.number()]).transform((v) => Number(v)),
   feature_idx: z.number().int(),
@@ -92,6 +113,33 @@ export class ExportRepository {
       WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
       ORDER BY feature_idx, ordinal LIMIT ${limit}`;
     return parseRows(ActivationExportRow, rows);
+  }
+
+  /** Activation rows with their images (native export), in (feature, ordinal) order. */
+  async nativeActivations(saeId: string, after: [number, number], limit: number): Promise<NativeActivationRow[]> {
+    const rows = await this.db.prisma.$queryRaw`/* export_native_activations */
+      SELECT a.feature_idx, a.ordinal, a.tokens, a.values, a.kind, a.bin_min, a.bin_max, a.source,
+             i.image_sha256, i.url AS image_url, i.width AS image_width, i.height AS image_height, i.patch_rows, i.patch_cols
+      FROM activation a
+      LEFT JOIN activation_image i ON i.sae_id = a.sae_id AND i.feature_idx = a.feature_idx AND i.ordinal = a.ordinal
+      WHERE a.sae_id = ${saeId} AND (a.feature_idx, a.ordinal) > (${after[0]}, ${after[1]})
+      ORDER BY a.feature_idx, a.ordinal LIMIT ${limit}`;
+    return parseRows(NativeActivationRow, rows);
+  }
+
+  /** Features with a density or max activation (the native format's feature records). */
+  async featureStats(saeId: string, after: number, limit: number): Promise<FeatureStatsRow[]> {
+    const rows = await this.db.prisma.$queryRaw`/* export_feature_stats */
+      SELECT idx, density, max_activation FROM feature
+      WHERE sae_id = ${saeId} AND idx > ${after} AND (density IS NOT NULL OR max_activation IS NOT NULL)
+      ORDER BY idx LIMIT ${limit}`;
+    return parseRows(FeatureStatsRow, rows);
+  }
+
+  async imageBytes(sha256: string): Promise<{ contentType: string; bytes: Uint8Array } | null> {
+    const rows = await this.db.prisma.$queryRaw`/* export_image */ SELECT content_type, bytes FROM example_image WHERE sha256 = ${sha256}`;
+    const r = parseRows(ImageBytesRow, rows)[0];
+    return r ? { contentType: r.content_type, bytes: r.bytes } : null;
   }
 
   async explanations(saeId: string, afterId: number, limit: number): Promise<ExplanationExportRow[]> {

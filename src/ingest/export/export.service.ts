@@ -1,6 +1,7 @@
 // Writing an SAE out in other tools' layouts (today Neuronpedia's export, which
 // `ingest neuronpedia` reads back).
 import type { Database } from "../../db/database.ts";
+import { exportNativeActivations, type NativeExportSummary } from "./export-native.ts";
 import { exportNeuronpedia, type ExportSummary } from "./export-neuronpedia.ts";
 import { ExportRepository } from "./export.repository.ts";
 
@@ -14,5 +15,10 @@ export class ExportService {
   /** features/, activations/ and explanations/ as gzipped JSONL under `out`. */
   neuronpedia(saeId: string, out: string): Promise<ExportSummary> {
     return exportNeuronpedia(this.repo, saeId, out);
+  }
+
+  /** Activation examples (images beside the file) and feature stats as native JSONL, gzipped when out ends in .gz. */
+  nativeActivations(saeId: string, out: string): Promise<NativeExportSummary> {
+    return exportNativeActivations(this.repo, saeId, out);
   }
 }

@@ -11,6 +11,7 @@ import { CopyBuffer } from "../bulk/copy-binary.ts";
 import type { ExplanationRow, FeatureRow } from "../ingest.types.ts";
 import { parseJsonLine } from "../jsonl.ts";
 import { FastActivationEncoder } from "./fast-activation.ts";
+import type { ImageRef } from "./image-record.ts";
 import { parseRecord } from "./records.ts";
 
 export interface ActivationBlockJob {
@@ -28,6 +29,8 @@ export interface ActivationBlockResult {
   indices: Int32Array;
   starts: Int32Array;
   others: ({ type: "feature"; row: FeatureRow } | { type: "explanation"; row: ExplanationRow })[];
+  /** Image examples among the tuples: tuple k shows the image of ref (read on the main thread, where: file:line). */
+  images: { k: number; ref: ImageRef; where: string }[];
   /** The first bad record's one-line error (the block's rows are then not to be used). */
   error: { message: string; details?: Record<string, unknown>; userError: boolean } | null;
   /** From a worker: the memory of job.bytes, handed back for reuse. */
@@ -44,6 +47,7 @@ export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockR
   let starts: Int32Array = new Int32Array(1024);
   let n = 0;
   const others: ActivationBlockResult["others"] = [];
+  const images: ActivationBlockResult["images"] = [];
   let line = job.firstLine - 1;
   try {
     let start = 0;
@@ -77,14 +81,19 @@ export function encodeActivationBlock(job: ActivationBlockJob): ActivationBlockR
         continue;
       }
       starts[n] = b.pos;
-      encodeActivationTuple(b, saeId, dSae, r.row, where, "", 0);
+      if (r.image) {
+        // The grid is all the tuple needs; the image itself is resolved by the main thread.
+        const grid = { sha256: null, url: null, width: 1, height: 1, patchRows: r.image.patchRows, patchCols: r.image.patchCols };
+        encodeActivationTuple(b, saeId, dSae, { ...r.row, image: grid }, where, "", 0);
+        images.push({ k: n, ref: r.image, where });
+      } else encodeActivationTuple(b, saeId, dSae, r.row, where, "", 0);
       indices[n++] = r.row.index;
     }
   } catch (e) {
     const error = isAppError(e) ? { message: e.message, details: e.details, userError: true } : { message: (e as Error).message, userError: false };
-    return { tuples: Buffer.alloc(0), indices: new Int32Array(0), starts: new Int32Array(0), others: [], error };
+    return { tuples: Buffer.alloc(0), indices: new Int32Array(0), starts: new Int32Array(0), others: [], images: [], error };
   }
-  return { tuples: b.take(), indices: indices.subarray(0, n), starts: starts.subarray(0, n), others, error: null };
+  return { tuples: b.take(), indices: indices.subarray(0, n), starts: starts.subarray(0, n), others, images, error: null };
 }
 
 function grow(a: Int32Array): Int32Array {

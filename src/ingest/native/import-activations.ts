@@ -16,9 +16,11 @@ import { availableParallelism } from "node:os";
 import { EncodePool } from "../bulk/encode-pool.ts";
 import { fingerprintFiles } from "../fingerprint.ts";
 import type { IngestOptions, IngestService } from "../ingest.service.ts";
-import type { ExplanationRow, FeatureRow, IngestSink, IngestSummary } from "../ingest.types.ts";
+import type { ExplanationRow, FeatureRow, IngestSink, IngestSummary, TupleImage } from "../ingest.types.ts";
 import { isGzip, type JsonlBlock, readJsonlBlocks } from "../jsonl.ts";
+import { DEFAULT_IMAGE_MAX_BYTES } from "../../modules/image/image.service.ts";
 import { type ActivationBlockResult, blockError, encodeActivationBlock } from "./activation-block.ts";
+import { ImageResolver } from "./image-record.ts";
 
 export { parseRecord } from "./records.ts";
 
@@ -29,6 +31,8 @@ export interface NativeImport extends Pick<IngestOptions, "replace" | "progress"
   workers?: boolean | "auto";
   /** Bytes of JSONL per block (tests use small blocks to exercise many of them). */
   blockBytes?: number;
+  /** Largest image file accepted (bytes); default DEFAULT_IMAGE_MAX_BYTES (config: MONOSCOPE_IMAGE_MAX_BYTES). */
+  imageMaxBytes?: number;
 }
 
 const BATCH = 4096;
@@ -47,7 +51,7 @@ export async function importNativeActivations(ingest: IngestService, opts: Nativ
       { source: { format: "native", path: file }, contentHash },
       async (sink) => {
         pool = await poolStart;
-        await writeNativeActivations(sink, file, { blockBytes: opts.blockBytes, pool });
+        await writeNativeActivations(sink, file, { blockBytes: opts.blockBytes, pool, imageMaxBytes: opts.imageMaxBytes });
       },
       { replace: opts.replace, progress: opts.progress },
     );
@@ -79,9 +83,14 @@ async function startPool(ingest: IngestService, opts: NativeImport): Promise<Enc
 }
 
 /** Every record of file into sink, in file order (the body of importNativeActivations; benchmarks capture its COPY data). */
-export async function writeNativeActivations(sink: IngestSink, file: string, opts: { blockBytes?: number; pool?: EncodePool | null } = {}): Promise<void> {
+export async function writeNativeActivations(
+  sink: IngestSink,
+  file: string,
+  opts: { blockBytes?: number; pool?: EncodePool | null; imageMaxBytes?: number } = {},
+): Promise<void> {
   const blockBytes = opts.blockBytes ?? 1 << 20;
   const pool = opts.pool ?? null;
+  const resolver = new ImageResolver(file, opts.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES);
   let feats: FeatureRow[] = [];
   let expl: ExplanationRow[] = [];
   // Block memory is reused once a block is encoded: fewer fresh ArrayBuffers, fewer full GCs.
@@ -109,7 +118,13 @@ export async function writeNativeActivations(sink: IngestSink, file: string, opt
         expl = [];
       }
     }
-    if (r.indices.length) await sink.activationTuples!(r.tuples, r.indices, r.starts);
+    const images: TupleImage[] = [];
+    for (const img of r.images) {
+      const { image, bytes } = await resolver.resolve(img.ref, img.where);
+      if (bytes) await sink.images!([bytes]);
+      images.push({ k: img.k, image });
+    }
+    if (r.indices.length) await sink.activationTuples!(r.tuples, r.indices, r.starts, images);
   };
   const ctx = { file, saeId: sink.saeId, dSae: sink.dSae };
   // Blocks go out to the workers as they are read and come back in file order: each worker

@@ -2,9 +2,10 @@
 // naming file:line and the field. Used on the main thread and in the encoder workers.
 import { fileError } from "../../errors.ts";
 import type { ActivationRow, ExplanationRow, FeatureRow } from "../ingest.types.ts";
+import { type ImageRef, parseImageRef } from "./image-record.ts";
 
 export type NativeRecord =
-  | { type: "activation"; row: ActivationRow }
+  | { type: "activation"; row: ActivationRow; image?: ImageRef }
   | { type: "feature"; row: FeatureRow }
   | { type: "explanation"; row: ExplanationRow };
 
@@ -40,11 +41,20 @@ export function parseRecord(value: unknown, where: string): NativeRecord {
     };
   }
   if (type !== "activation") throw fileError(where, "type", `${JSON.stringify(type)} is not "activation", "feature" or "explanation"`);
-  const { tokens, values } = o;
+  const { values } = o;
+  const image = o.image === undefined || o.image === null ? null : parseImageRef(o.image, where);
+  // An image example has no tokens: [] or none at all.
+  const tokens = image && o.tokens === undefined ? [] : o.tokens;
   if (!Array.isArray(tokens)) throw fileError(where, "tokens", "is missing or not an array of strings");
   if (!Array.isArray(values)) throw fileError(where, "values", "is missing or not an array of numbers");
-  if (tokens.length !== values.length) throw fileError(where, "values", `has ${values.length} values for ${tokens.length} tokens`);
-  if (tokens.length === 0) throw fileError(where, "tokens", "is empty");
+  if (image) {
+    if (tokens.length) throw fileError(where, "tokens", "must be empty ([]) for an image example");
+    const patches = image.patchRows * image.patchCols;
+    if (values.length !== patches) throw fileError(where, "values", `has ${values.length} values for a ${image.patchRows} x ${image.patchCols} patch grid (${patches} patches)`);
+  } else {
+    if (tokens.length !== values.length) throw fileError(where, "values", `has ${values.length} values for ${tokens.length} tokens`);
+    if (tokens.length === 0) throw fileError(where, "tokens", "is empty");
+  }
   // Element types and finiteness are checked by the ingest session as it encodes (one pass, not two).
   const kind = o.kind ?? "top";
   if (kind !== "top" && kind !== "quantile") throw fileError(where, "kind", `${JSON.stringify(kind)} is not "top" or "quantile"`);
@@ -60,5 +70,6 @@ export function parseRecord(value: unknown, where: string): NativeRecord {
       source: optStr("source"),
       file: where,
     },
+    ...(image ? { image } : {}),
   };
 }

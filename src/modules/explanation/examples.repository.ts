@@ -61,6 +61,8 @@ export class ExamplesRepository {
       /* examples.of */
       SELECT feature_idx AS "featureIndex", ordinal, kind, tokens, "values", max_value AS "maxValue", text
       FROM activation WHERE sae_id = ${saeId} AND feature_idx = ${featureIndex}
+        -- Text examples only: image examples (no tokens) have nothing to show a text explainer.
+        AND cardinality(tokens) > 0
       ORDER BY ordinal`;
     return parseRows(CleanExampleRow, rows);
   }
@@ -79,7 +81,7 @@ export class ExamplesRepository {
       /* examples.strongestContexts */
       SELECT DISTINCT ON (feature_idx) feature_idx AS "featureIndex", ordinal, kind, tokens, "values", max_value AS "maxValue", text
       FROM activation
-      WHERE sae_id = ${saeId} AND feature_idx = ANY(${[...indices]}::int[]) AND max_value > 0
+      WHERE sae_id = ${saeId} AND feature_idx = ANY(${[...indices]}::int[]) AND max_value > 0 AND cardinality(tokens) > 0
       ORDER BY feature_idx, max_value DESC, ordinal`;
     return parseRows(CleanExampleRow, rows);
   }

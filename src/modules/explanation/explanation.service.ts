@@ -11,8 +11,8 @@ export const HUMAN_METHOD = "human";
 export const HUMAN_LABEL_MAX = 1000;
 
 export interface ExplanationDeps {
-  /** Run after labels were written for an SAE (search indexing); a failure is logged, the label stays. */
-  onLabelsChanged?: ((saeId: string) => Promise<unknown>)[];
+  /** Run after labels were written for an SAE's features (search indexing); a failure is logged, the label stays. */
+  onLabelsChanged?: ((saeId: string, indices: readonly number[]) => Promise<unknown>)[];
   log?: Pick<Logger, "warn">;
 }
 
@@ -43,7 +43,7 @@ export class ExplanationService {
     }
     for (const hook of this.deps.onLabelsChanged ?? []) {
       try {
-        await hook(key.saeId);
+        await hook(key.saeId, [key.index]);
       } catch (e) {
         this.deps.log?.warn(`after adding a human label to ${featureKey(key)}: ${(e as Error).message}`);
       }

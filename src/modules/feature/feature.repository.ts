@@ -37,6 +37,13 @@ export const ActivationRow = z.object({
   binMin: num,
   binMax: num,
   text: z.string(),
+  /** Image examples (activation_image): stored image hash or external url, size and patch grid. */
+  imageSha256: z.string().nullable(),
+  imageUrl: z.string().nullable(),
+  imageWidth: z.number().int().nullable(),
+  imageHeight: z.number().int().nullable(),
+  patchRows: z.number().int().nullable(),
+  patchCols: z.number().int().nullable(),
 });
 export type ActivationRow = z.infer<typeof ActivationRow>;
 
@@ -119,10 +126,12 @@ export class FeatureRepository {
     const { saeIds, indices } = keyArrays(keys);
     return this.db.rows(ActivationRow)`
       /* feature.activationsByKeys */
-      SELECT "saeId", "index", tokens, "values", "maxValue", "maxTokenIndex", kind, "binMin", "binMax", text
+      SELECT "saeId", "index", tokens, "values", "maxValue", "maxTokenIndex", kind, "binMin", "binMax", text,
+             ai.image_sha256 AS "imageSha256", ai.url AS "imageUrl", ai.width AS "imageWidth", ai.height AS "imageHeight",
+             ai.patch_rows AS "patchRows", ai.patch_cols AS "patchCols"
       FROM (
         SELECT a.sae_id AS "saeId", a.feature_idx AS "index", a.tokens, a."values", a.max_value AS "maxValue",
-               a.max_token_index AS "maxTokenIndex", a.kind, a.bin_min AS "binMin", a.bin_max AS "binMax", a.text,
+               a.max_token_index AS "maxTokenIndex", a.kind, a.bin_min AS "binMin", a.bin_max AS "binMax", a.text, a.ordinal,
                row_number() OVER (
                  PARTITION BY a.sae_id, a.feature_idx
                  ORDER BY (a.kind = 'top') DESC, a.bin_max DESC NULLS FIRST, a.max_value DESC, a.ordinal
@@ -131,6 +140,7 @@ export class FeatureRepository {
         JOIN activation a ON a.sae_id = k.sae_id AND a.feature_idx = k.idx
         WHERE a.kind = ANY(${[...kinds]}::text[])
       ) ranked
+      LEFT JOIN activation_image ai ON ai.sae_id = ranked."saeId" AND ai.feature_idx = ranked."index" AND ai.ordinal = ranked.ordinal
       WHERE rn <= ${first}
       ORDER BY "saeId", "index", rn`;
   }

@@ -5,6 +5,7 @@ import type { GraphQLContext } from "../../graphql/context.ts";
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
 import type { FeatureParent } from "../../graphql/mappers.ts";
 import { invariant, notFound } from "../../errors.ts";
+import { imageUrl } from "../image/image.service.ts";
 import type { FeatureRow } from "./feature.service.ts";
 
 async function row(ctx: GraphQLContext, f: FeatureParent): Promise<FeatureRow> {
@@ -74,6 +75,10 @@ export const featureResolvers: Resolvers = {
         binMin: a.binMin,
         binMax: a.binMax,
         text: a.text,
+        image:
+          a.patchRows !== null && a.patchCols !== null && a.imageWidth !== null && a.imageHeight !== null
+            ? { url: a.imageSha256 ? imageUrl(a.imageSha256) : (a.imageUrl ?? ""), width: a.imageWidth, height: a.imageHeight, patchRows: a.patchRows, patchCols: a.patchCols }
+            : null,
       }));
     },
   },

@@ -134,11 +134,12 @@ export class LabelVectorsRepository {
   }
 
   /** Labels of one SAE (all, or only those without a vector from this embedder). */
-  async labelsToEmbed(saeId: string, embedder: string, onlyMissing: boolean): Promise<{ id: string; text: string }[]> {
+  /** indices: only these features' labels (else all of the SAE's). */
+  async labelsToEmbed(saeId: string, embedder: string, onlyMissing: boolean, indices?: readonly number[]): Promise<{ id: string; text: string }[]> {
     return this.db.rows(LabelRow)`
       /* search.labelsToEmbed */
       SELECT e.id::text AS id, e.text FROM explanation e
-      WHERE e.sae_id = ${saeId}
+      WHERE e.sae_id = ${saeId} ${indices ? Prisma.sql`AND e.feature_idx = ANY(${[...indices]}::int[])` : Prisma.empty}
         AND (NOT ${onlyMissing} OR NOT EXISTS (
           SELECT 1 FROM explanation_embedding ee WHERE ee.explanation_id = e.id AND ee.embedder = ${embedder}))
       ORDER BY e.id`;

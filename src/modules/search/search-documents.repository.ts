@@ -84,12 +84,14 @@ export class SearchDocumentsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Rebuilds one SAE's search documents from its labels and top activations, in one
-   * transaction (readers see the old or the new set, never a mix). Returns the row count.
+   * Rebuilds one SAE's search documents (or only those of the features in `indices`) from
+   * their labels and top activations, in one transaction (readers see the old or the new set,
+   * never a mix). Returns the row count.
    */
-  async refreshDocuments(saeId: string): Promise<number> {
+  async refreshDocuments(saeId: string, indices?: readonly number[]): Promise<number> {
+    const only = (col: Prisma.Sql) => (indices ? Prisma.sql`AND ${col} = ANY(${[...indices]}::int[])` : Prisma.empty);
     const [, inserted] = await this.db.prisma.$transaction([
-      this.db.prisma.$executeRaw`/* search.deleteDocuments */ DELETE FROM search_document WHERE sae_id = ${saeId}`,
+      this.db.prisma.$executeRaw`/* search.deleteDocuments */ DELETE FROM search_document WHERE sae_id = ${saeId} ${only(Prisma.sql`feature_idx`)}`,
       // Per feature through the activation primary key (sae_id, feature_idx, ...): the plan
       // stays linear even right after a bulk load, before statistics exist to pick joins by.
       this.db.prisma.$executeRaw`
@@ -125,7 +127,7 @@ export class SearchDocumentsRepository {
              ) c) AS contexts
         ) d
         LEFT JOIN explanation e ON e.sae_id = f.sae_id AND e.feature_idx = f.idx
-        WHERE f.sae_id = ${saeId} AND (e.id IS NOT NULL OR d.contexts IS NOT NULL)`,
+        WHERE f.sae_id = ${saeId} ${only(Prisma.sql`f.idx`)} AND (e.id IS NOT NULL OR d.contexts IS NOT NULL)`,
       // Large SAEs take minutes (the tsvectors are built here), well past Prisma's 5 s default.
     ], { timeout: REBUILD_TIMEOUT_MS, maxWait: REBUILD_TIMEOUT_MS });
     return inserted;

@@ -128,9 +128,9 @@ export class SearchService {
    * Embeds an SAE's labels: offline (default; re-embeds all, it is cheap) or through the
    * endpoint ("openai", only labels without a vector yet). Returns how many were stored.
    */
-  async embedLabels(saeId: string, which: "offline" | "openai" = "offline", opts: { deferIndex?: boolean } = {}): Promise<number> {
+  async embedLabels(saeId: string, which: "offline" | "openai" = "offline", opts: { deferIndex?: boolean; indices?: readonly number[] } = {}): Promise<number> {
     if (which === "offline") {
-      const labels = await this.repo.vectors.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false);
+      const labels = await this.repo.vectors.labelsToEmbed(saeId, OFFLINE_EMBEDDER_ID, false, opts.indices);
       if (labels.length === 0) return 0;
       const embedder = await this.embedders.offline(true);
       const vectors = await embedder.embed(labels.map((l) => l.text));
@@ -162,6 +162,17 @@ export class SearchService {
     if (this.offlineAvailable()) embedded = await this.embedLabels(saeId, "offline", opts);
     else this.options.log?.warn(`no word-vector table: ${saeId}'s labels are searchable by words only`);
     const documents = await this.refreshSearchDocuments(saeId);
+    return { documents, embedded };
+  }
+
+  /**
+   * After the labels of a few features changed (a human label): re-embeds and re-indexes only
+   * those features, not the whole SAE (which takes seconds on large SAEs).
+   */
+  async indexFeatures(saeId: string, indices: readonly number[]): Promise<{ documents: number; embedded: number }> {
+    let embedded = 0;
+    if (this.offlineAvailable()) embedded = await this.embedLabels(saeId, "offline", { indices });
+    const documents = await this.repo.documents.refreshDocuments(saeId, indices);
     return { documents, embedded };
   }
 

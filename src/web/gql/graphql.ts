@@ -59,7 +59,7 @@ export type ExplorerFeatureQueryVariables = Exact<{
 }>;
 
 
-export type ExplorerFeatureQuery = { feature: { id: string, index: number, label: string | null, density: number | null, maxActivation: number | null, sae: { id: string, dSae: number, model: { id: string, saes: Array<{ id: string }> }, family: { id: string } | null }, explanations: Array<{ id: string, text: string, method: string, explainerModel: string | null, quality: number | null, createdAt: string, scores: Array<{ kind: string, metric: string, value: number }> }>, topActivations: Array<{ kind: ActivationKind, tokens: Array<string>, values: Array<number>, maxValue: number, maxTokenIndex: number, binMin: number | null, binMax: number | null }>, logits: { positive: Array<{ token: string, value: number }>, negative: Array<{ token: string, value: number }> } | null, histograms: { activationDensity: { values: Array<number>, heights: Array<number> } | null, logits: { values: Array<number>, heights: Array<number> } | null } | null, neuronAlignment: { neuron: number, cosine: number } | null, neighbors: Array<{ cosine: number, feature: { id: string, index: number, label: string | null, sae: { id: string } } }> } | null };
+export type ExplorerFeatureQuery = { feature: { id: string, index: number, label: string | null, density: number | null, maxActivation: number | null, sae: { id: string, dSae: number, model: { id: string, saes: Array<{ id: string }> }, family: { id: string } | null }, explanations: Array<{ id: string, text: string, method: string, explainerModel: string | null, quality: number | null, createdAt: string, scores: Array<{ kind: string, metric: string, value: number }> }>, topActivations: Array<{ kind: ActivationKind, tokens: Array<string>, values: Array<number>, maxValue: number, maxTokenIndex: number, binMin: number | null, binMax: number | null, image: { url: string, width: number, height: number, patchRows: number, patchCols: number } | null }>, logits: { positive: Array<{ token: string, value: number }>, negative: Array<{ token: string, value: number }> } | null, histograms: { activationDensity: { values: Array<number>, heights: Array<number> } | null, logits: { values: Array<number>, heights: Array<number> } | null } | null, neuronAlignment: { neuron: number, cosine: number } | null, neighbors: Array<{ cosine: number, feature: { id: string, index: number, label: string | null, sae: { id: string } } }> } | null };
 
 export type ExplorerCrossNeighboursQueryVariables = Exact<{
   saeId: string | number;
@@ -342,6 +342,13 @@ export const ExplorerFeatureDocument = new TypedDocumentString(`
       maxTokenIndex
       binMin
       binMax
+      image {
+        url
+        width
+        height
+        patchRows
+        patchCols
+      }
     }
     logits {
       positive {

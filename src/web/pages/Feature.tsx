@@ -1,5 +1,6 @@
 import { gqlRequest } from "../api";
 import { Histogram } from "../components/Chart";
+import { ImageExample } from "../components/ImageExample";
 import { Tokens } from "../components/Tokens";
 import { graphql } from "../gql";
 import { fmt, useLoad } from "../hooks";
@@ -13,7 +14,7 @@ export const FeatureQuery = graphql(`
       id index label density maxActivation
       sae { id dSae model { id saes { id } } family { id } }
       explanations { id text method explainerModel quality createdAt scores { kind metric value } }
-      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax }
+      topActivations(first: 40) { kind tokens values maxValue maxTokenIndex binMin binMax image { url width height patchRows patchCols } }
       logits { positive { token value } negative { token value } }
       histograms { activationDensity { values heights } logits { values heights } }
       neuronAlignment { neuron cosine }
@@ -89,14 +90,14 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
         <section className="panel wide" aria-labelledby="top-h">
           <h2 id="top-h">Top activating examples</h2>
           <div className="examples" data-testid="activations">
-            {top.map((a, i) => <Tokens key={i} ex={a} scale={scale} />)}
+            {top.map((a, i) => (a.image ? <ImageExample key={i} ex={a} image={a.image} scale={scale} /> : <Tokens key={i} ex={a} scale={scale} />))}
             {top.length === 0 && <p className="muted">None stored.</p>}
           </div>
           {bins.size > 0 && <h3>Quantile samples</h3>}
           {[...bins].map(([k, xs]) => (
             <details key={k} open={false}>
               <summary>Bin {k} ({xs.length})</summary>
-              {xs.map((a, i) => <Tokens key={i} ex={a} scale={scale} />)}
+              {xs.map((a, i) => (a.image ? <ImageExample key={i} ex={a} image={a.image} scale={scale} /> : <Tokens key={i} ex={a} scale={scale} />))}
             </details>
           ))}
         </section>

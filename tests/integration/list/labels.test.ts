@@ -88,6 +88,22 @@ describe("Mutation.addExplanation", () => {
     expect(after[0]).toEqual({ feature: { index: 5 }, matchedText: "zeppelin airships" });
   });
 
+  it("reindexes only the labelled feature: other features' search documents stay as they were", async () => {
+    await t.app.services.search.indexSae(saeId);
+    const docs = () =>
+      t.app.db.prisma.$queryRaw<{ id: bigint; idx: number; label: string }[]>`
+        SELECT id, feature_idx AS idx, label FROM search_document WHERE sae_id = ${saeId} ORDER BY feature_idx, id`;
+    const before = await docs();
+    data(await q(ADD, { s: saeId, i: 6, t: "quokka habitats" }));
+    const after = await docs();
+    // Rows of every other feature are the very same rows (same ids), not rebuilt ones.
+    expect(after.filter((d) => d.idx !== 6)).toEqual(before.filter((d) => d.idx !== 6));
+    expect(after.filter((d) => d.idx === 6).map((d) => d.label)).toContain("quokka habitats");
+    expect(after.filter((d) => d.idx === 6).every((d) => before.every((b) => b.id !== d.id))).toBe(true);
+    const search = `query($q: String!, $s: [ID!]) { searchConcepts(query: $q, saeIds: $s, mode: LEXICAL, k: 5) { feature { index } matchedText } }`;
+    expect(data(await q(search, { q: "quokka", s: [saeId] })).searchConcepts[0]).toEqual({ feature: { index: 6 }, matchedText: "quokka habitats" });
+  });
+
   it("is searchable by method", async () => {
     const r = data(await q(`query($s: [ID!]) { searchConcepts(query: "brigade", saeIds: $s, mode: LEXICAL, labelMethod: "human") { feature { index } } }`, { s: [saeId] }));
     expect(r.searchConcepts.map((h: any) => h.feature.index)).toContain(1);
