@@ -28,7 +28,7 @@ export interface MemLink {
 
 export interface MemGraph {
   slug: string;
-  /** Ordered by nodeId (code-point order), so position order is node-id order. */
+  /** In the file's order (links refer to these positions). */
   nodes: readonly MemNode[];
   links: readonly MemLink[];
   /** nodeId → position in nodes. */
