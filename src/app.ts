@@ -14,6 +14,7 @@ import { buildEncodeModule } from "./modules/encode/index.ts";
 import { buildExplanationModule } from "./modules/explanation/index.ts";
 import { buildFeatureModule } from "./modules/feature/index.ts";
 import { buildGeometryModule } from "./modules/geometry/index.ts";
+import { buildGraphModule } from "./modules/graph/index.ts";
 import { buildJobModule } from "./modules/job/index.ts";
 import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
@@ -36,6 +37,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { stats } = buildStatsModule(db);
   const { jobs, steps } = buildJobModule(db, log, config.server);
   const { lists } = buildListModule(db);
+  const { graph } = buildGraphModule(db, config.server);
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log });
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
@@ -81,7 +83,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
   const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, graph };
 }
 
 export interface CreateAppOptions extends OpenOptions {
