@@ -68,6 +68,6 @@ CREATE INDEX "graph_link_target_idx" ON "graph_link"("graph_id", "target");
 
 ALTER TABLE "graph_node" ADD CONSTRAINT "graph_node_graph_id_fkey"
     FOREIGN KEY ("graph_id") REFERENCES "attribution_graph"("id") ON DELETE CASCADE;
--- Links point at nodes by position; deleting a graph removes both through graph_id.
-ALTER TABLE "graph_link" ADD CONSTRAINT "graph_link_graph_id_fkey"
-    FOREIGN KEY ("graph_id") REFERENCES "attribution_graph"("id") ON DELETE CASCADE;
+-- graph_link has no foreign key on purpose: a graph may have millions of links, and a per-row
+-- check on each would dominate its ingest. The repository deletes a graph's links with the graph
+-- (in one transaction), and links point at nodes by position, checked before anything is written.

@@ -3,8 +3,10 @@
 // the new one, never a mix. Nodes and links go in as column arrays (unnest), a chunk per
 // statement, which both backends take as parameters.
 import { z } from "zod";
-import type { Database, SqlStatements } from "../../db/database.ts";
-import { CountRow, firstRow, intArray, numberArray, onlyRow } from "../../db/rows.ts";
+import { openBulkConnection } from "../../db/bulk-connection.ts";
+import { type BulkStatements, copyStatement } from "../../db/bulk.ts";
+import type { Database } from "../../db/database.ts";
+import { CountRow, firstRow, intArray, numberArray, onlyRow, parseRows } from "../../db/rows.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
 
 export const GraphRecord = z.object({
@@ -79,7 +81,6 @@ export interface GraphExportRows {
   links: LinkArrays & { extra: Array<Record<string, unknown> | null> };
 }
 
-const CHUNK = 20_000;
 
 export class GraphRepository {
   constructor(private readonly db: Database) {}
@@ -110,27 +111,49 @@ export class GraphRepository {
       ORDER BY slug LIMIT ${first}`;
   }
 
-  /** Writes a graph, first deleting any graph of the same slug, in one transaction. */
+  /**
+   * Writes a graph, first deleting any graph of the same slug, in one transaction on the bulk
+   * connection: links go in by binary COPY (a million links would otherwise cost a million
+   * parameters' parsing), nodes as column arrays.
+   */
   async replace(g: NewGraph): Promise<GraphRecord> {
-    return this.db.sqlTransaction(async (tx) => {
-      await tx.run`/* graph.deleteForReplace */ DELETE FROM attribution_graph WHERE slug = ${g.slug}`;
-      const row = onlyRow(
-        GraphRecord,
-        await tx.sql`/* graph.insert */
-          INSERT INTO attribution_graph (slug, model_id, prompt, prompt_tokens, metadata, q_params, extra, node_count, link_count, content_hash)
-          VALUES (${g.slug}, ${g.modelId}, ${g.prompt}, ${JSON.stringify(g.promptTokens)}::jsonb, ${JSON.stringify(g.metadata)}::jsonb,
-            ${JSON.stringify(g.qParams)}::jsonb, ${JSON.stringify(g.extra)}::jsonb, ${g.nodes.length}, ${g.links.length}, ${g.contentHash})
-          RETURNING id, slug, model_id AS "modelId", prompt, prompt_tokens AS "promptTokens", node_count AS "nodeCount",
-            link_count AS "linkCount", content_hash AS "contentHash", created_at AS "createdAt"`,
-      );
-      for (let at = 0; at < g.nodes.length; at += CHUNK) await insertNodes(tx, row.id, at, g.nodes.slice(at, at + CHUNK));
-      for (let at = 0; at < g.links.length; at += CHUNK * 5) await insertLinks(tx, row.id, at, g.links.slice(at, at + CHUNK * 5));
-      return row;
-    });
+    const conn = await openBulkConnection(this.db);
+    let broken = false;
+    try {
+      return await conn.transaction(async (c) => {
+        const old = await c.query("/* graph_old_id */ SELECT id FROM attribution_graph WHERE slug = $1 FOR UPDATE", [g.slug]);
+        for (const { id } of parseRows(IdRow, old)) await deleteGraphRows(c, id);
+        const row = onlyRow(
+          GraphRecord,
+          await c.query(
+            `/* graph_insert */ INSERT INTO attribution_graph (slug, model_id, prompt, prompt_tokens, metadata, q_params, extra, node_count, link_count, content_hash)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, $10)
+             RETURNING id, slug, model_id AS "modelId", prompt, prompt_tokens AS "promptTokens", node_count AS "nodeCount",
+               link_count AS "linkCount", content_hash AS "contentHash", created_at AS "createdAt"`,
+            [g.slug, g.modelId, g.prompt, JSON.stringify(g.promptTokens), JSON.stringify(g.metadata), JSON.stringify(g.qParams), JSON.stringify(g.extra), g.nodes.length, g.links.length, g.contentHash],
+          ),
+        );
+        for (let at = 0; at < g.nodes.length; at += NODE_CHUNK) await insertNodes(c, row.id, at, g.nodes.slice(at, at + NODE_CHUNK));
+        for (let at = 0; at < g.links.length; at += LINK_CHUNK) await c.copy(LINK_COPY, encodeLinks(row.id, at, g.links, Math.min(g.links.length, at + LINK_CHUNK)));
+        return row;
+      });
+    } catch (e) {
+      broken = true;
+      throw e;
+    } finally {
+      await conn.release(broken);
+    }
   }
 
   async delete(slug: string): Promise<boolean> {
-    return (await this.db.run`/* graph.delete */ DELETE FROM attribution_graph WHERE slug = ${slug}`) > 0;
+    return this.db.sqlTransaction(async (tx) => {
+      const ids = await tx.rows(IdNumberRow)`/* graph.deleteLock */ SELECT id FROM attribution_graph WHERE slug = ${slug} FOR UPDATE`;
+      for (const { id } of ids) {
+        await tx.run`/* graph.deleteLinks */ DELETE FROM graph_link WHERE graph_id = ${id}`;
+        await tx.run`/* graph.deleteGraph */ DELETE FROM attribution_graph WHERE id = ${id}`;
+      }
+      return ids.length > 0;
+    });
   }
 
   /** Nodes in file order. Whether a mapped feature is stored is asked per request (it may be ingested later). */
@@ -201,31 +224,82 @@ export class GraphRepository {
   }
 }
 
-async function insertNodes(tx: SqlStatements, graphId: number, offset: number, nodes: NewGraph["nodes"]): Promise<void> {
-  await tx.run`/* graph.insertNodes */
-    INSERT INTO graph_node (graph_id, pos, node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields)
-    SELECT ${graphId}, ${offset} + ord::int - 1, node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields::jsonb
-    FROM unnest(${nodes.map((n) => n.nodeId)}::text[], ${nodes.map((n) => n.kind)}::text[], ${nodes.map((n) => n.layer)}::text[],
-      ${nodes.map((n) => n.ctxIdx)}::int[], ${nodes.map((n) => n.influence)}::float8[], ${nodes.map((n) => n.activation)}::float8[],
-      ${nodes.map((n) => n.tokenProb)}::float8[], ${nodes.map((n) => n.clerp)}::text[], ${nodes.map((n) => n.saeId)}::text[],
-      ${nodes.map((n) => n.featureIdx)}::int[], ${nodes.map((n) => JSON.stringify(n.fields))}::text[])
-      WITH ORDINALITY AS u(node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields, ord)`;
+const IdRow = z.object({ id: z.number().int() });
+const IdNumberRow = IdRow;
+const NODE_CHUNK = 20_000;
+const LINK_CHUNK = 200_000;
+const LINK_COPY = copyStatement("graph_link", "graph_link", "(graph_id, pos, source, target, weight, extra)");
+
+/** graph_link has no foreign key (a per-row check on every link of an ingest): its rows go first, by hand. */
+async function deleteGraphRows(c: BulkStatements, id: number): Promise<void> {
+  await c.query("/* graph_delete_links */ DELETE FROM graph_link WHERE graph_id = $1", [id]);
+  await c.query("/* graph_delete */ DELETE FROM attribution_graph WHERE id = $1", [id]);
 }
 
-async function insertLinks(tx: SqlStatements, graphId: number, offset: number, links: NewGraph["links"]): Promise<void> {
-  const source = links.map((l) => l.source);
-  const target = links.map((l) => l.target);
-  const weight = links.map((l) => l.weight);
-  if (links.every((l) => l.extra === null)) {
-    await tx.run`/* graph.insertLinks */
-      INSERT INTO graph_link (graph_id, pos, source, target, weight)
-      SELECT ${graphId}, ${offset} + ord::int - 1, s, t, w
-      FROM unnest(${source}::int[], ${target}::int[], ${weight}::float8[]) WITH ORDINALITY AS u(s, t, w, ord)`;
-    return;
+async function insertNodes(c: BulkStatements, graphId: number, offset: number, nodes: NewGraph["nodes"]): Promise<void> {
+  await c.query(
+    `/* graph_insert_nodes */
+    INSERT INTO graph_node (graph_id, pos, node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields)
+    SELECT $1, $2 + ord::int - 1, node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields::jsonb
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[], $12::int[], $13::text[])
+      WITH ORDINALITY AS u(node_id, kind, layer, ctx_idx, influence, activation, token_prob, clerp, sae_id, feature_idx, fields, ord)`,
+    [
+      graphId,
+      offset,
+      nodes.map((n) => n.nodeId),
+      nodes.map((n) => n.kind),
+      nodes.map((n) => n.layer),
+      nodes.map((n) => n.ctxIdx),
+      nodes.map((n) => n.influence),
+      nodes.map((n) => n.activation),
+      nodes.map((n) => n.tokenProb),
+      nodes.map((n) => n.clerp),
+      nodes.map((n) => n.saeId),
+      nodes.map((n) => n.featureIdx),
+      nodes.map((n) => JSON.stringify(n.fields)),
+    ],
+  );
+}
+
+/** Links from..to-1 as binary COPY tuples: graph_id, pos, source, target int4; weight float8; extra jsonb or NULL. */
+function encodeLinks(graphId: number, from: number, links: NewGraph["links"], to: number): Buffer {
+  const extras: Array<Buffer | null> = [];
+  let size = 0;
+  for (let i = from; i < to; i++) {
+    const e = links[i]!.extra;
+    const b = e ? Buffer.from(JSON.stringify(e), "utf8") : null;
+    extras.push(b);
+    size += 2 + 4 * 8 + 12 + 4 + (b ? 1 + b.length : 0);
   }
-  await tx.run`/* graph.insertLinksExtra */
-    INSERT INTO graph_link (graph_id, pos, source, target, weight, extra)
-    SELECT ${graphId}, ${offset} + ord::int - 1, s, t, w, e::jsonb
-    FROM unnest(${source}::int[], ${target}::int[], ${weight}::float8[], ${links.map((l) => (l.extra ? JSON.stringify(l.extra) : null))}::text[])
-      WITH ORDINALITY AS u(s, t, w, e, ord)`;
+  const buf = Buffer.allocUnsafe(size);
+  let p = 0;
+  const int4 = (v: number) => {
+    buf.writeInt32BE(4, p);
+    buf.writeInt32BE(v, p + 4);
+    p += 8;
+  };
+  for (let i = from; i < to; i++) {
+    const l = links[i]!;
+    buf.writeInt16BE(6, p);
+    p += 2;
+    int4(graphId);
+    int4(i);
+    int4(l.source);
+    int4(l.target);
+    buf.writeInt32BE(8, p);
+    buf.writeDoubleBE(l.weight, p + 4);
+    p += 12;
+    const e = extras[i - from];
+    if (e) {
+      // jsonb's binary form: a version byte (1), then the text.
+      buf.writeInt32BE(e.length + 1, p);
+      buf.writeUInt8(1, p + 4);
+      e.copy(buf, p + 5);
+      p += 5 + e.length;
+    } else {
+      buf.writeInt32BE(-1, p);
+      p += 4;
+    }
+  }
+  return buf;
 }
