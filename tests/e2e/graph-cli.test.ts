@@ -57,3 +57,14 @@ it("ingests, is a no-op the second time, replaces with --replace, and exports th
   expect(missing.code).toBe(1);
   expect(missing.stderr).toMatch(/no graph with slug "nope"/);
 });
+
+it("rm --graph deletes the graph with its nodes and links", () => {
+  const r = cli("rm", "--graph", SLUG);
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual({ graph: SLUG, deleted: true });
+  expect(graphs()).toEqual([]);
+  const again = cli("rm", "--graph", SLUG);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/--graph: no graph with slug/);
+  expect(cli("rm").stderr).toMatch(/exactly one of --sae <id> or --graph <slug>/);
+});

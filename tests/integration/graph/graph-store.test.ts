@@ -120,6 +120,24 @@ describe("built graphs of both id schemas", () => {
   }
 });
 
+it("a node links to its feature only while the feature is stored, and delete removes every row", async () => {
+  const g = smallGraph({ slug: "dynamic", schema: 1, scan: "gm" });
+  // Layer 2 maps to an SAE that does not exist yet.
+  await svc().ingest(JSON.stringify(g), { file: "d.json", mapping: parseLayerMapping(["2=gm/late"], null) });
+  const featureOf = async () => (await q(`{ graph(slug: "dynamic") { nodes { nodeId feature { id } } } }`)).graph.nodes.find((n: any) => n.nodeId === "2_5_2").feature;
+  expect(await featureOf()).toBeNull();
+  await seedFeatures(t.app, { saeId: "gm/late", modelId: "gm", n: 6, examples: 0 });
+  expect(await featureOf()).toEqual({ id: "gm/late:5" });
+  await t.app.services.ingest.removeSae("gm/late");
+  expect(await featureOf()).toBeNull();
+  const before = await rowCounts(t.app.db);
+  expect(await svc().delete("dynamic")).toBe(true);
+  const after = await rowCounts(t.app.db);
+  expect([before.attribution_graph! - after.attribution_graph!, before.graph_node! - after.graph_node!, before.graph_link! - after.graph_link!]).toEqual([1, 8, 7]);
+  expect((await q(`{ graph(slug: "dynamic") { slug } }`)).graph).toBeNull();
+  expect(await svc().delete("dynamic")).toBe(false);
+});
+
 describe("refused files store nothing and name file, path and problem", () => {
   const cases: Array<[string, (g: any) => void, RegExp]> = [
     ["schema: missing field", (g) => delete g.nodes[1].jsNodeId, /^bad\.json: nodes\[1\]\.jsNodeId: is required \(graph-schema\.json\)$/],
