@@ -15,6 +15,7 @@ import { buildExplanationModule } from "./modules/explanation/index.ts";
 import { buildFeatureModule } from "./modules/feature/index.ts";
 import { buildGeometryModule } from "./modules/geometry/index.ts";
 import { buildImageModule } from "./modules/image/index.ts";
+import { buildGraphModule } from "./modules/graph/index.ts";
 import { buildJobModule } from "./modules/job/index.ts";
 import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
@@ -44,6 +45,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log, kernel: config.kernel.backend });
   const { text, sources } = buildTextModule(db, { encode }, { maxK: config.server.maxK, text: config.text, modelEnvKey });
   const { images } = buildImageModule(db);
+  const { graph } = buildGraphModule(db, config.server);
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
   const { search } = buildSearchModule(db, { sae }, {
@@ -88,7 +90,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
   const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes, images };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes, images, graph };
 }
 
 export interface CreateAppOptions extends OpenOptions {

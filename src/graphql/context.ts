@@ -7,6 +7,8 @@ import type { ExplanationLoaders } from "../modules/explanation/explanation.load
 import type { ExplanationService } from "../modules/explanation/explanation.service.ts";
 import type { FeatureLoaders } from "../modules/feature/feature.loaders.ts";
 import type { FeatureService } from "../modules/feature/feature.service.ts";
+import type { GraphLoaders } from "../modules/graph/graph.loaders.ts";
+import type { GraphService } from "../modules/graph/graph.service.ts";
 import type { GeometryLoaders } from "../modules/geometry/geometry.loaders.ts";
 import type { GeometryService } from "../modules/geometry/geometry.service.ts";
 import type { JobService } from "../modules/job/job.service.ts";
@@ -34,6 +36,7 @@ export interface ResolverServices {
   readonly lists: ListService;
   readonly explanation: ExplanationService;
   readonly text: TextService;
+  readonly graph: GraphService;
 }
 
 /** Per-request DataLoaders, by module (built by graphql/loaders.ts). */
@@ -44,12 +47,15 @@ export interface Loaders {
   explanation: ExplanationLoaders;
   geometry: GeometryLoaders;
   list: ListLoaders;
+  graph: GraphLoaders;
 }
 
 /** The server's maxima for `k` and page sizes (config.server). */
 export interface Limits {
   maxK: number;
   maxPageSize: number;
+  /** The query cost limit, for lists charged at their stored size while they resolve (attribution graphs). */
+  maxCost?: number;
 }
 
 export interface Caller {

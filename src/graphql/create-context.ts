@@ -12,7 +12,7 @@ export function createContext(app: ContextSource, caller: Caller): GraphQLContex
     services: app.services,
     loaders: createLoaders(app.services),
     caller,
-    limits: { maxK: app.config.server.maxK, maxPageSize: app.config.server.maxPageSize },
+    limits: { maxK: app.config.server.maxK, maxPageSize: app.config.server.maxPageSize, maxCost: app.config.server.maxCost },
     request: { operationName: null, operationType: null },
   };
 }

@@ -33,3 +33,10 @@ export type JobItemParent = JobItemRecord;
 export type FeatureListParent = import("../modules/list/list.service.ts").ListRecord;
 export type FeatureListItemParent = import("../modules/list/list.service.ts").ListItemRecord;
 export type FamilyScalingRowParent = import("../modules/stats/stats.service.ts").FamilyScalingRow;
+/** A stored graph with the pruning its query asked for; view() loads and prunes it once, when a field needs it. */
+export type AttributionGraphParent = import("../modules/graph/graph.service.ts").GraphParent;
+export type GraphNodeParent = { graph: import("../modules/graph/graph.service.ts").LoadedGraph; pos: number };
+export type GraphLinkParent = { graph: import("../modules/graph/graph.service.ts").LoadedGraph; pos: number };
+export type GraphPathParent = import("../modules/graph/graph.service.ts").GraphPathRecord;
+export type GraphMediatorParent = import("../modules/graph/graph.service.ts").GraphMediatorRecord;
+export type GraphAppearanceParent = { graph: import("../modules/graph/graph.service.ts").GraphParent; pos: number };

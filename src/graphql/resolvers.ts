@@ -5,6 +5,7 @@ import { encodeResolvers } from "../modules/encode/index.ts";
 import { explanationResolvers } from "../modules/explanation/index.ts";
 import { featureResolvers } from "../modules/feature/index.ts";
 import { lineageResolvers, nearestResolvers } from "../modules/geometry/index.ts";
+import { graphResolvers } from "../modules/graph/index.ts";
 import { listResolvers } from "../modules/list/index.ts";
 import { jobResolvers } from "../modules/job/index.ts";
 import { saeResolvers } from "../modules/sae/index.ts";
@@ -37,4 +38,5 @@ export const resolvers: Resolvers = merge(
   ingestResolvers,
   listResolvers,
   textResolvers,
+  graphResolvers,
 );

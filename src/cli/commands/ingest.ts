@@ -91,6 +91,24 @@ export function registerIngest(program: Command, runWith: (cmd: Command, fn: (ap
     );
 
   ingest
+    .command("graph")
+    .description("import an attribution graph (circuit-tracer / Neuronpedia graph JSON); checked against Neuronpedia's published schema first")
+    .argument("<file>", "graph .json file")
+    .option("--sae-for-layer <layer=saeId>", "the SAE a layer's feature nodes belong to (repeatable), e.g. 12=gemma-3-1b/12-transcoder", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--sae-template <template>", 'SAE id for every layer not named by --sae-for-layer, with {layer} in it, e.g. "gemma-3-1b/{layer}-transcoder-16k"')
+    .option("--replace", "replace a stored graph of the same slug (the same file again is a no-op without it)")
+    .action(async (file: string, o: { saeForLayer: string[]; saeTemplate?: string; replace?: boolean }, cmd: Command) => {
+      const { parseLayerMapping } = await import("../../modules/graph/index.ts");
+      const mapping = parseLayerMapping(o.saeForLayer, o.saeTemplate);
+      await runWith(cmd, async (app) => {
+        const s = await app.services.graph.ingestFile(cliPath(file), { file, mapping, replace: o.replace });
+        if (s.outcome === "skipped") app.log.info(`graph ${s.slug}: already stored (same file and layer mapping)`);
+        else app.log.info(`graph ${s.slug} ${s.outcome}: ${s.nodes} nodes, ${s.links} links, ${s.linkedNodes} of ${s.mappedNodes} mapped feature nodes linked to stored features in ${s.seconds.toFixed(1)} s`);
+        process.stdout.write(JSON.stringify(s) + "\n");
+      });
+    });
+
+  ingest
     .command("activations")
     .description("import activation examples and feature stats in Monoscope's JSONL format (see README: Native activation format)")
     .argument("<file>", "file.jsonl or file.jsonl.gz")

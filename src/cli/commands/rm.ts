@@ -1,17 +1,28 @@
-// `monoscope rm --sae <id>`: delete an SAE with everything hanging off it.
+// `monoscope rm --sae <id>` / `--graph <slug>`: delete an SAE with everything hanging off it, or an attribution graph.
 import type { Command } from "commander";
+import { badInput } from "../../errors.ts";
 import { withApp } from "../runtime.ts";
 
 export function registerRm(program: Command) {
   program
     .command("rm")
-    .description("delete an SAE with its features, activation examples, explanations, lineage edges and jobs")
-    .requiredOption("--sae <id>", "the SAE to delete")
-    .action(async (o: { sae: string }, cmd: Command) => {
+    .description("delete an SAE with its features, activation examples, explanations, lineage edges and jobs, or an attribution graph")
+    .option("--sae <id>", "the SAE to delete")
+    .option("--graph <slug>", "the attribution graph to delete (its nodes and links)")
+    .action(async (o: { sae?: string; graph?: string }, cmd: Command) => {
+      if ((o.sae === undefined) === (o.graph === undefined)) throw badInput("rm: give exactly one of --sae <id> or --graph <slug>");
       await withApp(cmd, async (app) => {
-        const counts = await app.services.ingest.removeSae(o.sae);
-        app.log.info(`removed SAE ${o.sae} (${counts.feature ?? 0} features, ${counts.activation ?? 0} activation examples, ${counts.explanation ?? 0} explanations)`);
-        process.stdout.write(JSON.stringify({ saeId: o.sae, deleted: counts }) + "\n");
+        if (o.graph !== undefined) {
+          const deleted = await app.services.graph.delete(o.graph);
+          if (!deleted) throw badInput(`--graph: no graph with slug ${JSON.stringify(o.graph)}`);
+          app.log.info(`removed graph ${o.graph}`);
+          process.stdout.write(JSON.stringify({ graph: o.graph, deleted: true }) + "\n");
+          return;
+        }
+        const sae = o.sae!;
+        const counts = await app.services.ingest.removeSae(sae);
+        app.log.info(`removed SAE ${sae} (${counts.feature ?? 0} features, ${counts.activation ?? 0} activation examples, ${counts.explanation ?? 0} explanations)`);
+        process.stdout.write(JSON.stringify({ saeId: sae, deleted: counts }) + "\n");
       });
     });
 }
