@@ -3,6 +3,7 @@
 import type { Database } from "../../db/database.ts";
 import type { RequestLimits } from "../../shared/limits.ts";
 import { GraphRepository } from "./graph.repository.ts";
+import { graphAlgorithms } from "./graph-algorithms.ts";
 import { type GraphAlgorithms, GraphService } from "./graph.service.ts";
 
 export { graphResolvers } from "./graph.resolvers.ts";
@@ -10,6 +11,6 @@ export { createGraphLoaders, type GraphLoaders } from "./graph.loaders.ts";
 export { GraphService, parseLayerMapping } from "./graph.service.ts";
 export type { GraphIngestSummary, GraphRecord, LayerSaeMapping } from "./graph.service.ts";
 
-export function buildGraphModule(db: Database, limits?: RequestLimits, algorithms: GraphAlgorithms | null = null) {
+export function buildGraphModule(db: Database, limits?: RequestLimits, algorithms: GraphAlgorithms | null = graphAlgorithms) {
   return { graph: new GraphService(new GraphRepository(db), algorithms, limits) };
 }
