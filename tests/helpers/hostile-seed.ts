@@ -6,6 +6,7 @@ import type { GraphQLArgument } from "graphql";
 import type { App } from "../../src/app.ts";
 import type { Database } from "../../src/db/database.ts";
 import { seedFeatures } from "./feature-seed.ts";
+import { smallGraph } from "./graph-files.ts";
 import { ingestSaeLike } from "./geometry-seed.ts";
 import type { HostileValue } from "./hostile-values.ts";
 import { rawQuery } from "./row-counts.ts";
@@ -19,6 +20,8 @@ export const SEEDED = {
   dash: "hm/res/0",
   victim: "hm/victim",
   job: "job-hostile-1",
+  /** An attribution graph whose layer-0 feature node 0_3_1 is feature 3 of the dash SAE. */
+  graph: "hostile-graph",
 };
 
 export async function seedHostileData(app: App): Promise<void> {
@@ -26,6 +29,10 @@ export async function seedHostileData(app: App): Promise<void> {
   await ingestSaeLike(app, { modelId: SEEDED.model, saeId: SEEDED.large, familyId: SEEDED.family, n: 128, d: D_IN, seed: 2 });
   await seedFeatures(app, { n: 25, saeId: SEEDED.dash, modelId: SEEDED.model, dIn: D_IN });
   await seedFeatures(app, { n: 3, saeId: SEEDED.victim, modelId: SEEDED.model, dIn: D_IN, examples: 0 });
+  await app.services.graph.ingest(JSON.stringify(smallGraph({ slug: SEEDED.graph, schema: 1, scan: SEEDED.model })), {
+    file: "hostile-graph.json",
+    mapping: { byLayer: new Map([["0", SEEDED.dash]]) },
+  });
   const p = app.db.prisma;
   for (let i = 0; i < 5; i++) {
     const e = await p.explanation.create({
@@ -71,6 +78,19 @@ export function validValues(phase: "read-only" | "writes"): (coordinate: string,
         return [3];
       case "depth":
         return [1, 2];
+      case "slug":
+        return [SEEDED.graph];
+      case "to":
+      case "target":
+        return ["3_99_2", "1_7_2"];
+      case "from":
+        return ["E_10_0", "0_3_1"];
+      case "maxLength":
+        return [3];
+      case "nodeThreshold":
+        return [0.3];
+      case "minEdgeWeight":
+        return [1];
       default:
         return [];
     }

@@ -6,7 +6,6 @@ import { z } from "zod";
 import type { Database, SqlStatements } from "../../db/database.ts";
 import { CountRow, firstRow, intArray, numberArray, onlyRow } from "../../db/rows.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
-import type { GraphNodeKind } from "./graph.types.ts";
 
 export const GraphRecord = z.object({
   id: z.number().int(),
@@ -24,10 +23,11 @@ export type GraphRecord = z.infer<typeof GraphRecord>;
 const json = z.record(z.string(), z.unknown());
 const GraphFileRow = GraphRecord.extend({ metadata: json, qParams: json, extra: json });
 
+const NodeKind = z.enum(["FEATURE", "ERROR", "EMBEDDING", "LOGIT"]);
 const NodeRow = z.object({
   pos: z.number().int(),
   nodeId: z.string(),
-  kind: z.enum(["FEATURE", "ERROR", "EMBEDDING", "LOGIT"]),
+  kind: NodeKind,
   layer: z.string(),
   ctxIdx: z.number().int(),
   influence: z.number().nullable(),
@@ -59,7 +59,7 @@ export interface NewGraph {
   contentHash: string;
   nodes: Array<{
     nodeId: string;
-    kind: GraphNodeKind;
+    kind: z.infer<typeof NodeKind>;
     layer: string;
     ctxIdx: number;
     influence: number | null;

@@ -1,12 +1,15 @@
-// graphPaths and graphMediators through GraphQL on both backends: the planted circuit of the
-// generator (both id schemas) is found exactly after a real ingest, and bad arguments are refused
-// with BAD_USER_INPUT / NOT_FOUND naming the argument.
-import { readFileSync } from "node:fs";
+// graphPaths and graphMediators through GraphQL over stored graphs, on both backends: the planted
+// circuit of the generator (both id schemas) comes back exactly as the pure algorithms find it on
+// the file (same paths, same weights bit for bit), after a round trip through the rows; bad
+// arguments are BAD_USER_INPUT naming the argument, an unknown graph NOT_FOUND; a replaced graph
+// is never answered from the cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeQuery } from "../../../src/graphql/execute.ts";
-import { parseLayerMapping } from "../../../src/modules/graph/index.ts";
+import { indexGraph } from "../../../src/modules/graph/graph-index.ts";
+import { graphMediators } from "../../../src/modules/graph/mediators.ts";
+import { graphPaths } from "../../../src/modules/graph/paths.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
-import { plantedGraph, type NeuronpediaLink } from "../../helpers/graph-generator.ts";
+import { plantedGraph, toGraphShape } from "../../helpers/graph-generator.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -15,87 +18,85 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const run = (query: string, variables?: Record<string, unknown>) => executeQuery(t.app, query, variables);
-const ingest = (text: string, file: string) => t.app.services.graph.ingest(text, { file, replace: false, mapping: parseLayerMapping([], null) });
-
-const PATHS = `query ($slug: ID!, $to: ID!, $from: ID, $k: Int, $maxLength: Int) {
-  graphPaths(slug: $slug, to: $to, from: $from, k: $k, maxLength: $maxLength) { weight nodes { nodeId kind } } }`;
-const MEDIATORS = `query ($slug: ID!, $target: ID!, $k: Int) {
-  graphMediators(slug: $slug, target: $target, k: $k) { indirectEffect directFromPrompt node { nodeId kind label } } }`;
-
-function normalised(links: NeuronpediaLink[], source: string, target: string): number {
-  const into = links.filter((l) => l.target === target);
-  return into.find((l) => l.source === source)!.weight / into.reduce((s, l) => s + Math.abs(l.weight), 0);
-}
+const q = async (query: string, variables?: Record<string, unknown>) => {
+  const r = await run(query, variables);
+  expect(r.errors).toBeUndefined();
+  return r.data as any;
+};
+const PATHS = `query($s: ID!, $to: ID!, $from: ID, $k: Int, $l: Int) { graphPaths(slug: $s, to: $to, from: $from, k: $k, maxLength: $l) { weight nodes { nodeId kind } } }`;
+const MEDIATORS = `query($s: ID!, $t: ID!, $k: Int) { graphMediators(slug: $s, target: $t, k: $k) { indirectEffect directFromPrompt node { nodeId kind } } }`;
 
 for (const schema of [1, 0] as const) {
-  describe(`the planted circuit, id schema ${schema}`, () => {
-    const { graph, planted } = plantedGraph({ schema, seed: 40 + schema, noiseFeatures: 60 });
-    const slug = graph.metadata.slug;
+  describe(`planted graph, id schema ${schema}`, () => {
+    const slug = `planted-${schema}`;
+    const { graph, planted } = plantedGraph({ schema, seed: 200 + schema, noiseFeatures: 60, slug });
+    const index = indexGraph(toGraphShape(graph));
+
     beforeAll(async () => {
-      expect((await ingest(JSON.stringify(graph), `planted-${schema}.json`)).outcome).toBe("created");
+      await t.app.services.graph.ingest(JSON.stringify(graph), { file: "planted.json" });
     });
 
-    it("graphPaths returns the chain first with the product of its normalised weights", async () => {
-      const r = await run(PATHS, { slug, to: planted.target, k: 3 });
-      expect(r.errors).toBeUndefined();
-      const paths = (r.data as any).graphPaths as Array<{ weight: number; nodes: Array<{ nodeId: string; kind: string }> }>;
-      expect(paths).toHaveLength(3);
-      expect(paths[0]!.nodes.map((n) => n.nodeId)).toEqual(planted.chain);
-      expect(paths[0]!.nodes.map((n) => n.kind)).toEqual(["EMBEDDING", "FEATURE", "FEATURE", "FEATURE", "LOGIT"]);
-      const c = planted.chain;
-      let expected = 1;
-      for (let i = c.length - 2; i >= 0; i--) expected = normalised(graph.links, c[i]!, c[i + 1]!) * expected;
-      expect(paths[0]!.weight).toBe(expected);
-      expect(paths[1]!.nodes.map((n) => n.nodeId)).toEqual(planted.distractors[1]);
+    it("round-trips through the rows", async () => {
+      expect(await t.app.services.graph.exportFile(slug)).toEqual(JSON.parse(JSON.stringify(graph)));
     });
 
-    it("graphMediators ranks the middle node first, with no direct input from the prompt", async () => {
-      const r = await run(MEDIATORS, { slug, target: planted.target, k: 2 });
-      expect(r.errors).toBeUndefined();
-      const [top, second] = (r.data as any).graphMediators;
-      const [, a, m, c, target] = planted.chain as [string, string, string, string, string];
-      expect(top).toEqual({
-        node: { nodeId: m, kind: "FEATURE", label: "Los Angeles Lakers" },
-        indirectEffect: normalised(graph.links, m, c) * normalised(graph.links, c, target),
-        directFromPrompt: 0,
-      });
-      expect(second.node.nodeId).toBe(a);
-      expect(second.directFromPrompt).toBe(1);
+    it("graphPaths: the planted chain on top, equal to the algorithm on the file", async () => {
+      const r = await q(PATHS, { s: slug, to: planted.target, k: 10, l: 6 });
+      const expected = graphPaths(index, { to: planted.target, k: 10, maxLength: 6 });
+      expect(r.graphPaths.map((p: any) => ({ nodeIds: p.nodes.map((n: any) => n.nodeId), weight: p.weight }))).toEqual(expected);
+      expect(r.graphPaths[0].nodes.map((n: any) => n.nodeId)).toEqual(planted.chain);
+      expect(r.graphPaths[0].nodes[0].kind).toBe("EMBEDDING");
+      const fromA = await q(PATHS, { s: slug, to: planted.target, from: planted.chain[1], k: 2, l: 3 });
+      expect(fromA.graphPaths[0].nodes.map((n: any) => n.nodeId)).toEqual(planted.chain.slice(1));
     });
 
-    it("refuses bad arguments naming them, and an unknown graph as NOT_FOUND", async () => {
-      const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
-        [PATHS, { slug, to: "nope" }, "BAD_USER_INPUT", /to: the graph has no node "nope"/],
-        [PATHS, { slug, to: planted.target, from: "E_0_99" }, "BAD_USER_INPUT", /from: the graph has no node "E_0_99"/],
-        [PATHS, { slug, to: planted.target, maxLength: 0 }, "BAD_USER_INPUT", /maxLength must be between 1 and 16, got 0/],
-        [PATHS, { slug, to: planted.target, maxLength: 99 }, "BAD_USER_INPUT", /maxLength must be between 1 and 16, got 99/],
-        [PATHS, { slug, to: planted.target, k: 0 }, "BAD_USER_INPUT", /k must be between 1 and/],
-        [PATHS, { slug: "no-such-graph", to: planted.target }, "NOT_FOUND", /no graph with slug "no-such-graph"/],
-        [MEDIATORS, { slug, target: "x" }, "BAD_USER_INPUT", /target: the graph has no node "x"/],
-        [MEDIATORS, { slug: "no-such-graph", target: "x" }, "NOT_FOUND", /no graph/],
-      ];
-      for (const [query, variables, code, message] of cases) {
-        const r = await run(query, variables);
-        const error = r.errors?.[0] as { message: string; extensions?: { code?: string } } | undefined;
-        expect(error?.extensions?.code, JSON.stringify(variables)).toBe(code);
-        expect(error?.message).toMatch(message);
-      }
+    it("graphMediators: the missing concept on top, with no input from the prompt", async () => {
+      const r = await q(MEDIATORS, { s: slug, t: planted.target, k: 5 });
+      expect(r.graphMediators.map((m: any) => ({ nodeId: m.node.nodeId, indirectEffect: m.indirectEffect, directFromPrompt: m.directFromPrompt }))).toEqual(
+        graphMediators(index, { target: planted.target, k: 5 }),
+      );
+      expect(r.graphMediators[0]).toMatchObject({ node: { nodeId: planted.mediator, kind: "FEATURE" }, directFromPrompt: 0 });
     });
   });
 }
 
-describe("the real circuit-tracer graph", () => {
-  const REAL = "data/demo/graphs/circuit-tracer_gemma-3-1b_123.json";
-  const slug = "nnsight-123-gemma-3-1b-gemmascope2-16k";
-  beforeAll(async () => {
-    await ingest(readFileSync(REAL, "utf8"), REAL);
+describe("errors", () => {
+  const slug = "planted-1";
+  const codeOf = async (query: string, variables: Record<string, unknown>) => {
+    const r = await run(query, variables);
+    const e = r.errors?.[0] as any;
+    return { code: e?.extensions?.code, message: e?.message };
+  };
+
+  it("unknown graph, unknown node, k and maxLength out of range", async () => {
+    expect(await codeOf(PATHS, { s: "nope", to: "x" })).toMatchObject({ code: "NOT_FOUND", message: expect.stringMatching(/nope/) });
+    expect(await codeOf(MEDIATORS, { s: "nope", t: "x" })).toMatchObject({ code: "NOT_FOUND" });
+    expect(await codeOf(PATHS, { s: slug, to: "9_9_9" })).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/to/) });
+    expect(await codeOf(MEDIATORS, { s: slug, t: "9_9_9" })).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/target/) });
+    expect(await codeOf(PATHS, { s: slug, to: "9_9_9", k: 0 })).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/^k must be/) });
+    expect(await codeOf(PATHS, { s: slug, to: "9_9_9", l: 0 })).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/maxLength/) });
+    expect(await codeOf(MEDIATORS, { s: slug, t: "9_9_9", k: 1001 })).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/^k must be/) });
   });
-  it("answers paths into the top logit from the prompt and its mediators", async () => {
-    const paths = await run(PATHS, { slug, to: "27_236812_3", k: 3 });
-    expect(paths.errors).toBeUndefined();
-    for (const p of (paths.data as any).graphPaths) expect(p.nodes[0].kind).toBe("EMBEDDING");
-    const mediators = await run(MEDIATORS, { slug, target: "27_236812_3", k: 3 });
-    expect(mediators.errors).toBeUndefined();
-    expect((mediators.data as any).graphMediators).toHaveLength(3);
+
+  it("a graph larger than the cost limit is refused with advice, and pruning lets it through", async () => {
+    const big = plantedGraph({ schema: 1, seed: 9, noiseFeatures: 3000, noiseFanIn: 8, slug: "big" }).graph;
+    await t.app.services.graph.ingest(JSON.stringify(big), { file: "big.json" });
+    const r = await codeOf(`{ graph(slug: "big") { links { source target weight } } }`, {});
+    expect(r).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/links after pruning .*minEdgeWeight/) });
+    const pruned = await q(`{ graph(slug: "big", minEdgeWeight: 1e9) { links { weight } nodes { nodeId } } }`);
+    expect(pruned.graph.links).toEqual([]);
   });
+});
+
+it("a replaced graph is answered from its new rows, not the cache", async () => {
+  const { graph, planted } = plantedGraph({ schema: 1, seed: 300, slug: "replaced" });
+  await t.app.services.graph.ingest(JSON.stringify(graph), { file: "a.json" });
+  const before = await q(PATHS, { s: "replaced", to: planted.target, k: 1, l: 6 });
+  const changed = structuredClone(graph);
+  // Double every link into the target from its last chain node: the top path's weight changes.
+  for (const l of changed.links) if (l.target === planted.target && l.source === planted.chain.at(-2)) l.weight *= 2;
+  await t.app.services.graph.ingest(JSON.stringify(changed), { file: "b.json", replace: true });
+  const after = await q(PATHS, { s: "replaced", to: planted.target, k: 1, l: 6 });
+  expect(after.graphPaths[0].weight).not.toBe(before.graphPaths[0].weight);
+  expect(after.graphPaths[0].weight).toBe(graphPaths(indexGraph(toGraphShape(changed)), { to: planted.target, k: 1, maxLength: 6 })[0]!.weight);
 });
