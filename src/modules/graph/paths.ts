@@ -25,6 +25,8 @@ export interface GraphPathsOptions {
   from?: string | null;
   k: number;
   maxLength: number;
+  /** Partial paths the search may create before it gives up (see MAX_SEARCH_STATES). */
+  searchBudget?: number;
 }
 
 export interface GraphPathResult {
@@ -32,6 +34,13 @@ export interface GraphPathResult {
   nodeIds: string[];
   weight: number;
 }
+
+/**
+ * The search is exact, so a graph whose k-th best |weight| is shared by a huge number of paths (equal
+ * weights everywhere) would make it enumerate them all to apply the tie order. Past this many partial
+ * paths (about 70 MB) it refuses the query instead of answering late or wrongly.
+ */
+export const MAX_SEARCH_STATES = 4_000_000;
 
 // Rounding in the bound's product order may differ from the path's by a few ulps; the slack keeps a
 // path that ties the k-th best (bit for bit) from being pruned.
@@ -54,7 +63,7 @@ export function graphPaths(graph: GraphShape | GraphIndex, options: GraphPathsOp
   const from = options.from == null ? -1 : nodeNumber(index, options.from, "from");
   const isStart = startSet(index, from);
   const { bound, reach } = boundTables(index, isStart, from, maxLength);
-  const found = search(index, to, k, maxLength, isStart, bound, reach);
+  const found = search(index, to, k, maxLength, isStart, bound, reach, options.searchBudget ?? MAX_SEARCH_STATES);
   return found.map((c) => ({ nodeIds: c.nodes.map((i) => index.ids[i]!), weight: c.weight }));
 }
 
@@ -135,7 +144,7 @@ function extendLevel(index: GraphIndex, isStart: Uint8Array, levels: BoundLevels
   levels.active = [...active];
 }
 
-function search(index: GraphIndex, to: number, k: number, maxLength: number, isStart: Uint8Array, bound: Float64Array[], reach: Uint8Array[]): Candidate[] {
+function search(index: GraphIndex, to: number, k: number, maxLength: number, isStart: Uint8Array, bound: Float64Array[], reach: Uint8Array[], budget: number): Candidate[] {
   const { inStart, inSource, inA } = index;
   // Partial paths v → … → to, each pointing at the one it extends.
   let stNode = new Int32Array(4096);
@@ -144,6 +153,9 @@ function search(index: GraphIndex, to: number, k: number, maxLength: number, isS
   let stLen = new Uint8Array(4096);
   let states = 0;
   const addState = (node: number, parent: number, prod: number, len: number): number => {
+    if (states >= budget) {
+      throw badInput(`graphPaths: more than ${budget} partial paths tie for the top ${k} (equal weights); lower maxLength or k, or use from`, { arg: "maxLength" });
+    }
     if (states === stNode.length) {
       const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (size: number) => T): T => {
         const b = make(a.length * 2);
