@@ -25,6 +25,8 @@ export interface GraphPathsOptions {
   from?: string | null;
   k: number;
   maxLength: number;
+  /** Partial paths the search may create before it gives up (see MAX_SEARCH_STATES). */
+  searchBudget?: number;
 }
 
 export interface GraphPathResult {
@@ -32,6 +34,13 @@ export interface GraphPathResult {
   nodeIds: string[];
   weight: number;
 }
+
+/**
+ * The search is exact, so a graph whose k-th best |weight| is shared by a huge number of paths (equal
+ * weights everywhere) would make it enumerate them all to apply the tie order. Past this many partial
+ * paths (about 70 MB) it refuses the query instead of answering late or wrongly.
+ */
+export const MAX_SEARCH_STATES = 4_000_000;
 
 // Rounding in the bound's product order may differ from the path's by a few ulps; the slack keeps a
 // path that ties the k-th best (bit for bit) from being pruned.
@@ -53,9 +62,17 @@ export function graphPaths(graph: GraphShape | GraphIndex, options: GraphPathsOp
   const to = nodeNumber(index, options.to, "to");
   const from = options.from == null ? -1 : nodeNumber(index, options.from, "from");
   const isStart = startSet(index, from);
-  const { bound, reach } = boundTables(index, isStart, maxLength);
-  const found = search(index, to, k, maxLength, isStart, bound, reach);
+  const { bound, reach } = boundTables(index, isStart, from, maxLength);
+  const found = search(index, to, k, maxLength, isStart, bound, reach, options.searchBudget ?? MAX_SEARCH_STATES);
   return found.map((c) => ({ nodeIds: c.nodes.map((i) => index.ids[i]!), weight: c.weight }));
+}
+
+/**
+ * Builds the bound levels for paths from the EMBEDDING nodes up to maxLength ahead of the first
+ * query (O(maxLength · links), a few hundred ms at a million links), so no query pays for them.
+ */
+export function preparePathBounds(index: GraphIndex, maxLength: number): void {
+  boundTables(index, startSet(index, -1), -1, Math.min(maxLength, MAX_PATH_LENGTH));
 }
 
 function startSet(index: GraphIndex, from: number): Uint8Array {
@@ -66,48 +83,68 @@ function startSet(index: GraphIndex, from: number): Uint8Array {
 }
 
 /**
- * bound[r·n + v] = X[r][v] (r = 1..maxLength), reach[r·n + v] = 1 when some walk of 1..r links from a
- * start ends at v. With M[r][u] = max(start(u) ? 1 : 0, X[r][u]) and M[0][u] = start(u) ? 1 : 0:
- * X[r][v] = max over links u→v of |A(u→v)| · M[r-1][u].
+ * Per remaining length r = 1..maxLength: bound[r][v] = X[r][v] and reach[r][v] = 1 when some walk of
+ * 1..r links from a start ends at v. With M[r][u] = max(start(u) ? 1 : 0, X[r][u]) and
+ * M[0][u] = start(u) ? 1 : 0: X[r][v] = max over links u→v of |A(u→v)| · M[r-1][u]. Level r does not
+ * depend on maxLength, so the levels for the EMBEDDING start set are kept on the index and extended
+ * on demand; a `from` query pushes forward from its single start and touches only what it reaches.
  */
-function boundTables(index: GraphIndex, isStart: Uint8Array, maxLength: number): { bound: Float64Array; reach: Uint8Array } {
-  const n = index.n;
-  const bound = new Float64Array((maxLength + 1) * n);
-  const reach = new Uint8Array((maxLength + 1) * n);
-  const { inStart, inSource, inA } = index;
-  let prevBest = new Float64Array(n);
-  let prevReach = new Uint8Array(n);
-  for (let u = 0; u < n; u++) if (isStart[u]) {
-    prevBest[u] = 1;
-    prevReach[u] = 1;
-  }
-  for (let r = 1; r <= maxLength; r++) {
-    const best = new Float64Array(n);
-    const reached = new Uint8Array(n);
-    const base = r * n;
-    for (let v = 0; v < n; v++) {
-      let x = 0;
-      let any = 0;
-      for (let e = inStart[v]!, end = inStart[v + 1]!; e < end; e++) {
-        const u = inSource[e]!;
-        if (prevReach[u] === 0) continue;
-        any = 1;
-        const c = Math.abs(inA[e]!) * prevBest[u]!;
-        if (c > x) x = c;
-      }
-      bound[base + v] = x;
-      reach[base + v] = any;
-      best[v] = isStart[v] && x < 1 ? 1 : x;
-      reached[v] = any | isStart[v]!;
-    }
-    prevBest = best;
-    prevReach = reached;
-  }
-  return { bound, reach };
+interface BoundLevels {
+  bound: Float64Array[];
+  reach: Uint8Array[];
+  /** M and its support for the last level computed (what the next level is pushed from). */
+  best: Float64Array;
+  active: number[];
 }
 
-function search(index: GraphIndex, to: number, k: number, maxLength: number, isStart: Uint8Array, bound: Float64Array, reach: Uint8Array): Candidate[] {
-  const n = index.n;
+function boundTables(index: GraphIndex, isStart: Uint8Array, from: number, maxLength: number): BoundLevels {
+  const memoKey = "paths:embedding-bounds";
+  let levels = from < 0 ? (index.memo.get(memoKey) as BoundLevels | undefined) : undefined;
+  if (!levels) {
+    const best = new Float64Array(index.n);
+    const active: number[] = [];
+    for (let u = 0; u < index.n; u++) if (isStart[u]) {
+      best[u] = 1;
+      active.push(u);
+    }
+    levels = { bound: [new Float64Array(0)], reach: [new Uint8Array(0)], best, active };
+    if (from < 0) index.memo.set(memoKey, levels);
+  }
+  while (levels.bound.length <= maxLength) extendLevel(index, isStart, levels);
+  return levels;
+}
+
+function extendLevel(index: GraphIndex, isStart: Uint8Array, levels: BoundLevels): void {
+  const { n, outStart, outTarget, outA } = index;
+  const x = new Float64Array(n);
+  const reached = new Uint8Array(n);
+  const prev = levels.best;
+  const next: number[] = [];
+  for (const u of levels.active) {
+    const m = prev[u]!;
+    for (let e = outStart[u]!, end = outStart[u + 1]!; e < end; e++) {
+      const v = outTarget[e]!;
+      const c = Math.abs(outA[e]!) * m;
+      if (reached[v] === 0) {
+        reached[v] = 1;
+        next.push(v);
+      }
+      if (c > x[v]!) x[v] = c;
+    }
+  }
+  const best = new Float64Array(n);
+  for (const v of next) best[v] = x[v]!;
+  for (const u of levels.active) if (isStart[u] && best[u]! < 1) best[u] = 1;
+  // M[r] ⊇ M[r-1]'s support: starts stay active, and every reached node is.
+  const active = new Set(next);
+  for (const u of levels.active) if (isStart[u]) active.add(u);
+  levels.bound.push(x);
+  levels.reach.push(reached);
+  levels.best = best;
+  levels.active = [...active];
+}
+
+function search(index: GraphIndex, to: number, k: number, maxLength: number, isStart: Uint8Array, bound: Float64Array[], reach: Uint8Array[], budget: number): Candidate[] {
   const { inStart, inSource, inA } = index;
   // Partial paths v → … → to, each pointing at the one it extends.
   let stNode = new Int32Array(4096);
@@ -116,6 +153,9 @@ function search(index: GraphIndex, to: number, k: number, maxLength: number, isS
   let stLen = new Uint8Array(4096);
   let states = 0;
   const addState = (node: number, parent: number, prod: number, len: number): number => {
+    if (states >= budget) {
+      throw badInput(`graphPaths: more than ${budget} partial paths tie for the top ${k} (equal weights); lower maxLength or k, or use from`, { arg: "maxLength" });
+    }
     if (states === stNode.length) {
       const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (size: number) => T): T => {
         const b = make(a.length * 2);
@@ -163,9 +203,9 @@ function search(index: GraphIndex, to: number, k: number, maxLength: number, isS
   const threshold = (): number => (results.length === k ? results[k - 1]!.abs : -1);
 
   const heap = new BoundHeap();
-  if (reach[maxLength * n + to]) heap.push(bound[maxLength * n + to]! * BOUND_SLACK, addState(to, -1, 1, 0));
+  if (reach[maxLength]![to]) heap.push(bound[maxLength]![to]! * BOUND_SLACK, addState(to, -1, 1, 0));
   // onPath[u] === stamp marks the nodes of the partial path being expanded (simple paths only).
-  const onPath = new Uint32Array(n);
+  const onPath = new Uint32Array(index.n);
   let stamp = 0;
   while (heap.size > 0) {
     if (heap.peekKey() < threshold()) break;
@@ -183,8 +223,8 @@ function search(index: GraphIndex, to: number, k: number, maxLength: number, isS
       const abs = Math.abs(p2);
       const thr = threshold();
       if (isStart[u] && abs >= thr) offer({ weight: p2, abs, nodes: pathOf(u, s) });
-      if (left >= 1 && reach[left * n + u]) {
-        const b = abs * bound[left * n + u]! * BOUND_SLACK;
+      if (left >= 1 && reach[left]![u]) {
+        const b = abs * bound[left]![u]! * BOUND_SLACK;
         if (b >= threshold()) heap.push(b, addState(u, s, p2, len));
       }
     }
