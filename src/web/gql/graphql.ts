@@ -136,12 +136,23 @@ export type ExplorerGraphsQueryVariables = Exact<{ [key: string]: never; }>;
 export type ExplorerGraphsQuery = { graphs: Array<{ slug: string, prompt: string, modelId: string, nodeCount: number, linkCount: number }> };
 
 export type ExplorerFeatureGraphsQueryVariables = Exact<{
+export type ExplorerTestTextQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+  text: string;
+}>;
+
+
+export type ExplorerTestTextQuery = { activateText: { tokens: Array<{ token: string }> }, feature: { id: string, activationsOnText: Array<number> } | null };
+
+export type ExplorerFeatureSourcesQueryVariables = Exact<{
   saeId: string | number;
   index: number;
 }>;
 
 
 export type ExplorerFeatureGraphsQuery = { feature: { id: string, graphs: Array<{ graph: { slug: string, prompt: string, modelId: string }, node: { nodeId: string, ctxIdx: number, influence: number | null } }> } | null };
+export type ExplorerFeatureSourcesQuery = { feature: { id: string, sources: Array<{ source: string, examples: number, maxActivation: number }> } | null };
 
 export type ExplorerHomeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -227,6 +238,14 @@ export type ExplorerSaeIdsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ExplorerSaeIdsQuery = { saes: Array<{ id: string }> };
+
+export type ExplorerSearchByTextQueryVariables = Exact<{
+  text: string;
+  saeIds: Array<string | number> | string | number;
+}>;
+
+
+export type ExplorerSearchByTextQuery = { searchByText: Array<{ maxActivation: number, tokenIndex: number, feature: { id: string, index: number, label: string | null, density: number | null, sae: { id: string } } }> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -574,6 +593,31 @@ export const ExplorerFeatureGraphsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerFeatureGraphsQuery, ExplorerFeatureGraphsQueryVariables>;
+export const ExplorerTestTextDocument = new TypedDocumentString(`
+    query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {
+  activateText(saeId: $saeId, text: $text, k: 1) {
+    tokens {
+      token
+    }
+  }
+  feature(saeId: $saeId, index: $index) {
+    id
+    activationsOnText(text: $text)
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerTestTextQuery, ExplorerTestTextQueryVariables>;
+export const ExplorerFeatureSourcesDocument = new TypedDocumentString(`
+    query ExplorerFeatureSources($saeId: ID!, $index: Int!) {
+  feature(saeId: $saeId, index: $index) {
+    id
+    sources {
+      source
+      examples
+      maxActivation
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerFeatureSourcesQuery, ExplorerFeatureSourcesQueryVariables>;
 export const ExplorerHomeDocument = new TypedDocumentString(`
     query ExplorerHome {
   models {
@@ -798,3 +842,20 @@ export const ExplorerSaeIdsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerSaeIdsQuery, ExplorerSaeIdsQueryVariables>;
+export const ExplorerSearchByTextDocument = new TypedDocumentString(`
+    query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {
+  searchByText(text: $text, saeIds: $saeIds, k: 30) {
+    maxActivation
+    tokenIndex
+    feature {
+      id
+      index
+      label
+      density
+      sae {
+        id
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerSearchByTextQuery, ExplorerSearchByTextQueryVariables>;
