@@ -12,7 +12,18 @@ import { badInput, notFound } from "../../errors.ts";
 import { checkK } from "../../shared/limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
-import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
+import { type EncoderMatrix, type EncodingRule, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
+
+export type { EncoderMatrix, EncodingRule } from "./encoder-math.ts";
+
+/** An SAE's whole encoder in memory, for callers that run many vectors through it in batches (activations build). */
+export interface LoadedEncoder {
+  sae: EncodingSaeRow;
+  matrix: EncoderMatrix;
+  rule: EncodingRule;
+  /** The SAE's input for an activation vector: the same normalisation and b_dec as encodeVector. */
+  input(x: ArrayLike<number>): Float64Array;
+}
 import { toVectorLiteral } from "../../db/vector.ts";
 
 /** Largest finite float32: pgvector refuses anything beyond it, and Float32Array turns it into Infinity. */
@@ -69,6 +80,18 @@ export class EncodeService {
     const matrix = await this.matrixFor(sae);
     const hits = matrix ? encodeInMemory(matrix, x, limit, rule.jump) : await this.repo.scan(saeId, toVectorLiteral(x), limit, rule.jump);
     return hits.map((h) => ({ saeId, index: h.index, activation: h.activation }));
+  }
+
+  /** The SAE's encoder, checked as encode() checks it, loaded whole (not cached: a batch caller holds it). */
+  async loadEncoder(saeId: string): Promise<LoadedEncoder> {
+    const sae = await this.repo.sae(saeId);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    const rule = encodingRule(sae);
+    if (!sae.hasEncoder) {
+      throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
+    }
+    const matrix = await this.load(sae);
+    return { sae, matrix, rule, input: (x) => saeInput(Array.from(x), sae) };
   }
 
   /** The cached matrix when this request should use memory, else null (scan in the database). */
