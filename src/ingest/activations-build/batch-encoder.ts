@@ -3,7 +3,9 @@
 // then the architecture's activation), with the product W_enc·X as one float32 GEMM on the
 // matrix kernel (src/kernel) instead of one dot product loop per vector.
 import type { Kernel } from "../../kernel/index.ts";
-import type { LoadedEncoder } from "../../modules/encode/encode.service.ts";
+import type { EncodeService } from "../../modules/encode/encode.service.ts";
+
+type LoadedEncoder = Awaited<ReturnType<EncodeService["loadEncoder"]>>;
 
 /** Per row, the features that fire: row r's entries are [rowStart[r], rowStart[r + 1]). */
 export interface SparseCodes {

@@ -12,18 +12,7 @@ import { badInput, notFound } from "../../errors.ts";
 import { checkK } from "../../shared/limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
-import { type EncoderMatrix, type EncodingRule, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
-
-export type { EncoderMatrix, EncodingRule } from "./encoder-math.ts";
-
-/** An SAE's whole encoder in memory, for callers that run many vectors through it in batches (activations build). */
-export interface LoadedEncoder {
-  sae: EncodingSaeRow;
-  matrix: EncoderMatrix;
-  rule: EncodingRule;
-  /** The SAE's input for an activation vector: the same normalisation and b_dec as encodeVector. */
-  input(x: ArrayLike<number>): Float64Array;
-}
+import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 
 /** Largest finite float32: pgvector refuses anything beyond it, and Float32Array turns it into Infinity. */
@@ -82,18 +71,6 @@ export class EncodeService {
     return hits.map((h) => ({ saeId, index: h.index, activation: h.activation }));
   }
 
-  /** The SAE's encoder, checked as encode() checks it, loaded whole (not cached: a batch caller holds it). */
-  async loadEncoder(saeId: string): Promise<LoadedEncoder> {
-    const sae = await this.repo.sae(saeId);
-    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-    const rule = encodingRule(sae);
-    if (!sae.hasEncoder) {
-      throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
-    }
-    const matrix = await this.load(sae);
-    return { sae, matrix, rule, input: (x) => saeInput(Array.from(x), sae) };
-  }
-
   /** The cached matrix when this request should use memory, else null (scan in the database). */
   private async matrixFor(sae: EncodingSaeRow): Promise<EncoderMatrix | null> {
     const mode = this.opts.mode ?? "auto";
@@ -126,6 +103,26 @@ export class EncodeService {
     const b = await this.repo.copyEncoders(sae.id, sae.dIn);
     this.opts.log.debug(`encoder of ${sae.id} loaded into memory: ${b.indices.length} x ${sae.dIn} in ${Math.round(performance.now() - t0)} ms`);
     return { dIn: sae.dIn, ...b };
+  }
+
+  /**
+   * The SAE's whole encoder, checked as encode() checks it, for a caller that runs many vectors
+   * through it in its own batches (activations build); not cached, the caller holds it.
+   */
+  async loadEncoder(saeId: string): Promise<{
+    sae: EncodingSaeRow;
+    matrix: EncoderMatrix;
+    rule: ReturnType<typeof encodingRule>;
+    /** The SAE's input for an activation vector: encodeVector's normalisation and b_dec. */
+    input(x: ArrayLike<number>): Float64Array;
+  }> {
+    const sae = await this.repo.sae(saeId);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    const rule = encodingRule(sae);
+    if (!sae.hasEncoder) {
+      throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
+    }
+    return { sae, matrix: await this.load(sae), rule, input: (x) => saeInput(Array.from(x), sae) };
   }
 
   private remember(sae: EncodingSaeRow, matrix: EncoderMatrix, budget: number) {
