@@ -38,66 +38,89 @@ export class BatchEncoder {
   /** x is rows x dIn (row-major). A row of zeros is "no activation" (ActivationSource): nothing fires on it. */
   async encode(x: Float32Array, rows: number): Promise<SparseCodes> {
     const { dIn } = this;
-    const live: number[] = [];
+    const live = new Int32Array(rows);
+    let nLive = 0;
     for (let r = 0; r < rows; r++) {
-      const o = r * dIn;
-      for (let j = 0; j < dIn; j++) {
-        if (x[o + j] !== 0) {
-          live.push(r);
+      for (let j = r * dIn, e = j + dIn; j < e; j++) {
+        if (x[j] !== 0) {
+          live[nLive++] = r;
           break;
         }
       }
     }
-    const rowStart = new Int32Array(rows + 1);
-    const feats: number[] = [];
-    const vals: number[] = [];
+    const out = new Codes(rows);
     const perCall = Math.max(1, Math.floor(MAX_PRE_FLOATS / Math.max(1, this.features)));
-    const hits = new Map<number, { f: Int32Array; v: Float32Array }>();
-    for (let from = 0; from < live.length; from += perCall) {
-      const batch = live.slice(from, from + perCall);
-      const input = new Float32Array(batch.length * dIn);
-      batch.forEach((r, i) => input.set(this.enc.input(x.subarray(r * dIn, (r + 1) * dIn)), i * dIn));
-      const t0 = performance.now();
-      const pre = await this.kernel.gemm(input, this.enc.matrix.weights, batch.length, this.features, dIn, { transB: true });
-      this.gemmSeconds += (performance.now() - t0) / 1000;
-      batch.forEach((r, i) => hits.set(r, this.activate(pre, i)));
-    }
-    for (let r = 0; r < rows; r++) {
-      const h = hits.get(r);
-      if (h) for (let s = 0; s < h.f.length; s++) {
-        feats.push(h.f[s]!);
-        vals.push(h.v[s]!);
+    let next = 0; // rows before live[from] that are dead get empty ranges
+    for (let from = 0; from < nLive; from += perCall) {
+      const count = Math.min(perCall, nLive - from);
+      const input = new Float32Array(count * dIn);
+      for (let i = 0; i < count; i++) {
+        const r = live[from + i]!;
+        input.set(this.enc.input(x.subarray(r * dIn, (r + 1) * dIn)), i * dIn);
       }
-      rowStart[r + 1] = feats.length;
+      const t0 = performance.now();
+      const pre = await this.kernel.gemm(input, this.enc.matrix.weights, count, this.features, dIn, { transB: true });
+      this.gemmSeconds += (performance.now() - t0) / 1000;
+      for (let i = 0; i < count; i++) {
+        const r = live[from + i]!;
+        while (next < r) out.rowStart[++next] = out.n;
+        this.activate(pre, i, out);
+        out.rowStart[++next] = out.n;
+      }
     }
-    return { rows, rowStart, feature: Int32Array.from(feats), value: Float32Array.from(vals) };
+    while (next < rows) out.rowStart[++next] = out.n;
+    return { rows, rowStart: out.rowStart, feature: out.feature.subarray(0, out.n), value: out.value.subarray(0, out.n) };
   }
 
-  /** Row i of pre (+ b_enc) through the SAE's activation, as encodeInMemory applies it; strongest first. */
-  private activate(pre: Float32Array, i: number): { f: Int32Array; v: Float32Array } {
+  /** Row i of pre (+ b_enc) through the SAE's activation, as encodeInMemory applies it; appended strongest first. */
+  private activate(pre: Float32Array, i: number, out: Codes): void {
     const { bEnc, threshold, indices } = this.enc.matrix;
     const jump = this.enc.rule.jump;
     const n = this.features;
     const base = i * n;
-    const out: { index: number; activation: number }[] = [];
-    let floor = 0;
+    const keep = this.keep;
+    const at = out.n;
+    let len = 0;
     for (let r = 0; r < n; r++) {
       const p = pre[base + r]! + bEnc[r]!;
-      if (p <= 0 || p < floor) continue;
+      if (p <= 0) continue;
       if (jump && !(Number.isNaN(threshold[r]!) || p > threshold[r]!)) continue;
-      out.push({ index: indices[r]!, activation: p });
-      if (out.length > 4 * this.keep + 64) {
-        // topk: only the k largest survive; trimming now keeps the list short on wide SAEs.
-        out.sort(byStrength);
-        out.length = this.keep;
-        floor = out[this.keep - 1]!.activation;
+      if (len === keep && !(p > out.value[at + len - 1]!)) continue; // ties keep the lower index, as encodeInMemory
+      if (len < keep) {
+        out.reserve(at + len + 1);
+        len++;
       }
+      // insertion from the end into the descending run [at, at + len)
+      let s = at + len - 1;
+      while (s > at && out.value[s - 1]! < p) {
+        out.value[s] = out.value[s - 1]!;
+        out.feature[s] = out.feature[s - 1]!;
+        s--;
+      }
+      out.value[s] = p;
+      out.feature[s] = indices[r]!;
     }
-    out.sort(byStrength);
-    if (out.length > this.keep) out.length = this.keep;
-    return { f: Int32Array.from(out, (h) => h.index), v: Float32Array.from(out, (h) => h.activation) };
+    out.n = at + len;
   }
 }
 
-const byStrength = (a: { index: number; activation: number }, b: { index: number; activation: number }) =>
-  b.activation - a.activation || a.index - b.index;
+/** Growable CSR output. */
+class Codes {
+  readonly rowStart: Int32Array;
+  feature = new Int32Array(1 << 12);
+  value = new Float32Array(1 << 12);
+  n = 0;
+  constructor(rows: number) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+  reserve(size: number): void {
+    if (size <= this.feature.length) return;
+    const cap = Math.max(size, this.feature.length * 2);
+    const f = new Int32Array(cap);
+    f.set(this.feature);
+    const v = new Float32Array(cap);
+    v.set(this.value);
+    this.feature = f;
+    this.value = v;
+  }
+}

@@ -19,6 +19,8 @@ export interface CandidateArrays {
   len: Int32Array;
   key: Int32Array;
   count: Int32Array;
+  /** A full list's weakest value (a cache, not checkpointed: 0 means "not known yet"). */
+  floor: Float32Array;
 }
 
 export function candidateArrays(features: number, cap: number): CandidateArrays {
@@ -30,6 +32,7 @@ export function candidateArrays(features: number, cap: number): CandidateArrays 
     len: new Int32Array(n),
     key: new Int32Array(n),
     count: new Int32Array(features),
+    floor: new Float32Array(features),
   };
 }
 
@@ -72,22 +75,31 @@ export function offerTop(c: CandidateArrays, j: number, cap: number, perWord: nu
   const from = j * cap;
   const n = c.count[j]!;
   const to = from + n;
+  // weaker than the weakest of a full list: it enters by neither rule
+  if (n === cap && x.value < c.floor[j]!) return;
   if (perWord > 0) {
     let same = 0;
     for (let s = from; s < to; s++) if (c.key[s] === x.key) same++;
     if (same >= perWord) {
       const w = worstSlot(c, from, to, x.key);
-      if (better(x.value, x.len, x.text, c.value[w]!, c.len[w]!, c.text[w]!)) put(c, w, x);
+      if (better(x.value, x.len, x.text, c.value[w]!, c.len[w]!, c.text[w]!)) {
+        put(c, w, x);
+        if (n === cap) c.floor[j] = c.value[worstSlot(c, from, to, -1)]!;
+      }
       return;
     }
   }
   if (n < cap) {
     put(c, to, x);
     c.count[j] = n + 1;
+    if (n + 1 === cap) c.floor[j] = c.value[worstSlot(c, from, to + 1, -1)]!;
     return;
   }
   const w = worstSlot(c, from, to, -1);
-  if (better(x.value, x.len, x.text, c.value[w]!, c.len[w]!, c.text[w]!)) put(c, w, x);
+  if (better(x.value, x.len, x.text, c.value[w]!, c.len[w]!, c.text[w]!)) {
+    put(c, w, x);
+    c.floor[j] = c.value[worstSlot(c, from, to, -1)]!;
+  }
 }
 
 /** Algorithm R: x is the seen-th (1-based) text of feature j; rand() in [0, 1). */
