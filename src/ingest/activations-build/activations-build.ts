@@ -83,10 +83,11 @@ export async function buildActivations(deps: { ingest: IngestService; encode: En
   const enc = await deps.encode.loadEncoder(o.saeId);
   const encoder = new BatchEncoder(enc, deps.kernel);
   const params: BuildParams = { top: o.top ?? 20, perWord: 3, quantiles: o.quantiles ?? 5, perQuantile: 2, reservoir: 128, window: 32, seed: 20261202 };
-  const key = createHash("sha256")
-    .update(JSON.stringify({ saeId: o.saeId, version: enc.sae.version, corpus: await fingerprintFiles([o.corpus]), source: o.source.name, maxTokens: o.maxTokens ?? null, params }))
-    .digest("hex");
-  const contentHash = `activations-build:${key}`;
+  const what = JSON.stringify({ saeId: o.saeId, corpus: await fingerprintFiles([o.corpus]), source: o.source.name, maxTokens: o.maxTokens ?? null, params });
+  // The stored build is this corpus, source and options; a checkpoint also belongs to one state
+  // of the SAE's rows (their version changes with any other import in between).
+  const contentHash = `activations-build:${createHash("sha256").update(what).digest("hex")}`;
+  const key = createHash("sha256").update(what).update(enc.sae.version).digest("hex");
   const empty = (outcome: BuildSummary["outcome"]): BuildSummary => ({
     saeId: o.saeId, outcome, source: o.source.name, texts: 0, tokens: 0, skipped: 0, resumedAtText: null, features: 0, examples: 0,
     scanSeconds: 0, gemmSeconds: 0, seconds: (performance.now() - t0) / 1000, tokensPerSecond: 0,
