@@ -19,6 +19,8 @@ import { buildListModule } from "./modules/list/index.ts";
 import { buildSaeModule } from "./modules/sae/index.ts";
 import { buildSearchModule } from "./modules/search/index.ts";
 import { buildStatsModule } from "./modules/stats/index.ts";
+import { buildTextModule } from "./modules/text/index.ts";
+import { modelEnvKey } from "./config.ts";
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -36,7 +38,8 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { stats } = buildStatsModule(db);
   const { jobs, steps } = buildJobModule(db, log, config.server);
   const { lists } = buildListModule(db);
-  const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log });
+  const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log, kernel: config.kernel.backend });
+  const { text, sources } = buildTextModule(db, { encode }, { maxK: config.server.maxK, text: config.text, modelEnvKey });
   // One client for the whole process, so its concurrency limit holds across all callers.
   const llm = config.llm ? createLlmClient(config.llm) : null;
   const { search } = buildSearchModule(db, { sae }, {
@@ -81,7 +84,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
   const ingest = new IngestService(db, new IngestRepository(db), log, steps);
   const exporter = new ExportService(db);
-  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists };
+  return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources };
 }
 
 export interface CreateAppOptions extends OpenOptions {
@@ -113,6 +116,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       await services.steps.close();
       await services.autointerp.close();
       await services.geometry.close();
+      await services.sources.close();
+      await services.encode.close();
       await db.close();
     },
   };

@@ -66,7 +66,35 @@ const EnvSchema = z.object({
   MONOSCOPE_KERNEL: z.preprocess(emptyToUndefined, z.enum(["auto", "native", "js"]).default("auto")),
   /** "0" turns the native 4-bit scan off. */
   MONOSCOPE_NATIVE: str(),
+  MONOSCOPE_TEXT_MAX_CHARS: int(8192, 1),
+  MONOSCOPE_TEXT_MAX_TOKENS: int(512, 1),
+  /** model=dir pairs, comma-separated: the same as one MONOSCOPE_MODEL_DIR_<MODEL_ID> per model. */
+  MONOSCOPE_MODEL_DIRS: list(),
 });
+
+const MODEL_DIR_PREFIX = "MONOSCOPE_MODEL_DIR_";
+
+/** The env-var suffix of a model id: upper-cased, every character other than A-Z and 0-9 replaced by "_". */
+export function modelEnvKey(modelId: string): string {
+  return modelId.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+}
+
+/** Local model directories by modelEnvKey: MONOSCOPE_MODEL_DIR_<KEY> and MONOSCOPE_MODEL_DIRS entries (the former win). */
+function modelDirs(env: NodeJS.ProcessEnv, pairs: string[], issues: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || eq === pair.length - 1) issues.push(`  MONOSCOPE_MODEL_DIRS: ${JSON.stringify(pair)} is not model=dir`);
+    else out[modelEnvKey(pair.slice(0, eq).trim())] = resolve(pair.slice(eq + 1).trim());
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(MODEL_DIR_PREFIX) || value === undefined || value.trim() === "") continue;
+    const key = name.slice(MODEL_DIR_PREFIX.length);
+    if (!/^[A-Z0-9_]+$/.test(key)) issues.push(`  ${name}: the model id part must be A-Z, 0-9 and _ (the id upper-cased, other characters as _)`);
+    else out[key] = resolve(value.trim());
+  }
+  return out;
+}
 
 export type Config = Readonly<{
   database: Readonly<
@@ -116,6 +144,13 @@ export type Config = Readonly<{
   lineage: Readonly<{ splitThreshold: number }>;
   /** The matrix kernel ("auto": native, else JavaScript) and whether the native 4-bit scan may load. */
   kernel: Readonly<{ backend: "auto" | "native" | "js"; nativeScan: boolean }>;
+  /** Text through a model (activateText, searchByText): request limits and local model directories. */
+  text: Readonly<{
+    maxChars: number;
+    maxTokens: number;
+    /** Absolute model directories by modelEnvKey(model id). */
+    modelDirs: Readonly<Record<string, string>>;
+  }>;
 }>;
 
 export interface ConfigOverrides {
@@ -130,6 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const dirIssues: string[] = [];
+  const dirs = modelDirs(env, e.MONOSCOPE_MODEL_DIRS, dirIssues);
+  if (dirIssues.length) throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid configuration:\n${dirIssues.join("\n")}`);
   const dataDir = resolve(overrides.dataDir ?? e.MONOSCOPE_DATA_DIR ?? ".monoscope");
   const databaseUrl = overrides.databaseUrl ?? e.DATABASE_URL;
   const llmEnabled = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
@@ -174,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       : null,
     lineage: { splitThreshold: e.MONOSCOPE_SPLIT_THRESHOLD },
     kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
+    text: { maxChars: e.MONOSCOPE_TEXT_MAX_CHARS, maxTokens: e.MONOSCOPE_TEXT_MAX_TOKENS, modelDirs: dirs },
   };
   return deepFreeze(config);
 }

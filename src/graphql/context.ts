@@ -17,6 +17,7 @@ import type { SaeLoaders } from "../modules/sae/sae.loaders.ts";
 import type { SaeService } from "../modules/sae/sae.service.ts";
 import type { SearchService } from "../modules/search/search.service.ts";
 import type { StatsLoaders } from "../modules/stats/stats.loaders.ts";
+import type { TextService } from "../modules/text/text.service.ts";
 import type { IngestService } from "../ingest/ingest.service.ts";
 
 /** What resolvers call. The composition root's services object is one of these. */
@@ -32,6 +33,7 @@ export interface ResolverServices {
   readonly ingest: Pick<IngestService, "removeSae">;
   readonly lists: ListService;
   readonly explanation: ExplanationService;
+  readonly text: TextService;
 }
 
 /** Per-request DataLoaders, by module (built by graphql/loaders.ts). */

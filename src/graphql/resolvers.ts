@@ -10,6 +10,7 @@ import { jobResolvers } from "../modules/job/index.ts";
 import { saeResolvers } from "../modules/sae/index.ts";
 import { searchResolvers } from "../modules/search/index.ts";
 import { statsResolvers } from "../modules/stats/index.ts";
+import { textResolvers } from "../modules/text/index.ts";
 import { ingestResolvers } from "../ingest/ingest.resolvers.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
@@ -35,4 +36,5 @@ export const resolvers: Resolvers = merge(
   lineageResolvers,
   ingestResolvers,
   listResolvers,
+  textResolvers,
 );

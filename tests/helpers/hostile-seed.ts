@@ -19,13 +19,35 @@ export const SEEDED = {
   dash: "hm/res/0",
   victim: "hm/victim",
   job: "job-hostile-1",
+  /** A TopK SAE on the demo's model, so text fields run through the glove-wordnet source. */
+  text: "glove-6b-100d/hostile/64",
 };
+
+async function seedTextSae(app: App): Promise<void> {
+  const n = 64, d = 100;
+  const unit = (seed: number) => {
+    const v = Array.from({ length: d }, (_, j) => Math.sin(seed * 7.1 + j * 1.3));
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  };
+  await app.services.ingest.ingestSae(
+    {
+      model: { id: "glove-6b-100d" },
+      family: null,
+      sae: { id: SEEDED.text, architecture: "topk", k: 4, dIn: d, dSae: n, hookName: "word_vectors", applyBDecToInput: true, bDec: new Array(d).fill(0) },
+      source: { format: "native", path: `synthetic:${SEEDED.text}` },
+      contentHash: `synthetic:${SEEDED.text}`,
+    },
+    async (sink) => sink.features(Array.from({ length: n }, (_, i) => ({ index: i, decoder: unit(i), encoder: unit(i), bEnc: 0 }))),
+  );
+}
 
 export async function seedHostileData(app: App): Promise<void> {
   await ingestSaeLike(app, { modelId: SEEDED.model, saeId: SEEDED.small, familyId: SEEDED.family, n: 32, d: D_IN, seed: 1 });
   await ingestSaeLike(app, { modelId: SEEDED.model, saeId: SEEDED.large, familyId: SEEDED.family, n: 128, d: D_IN, seed: 2 });
   await seedFeatures(app, { n: 25, saeId: SEEDED.dash, modelId: SEEDED.model, dIn: D_IN });
   await seedFeatures(app, { n: 3, saeId: SEEDED.victim, modelId: SEEDED.model, dIn: D_IN, examples: 0 });
+  await seedTextSae(app);
   const p = app.db.prisma;
   for (let i = 0; i < 5; i++) {
     const e = await p.explanation.create({
@@ -48,6 +70,9 @@ export function validValues(phase: "read-only" | "writes"): (coordinate: string,
   return (coordinate, arg) => {
     if (coordinate === "Mutation.deleteSae.id") return phase === "writes" ? [SEEDED.victim] : [SEEDED.dash];
     if (coordinate === "Query.sae.id") return saes;
+    // Text fields run on the SAE with a source (and on the others, which have none).
+    if (coordinate === "Query.activateText.saeId" || coordinate === "Query.feature.saeId") return [...saes, SEEDED.text];
+    if (coordinate === "Query.searchByText.saeIds") return [[SEEDED.text], [SEEDED.text, SEEDED.small]];
     if (coordinate.endsWith("Job.id") || coordinate === "Query.job.id" || coordinate === "Mutation.cancelJob.id") return [SEEDED.job];
     switch (arg.name) {
       case "saeId":
@@ -66,6 +91,8 @@ export function validValues(phase: "read-only" | "writes"): (coordinate: string,
         return [Array.from({ length: D_IN }, (_, i) => Math.round(Math.sin(i + 1) * 100) / 100)];
       case "query":
         return ["brigade", "regiment"];
+      case "text":
+        return ["the brigade marched at dawn", "cat"];
       case "k":
       case "first":
         return [3];

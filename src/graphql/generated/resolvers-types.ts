@@ -128,6 +128,8 @@ export type FamilyScalingRow = {
 
 export type Feature = {
   __typename?: 'Feature';
+  /** This feature's activation on each token of text (0 where it does not fire), tokens as activateText lists them. */
+  activationsOnText: Array<Scalars['Float']['output']>;
   /** Features in the next larger SAE of the family that this one splits into. */
   children: Array<LineageEdge>;
   /** The decoder direction; large, so only when asked for. */
@@ -160,6 +162,8 @@ export type Feature = {
   /** Best-matching features in the next smaller SAE of the family, best first. Always holds the single best match when its cosine is >= 0.5. */
   parents: Array<LineageEdge>;
   sae: Sae;
+  /** The feature's activation examples per source, strongest first; examples without a source are not counted. */
+  sources: Array<FeatureSource>;
   /**
    * How the feature continues into the next larger SAE of its family, from the stored split lineage
    * (the same kind as LineageNode.split). LARGEST for the largest SAE of a family and for an SAE
@@ -170,6 +174,11 @@ export type Feature = {
   /** Activation examples: the strongest ('TOP') first, then samples from activation quantiles ('QUANTILE', highest bin first). first is per feature. */
   topActivations: Array<ActivationExample>;
   umap?: Maybe<Point>;
+};
+
+
+export type FeatureActivationsOnTextArgs = {
+  text: Scalars['String']['input'];
 };
 
 
@@ -264,6 +273,22 @@ export type FeatureOrder =
   | 'DENSITY_DESC'
   | 'INDEX'
   | 'MAX_ACTIVATION_DESC';
+
+/** A feature's activation examples from one source (a corpus line's or an imported example's `source`). */
+export type FeatureSource = {
+  __typename?: 'FeatureSource';
+  examples: Scalars['Int']['output'];
+  maxActivation: Scalars['Float']['output'];
+  source: Scalars['String']['output'];
+};
+
+export type FeatureTextHit = {
+  __typename?: 'FeatureTextHit';
+  feature: Feature;
+  maxActivation: Scalars['Float']['output'];
+  /** Position in the text's tokens (as activateText lists them) where the feature peaks. */
+  tokenIndex: Scalars['Int']['output'];
+};
 
 /** Bars of a histogram: heights[i] at position values[i]. */
 export type Histogram = {
@@ -485,6 +510,13 @@ export type Point = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Runs text through the SAE's model (its activation source: the demo's glove-wordnet table, or a model
+   * directory configured for its model id) and each token's activation through the SAE's stored encoder,
+   * the same as encodeVector: every token with its k strongest features. Text is limited to
+   * MONOSCOPE_TEXT_MAX_CHARS characters and MONOSCOPE_TEXT_MAX_TOKENS tokens.
+   */
+  activateText: TextActivation;
   /** Runs an activation vector (length dIn) through the SAE's stored encoder: the features that fire on it, strongest first. */
   encodeVector: Array<FeatureActivation>;
   families: Array<SaeFamily>;
@@ -504,6 +536,8 @@ export type Query = {
   nearestToVector: Array<FeatureNeighbor>;
   sae?: Maybe<Sae>;
   saes: Array<Sae>;
+  /** The k features most active anywhere in text over the SAEs (at most 16), strongest first, each with the token where it peaks. */
+  searchByText: Array<FeatureTextHit>;
   /**
    * Concept search over feature labels and activating text. Best first.
    * SEMANTIC: cosine between the query's and the labels' embeddings (one embedder: the configured endpoint's when
@@ -516,6 +550,13 @@ export type Query = {
   searchConcepts: Array<ConceptHit>;
   /** The feature's place in its family's size ladder: ancestors in smaller SAEs (UP), descendants in larger SAEs (DOWN). */
   splitLineage?: Maybe<LineageNode>;
+};
+
+
+export type QueryActivateTextArgs = {
+  k?: InputMaybe<Scalars['Int']['input']>;
+  saeId: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
 };
 
 
@@ -591,6 +632,13 @@ export type QuerySaeArgs = {
 export type QuerySaesArgs = {
   familyId?: InputMaybe<Scalars['ID']['input']>;
   modelId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QuerySearchByTextArgs = {
+  k?: InputMaybe<Scalars['Int']['input']>;
+  saeIds: Array<Scalars['ID']['input']>;
+  text: Scalars['String']['input'];
 };
 
 
@@ -722,6 +770,19 @@ export type SplitKind =
   | 'STABLE'
   | 'VANISHED';
 
+export type TextActivation = {
+  __typename?: 'TextActivation';
+  tokens: Array<TokenActivation>;
+};
+
+export type TokenActivation = {
+  __typename?: 'TokenActivation';
+  /** The token's strongest features, strongest first; empty for a token the model has no vector for. */
+  features: Array<FeatureActivation>;
+  /** The token as it appears in the text, with its leading whitespace (tokens joined give the text back). */
+  token: Scalars['String']['output'];
+};
+
 export type TokenValue = {
   __typename?: 'TokenValue';
   token: Scalars['String']['output'];
@@ -822,6 +883,8 @@ export type ResolversTypes = ResolversObject<{
   FeatureLogits: ResolverTypeWrapper<FeatureLogits>;
   FeatureNeighbor: ResolverTypeWrapper<Omit<FeatureNeighbor, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   FeatureOrder: FeatureOrder;
+  FeatureSource: ResolverTypeWrapper<FeatureSource>;
+  FeatureTextHit: ResolverTypeWrapper<Omit<FeatureTextHit, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Histogram: ResolverTypeWrapper<Histogram>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -849,6 +912,8 @@ export type ResolversTypes = ResolversObject<{
   SearchMode: SearchMode;
   SplitKind: SplitKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TextActivation: ResolverTypeWrapper<Omit<TextActivation, 'tokens'> & { tokens: Array<ResolversTypes['TokenActivation']> }>;
+  TokenActivation: ResolverTypeWrapper<Omit<TokenActivation, 'features'> & { features: Array<ResolversTypes['FeatureActivation']> }>;
   TokenValue: ResolverTypeWrapper<TokenValue>;
 }>;
 
@@ -872,6 +937,8 @@ export type ResolversParentTypes = ResolversObject<{
   FeatureListItem: FeatureListItemParentModel;
   FeatureLogits: FeatureLogits;
   FeatureNeighbor: Omit<FeatureNeighbor, 'feature'> & { feature: ResolversParentTypes['Feature'] };
+  FeatureSource: FeatureSource;
+  FeatureTextHit: Omit<FeatureTextHit, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   Float: Scalars['Float']['output'];
   Histogram: Histogram;
   ID: Scalars['ID']['output'];
@@ -891,6 +958,8 @@ export type ResolversParentTypes = ResolversObject<{
   SaeStats: SaeStatsParentModel;
   SaeStep: SaeStep;
   String: Scalars['String']['output'];
+  TextActivation: Omit<TextActivation, 'tokens'> & { tokens: Array<ResolversParentTypes['TokenActivation']> };
+  TokenActivation: Omit<TokenActivation, 'features'> & { features: Array<ResolversParentTypes['FeatureActivation']> };
   TokenValue: TokenValue;
 }>;
 
@@ -963,6 +1032,7 @@ export type FamilyScalingRowResolvers<ContextType = GraphQLContext, ParentType e
 }>;
 
 export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Feature'] = ResolversParentTypes['Feature']> = ResolversObject<{
+  activationsOnText?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<FeatureActivationsOnTextArgs, 'text'>>;
   children?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   decoder?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
   decoderNorm?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -980,6 +1050,7 @@ export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends Re
   originKind?: Resolver<Maybe<ResolversTypes['OriginKind']>, ParentType, ContextType>;
   parents?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   sae?: Resolver<ResolversTypes['Sae'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['FeatureSource']>, ParentType, ContextType>;
   splitKind?: Resolver<Maybe<ResolversTypes['SplitKind']>, ParentType, ContextType>;
   topActivations?: Resolver<Array<ResolversTypes['ActivationExample']>, ParentType, ContextType, RequireFields<FeatureTopActivationsArgs, 'first' | 'kinds'>>;
   umap?: Resolver<Maybe<ResolversTypes['Point']>, ParentType, ContextType>;
@@ -1030,6 +1101,18 @@ export type FeatureLogitsResolvers<ContextType = GraphQLContext, ParentType exte
 export type FeatureNeighborResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureNeighbor'] = ResolversParentTypes['FeatureNeighbor']> = ResolversObject<{
   cosine?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
+}>;
+
+export type FeatureSourceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureSource'] = ResolversParentTypes['FeatureSource']> = ResolversObject<{
+  examples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxActivation?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type FeatureTextHitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureTextHit'] = ResolversParentTypes['FeatureTextHit']> = ResolversObject<{
+  feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
+  maxActivation?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tokenIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type HistogramResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Histogram'] = ResolversParentTypes['Histogram']> = ResolversObject<{
@@ -1120,6 +1203,7 @@ export type PointResolvers<ContextType = GraphQLContext, ParentType extends Reso
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  activateText?: Resolver<ResolversTypes['TextActivation'], ParentType, ContextType, RequireFields<QueryActivateTextArgs, 'k' | 'saeId' | 'text'>>;
   encodeVector?: Resolver<Array<ResolversTypes['FeatureActivation']>, ParentType, ContextType, RequireFields<QueryEncodeVectorArgs, 'k' | 'saeId' | 'vector'>>;
   families?: Resolver<Array<ResolversTypes['SaeFamily']>, ParentType, ContextType>;
   feature?: Resolver<Maybe<ResolversTypes['Feature']>, ParentType, ContextType, RequireFields<QueryFeatureArgs, 'index' | 'saeId'>>;
@@ -1133,6 +1217,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   nearestToVector?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestToVectorArgs, 'exact' | 'k' | 'saeIds' | 'vector'>>;
   sae?: Resolver<Maybe<ResolversTypes['Sae']>, ParentType, ContextType, RequireFields<QuerySaeArgs, 'id'>>;
   saes?: Resolver<Array<ResolversTypes['Sae']>, ParentType, ContextType, Partial<QuerySaesArgs>>;
+  searchByText?: Resolver<Array<ResolversTypes['FeatureTextHit']>, ParentType, ContextType, RequireFields<QuerySearchByTextArgs, 'k' | 'saeIds' | 'text'>>;
   searchConcepts?: Resolver<Array<ResolversTypes['ConceptHit']>, ParentType, ContextType, RequireFields<QuerySearchConceptsArgs, 'k' | 'mode' | 'query'>>;
   splitLineage?: Resolver<Maybe<ResolversTypes['LineageNode']>, ParentType, ContextType, RequireFields<QuerySplitLineageArgs, 'depth' | 'direction' | 'index' | 'saeId'>>;
 }>;
@@ -1177,6 +1262,15 @@ export type SaeStepResolvers<ContextType = GraphQLContext, ParentType extends Re
   total?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type TextActivationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TextActivation'] = ResolversParentTypes['TextActivation']> = ResolversObject<{
+  tokens?: Resolver<Array<ResolversTypes['TokenActivation']>, ParentType, ContextType>;
+}>;
+
+export type TokenActivationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenActivation'] = ResolversParentTypes['TokenActivation']> = ResolversObject<{
+  features?: Resolver<Array<ResolversTypes['FeatureActivation']>, ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type TokenValueResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenValue'] = ResolversParentTypes['TokenValue']> = ResolversObject<{
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1199,6 +1293,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   FeatureListItem?: FeatureListItemResolvers<ContextType>;
   FeatureLogits?: FeatureLogitsResolvers<ContextType>;
   FeatureNeighbor?: FeatureNeighborResolvers<ContextType>;
+  FeatureSource?: FeatureSourceResolvers<ContextType>;
+  FeatureTextHit?: FeatureTextHitResolvers<ContextType>;
   Histogram?: HistogramResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
   JobItem?: JobItemResolvers<ContextType>;
@@ -1214,6 +1310,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   SaeFamily?: SaeFamilyResolvers<ContextType>;
   SaeStats?: SaeStatsResolvers<ContextType>;
   SaeStep?: SaeStepResolvers<ContextType>;
+  TextActivation?: TextActivationResolvers<ContextType>;
+  TokenActivation?: TokenActivationResolvers<ContextType>;
   TokenValue?: TokenValueResolvers<ContextType>;
 }>;
 

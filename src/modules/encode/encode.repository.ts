@@ -98,6 +98,17 @@ export class EncodeRepository {
     return parseRows(ScanRow, rows);
   }
 
+  /** One feature's activation on x (0 when it does not fire), for a standard or jumprelu SAE. */
+  async featureActivation(saeId: string, index: number, x: string, jump: boolean): Promise<number> {
+    const rows = await this.db.sql`/* encode.featureActivation */
+      SELECT f.idx AS "index", (coalesce(f.b_enc, 0) - (f.encoder <#> ${x}::vector))::float8 AS activation, f.threshold
+      FROM feature f WHERE f.sae_id = ${saeId} AND f.idx = ${index} AND f.encoder IS NOT NULL`;
+    const row = firstRow(ScanRow.extend({ threshold: z.number().nullable() }), rows);
+    if (!row || row.activation <= 0) return 0;
+    if (jump && row.threshold !== null && !(row.activation > row.threshold)) return 0;
+    return row.activation;
+  }
+
   /** Every encoder column with its bias and threshold, by index, in one binary COPY (the in-process matrix). */
   async copyEncoders(saeId: string, dIn: number): Promise<EncoderBlock> {
     return parseEncoderCopy(await copyOutForSae(this.db, COPY_ENCODERS, saeId), dIn);

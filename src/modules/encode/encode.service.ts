@@ -12,7 +12,8 @@ import { badInput, notFound } from "../../errors.ts";
 import { checkK } from "../../shared/limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
-import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
+import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, preActivations, saeInput, selectFiring } from "./encoder-math.ts";
+import type { Kernel } from "../../kernel/index.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 
 /** Largest finite float32: pgvector refuses anything beyond it, and Float32Array turns it into Infinity. */
@@ -34,6 +35,8 @@ export interface EncodeOptions {
   cacheBytes?: number;
   /** In 'auto' mode, load the matrix on this request for an SAE (default 2). */
   promoteAfter?: number;
+  /** Creates the matrix kernel for batches (encodeMany), on the first batch; without it they run row by row in JavaScript. */
+  kernel?: () => Promise<Kernel>;
 }
 
 export interface FeatureActivation {
@@ -46,6 +49,7 @@ export class EncodeService {
   private readonly cache = new Map<string, { version: string; matrix: EncoderMatrix; bytes: number }>();
   private readonly requests = new Map<string, number>();
   private readonly loading = new Map<string, Promise<EncoderMatrix>>();
+  private kernel: Promise<Kernel> | null = null;
 
   constructor(
     private readonly repo: EncodeRepository,
@@ -71,8 +75,111 @@ export class EncodeService {
     return hits.map((h) => ({ saeId, index: h.index, activation: h.activation }));
   }
 
+  /** Releases the matrix kernel, if a batch created one. */
+  async close(): Promise<void> {
+    const k = this.kernel;
+    this.kernel = null;
+    if (k) await (await k).close();
+  }
+
+  /** The SAE, ready to encode: NOT_FOUND when missing, BAD_USER_INPUT without stored encoder weights. */
+  private async encodable(saeId: string): Promise<EncodingSaeRow> {
+    const sae = await this.repo.sae(saeId);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    encodingRule(sae); // an architecture it cannot encode is refused before anything else
+    if (!sae.hasEncoder) {
+      throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
+    }
+    return sae;
+  }
+
+  /**
+   * encode() for many vectors of one SAE at once (rows x dIn, row-major float32): one lookup and,
+   * in memory, one matrix product instead of a scan per vector. Same rule, order and limit as encode().
+   * A batch loads the matrix on its first request ('auto'): it would otherwise be a scan per row.
+   */
+  async encodeMany(saeId: string, rows: Float32Array, dIn: number, k: number): Promise<FeatureActivation[][]> {
+    checkK(this.opts, k);
+    const sae = await this.encodable(saeId);
+    const rule = encodingRule(sae);
+    const xs = this.inputs(sae, rows, dIn);
+    const count = xs.length / sae.dIn;
+    const limit = rule.limit(k);
+    const matrix = await this.matrixFor(sae, count > 1 ? 1 : undefined);
+    if (!matrix) {
+      const out: FeatureActivation[][] = [];
+      for (let t = 0; t < count; t++) {
+        const x = toVectorLiteral(xs.subarray(t * sae.dIn, (t + 1) * sae.dIn));
+        out.push((await this.repo.scan(saeId, x, limit, rule.jump)).map((h) => ({ saeId, index: h.index, activation: h.activation })));
+      }
+      return out;
+    }
+    const pre = await this.pre(matrix, xs, count);
+    return Array.from({ length: count }, (_, t) => selectFiring(matrix, pre, t, limit, rule.jump).map((h) => ({ saeId, ...h })));
+  }
+
+  /**
+   * One feature's activation on each vector (0 where it does not fire): the values a feature
+   * page shows for a text. For a topk SAE a feature fires only among the SAE's k strongest.
+   */
+  async featureValues(saeId: string, index: number, rows: Float32Array, dIn: number): Promise<number[]> {
+    const sae = await this.encodable(saeId);
+    const rule = encodingRule(sae);
+    const xs = this.inputs(sae, rows, dIn);
+    const count = xs.length / sae.dIn;
+    const matrix = await this.matrixFor(sae, count > 1 ? 1 : undefined);
+    if (!matrix) {
+      const out: number[] = [];
+      for (let t = 0; t < count; t++) {
+        const x = toVectorLiteral(xs.subarray(t * sae.dIn, (t + 1) * sae.dIn));
+        if (rule.activation === "topk") {
+          const hits = await this.repo.scan(saeId, x, rule.limit(Number.MAX_SAFE_INTEGER), false);
+          out.push(hits.find((h) => h.index === index)?.activation ?? 0);
+        } else out.push(await this.repo.featureActivation(saeId, index, x, rule.jump));
+      }
+      return out;
+    }
+    const pre = await this.pre(matrix, xs, count);
+    const r = lowerBound(matrix.indices, index);
+    if (matrix.indices[r] !== index) return new Array<number>(count).fill(0);
+    const n = matrix.indices.length;
+    return Array.from({ length: count }, (_, t) => {
+      const a = pre[t * n + r]! + matrix.bEnc[r]!;
+      if (a <= 0) return 0;
+      if (rule.jump && !(Number.isNaN(matrix.threshold[r]!) || a > matrix.threshold[r]!)) return 0;
+      if (rule.activation === "topk") {
+        let above = 0;
+        for (let q = 0; q < n; q++) {
+          const b = pre[t * n + q]! + matrix.bEnc[q]!;
+          if (b > a || (b === a && q < r)) above++;
+        }
+        if (above >= rule.limit(Number.MAX_SAFE_INTEGER)) return 0;
+      }
+      return a;
+    });
+  }
+
+  /** Each row through the SAE's input normalisation, packed as float32 for the product. */
+  private inputs(sae: EncodingSaeRow, rows: Float32Array, dIn: number): Float32Array {
+    if (dIn !== sae.dIn) throw badInput(`vectors have ${dIn} values; SAE ${JSON.stringify(sae.id)} has dIn = ${sae.dIn}`);
+    const count = rows.length / dIn;
+    const xs = new Float32Array(rows.length);
+    for (let t = 0; t < count; t++) {
+      const x = saeInput(rows.subarray(t * dIn, (t + 1) * dIn), sae);
+      assertFloat32Values(x, "vector (after the SAE's input normalisation)");
+      xs.set(x, t * dIn);
+    }
+    return xs;
+  }
+
+  private async pre(matrix: EncoderMatrix, xs: Float32Array, count: number): Promise<Float32Array> {
+    // One row is as fast in JavaScript as through a session run; batches go to the kernel.
+    const kernel = count > 1 && this.opts.kernel ? await (this.kernel ??= this.opts.kernel()) : null;
+    return preActivations(matrix, xs, count, kernel ? (a, b, m, n, k, o) => kernel.gemm(a, b, m, n, k, o) : null);
+  }
+
   /** The cached matrix when this request should use memory, else null (scan in the database). */
-  private async matrixFor(sae: EncodingSaeRow): Promise<EncoderMatrix | null> {
+  private async matrixFor(sae: EncodingSaeRow, promoteAfter = this.opts.promoteAfter ?? 2): Promise<EncoderMatrix | null> {
     const mode = this.opts.mode ?? "auto";
     if (mode === "database") return null;
     const budget = this.opts.cacheBytes ?? 512 * 2 ** 20;
@@ -87,7 +194,7 @@ export class EncodeService {
     const key = `${sae.id}|${sae.version}`;
     const seen = (this.requests.get(key) ?? 0) + 1;
     this.requests.set(key, seen);
-    if (mode === "auto" && seen < (this.opts.promoteAfter ?? 2)) return null;
+    if (mode === "auto" && seen < promoteAfter) return null;
     let pending = this.loading.get(key);
     if (!pending) {
       pending = this.load(sae).finally(() => this.loading.delete(key));
@@ -138,4 +245,15 @@ export class EncodeService {
     if (bytes <= budget) this.cache.set(sae.id, { version: sae.version, matrix, bytes });
     for (const key of this.requests.keys()) if (key.startsWith(`${sae.id}|`)) this.requests.delete(key);
   }
+}
+
+/** First position in the ascending array whose value is >= v. */
+function lowerBound(a: Int32Array, v: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -44,7 +44,7 @@ export function normalization(config: unknown): string {
  * layer_norm; others such as expected_average_only_in use a dataset-wide factor that is not
  * stored, so x is taken as already scaled), then x - b_dec when applyBDecToInput.
  */
-export function saeInput(x: readonly number[], sae: { id?: string; bDec: number[] | null; applyBDecToInput: boolean | null; config: unknown }): Float64Array {
+export function saeInput(x: ArrayLike<number>, sae: { id?: string; bDec: number[] | null; applyBDecToInput: boolean | null; config: unknown }): Float64Array {
   if (sae.applyBDecToInput === null && sae.bDec?.length) {
     throw badInput(`SAE ${JSON.stringify(sae.id ?? "")} was imported without saying whether b_dec is subtracted from the input; cannot encode`);
   }
@@ -103,4 +103,54 @@ export function encodeInMemory(m: EncoderMatrix, x: Float64Array, limit: number,
   }
   hits.sort((a, b) => b.activation - a.activation || a.index - b.index);
   return hits.length > limit ? hits.slice(0, limit) : hits;
+}
+
+/**
+ * Pre-activations W_enc·x for many inputs at once (rows x dIn, float32): one matrix product,
+ * rows x features, in the matrix's row order, without b_enc. `gemm` is the native kernel's
+ * when there is one; the fallback is the row-at-a-time loop of encodeInMemory.
+ */
+export async function preActivations(
+  m: EncoderMatrix,
+  xs: Float32Array,
+  rows: number,
+  gemm: ((a: Float32Array, b: Float32Array, m: number, n: number, k: number, o: { transB: boolean }) => Promise<Float32Array>) | null,
+): Promise<Float32Array> {
+  const n = m.indices.length;
+  if (gemm) return gemm(xs, m.weights, rows, n, m.dIn, { transB: true });
+  const out = new Float32Array(rows * n);
+  for (let t = 0; t < rows; t++) {
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = 0, o = r * m.dIn, x = t * m.dIn; j < m.dIn; j++) s += m.weights[o + j]! * xs[x + j]!;
+      out[t * n + r] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * The `limit` strongest firing features of one row of preActivations (the same rule and order
+ * as encodeInMemory: pre + b_enc above 0, and above the threshold when `jump`; ties to the lower index).
+ */
+export function selectFiring(m: EncoderMatrix, pre: Float32Array, row: number, limit: number, jump: boolean): { index: number; activation: number }[] {
+  const n = m.indices.length;
+  const o = row * n;
+  // A small sorted buffer: limit is the SAE's k or the request's k, rows are thousands.
+  const best: { index: number; activation: number }[] = [];
+  for (let r = 0; r < n; r++) {
+    const a = pre[o + r]! + m.bEnc[r]!;
+    if (a <= 0) continue;
+    if (jump && !(Number.isNaN(m.threshold[r]!) || a > m.threshold[r]!)) continue;
+    if (best.length === limit) {
+      const last = best[limit - 1]!;
+      if (a < last.activation || (a === last.activation && m.indices[r]! > last.index)) continue;
+    }
+    const hit = { index: m.indices[r]!, activation: a };
+    let i = best.length;
+    while (i > 0 && (best[i - 1]!.activation < a || (best[i - 1]!.activation === a && best[i - 1]!.index > hit.index))) i--;
+    best.splice(i, 0, hit);
+    if (best.length > limit) best.pop();
+  }
+  return best;
 }

@@ -1,0 +1,122 @@
+// Text through a model and an SAE: each token's activation from the SAE's source
+// (source-registry.ts), then the SAE's stored encoder, the same code as encodeVector
+// (EncodeService.encodeMany). A zero row (a token the source has no vector for) has no features.
+import { badInput, notFound } from "../../errors.ts";
+import { checkK, type RequestLimits } from "../../shared/limits.ts";
+import type { EncodeService, FeatureActivation } from "../encode/encode.service.ts";
+import type { HookRef, TokenActivations } from "./activation-source.ts";
+import type { SourceRegistry } from "./source-registry.ts";
+import { checkTextLength } from "./text-limits.ts";
+import type { FeatureSourceRow, TextRepository } from "./text.repository.ts";
+
+export interface TokenFeatures {
+  token: string;
+  features: FeatureActivation[];
+}
+
+export interface FeatureTextHit {
+  saeId: string;
+  index: number;
+  maxActivation: number;
+  tokenIndex: number;
+}
+
+/** searchByText reads at most this many SAEs in one request. */
+export const MAX_SEARCH_SAES = 16;
+
+export class TextService {
+  constructor(
+    private readonly repo: TextRepository,
+    private readonly encode: EncodeService,
+    private readonly registry: SourceRegistry,
+    private readonly limits: Pick<RequestLimits, "maxK">,
+  ) {}
+
+  /** Each token of text with its k strongest features in the SAE. */
+  async activateText(saeId: string, text: string, k: number): Promise<TokenFeatures[]> {
+    checkK(this.limits, k);
+    checkTextLength(text, this.registry.limits);
+    const { acts } = await this.activations(saeId, text);
+    const features = await this.encodeTokens(saeId, acts, k);
+    return acts.tokens.map((token, i) => ({ token, features: features[i]! }));
+  }
+
+  /** One feature's activation on each token of text (0 where it does not fire). */
+  async activationsOnText(saeId: string, index: number, text: string): Promise<number[]> {
+    checkTextLength(text, this.registry.limits);
+    const { acts } = await this.activations(saeId, text);
+    const { rows, positions } = nonZeroRows(acts);
+    const out = new Array<number>(acts.tokens.length).fill(0);
+    if (positions.length === 0) return out;
+    const values = await this.encode.featureValues(saeId, index, rows, acts.dIn);
+    positions.forEach((p, i) => (out[p] = values[i]!));
+    return out;
+  }
+
+  /** The k features most active anywhere in text, over the SAEs, with the token where each peaks. */
+  async searchByText(text: string, saeIds: readonly string[], k: number): Promise<FeatureTextHit[]> {
+    checkK(this.limits, k);
+    checkTextLength(text, this.registry.limits);
+    const ids = [...new Set(saeIds)];
+    if (ids.length === 0) throw badInput("saeIds must name at least one SAE", { arg: "saeIds" });
+    if (ids.length > MAX_SEARCH_SAES) throw badInput(`saeIds may name at most ${MAX_SEARCH_SAES} SAEs, got ${ids.length}`, { arg: "saeIds", max: MAX_SEARCH_SAES });
+    const hits: FeatureTextHit[] = [];
+    for (const saeId of ids) {
+      const { acts } = await this.activations(saeId, text);
+      // A feature among the k strongest anywhere is among the k strongest at its own peak token,
+      // so each token's top k is enough for an exact answer.
+      const perToken = await this.encodeTokens(saeId, acts, k);
+      const best = new Map<number, FeatureTextHit>();
+      perToken.forEach((features, tokenIndex) => {
+        for (const f of features) {
+          const seen = best.get(f.index);
+          if (!seen || f.activation > seen.maxActivation) best.set(f.index, { saeId, index: f.index, maxActivation: f.activation, tokenIndex });
+        }
+      });
+      hits.push(...best.values());
+    }
+    hits.sort((a, b) => b.maxActivation - a.maxActivation || (a.saeId < b.saeId ? -1 : a.saeId > b.saeId ? 1 : 0) || a.index - b.index);
+    return hits.slice(0, k);
+  }
+
+  /** A feature's examples summarised per source. */
+  sources(saeId: string, index: number): Promise<FeatureSourceRow[]> {
+    return this.repo.featureSources(saeId, index);
+  }
+
+  /** The SAE's hook, and the tokens of text with their activations there. */
+  async activations(saeId: string, text: string): Promise<{ hook: HookRef; acts: TokenActivations }> {
+    const sae = await this.repo.saeHook(saeId);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    if (sae.hookName === null) {
+      throw badInput(`SAE ${JSON.stringify(saeId)} was imported without a hook_name, so no model can say where it reads; cannot run text through it`, { saeId });
+    }
+    const hook: HookRef = { modelName: sae.modelId, hookName: sae.hookName, dIn: sae.dIn };
+    const source = this.registry.sourceFor(hook, saeId);
+    const acts = await source.activate(text, hook);
+    if (acts.dIn !== sae.dIn) throw new Error(`${source.name} returned ${acts.dIn}-d activations for SAE ${saeId} with d_in ${sae.dIn}`);
+    return { hook, acts };
+  }
+
+  private async encodeTokens(saeId: string, acts: TokenActivations, k: number): Promise<FeatureActivation[][]> {
+    const out: FeatureActivation[][] = acts.tokens.map(() => []);
+    const { rows, positions } = nonZeroRows(acts);
+    if (positions.length === 0) return out;
+    const encoded = await this.encode.encodeMany(saeId, rows, acts.dIn, k);
+    positions.forEach((p, i) => (out[p] = encoded[i]!));
+    return out;
+  }
+}
+
+/** The rows that are not all zero, packed, with their token positions. */
+function nonZeroRows(acts: TokenActivations): { rows: Float32Array; positions: number[] } {
+  const { dIn, vectors } = acts;
+  const positions: number[] = [];
+  for (let t = 0; t < acts.tokens.length; t++) {
+    const row = vectors.subarray(t * dIn, (t + 1) * dIn);
+    if (row.some((v) => v !== 0)) positions.push(t);
+  }
+  const rows = new Float32Array(positions.length * dIn);
+  positions.forEach((p, i) => rows.set(vectors.subarray(p * dIn, (p + 1) * dIn), i * dIn));
+  return { rows, positions };
+}
