@@ -20,13 +20,12 @@ interface BuildFlags {
   checkpointEvery: number;
 }
 
-/** The activation source for the SAE's hook: the one named by --source, or the first that serves it. */
-async function sourceFor(app: App, hook: BuildHook, saeId: string, name: string | undefined): Promise<BuildSource> {
-  const { GloveSource } = await import("../../modules/text/glove-source.ts");
-  const source = new GloveSource({ limits: { maxChars: 1 << 20, maxTokens: 1 << 16 } });
-  if (name !== undefined && name !== source.name) throw badInput(`--source: unknown source ${JSON.stringify(name)}; known: ${source.name}`);
-  if (!source.supports(hook)) throw badInput(`SAE ${JSON.stringify(saeId)} has no activation source: nothing runs model ${JSON.stringify(hook.modelName)} at hook ${JSON.stringify(hook.hookName)}`);
-  void app;
+/** The activation source for the SAE's hook (the registry's), checked against --source when given. */
+function sourceFor(app: App, hook: BuildHook, saeId: string, name: string | undefined): BuildSource {
+  const source = app.services.sources.sourceFor(hook, saeId);
+  if (name !== undefined && source.name !== name && !source.name.startsWith(`${name}:`)) {
+    throw badInput(`--source: SAE ${JSON.stringify(saeId)} is served by ${JSON.stringify(source.name)}, not ${JSON.stringify(name)}`);
+  }
   return source;
 }
 
@@ -53,8 +52,9 @@ export function registerActivations(program: Command) {
         if (o.top > 1000) throw badInput(`--top must be at most 1000, got ${o.top}`);
         if (o.quantiles > 100) throw badInput(`--quantiles must be at most 100, got ${o.quantiles}`);
         const sae = await app.services.sae.requireSae(o.sae);
-        const hook = { modelName: sae.modelId, hookName: sae.hookName ?? "", dIn: sae.dIn };
-        const source = await sourceFor(app, hook, o.sae, o.source);
+        if (sae.hookName === null) throw badInput(`SAE ${JSON.stringify(o.sae)} was imported without a hook_name, so no model can say where it reads`);
+        const hook = { modelName: sae.modelId, hookName: sae.hookName, dIn: sae.dIn };
+        const source = sourceFor(app, hook, o.sae, o.source);
         const kernel = await createKernel({ backend: app.config.kernel.backend });
         try {
           const s = await buildActivations(

@@ -225,7 +225,7 @@ async function scan(o: BuildOptions, s: BuildState, encoder: BatchEncoder, key: 
   } finally {
     progress.stop();
   }
-  if (s.skipped) o.log.warn(`${o.corpus}: ${s.skipped} texts were over ${o.source.name}'s limits and were skipped`);
+  if (s.skipped) o.log.warn(`${o.corpus}: ${s.skipped} texts were over ${o.source.name}'s limits (MONOSCOPE_TEXT_MAX_CHARS, MONOSCOPE_TEXT_MAX_TOKENS) and were skipped`);
   s.complete = true;
   saveCheckpoint(ckpt, key, s);
   return false;

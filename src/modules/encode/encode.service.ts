@@ -229,7 +229,7 @@ export class EncodeService {
     if (!sae.hasEncoder) {
       throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
     }
-    return { sae, matrix: await this.load(sae), rule, input: (x) => saeInput(Array.from(x), sae) };
+    return { sae, matrix: await this.load(sae), rule, input: (x) => saeInput(x, sae) };
   }
 
   private remember(sae: EncodingSaeRow, matrix: EncoderMatrix, budget: number) {
