@@ -76,6 +76,11 @@ export const SUITES: SuiteDef[] = [
     what: "encodeVector: pgvector inner-product scan in the database vs the in-process encoder matrix",
   },
   {
+    name: "text", file: "scripts/bench/text.ts", timeoutS: { quick: 120, full: 600 },
+    variants: [{ label: "pglite" }, { label: "postgres", postgres: true }],
+    what: "activateText: 64 tokens on the demo's 8192 SAE through GraphQL, beside the encoder batch alone and a per-token database scan",
+  },
+  {
     name: "cli", file: "scripts/bench/cli-startup.ts", timeoutS: { quick: 600, full: 1200 }, args: { quick: ["--before", "f5c969b"], full: ["--before", "f5c969b"] },
     what: "CLI start-up: `monoscope --help` and `monoscope query` on the demo SAE 512, fresh processes, beside the tree before the compiled build (f5c969b)",
   },

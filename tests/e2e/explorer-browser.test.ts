@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { explorerBuilt } from "../../src/graphql/explorer.ts";
+import { importSaelens } from "../../src/ingest/saelens/import-saelens.ts";
+import { packagePath } from "../../src/paths.ts";
 import { openTestApp, type TestApp } from "../helpers/backend.ts";
 import { LARGE, SMALL, seedExplorerFamily } from "../helpers/explorer-seed.ts";
 import { startTestServer, type TestServer } from "../helpers/http-server.ts";
@@ -171,6 +173,40 @@ it.runIf(existsSync(CHROMIUM))("the SAE map, family, lists and jobs pages render
   expect(offSite).toEqual([]);
   expect(pageErrors).toEqual([]);
 }, 120_000);
+
+it.runIf(existsSync(CHROMIUM))("test your text and search by text on the demo's model, and a feature's sources", async () => {
+  // The demo's 512 SAE, whose model the glove-wordnet source runs; post-ingest steps are not needed here.
+  const steps = t.app.services.ingest.steps;
+  t.app.services.ingest.steps = null;
+  await importSaelens(t.app.services.ingest, { dir: packagePath("data", "demo", "saes", "512"), saeId: "glove-6b-100d/512" });
+  t.app.services.ingest.steps = steps;
+  const [brigade] = (await t.app.services.text.activateText("glove-6b-100d/512", "brigade", 1))[0]!.features;
+  const page = await newPage();
+  await page.goto(`${s.url}/sae/${enc("glove-6b-100d/512")}/features/${brigade!.index}`);
+  await page.getByLabel("Text to run through the model").fill("The brigade marched at dawn.");
+  await page.getByRole("button", { name: "Run" }).click();
+  const result = page.getByTestId("test-text-result");
+  await result.waitFor();
+  const shaded = result.locator(".tok.max");
+  expect(await shaded.textContent()).toBe(" brigade");
+  expect(Number(await shaded.getAttribute("data-value"))).toBeCloseTo(brigade!.activation, 4);
+  expect(await result.locator(".tok").count()).toBe(6);
+  await check(page, "feature, test your text");
+
+  await page.goto(`${s.url}/search?q=${enc("The brigade marched")}&mode=TEXT&sae=${enc("glove-6b-100d/512")}`);
+  await page.getByRole("heading", { name: "Search by text" }).waitFor();
+  const hits = page.locator("ol.hits li a");
+  await hits.first().waitFor();
+  expect(await hits.count()).toBeGreaterThan(3);
+  await check(page, "search by text");
+
+  await page.goto(`${s.url}/sae/${enc(LARGE)}/features/0`);
+  const sources = page.locator("section:has(h2:text('Where it fires, by source')) tbody tr");
+  await sources.first().waitFor();
+  expect(await sources.allTextContents()).toEqual([expect.stringMatching(/^code4/), expect.stringMatching(/^prose7/)]);
+  expect(offSite).toEqual([]);
+  expect(pageErrors).toEqual([]);
+}, 180_000);
 
 it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for changes and keeps it for the session", async () => {
   const keyed = await startTestServer(t.app, { apiKeys: ["explorer-test-key"] });

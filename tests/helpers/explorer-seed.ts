@@ -42,7 +42,8 @@ export async function seedExplorerFamily(app: App): Promise<void> {
             },
           })),
         );
-        await sink.activations(rows.flatMap((_, index) => examplesFor(index, word(index)).map((e) => ({ index, ...e }))));
+        // Every third example from "code", the others from "prose" (Feature.sources on the feature page).
+        await sink.activations(rows.flatMap((_, index) => examplesFor(index, word(index)).map((e, j) => ({ index, ...e, source: j % 3 === 0 ? "code" : "prose" }))));
         await sink.explanations(rows.map((_, index) => ({ index, text: `the word ${word(index)}`, method: "imported" })));
       },
     );

@@ -12,7 +12,7 @@ import { badInput, notFound } from "../../errors.ts";
 import { checkK } from "../../shared/limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
-import { type EncoderMatrix, encodeInMemory, encodingRule, matrixBytes, preActivations, saeInput, selectFiring } from "./encoder-math.ts";
+import { type EncoderMatrix, encodeBatchInMemory, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
 
@@ -114,8 +114,8 @@ export class EncodeService {
       }
       return out;
     }
-    const pre = await this.pre(matrix, xs, count);
-    return Array.from({ length: count }, (_, t) => selectFiring(matrix, pre, t, limit, rule.jump).map((h) => ({ saeId, ...h })));
+    const hits = await encodeBatchInMemory(matrix, xs, count, limit, rule.jump, await this.batchKernel(count));
+    return hits.map((row) => row.map((h) => ({ saeId, ...h })));
   }
 
   /**
@@ -139,22 +139,19 @@ export class EncodeService {
       }
       return out;
     }
-    const pre = await this.pre(matrix, xs, count);
+    if (rule.activation === "topk") {
+      // A topk feature fires only among the SAE's k strongest: encode, then look it up.
+      const hits = await encodeBatchInMemory(matrix, xs, count, rule.limit(Number.MAX_SAFE_INTEGER), false, await this.batchKernel(count));
+      return hits.map((row) => row.find((h) => h.index === index)?.activation ?? 0);
+    }
     const r = lowerBound(matrix.indices, index);
     if (matrix.indices[r] !== index) return new Array<number>(count).fill(0);
-    const n = matrix.indices.length;
+    const d = matrix.dIn;
     return Array.from({ length: count }, (_, t) => {
-      const a = pre[t * n + r]! + matrix.bEnc[r]!;
+      let a = matrix.bEnc[r]!;
+      for (let j = 0; j < d; j++) a += matrix.weights[r * d + j]! * xs[t * d + j]!;
       if (a <= 0) return 0;
       if (rule.jump && !(Number.isNaN(matrix.threshold[r]!) || a > matrix.threshold[r]!)) return 0;
-      if (rule.activation === "topk") {
-        let above = 0;
-        for (let q = 0; q < n; q++) {
-          const b = pre[t * n + q]! + matrix.bEnc[q]!;
-          if (b > a || (b === a && q < r)) above++;
-        }
-        if (above >= rule.limit(Number.MAX_SAFE_INTEGER)) return 0;
-      }
       return a;
     });
   }
@@ -172,10 +169,9 @@ export class EncodeService {
     return xs;
   }
 
-  private async pre(matrix: EncoderMatrix, xs: Float32Array, count: number): Promise<Float32Array> {
+  private async batchKernel(count: number): Promise<Kernel | null> {
     // One row is as fast in JavaScript as through a session run; batches go to the kernel.
-    const kernel = count > 1 && this.opts.kernel ? await (this.kernel ??= this.opts.kernel()) : null;
-    return preActivations(matrix, xs, count, kernel ? (a, b, m, n, k, o) => kernel.gemm(a, b, m, n, k, o) : null);
+    return count > 1 && this.opts.kernel ? await (this.kernel ??= this.opts.kernel()) : null;
   }
 
   /** The cached matrix when this request should use memory, else null (scan in the database). */

@@ -105,52 +105,65 @@ export function encodeInMemory(m: EncoderMatrix, x: Float64Array, limit: number,
   return hits.length > limit ? hits.slice(0, limit) : hits;
 }
 
-/**
- * Pre-activations W_enc·x for many inputs at once (rows x dIn, float32): one matrix product,
- * rows x features, in the matrix's row order, without b_enc. `gemm` is the native kernel's
- * when there is one; the fallback is the row-at-a-time loop of encodeInMemory.
- */
-export async function preActivations(
-  m: EncoderMatrix,
-  xs: Float32Array,
-  rows: number,
-  gemm: ((a: Float32Array, b: Float32Array, m: number, n: number, k: number, o: { transB: boolean }) => Promise<Float32Array>) | null,
-): Promise<Float32Array> {
-  const n = m.indices.length;
-  if (gemm) return gemm(xs, m.weights, rows, n, m.dIn, { transB: true });
-  const out = new Float32Array(rows * n);
+/** The parts of the matrix kernel (src/kernel) a batch uses. */
+export interface BatchKernel {
+  topKDot(q: Float32Array, qRows: number, m: Float32Array, mRows: number, d: number, k: number): Promise<{ indices: Int32Array; values: Float32Array }>;
+}
+
+/** Rows of [x, 1] (dIn + 1 wide): with augmentEncoder, one dot product is W_enc·x + b_enc. */
+export function augmentInputs(xs: Float32Array, rows: number, dIn: number): Float32Array {
+  const out = new Float32Array(rows * (dIn + 1));
   for (let t = 0; t < rows; t++) {
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let j = 0, o = r * m.dIn, x = t * m.dIn; j < m.dIn; j++) s += m.weights[o + j]! * xs[x + j]!;
-      out[t * n + r] = s;
-    }
+    out.set(xs.subarray(t * dIn, (t + 1) * dIn), t * (dIn + 1));
+    out[t * (dIn + 1) + dIn] = 1;
   }
   return out;
 }
 
-/**
- * The `limit` strongest firing features of one row of preActivations (the same rule and order
- * as encodeInMemory: pre + b_enc above 0, and above the threshold when `jump`; ties to the lower index).
- */
-export function selectFiring(m: EncoderMatrix, pre: Float32Array, row: number, limit: number, jump: boolean): { index: number; activation: number }[] {
-  const n = m.indices.length;
-  const o = row * n;
-  // A small sorted buffer: limit is the SAE's k or the request's k, rows are thousands.
-  const best: { index: number; activation: number }[] = [];
-  for (let r = 0; r < n; r++) {
-    const a = pre[o + r]! + m.bEnc[r]!;
-    if (a <= 0) continue;
-    if (jump && !(Number.isNaN(m.threshold[r]!) || a > m.threshold[r]!)) continue;
-    if (best.length === limit) {
-      const last = best[limit - 1]!;
-      if (a < last.activation || (a === last.activation && m.indices[r]! > last.index)) continue;
+const augmented = new WeakMap<EncoderMatrix, Float32Array>();
+
+/** The encoder rows with b_enc appended ([w, b_enc], dIn + 1 wide), built once per matrix. */
+export function augmentEncoder(m: EncoderMatrix): Float32Array {
+  let a = augmented.get(m);
+  if (!a) {
+    const n = m.indices.length, d = m.dIn;
+    a = new Float32Array(n * (d + 1));
+    for (let r = 0; r < n; r++) {
+      a.set(m.weights.subarray(r * d, (r + 1) * d), r * (d + 1));
+      a[r * (d + 1) + d] = m.bEnc[r]!;
     }
-    const hit = { index: m.indices[r]!, activation: a };
-    let i = best.length;
-    while (i > 0 && (best[i - 1]!.activation < a || (best[i - 1]!.activation === a && best[i - 1]!.index > hit.index))) i--;
-    best.splice(i, 0, hit);
-    if (best.length > limit) best.pop();
+    augmented.set(m, a);
   }
-  return best;
+  return a;
+}
+
+/**
+ * encodeInMemory for many inputs (rows x dIn, already through saeInput), with the same rule and
+ * order: the `limit` largest pre = W_enc·x + b_enc above 0 (above the threshold when `jump`),
+ * ties to the lower index. With the kernel and no thresholds, one native top-k scan over
+ * [W_enc | b_enc] answers them all; otherwise each row runs through encodeInMemory.
+ */
+export async function encodeBatchInMemory(
+  m: EncoderMatrix,
+  xs: Float32Array,
+  rows: number,
+  limit: number,
+  jump: boolean,
+  kernel: BatchKernel | null,
+): Promise<{ index: number; activation: number }[][]> {
+  const d = m.dIn;
+  if (!kernel || jump || rows < 2) {
+    return Array.from({ length: rows }, (_, t) => encodeInMemory(m, Float64Array.from(xs.subarray(t * d, (t + 1) * d)), limit, jump));
+  }
+  const n = m.indices.length;
+  const top = await kernel.topKDot(augmentInputs(xs, rows, d), rows, augmentEncoder(m), n, d + 1, limit);
+  const kEff = Math.min(limit, n);
+  return Array.from({ length: rows }, (_, t) => {
+    const hits: { index: number; activation: number }[] = [];
+    for (let j = t * kEff; j < (t + 1) * kEff; j++) {
+      const a = top.values[j]!;
+      if (a > 0) hits.push({ index: m.indices[top.indices[j]!]!, activation: a });
+    }
+    return hits;
+  });
 }

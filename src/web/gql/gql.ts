@@ -24,6 +24,8 @@ type Documents = {
     "\n  mutation ExplorerCreateList($name: String!) { createList(name: $name) { id name } }\n": typeof types.ExplorerCreateListDocument,
     "\n  mutation ExplorerAddToList($listId: ID!, $saeId: ID!, $index: Int!, $note: String) { addToList(listId: $listId, saeId: $saeId, index: $index, note: $note) { id itemCount } }\n": typeof types.ExplorerAddToListDocument,
     "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n": typeof types.ExplorerAddLabelDocument,
+    "\n  query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {\n    activateText(saeId: $saeId, text: $text, k: 1) { tokens { token } }\n    feature(saeId: $saeId, index: $index) { id activationsOnText(text: $text) }\n  }\n": typeof types.ExplorerTestTextDocument,
+    "\n  query ExplorerFeatureSources($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id sources { source examples maxActivation } }\n  }\n": typeof types.ExplorerFeatureSourcesDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": typeof types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": typeof types.ExplorerJobsDocument,
     "\n  fragment LineageFields on LineageNode {\n    cosine coactivation split origin\n    feature { index label sae { id dSae } }\n  }\n": typeof types.LineageFieldsFragmentDoc,
@@ -37,6 +39,7 @@ type Documents = {
     "\n  query ExplorerMapKinds($saeId: ID!, $after: String) {\n    features(saeId: $saeId, first: 1000, after: $after) { edges { node { index splitKind originKind } } pageInfo { hasNextPage endCursor } }\n  }\n": typeof types.ExplorerMapKindsDocument,
     "\n  query ExplorerSearch($q: String!, $mode: SearchMode, $saeIds: [ID!]) {\n    searchConcepts(query: $q, k: 30, mode: $mode, saeIds: $saeIds) {\n      score matchedText\n      feature { id index label density sae { id } }\n    }\n  }\n": typeof types.ExplorerSearchDocument,
     "query ExplorerSaeIds { saes { id } }": typeof types.ExplorerSaeIdsDocument,
+    "\n  query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {\n    searchByText(text: $text, saeIds: $saeIds, k: 30) {\n      maxActivation tokenIndex\n      feature { id index label density sae { id } }\n    }\n  }\n": typeof types.ExplorerSearchByTextDocument,
 };
 const documents: Documents = {
     "\n  query ExplorerFamilies {\n    families { id name model { id name } saes { id dSae }\n      scaling { dSae featureCount stable split vanished inherited novel unclassified medianDensity medianDensityNovel medianDensityInherited sae { id } }\n    }\n  }\n": types.ExplorerFamiliesDocument,
@@ -48,6 +51,8 @@ const documents: Documents = {
     "\n  mutation ExplorerCreateList($name: String!) { createList(name: $name) { id name } }\n": types.ExplorerCreateListDocument,
     "\n  mutation ExplorerAddToList($listId: ID!, $saeId: ID!, $index: Int!, $note: String) { addToList(listId: $listId, saeId: $saeId, index: $index, note: $note) { id itemCount } }\n": types.ExplorerAddToListDocument,
     "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n": types.ExplorerAddLabelDocument,
+    "\n  query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {\n    activateText(saeId: $saeId, text: $text, k: 1) { tokens { token } }\n    feature(saeId: $saeId, index: $index) { id activationsOnText(text: $text) }\n  }\n": types.ExplorerTestTextDocument,
+    "\n  query ExplorerFeatureSources($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id sources { source examples maxActivation } }\n  }\n": types.ExplorerFeatureSourcesDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": types.ExplorerJobsDocument,
     "\n  fragment LineageFields on LineageNode {\n    cosine coactivation split origin\n    feature { index label sae { id dSae } }\n  }\n": types.LineageFieldsFragmentDoc,
@@ -61,6 +66,7 @@ const documents: Documents = {
     "\n  query ExplorerMapKinds($saeId: ID!, $after: String) {\n    features(saeId: $saeId, first: 1000, after: $after) { edges { node { index splitKind originKind } } pageInfo { hasNextPage endCursor } }\n  }\n": types.ExplorerMapKindsDocument,
     "\n  query ExplorerSearch($q: String!, $mode: SearchMode, $saeIds: [ID!]) {\n    searchConcepts(query: $q, k: 30, mode: $mode, saeIds: $saeIds) {\n      score matchedText\n      feature { id index label density sae { id } }\n    }\n  }\n": types.ExplorerSearchDocument,
     "query ExplorerSaeIds { saes { id } }": types.ExplorerSaeIdsDocument,
+    "\n  query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {\n    searchByText(text: $text, saeIds: $saeIds, k: 30) {\n      maxActivation tokenIndex\n      feature { id index label density sae { id } }\n    }\n  }\n": types.ExplorerSearchByTextDocument,
 };
 
 /**
@@ -99,6 +105,14 @@ export function graphql(source: "\n  mutation ExplorerAddToList($listId: ID!, $s
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n"): typeof import('./graphql').ExplorerAddLabelDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {\n    activateText(saeId: $saeId, text: $text, k: 1) { tokens { token } }\n    feature(saeId: $saeId, index: $index) { id activationsOnText(text: $text) }\n  }\n"): typeof import('./graphql').ExplorerTestTextDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerFeatureSources($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id sources { source examples maxActivation } }\n  }\n"): typeof import('./graphql').ExplorerFeatureSourcesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -151,6 +165,10 @@ export function graphql(source: "\n  query ExplorerSearch($q: String!, $mode: Se
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query ExplorerSaeIds { saes { id } }"): typeof import('./graphql').ExplorerSaeIdsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {\n    searchByText(text: $text, saeIds: $saeIds, k: 30) {\n      maxActivation tokenIndex\n      feature { id index label density sae { id } }\n    }\n  }\n"): typeof import('./graphql').ExplorerSearchByTextDocument;
 
 
 export function graphql(source: string) {

@@ -104,6 +104,23 @@ export type ExplorerAddLabelMutationVariables = Exact<{
 
 export type ExplorerAddLabelMutation = { addExplanation: { id: string, text: string, method: string } };
 
+export type ExplorerTestTextQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+  text: string;
+}>;
+
+
+export type ExplorerTestTextQuery = { activateText: { tokens: Array<{ token: string }> }, feature: { id: string, activationsOnText: Array<number> } | null };
+
+export type ExplorerFeatureSourcesQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+}>;
+
+
+export type ExplorerFeatureSourcesQuery = { feature: { id: string, sources: Array<{ source: string, examples: number, maxActivation: number }> } | null };
+
 export type ExplorerHomeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -188,6 +205,14 @@ export type ExplorerSaeIdsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ExplorerSaeIdsQuery = { saes: Array<{ id: string }> };
+
+export type ExplorerSearchByTextQueryVariables = Exact<{
+  text: string;
+  saeIds: Array<string | number> | string | number;
+}>;
+
+
+export type ExplorerSearchByTextQuery = { searchByText: Array<{ maxActivation: number, tokenIndex: number, feature: { id: string, index: number, label: string | null, density: number | null, sae: { id: string } } }> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -438,6 +463,31 @@ export const ExplorerAddLabelDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerAddLabelMutation, ExplorerAddLabelMutationVariables>;
+export const ExplorerTestTextDocument = new TypedDocumentString(`
+    query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {
+  activateText(saeId: $saeId, text: $text, k: 1) {
+    tokens {
+      token
+    }
+  }
+  feature(saeId: $saeId, index: $index) {
+    id
+    activationsOnText(text: $text)
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerTestTextQuery, ExplorerTestTextQueryVariables>;
+export const ExplorerFeatureSourcesDocument = new TypedDocumentString(`
+    query ExplorerFeatureSources($saeId: ID!, $index: Int!) {
+  feature(saeId: $saeId, index: $index) {
+    id
+    sources {
+      source
+      examples
+      maxActivation
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerFeatureSourcesQuery, ExplorerFeatureSourcesQueryVariables>;
 export const ExplorerHomeDocument = new TypedDocumentString(`
     query ExplorerHome {
   models {
@@ -662,3 +712,20 @@ export const ExplorerSaeIdsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerSaeIdsQuery, ExplorerSaeIdsQueryVariables>;
+export const ExplorerSearchByTextDocument = new TypedDocumentString(`
+    query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {
+  searchByText(text: $text, saeIds: $saeIds, k: 30) {
+    maxActivation
+    tokenIndex
+    feature {
+      id
+      index
+      label
+      density
+      sae {
+        id
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerSearchByTextQuery, ExplorerSearchByTextQueryVariables>;

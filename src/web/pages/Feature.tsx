@@ -5,6 +5,7 @@ import { graphql } from "../gql";
 import { fmt, useLoad } from "../hooks";
 import { Link, paths } from "../router";
 import { CopyQuery, FeatureExtras } from "./FeatureExtras";
+import { FeatureSources, TestText } from "./FeatureText";
 import { Lineage } from "./Lineage";
 
 export const FeatureQuery = graphql(`
@@ -100,6 +101,8 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
             </details>
           ))}
         </section>
+        <TestText saeId={saeId} index={index} scale={scale} />
+        <FeatureSources saeId={saeId} index={index} />
         <section className="panel">
           <h2>Histograms</h2>
           <Histogram title="Activation density" values={f.histograms?.activationDensity?.values ?? []} heights={f.histograms?.activationDensity?.heights ?? []} />

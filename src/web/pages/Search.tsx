@@ -1,5 +1,6 @@
 // Concept search: mode and filters in the URL, label plus matched snippet, arrow keys move
-// through the results and Enter opens one.
+// through the results and Enter opens one. Mode TEXT searches by text instead: the features most
+// active anywhere in the typed text (searchByText), with the token where each peaks.
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { gqlRequest } from "../api";
 import { graphql } from "../gql";
@@ -16,16 +17,34 @@ const SearchQuery = graphql(`
   }
 `);
 const SaesQuery = graphql(`query ExplorerSaeIds { saes { id } }`);
+const TextSearchQuery = graphql(`
+  query ExplorerSearchByText($text: String!, $saeIds: [ID!]!) {
+    searchByText(text: $text, saeIds: $saeIds, k: 30) {
+      maxActivation tokenIndex
+      feature { id index label density sae { id } }
+    }
+  }
+`);
+
+type Hit = { score: number; matchedText?: string | null; feature: { id: string; index: number; label?: string | null; sae: { id: string } } };
+
+/** searchByText reads at most this many SAEs (the server's limit). */
+const TEXT_SEARCH_SAES = 16;
 
 export function SearchPage({ q, mode, saeId }: { q: string; mode: string; saeId: string }) {
   const [text, setText] = useState(q);
   const [active, setActive] = useState(0);
   const list = useRef<HTMLOListElement>(null);
   const saes = useLoad(() => gqlRequest(SaesQuery, {}), []);
-  const res = useLoad(
-    () => (q ? gqlRequest(SearchQuery, { q, mode: mode as SearchMode, saeIds: saeId ? [saeId] : null }).then((r) => r.searchConcepts) : Promise.resolve([])),
-    [q, mode, saeId],
-  );
+  const byText = mode === "TEXT";
+  const res = useLoad((): Promise<Hit[]> => {
+    if (!q) return Promise.resolve([]);
+    if (!byText) return gqlRequest(SearchQuery, { q, mode: mode as SearchMode, saeIds: saeId ? [saeId] : null }).then((r) => r.searchConcepts);
+    const ids = saeId ? Promise.resolve([saeId]) : gqlRequest(SaesQuery, {}).then((r) => r.saes.map((s) => s.id).slice(0, TEXT_SEARCH_SAES));
+    return ids.then((saeIds) => gqlRequest(TextSearchQuery, { text: q, saeIds })).then((r) =>
+      r.searchByText.map((h) => ({ score: h.maxActivation, matchedText: `strongest at token ${h.tokenIndex}`, feature: h.feature })),
+    );
+  }, [q, mode, saeId]);
   useEffect(() => { setText(q); setActive(0); }, [q, mode, saeId]);
   const hits = res.data ?? [];
   const focusAt = (i: number) => {
@@ -41,13 +60,13 @@ export function SearchPage({ q, mode, saeId }: { q: string; mode: string; saeId:
   };
   return (
     <>
-      <h1>Concept search</h1>
+      <h1>{byText ? "Search by text" : "Concept search"}</h1>
       <form role="search" className="searchbox" onSubmit={(e) => { e.preventDefault(); navigate(paths.search(text.trim(), mode, saeId)); }}>
-        <label htmlFor="q">Query</label>
+        <label htmlFor="q">{byText ? "Text" : "Query"}</label>
         <input id="q" type="search" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => { if (e.key === "ArrowDown" && hits.length) { e.preventDefault(); focusAt(0); } }} />
         <label htmlFor="mode">Mode</label>
         <select id="mode" value={mode} onChange={(e) => navigate(paths.search(text.trim(), e.target.value, saeId), true)}>
-          <option>HYBRID</option><option>SEMANTIC</option><option>LEXICAL</option>
+          <option>HYBRID</option><option>SEMANTIC</option><option>LEXICAL</option><option value="TEXT">TEXT (features active on the text)</option>
         </select>
         <label htmlFor="sae-filter">SAE</label>
         <select id="sae-filter" value={saeId} onChange={(e) => navigate(paths.search(text.trim(), mode, e.target.value), true)}>
