@@ -31,6 +31,10 @@ export const SUITES: SuiteDef[] = [
     what: "decoder rows vs raw psql \\copy (FORMAT binary); activation records/s; PGlite beside PostgreSQL",
   },
   {
+    name: "textbuild", file: "scripts/bench/textbuild.ts", timeoutS: { quick: 420, full: 1500 },
+    what: "activations build on the demo: WordNet contexts through glove-wordnet and the SAE, tokens/s beside the encoder GEMM alone; top-20 Jaccard vs the shipped examples",
+  },
+  {
     name: "nearest", file: "scripts/bench/nearest.ts", timeoutS: { quick: 180, full: 1500 },
     args: { quick: ["--queries", "50", "--small-features", "10000"] },
     // Full mode: PostgreSQL at 100k (HNSW included), PGlite at 20k in its own run: a 100k HNSW build inside

@@ -13,6 +13,7 @@ import { registerLabel } from "./commands/label.ts";
 import { registerMap } from "./commands/map.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerRm } from "./commands/rm.ts";
+import { registerActivations } from "./commands/activations.ts";
 import { reportError } from "./runtime.ts";
 
 const program = new Command("monoscope")
@@ -36,6 +37,7 @@ registerJobs(program);
 registerMap(program);
 registerExport(program);
 registerRm(program);
+registerActivations(program);
 
 try {
   await program.parseAsync(process.argv);

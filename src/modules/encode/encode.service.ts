@@ -208,6 +208,26 @@ export class EncodeService {
     return { dIn: sae.dIn, ...b };
   }
 
+  /**
+   * The SAE's whole encoder, checked as encode() checks it, for a caller that runs many vectors
+   * through it in its own batches (activations build); not cached, the caller holds it.
+   */
+  async loadEncoder(saeId: string): Promise<{
+    sae: EncodingSaeRow;
+    matrix: EncoderMatrix;
+    rule: ReturnType<typeof encodingRule>;
+    /** The SAE's input for an activation vector: encodeVector's normalisation and b_dec. */
+    input(x: ArrayLike<number>): Float64Array;
+  }> {
+    const sae = await this.repo.sae(saeId);
+    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    const rule = encodingRule(sae);
+    if (!sae.hasEncoder) {
+      throw badInput(`SAE ${JSON.stringify(saeId)} has no stored encoder weights (imported without W_enc); ingest its SAELens checkpoint to encode vectors`);
+    }
+    return { sae, matrix: await this.load(sae), rule, input: (x) => saeInput(x, sae) };
+  }
+
   private remember(sae: EncodingSaeRow, matrix: EncoderMatrix, budget: number) {
     const bytes = matrixBytes(matrix);
     this.cache.delete(sae.id);

