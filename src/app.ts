@@ -55,6 +55,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
     kernel: config.kernel.backend,
     native: loadNativeScan(config.kernel.nativeScan),
     limits: config.server,
+    matrixCacheBytes: config.matrixCacheBytes,
   });
   const { autointerp } = buildAutoInterpModule({
     config,
