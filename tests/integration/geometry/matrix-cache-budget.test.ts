@@ -67,8 +67,9 @@ describe("matrix cache byte budget", () => {
       const raw = new Float32Array(2 * N * D).map((_, i) => Math.sin(i));
       await ingestDecoders(small.app, { modelId: "mc", saeId: "mc/two", d: D, raw, n: 2 * N });
       const r = await executeQuery(small.app, `{ nearestToVector(saeIds: ["mc/two"], vector: [${Array(D).fill(0.1).join(",")}], k: 3) { feature { index } } }`);
-      expect(r.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-      expect(r.errors?.[0]?.message).toMatch(/MONOSCOPE_MATRIX_CACHE_BYTES/);
+      const [e] = (r.errors ?? []) as { message: string; extensions?: { code?: string } }[];
+      expect(e?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(e?.message).toMatch(/MONOSCOPE_MATRIX_CACHE_BYTES/);
     } finally {
       await small.close();
     }
