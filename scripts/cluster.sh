@@ -12,7 +12,7 @@
 #   scripts/cluster.sh status --root DIR                 what runs, with its pid and port
 #
 # Ports from N (default 55400): primary N, standby N+1, PgBouncer N+2, API replicas N+3 and N+4,
-# HAProxy N+5 (its stats page N+6). As root, the servers run as the system user "monoscope"
+# HAProxy N+5 (its stats page N+6; N+7 balances onto replica 1 alone, for the benchmarks). As root, the servers run as the system user "monoscope"
 # (created if missing); otherwise as the invoking user.
 #
 # test: ingests a synthetic SAE on the primary, then sends GraphQL traffic through HAProxy
@@ -49,7 +49,7 @@ mkdir -p -- "$ROOT"
 ROOT=$(cd -- "$ROOT" && pwd -P)
 
 P_PRIMARY=$BASE P_STANDBY=$((BASE + 1)) P_BOUNCER=$((BASE + 2)) P_API1=$((BASE + 3)) P_API2=$((BASE + 4))
-P_LB=$((BASE + 5)) P_STATS=$((BASE + 6))
+P_LB=$((BASE + 5)) P_STATS=$((BASE + 6)) P_LB1=$((BASE + 7))
 PRIMARY_URL=postgresql://postgres@127.0.0.1:$P_PRIMARY/monoscope
 STANDBY_URL=postgresql://postgres@127.0.0.1:$P_STANDBY/monoscope
 BOUNCER_URL=postgresql://postgres@127.0.0.1:$P_BOUNCER/monoscope
@@ -244,6 +244,15 @@ backend api
     # the decoder matrices, e.g. with the id in a header set by the client:
     #   balance hdr(Monoscope-SAE)
     #   hash-type consistent
+# One replica behind the same balancer: the benchmarks' baseline for scaling out.
+frontend monoscope_one
+    bind 127.0.0.1:$P_LB1
+    default_backend api_one
+backend api_one
+    option httpchk GET /readyz
+    http-check expect status 200
+    timeout check 3s
+    server api1 127.0.0.1:$P_API1 check inter 1s
 listen stats
     bind 127.0.0.1:$P_STATS
     stats enable
