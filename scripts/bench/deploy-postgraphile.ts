@@ -93,11 +93,11 @@ export async function postgraphileFeatureQuery(url: string, activations: number,
   const r = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: `{ __schema { queryType { fields { name args { name } } } } __type(name: "Feature") { fields { name type { name } } } }` }),
+    body: JSON.stringify({ query: `{ __schema { queryType { fields { name args { name } } } } __type(name: "Feature") { fields { name type { name ofType { name } } } } }` }),
   });
-  const j = (await r.json()) as { data: { __schema: { queryType: { fields: { name: string; args: { name: string }[] }[] } }; __type: { fields: { name: string; type: { name: string | null } }[] } } };
+  const j = (await r.json()) as { data: { __schema: { queryType: { fields: { name: string; args: { name: string }[] }[] } }; __type: { fields: { name: string; type: { name: string | null; ofType: { name: string | null } | null } }[] } } };
   const byKey = j.data.__schema.queryType.fields.find((f) => f.name.startsWith("feature") && f.args.map((a) => a.name).sort().join() === "idx,saeId");
-  const field = (typeName: string) => j.data.__type.fields.find((f) => f.type.name === typeName)?.name;
+  const field = (typeName: string) => j.data.__type.fields.find((f) => (f.type.name ?? f.type.ofType?.name) === typeName)?.name;
   const acts = field("ActivationsConnection");
   const expl = field("ExplanationsConnection");
   const nn = field("FeatureNeighboursConnection");
