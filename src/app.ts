@@ -4,6 +4,7 @@
 import type { Config } from "./config.ts";
 import { type Database, openDatabase, type OpenOptions } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
+import { type ReadRouting, withReadReplicas } from "./db/replicas.ts";
 import { ExportService } from "./ingest/export/export.service.ts";
 import { IngestRepository } from "./ingest/ingest.repository.ts";
 import { IngestService } from "./ingest/ingest.service.ts";
@@ -32,6 +33,8 @@ export interface App {
   db: Database;
   log: Logger;
   services: Services;
+  /** Read replicas (DATABASE_READ_URLS), null without them. */
+  readRouting: ReadRouting | null;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
     kernel: config.kernel.backend,
     native: loadNativeScan(config.kernel.nativeScan),
     limits: config.server,
+    matrixCacheBytes: config.matrixCacheBytes,
   });
   const { autointerp } = buildAutoInterpModule({
     config,
@@ -111,12 +115,19 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     await db.close();
     throw e;
   }
-  const services = buildServices(config, db, log);
+  let routed: { db: Database; routing: ReadRouting } | null = null;
+  if (config.database.kind === "postgres" && config.database.replicas.urls.length) {
+    const { replicas, poolSize, preparedStatements } = config.database;
+    routed = await withReadReplicas(db, { ...replicas, poolSize, preparedStatements });
+    for (const r of routed.routing.status()) log.info(`read replica ${r.name}: ${r.state}${r.lagMs === null ? "" : ` (lag ${r.lagMs} ms)`}`);
+  }
+  const services = buildServices(config, routed?.db ?? db, log);
   return {
     config,
-    db,
+    db: routed?.db ?? db,
     log,
     services,
+    readRouting: routed?.routing ?? null,
     async close() {
       // Background jobs pause (back to QUEUED, post-ingest steps to PENDING) before the database goes away.
       await services.steps.close();
@@ -124,7 +135,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       await services.geometry.close();
       await services.sources.close();
       await services.encode.close();
-      await db.close();
+      await (routed?.db ?? db).close();
     },
   };
 }

@@ -27,6 +27,16 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "must start with postgresql:// (or postgres://)")
       .optional(),
   ),
+  // Hot standbys for read-only GraphQL operations (src/db/replicas.ts), comma-separated.
+  DATABASE_READ_URLS: z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v),
+    z.array(z.string().regex(/^postgres(ql)?:\/\//, "every URL must start with postgresql:// (or postgres://)")).default([]),
+  ),
+  MONOSCOPE_REPLICA_MAX_LAG_MS: int(5000, 0),
+  MONOSCOPE_REPLICA_CHECK_MS: int(1000, 50),
+  // "off" behind a pooler in transaction mode that cannot keep named prepared statements (PgBouncer < 1.21).
+  MONOSCOPE_PREPARED_STATEMENTS: bool(true),
+  MONOSCOPE_MATRIX_CACHE_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
   MONOSCOPE_DATA_DIR: str(),
   MONOSCOPE_DB_POOL_SIZE: int(8, 1),
   MONOSCOPE_PORT: int(4000, 0),
@@ -100,7 +110,15 @@ function modelDirs(env: NodeJS.ProcessEnv, pairs: string[], issues: string[]): R
 
 export type Config = Readonly<{
   database: Readonly<
-    | { kind: "postgres"; url: string; poolSize: number }
+    | {
+        kind: "postgres";
+        url: string;
+        poolSize: number;
+        /** Named prepared statements on the raw-driver path (off behind PgBouncer < 1.21 in transaction mode). */
+        preparedStatements: boolean;
+        /** Hot standbys for read-only operations, and when one is too far behind to serve them. */
+        replicas: Readonly<{ urls: readonly string[]; maxLagMs: number; checkMs: number }>;
+      }
     | { kind: "pglite"; dataDir: string }
   >;
   dataDir: string;
@@ -155,6 +173,8 @@ export type Config = Readonly<{
   }>;
   /** Image activation examples: the largest image file an ingest accepts. */
   images: Readonly<{ maxBytes: number }>;
+  /** Byte budget of the decoder-matrix cache; null: the default sized from the machine's memory (matrix-cache.ts). */
+  matrixCacheBytes: number | null;
 }>;
 
 export interface ConfigOverrides {
@@ -174,10 +194,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (dirIssues.length) throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid configuration:\n${dirIssues.join("\n")}`);
   const dataDir = resolve(overrides.dataDir ?? e.MONOSCOPE_DATA_DIR ?? ".monoscope");
   const databaseUrl = overrides.databaseUrl ?? e.DATABASE_URL;
+  if (e.DATABASE_READ_URLS.length && !databaseUrl) {
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
+      "invalid configuration:\n  DATABASE_READ_URLS: read replicas need a primary: set DATABASE_URL too (the embedded database has no replicas)",
+    );
+  }
   const llmEnabled = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
   const config: Config = {
     database: databaseUrl
-      ? { kind: "postgres", url: databaseUrl, poolSize: e.MONOSCOPE_DB_POOL_SIZE }
+      ? {
+          kind: "postgres",
+          url: databaseUrl,
+          poolSize: e.MONOSCOPE_DB_POOL_SIZE,
+          preparedStatements: e.MONOSCOPE_PREPARED_STATEMENTS,
+          replicas: { urls: e.DATABASE_READ_URLS, maxLagMs: e.MONOSCOPE_REPLICA_MAX_LAG_MS, checkMs: e.MONOSCOPE_REPLICA_CHECK_MS },
+        }
       : { kind: "pglite", dataDir: resolve(dataDir, "pglite") },
     dataDir,
     env: e.NODE_ENV,
@@ -218,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
     text: { maxChars: e.MONOSCOPE_TEXT_MAX_CHARS, maxTokens: e.MONOSCOPE_TEXT_MAX_TOKENS, modelDirs: dirs },
     images: { maxBytes: e.MONOSCOPE_IMAGE_MAX_BYTES },
+    matrixCacheBytes: e.MONOSCOPE_MATRIX_CACHE_BYTES ?? null,
   };
   return deepFreeze(config);
 }

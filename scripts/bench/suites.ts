@@ -95,6 +95,11 @@ export const SUITES: SuiteDef[] = [
     what: "attribution graphs, 10k nodes / 1M links: ingest, `graph` with pruning, graphPaths k=10 and graphMediators p50 through GraphQL and in memory",
   },
   {
+    name: "deploy", file: "scripts/bench/deploy.ts", timeoutS: { quick: 600, full: 1500 },
+    args: { quick: ["--seconds", "5"], full: ["--seconds", "15", "--features", "16384"] },
+    what: "scripts/cluster.sh on loopback: feature page through HAProxy with 1 and 2 API replicas, reads on primary vs standby, Monoscope vs PostGraphile v4 (equal data first)",
+  },
+  {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
     variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",

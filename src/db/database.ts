@@ -62,14 +62,47 @@ export interface OpenOptions {
 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   return config.database.kind === "postgres"
-    ? openPostgres(config.database.url, config.database.poolSize)
+    ? openPostgres(config.database.url, config.database.poolSize, config.database.preparedStatements)
     : openPglite(config.database.dataDir, options.memory ?? false);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const [{ default: pg }, { PrismaPg }] = await Promise.all([import("pg"), import("@prisma/adapter-pg")]);
+async function openPostgres(url: string, poolSize: number, preparedStatements: boolean): Promise<Database> {
+  const { PrismaPg } = await import("@prisma/adapter-pg");
   const stats = { statements: 0 };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  const location = describeUrl(url);
+  const pool = await connectPool(url, { max: poolSize, connectionTimeoutMillis: 10_000 }, stats, location);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    backend: "postgres",
+    prisma,
+    ...pgStatementPath(pool, preparedStatements),
+    driver: { kind: "postgres", pool },
+    stats,
+    location,
+    async close() {
+      await prisma.$disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+/** A pool whose statements count in stats, checked by one connection (a clear error when the server is not there). */
+async function connectPool(url: string, options: pg.PoolConfig, stats: { statements: number }, location: string): Promise<pg.Pool> {
+  const pool = await createPool(url, options, stats);
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw connectionError(e, location);
+  }
+  return pool;
+}
+
+/** A pool whose statements count in stats; connects on first use. */
+export async function createPool(url: string, options: pg.PoolConfig, stats: { statements: number }): Promise<pg.Pool> {
+  const { default: pgModule } = await import("pg");
+  const pool = new pgModule.Pool({ connectionString: url, ...options });
   pool.on("error", () => {
     /* idle client errors surface on the next query */
   });
@@ -80,19 +113,20 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       return query(...args);
     };
   });
-  const location = describeUrl(url);
-  try {
-    const c = await pool.connect();
-    c.release();
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw connectionError(e, location);
-  }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return pool;
+}
+
+/**
+ * The raw-driver statement path over a pool. With preparedStatements each distinct text is a
+ * named prepared statement; without, every statement is unnamed (parsed each time), which a
+ * pooler in transaction mode that cannot track named statements (PgBouncer before 1.21) needs.
+ */
+export function pgStatementPath(pool: pg.Pool, preparedStatements: boolean): SqlStatements & Pick<Database, "sqlTransaction"> {
   const names = new Map<string, string>();
   const query = async (target: pg.Pool | pg.PoolClient, strings: TemplateStringsArray, values: unknown[]) => {
     const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
     const text = q.text;
+    if (!preparedStatements) return target.query({ text, values: q.values });
     let name = names.get(text);
     if (!name) names.set(text, (name = `monoscope_${names.size + 1}`));
     return target.query({ name, text, values: q.values });
@@ -101,11 +135,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     const sql: Database["sql"] = async (strings, ...values) => (await query(target, strings, values)).rows;
     return { sql, rows: checkedRows(sql), run: async (strings, ...values) => (await query(target, strings, values)).rowCount ?? 0 };
   };
-  const statements = on(pool);
   return {
-    backend: "postgres",
-    prisma,
-    ...statements,
+    ...on(pool),
     async sqlTransaction(fn) {
       const client = await pool.connect();
       let broken = false;
@@ -122,13 +153,6 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       } finally {
         client.release(broken ? new Error("connection failed during a transaction") : undefined);
       }
-    },
-    driver: { kind: "postgres", pool },
-    stats,
-    location,
-    async close() {
-      await prisma.$disconnect().catch(() => {});
-      await pool.end().catch(() => {});
     },
   };
 }
@@ -240,7 +264,7 @@ function checkedRows(sql: Database["sql"]): Database["rows"] {
       parseRows(parser, await sql(strings, ...values));
 }
 
-function describeUrl(url: string): string {
+export function describeUrl(url: string): string {
   try {
     const u = new URL(url);
     return `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;

@@ -21,6 +21,7 @@ import { examples, IDE_ASSETS, IDE_MISSING_PAGE, ideBuilt, idePage, readIdeAsset
 import { documentNestingError } from "./document-limits.ts";
 import { createMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { LSN_HEADER, readRoutingPlugin, registerReplicaMetrics, requestLsn } from "./read-routing.ts";
 
 export interface HttpServer {
   fastify: FastifyInstance;
@@ -91,7 +92,9 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
   });
   const metrics = createMetrics(app.db, { operations: cfg.metricsOperations });
   const limiter = new RateLimiter(cfg.rateLimitPerMinute);
-  const apollo = createApolloServer(app, { plugins: [metrics.apolloPlugin] });
+  const routing = app.readRouting;
+  if (routing) registerReplicaMetrics(metrics.registry, routing);
+  const apollo = createApolloServer(app, { plugins: [metrics.apolloPlugin, ...(routing ? [readRoutingPlugin(routing)] : [])] });
   await apollo.start();
   if (cfg.readsRequireKey && cfg.apiKeys.length === 0) app.log.warn("MONOSCOPE_READS_REQUIRE_KEY is set but MONOSCOPE_API_KEYS is empty: reads stay open");
 
@@ -99,8 +102,8 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     await fastify.register(fastifyCors, {
       origin: cfg.corsOrigins.includes("*") ? true : [...cfg.corsOrigins],
       methods: ["GET", "POST"],
-      allowedHeaders: ["content-type", "authorization", "accept"],
-      exposedHeaders: ["etag", "retry-after"],
+      allowedHeaders: ["content-type", "authorization", "accept", LSN_HEADER],
+      exposedHeaders: ["etag", "retry-after", LSN_HEADER],
       maxAge: 600,
     });
   }
@@ -125,6 +128,14 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
       return ctx;
     },
   });
+  // Each request runs in a read scope (read replicas: src/db/replicas.ts), which a query marks read-only.
+  const graphqlHandler: typeof handler = routing
+    ? function (request, reply) {
+        const sent = requestLsn(request.headers[LSN_HEADER]);
+        if ("error" in sent) return void graphqlError(reply, 400, "BAD_USER_INPUT", sent.error);
+        return routing.run(sent.lsn, () => handler.call(this, request, reply));
+      }
+    : handler;
   fastify.route({
     method: ["GET", "POST"],
     url: "/graphql",
@@ -140,12 +151,14 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
         .type(modern ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8")
         .send(JSON.stringify({ errors: [{ message: err.message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] }));
     },
-    handler,
+    handler: graphqlHandler,
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
     if (request.routeOptions.url !== "/graphql") return payload;
     if (reply.statusCode === 400) legacyJsonStatus(reply, payload);
+    // Read-your-writes: the WAL position after the mutation committed; sent back, it picks a standby that has it.
+    if (routing && request.gql?.request.operationType === "mutation") reply.header(LSN_HEADER, await routing.primaryLsn().catch(() => undefined));
     // Successful GET queries are cacheable: a weak ETag of the body answers revalidation with 304.
     if (request.method !== "GET" || reply.statusCode !== 200) return payload;
     if (typeof payload !== "string" || payload.startsWith('{"errors"') || request.gql?.request.operationType !== "query") return payload;
@@ -214,7 +227,8 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
       const pending = await pendingMigrations(app.db);
       if (pending.length) return reply.code(503).send({ status: "migrations pending", pending });
       await app.db.prisma.$queryRaw`/* readyz */ SELECT 1`;
-      return { status: "ready", database: app.db.backend };
+      // A standby that is down or lagging does not make this server unready: the primary serves its reads.
+      return { status: "ready", database: app.db.backend, ...(routing ? { replicas: routing.status() } : {}) };
     } catch {
       return reply.code(503).send({ status: "database unreachable" });
     }

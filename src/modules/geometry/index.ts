@@ -32,11 +32,13 @@ export interface GeometryDeps {
   native: NativeScan | null;
   /** Argument bounds (k) for nearest-feature queries. */
   limits?: RequestLimits;
+  /** Byte budget of the decoder-matrix cache (config.matrixCacheBytes; null or absent: sized from memory). */
+  matrixCacheBytes?: number | null;
 }
 
-export function buildGeometryModule({ db, log, kernel: backend, native, limits }: GeometryDeps) {
+export function buildGeometryModule({ db, log, kernel: backend, native, limits, matrixCacheBytes }: GeometryDeps) {
   const repo = new GeometryRepository(db);
-  const cache = new MatrixCache(repo, native);
+  const cache = new MatrixCache(repo, native, matrixCacheBytes ?? undefined);
   let kernel: Promise<Kernel> | null = null;
   const getKernel = () => (kernel ??= createKernel({ backend }));
   const closeKernel = async () => {

@@ -1,0 +1,183 @@
+// The deploy suite: the feature-page query (labels, top activations, neighbours from the stored
+// lists) at 16 clients on the cluster of scripts/cluster.sh (primary, streaming standby,
+// PgBouncer, API replicas, HAProxy, all on loopback):
+//   - through HAProxy with 1 and with 2 API replicas;
+//   - one API process with its reads on the primary vs on the standby;
+//   - Monoscope vs PostGraphile v4 (production settings, same database, same pool size, same
+//     indexes, neighbours through a SQL function over the same stored lists), after checking both
+//     return equal data. Bar: Monoscope's req/s ÷ PostGraphile's >= 1.0.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { benchConfig, ensureDataset, load, type LoadResult, once, ROOT, spawnServer } from "./api-harness.ts";
+import {
+  createNeighbourFunction,
+  installPostgraphile,
+  pageFromMonoscope,
+  pageFromPostgraphile,
+  POSTGRAPHILE,
+  postgraphileFeatureQuery,
+  startPostgraphile,
+} from "./deploy-postgraphile.ts";
+import { benchMode, type BenchRow, compare, emit, emitPartialOnTimeout, intArg, median } from "./lib.ts";
+
+const mode = benchMode();
+const seconds = intArg("seconds", mode === "full" ? 15 : 5);
+const features = intArg("features", mode === "full" ? 16384 : 4096);
+const basePort = intArg("base-port", 55500);
+const reps = mode === "full" ? 3 : 1;
+const CLIENTS = 16;
+const POOL = 8;
+const ACTIVATIONS = 10;
+const NEIGHBOURS = 10;
+const dIn = 128;
+const saeId = `bench-deploy/${features}`;
+const root = join(ROOT, ".benchtmp", "deploy-cluster");
+const log = (s: string) => process.stderr.write(`[deploy] ${s}\n`);
+const rows: BenchRow[] = [];
+const notes: string[] = [];
+emitPartialOnTimeout({ suite: "deploy", rows, notes });
+
+const cluster = (verb: string) => execFileSync("bash", [join(ROOT, "scripts", "cluster.sh"), verb, "--root", root, "--base-port", String(basePort)], { stdio: ["ignore", 2, 2] });
+const clusterEnv = () =>
+  Object.fromEntries(
+    readFileSync(join(root, "cluster.env"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split("=", 2) as [string, string]),
+  ) as Record<string, string>;
+
+const monoscopeQuery = `query Page($s: ID!, $i: Int!) { feature(saeId: $s, index: $i) { index explanations { text }
+  topActivations(first: ${ACTIVATIONS}) { tokens values } neighbors(k: ${NEIGHBOURS}) { feature { index } cosine } } }`;
+let counter = 0;
+// A stride through the SAE, so requests touch many rows (not one cached page).
+const nextIndex = () => (counter++ * 7919) % features;
+const monoscopeBody = () => ({ query: monoscopeQuery, variables: { s: saeId, i: nextIndex() } });
+
+async function run(url: string, next: () => unknown): Promise<LoadResult> {
+  await load(url, next, { connections: CLIENTS, seconds: 1 }); // warm-up: pools, caches, JIT
+  const r = await load(url, next, { connections: CLIENTS, seconds });
+  if (r.errors || r.non2xx || r.timeouts || r.graphqlErrors) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts, ${r.graphqlErrors} GraphQL errors`);
+  return r;
+}
+
+const row = (name: string, backend: string, r: LoadResult, extra: BenchRow["extra"] = {}): BenchRow => ({
+  suite: "deploy",
+  name,
+  backend,
+  sizes: { features, d_in: dIn, clients: CLIENTS },
+  params: { pool: POOL, activations: ACTIVATIONS, neighbours: NEIGHBOURS, seconds },
+  reps,
+  metric: "throughput",
+  unit: "req/s",
+  value: Math.round(r.requestsPerSecond),
+  better: "higher",
+  extra: { p50_ms: r.p50, p99_ms: r.p99, requests: r.requests, ...extra },
+});
+
+async function waitForLists(url: string) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (let i = 0; i < 600; i++) {
+      const { rows: r } = await c.query("SELECT count(*)::int AS n FROM feature WHERE sae_id = $1 AND decoder IS NOT NULL AND nn_indices IS NULL", [saeId]);
+      if (r[0].n === 0) return;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new Error("neighbour lists were not built within 5 minutes");
+  } finally {
+    await c.end();
+  }
+}
+
+async function main() {
+  log(`cluster up in ${root} (ports from ${basePort})`);
+  cluster("up");
+  const { LB_URL: lb, PRIMARY_URL: primary, STANDBY_URL: standby } = clusterEnv();
+  const lb1 = lb!.replace(/:(\d+)$/, (_, p: string) => `:${Number(p) + 2}`);
+  await ensureDataset(benchConfig({ DATABASE_URL: primary }, join(root, "bench-data")), { saeId, features, dIn }, log);
+  await waitForLists(primary!);
+  await createNeighbourFunction(primary!);
+  execFileSync(process.execPath, [join(ROOT, "bin", "run-ts.js"), join(ROOT, "scripts", "cluster-tool.ts"), "wait-replay", "--primary", primary!, "--standby", standby!], { stdio: ["ignore", 2, 2] });
+
+  log("through HAProxy: 1 and 2 API replicas (reads on the standby)");
+  const one: LoadResult[] = [];
+  const two: LoadResult[] = [];
+  for (let i = 0; i < reps; i++) {
+    one.push(await run(lb1, monoscopeBody));
+    two.push(await run(lb!, monoscopeBody));
+  }
+  const med = (rs: LoadResult[]) => rs.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rs.length / 2)]!;
+  const r1 = row("feature page through HAProxy, 1 API replica", "haproxy", med(one));
+  rows.push(r1, compare(row("feature page through HAProxy, 2 API replicas", "haproxy", med(two)), r1));
+
+  // One API process straight to PostgreSQL (no pooler), reads on the primary or on the standby.
+  const onPrimary = await spawnServer({ DATABASE_URL: primary!, MONOSCOPE_DB_POOL_SIZE: String(POOL) });
+  const onStandby = await spawnServer({ DATABASE_URL: primary!, DATABASE_READ_URLS: standby!, MONOSCOPE_DB_POOL_SIZE: String(POOL) });
+  const prefix = join(ROOT, ".benchtmp", "postgraphile-v4");
+  installPostgraphile(prefix, log);
+  const peer = await startPostgraphile(prefix, primary!, POOL);
+  try {
+    log("one API process: reads on the primary vs on the standby");
+    const p: LoadResult[] = [];
+    const s: LoadResult[] = [];
+    for (let i = 0; i < reps; i++) {
+      p.push(await run(onPrimary.url, monoscopeBody));
+      s.push(await run(onStandby.url, monoscopeBody));
+    }
+    const rp = row("feature page, one API process, reads on the primary", "postgres", med(p));
+    rows.push(rp, compare(row("feature page, one API process, reads on the standby", "postgres", med(s)), rp));
+
+    log(`Monoscope vs PostGraphile ${POSTGRAPHILE.version}: equal data first`);
+    const peerQuery = await postgraphileFeatureQuery(peer.url, ACTIVATIONS, NEIGHBOURS);
+    for (let k = 0; k < 25; k++) {
+      const i = (k * 613) % features;
+      const a = await once(onPrimary.url, { query: monoscopeQuery, variables: { s: saeId, i } });
+      const b = await once(peer.url, { query: peerQuery, variables: { s: saeId, i } });
+      if (a.errors || b.errors) throw new Error(`feature ${i}: ${JSON.stringify(a.errors ?? b.errors)}`);
+      const [ma, pb] = [JSON.stringify(pageFromMonoscope(a.data)), JSON.stringify(pageFromPostgraphile(b.data))];
+      if (ma !== pb) throw new Error(`feature ${i}: the answers differ\nmonoscope:   ${ma}\npostgraphile: ${pb}`);
+    }
+    notes.push(`Monoscope and PostGraphile ${POSTGRAPHILE.version} returned equal feature pages (labels, ${ACTIVATIONS} top activations, ${NEIGHBOURS} neighbours) for 25 features before the load.`);
+    const peerBody = () => ({ query: peerQuery, variables: { s: saeId, i: nextIndex() } });
+    const m: LoadResult[] = [];
+    const g: LoadResult[] = [];
+    for (let i = 0; i < reps; i++) {
+      m.push(await run(onPrimary.url, monoscopeBody));
+      g.push(await run(peer.url, peerBody));
+    }
+    const mm = med(m);
+    const gg = med(g);
+    const base = row(`PostGraphile ${POSTGRAPHILE.version} feature page (production settings)`, "postgraphile", gg);
+    rows.push(base);
+    rows.push(
+      compare(row("Monoscope feature page vs PostGraphile v4", "monoscope:postgres", mm, { postgraphile_p99_ms: gg.p99, postgraphile_rps: Math.round(gg.requestsPerSecond) }), base, {
+        on: "ratio",
+        op: ">=",
+        limit: 1.0,
+        source: "issue 19",
+      }),
+    );
+    notes.push(
+      `Same database, pool size ${POOL} on both, ${CLIENTS} clients, ${seconds} s per run (median of ${reps}); PostGraphile with watchPg false, disableQueryLog true, graphiql false, dynamicJson, setofFunctionsContainNulls false; neighbours through public.feature_neighbours(feature, k) over feature.nn_indices/nn_cosines.`,
+      `Median req/s over runs: ${median(m.map((x) => x.requestsPerSecond))?.toFixed(0)} (Monoscope) vs ${median(g.map((x) => x.requestsPerSecond))?.toFixed(0)} (PostGraphile).`,
+      "Everything (load generator, API processes, PostgreSQL primary and standby, PgBouncer, HAProxy) shares the machine's 2 cores: a second API replica cannot add a core, so the 2-replica figure measures the balancer's overhead and failover headroom more than scale-out.",
+    );
+  } finally {
+    await peer.stop();
+    await onPrimary.stop();
+    await onStandby.stop();
+  }
+}
+
+try {
+  await main();
+  emit({ suite: "deploy", rows, notes });
+} finally {
+  try {
+    cluster("down");
+  } catch {
+    /* already down */
+  }
+}
