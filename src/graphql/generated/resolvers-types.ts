@@ -25,6 +25,8 @@ export type ActivationExample = {
   binMax?: Maybe<Scalars['Float']['output']>;
   /** Activation range of the quantile this sample was drawn from (QUANTILE samples). */
   binMin?: Maybe<Scalars['Float']['output']>;
+  /** Set for an image example (tokens [] and text empty; values holds one activation per patch, row-major, and maxTokenIndex is the strongest patch). */
+  image?: Maybe<ExampleImage>;
   kind: ActivationKind;
   maxTokenIndex: Scalars['Int']['output'];
   maxValue: Scalars['Float']['output'];
@@ -78,6 +80,19 @@ export type DensityHistogram = {
   deadCount: Scalars['Int']['output'];
   /** Features whose density is unknown. */
   unknownCount: Scalars['Int']['output'];
+};
+
+/** The image of an image activation example, with the patch grid its values are laid out on. */
+export type ExampleImage = {
+  __typename?: 'ExampleImage';
+  height: Scalars['Int']['output'];
+  patchCols: Scalars['Int']['output'];
+  /** The patch grid: values has patchRows x patchCols entries, row-major. */
+  patchRows: Scalars['Int']['output'];
+  /** Where to load it: /images/<sha256> on this server for a stored image, else the external URL given at ingest (the server never fetches it). */
+  url: Scalars['String']['output'];
+  /** Pixels. */
+  width: Scalars['Int']['output'];
 };
 
 export type Explanation = {
@@ -145,6 +160,8 @@ export type FamilyScalingRow = {
 
 export type Feature = {
   __typename?: 'Feature';
+  /** This feature's activation on each token of text (0 where it does not fire), tokens as activateText lists them. */
+  activationsOnText: Array<Scalars['Float']['output']>;
   /** Features in the next larger SAE of the family that this one splits into. */
   children: Array<LineageEdge>;
   /** The decoder direction; large, so only when asked for. */
@@ -179,6 +196,8 @@ export type Feature = {
   /** Best-matching features in the next smaller SAE of the family, best first. Always holds the single best match when its cosine is >= 0.5. */
   parents: Array<LineageEdge>;
   sae: Sae;
+  /** The feature's activation examples per source, strongest first; examples without a source are not counted. */
+  sources: Array<FeatureSource>;
   /**
    * How the feature continues into the next larger SAE of its family, from the stored split lineage
    * (the same kind as LineageNode.split). LARGEST for the largest SAE of a family and for an SAE
@@ -189,6 +208,11 @@ export type Feature = {
   /** Activation examples: the strongest ('TOP') first, then samples from activation quantiles ('QUANTILE', highest bin first). first is per feature. */
   topActivations: Array<ActivationExample>;
   umap?: Maybe<Point>;
+};
+
+
+export type FeatureActivationsOnTextArgs = {
+  text: Scalars['String']['input'];
 };
 
 
@@ -288,6 +312,22 @@ export type FeatureOrder =
   | 'DENSITY_DESC'
   | 'INDEX'
   | 'MAX_ACTIVATION_DESC';
+
+/** A feature's activation examples from one source (a corpus line's or an imported example's `source`). */
+export type FeatureSource = {
+  __typename?: 'FeatureSource';
+  examples: Scalars['Int']['output'];
+  maxActivation: Scalars['Float']['output'];
+  source: Scalars['String']['output'];
+};
+
+export type FeatureTextHit = {
+  __typename?: 'FeatureTextHit';
+  feature: Feature;
+  maxActivation: Scalars['Float']['output'];
+  /** Position in the text's tokens (as activateText lists them) where the feature peaks. */
+  tokenIndex: Scalars['Int']['output'];
+};
 
 /** A graph node that is this feature. */
 export type GraphAppearance = {
@@ -565,6 +605,13 @@ export type Point = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Runs text through the SAE's model (its activation source: the demo's glove-wordnet table, or a model
+   * directory configured for its model id) and each token's activation through the SAE's stored encoder,
+   * the same as encodeVector: every token with its k strongest features. Text is limited to
+   * MONOSCOPE_TEXT_MAX_CHARS characters and MONOSCOPE_TEXT_MAX_TOKENS tokens.
+   */
+  activateText: TextActivation;
   /** Runs an activation vector (length dIn) through the SAE's stored encoder: the features that fire on it, strongest first. */
   encodeVector: Array<FeatureActivation>;
   families: Array<SaeFamily>;
@@ -615,6 +662,8 @@ export type Query = {
   nearestToVector: Array<FeatureNeighbor>;
   sae?: Maybe<Sae>;
   saes: Array<Sae>;
+  /** The k features most active anywhere in text over the SAEs (at most 16), strongest first, each with the token where it peaks. */
+  searchByText: Array<FeatureTextHit>;
   /**
    * Concept search over feature labels and activating text. Best first.
    * SEMANTIC: cosine between the query's and the labels' embeddings (one embedder: the configured endpoint's when
@@ -627,6 +676,13 @@ export type Query = {
   searchConcepts: Array<ConceptHit>;
   /** The feature's place in its family's size ladder: ancestors in smaller SAEs (UP), descendants in larger SAEs (DOWN). */
   splitLineage?: Maybe<LineageNode>;
+};
+
+
+export type QueryActivateTextArgs = {
+  k?: InputMaybe<Scalars['Int']['input']>;
+  saeId: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
 };
 
 
@@ -731,6 +787,13 @@ export type QuerySaeArgs = {
 export type QuerySaesArgs = {
   familyId?: InputMaybe<Scalars['ID']['input']>;
   modelId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QuerySearchByTextArgs = {
+  k?: InputMaybe<Scalars['Int']['input']>;
+  saeIds: Array<Scalars['ID']['input']>;
+  text: Scalars['String']['input'];
 };
 
 
@@ -862,6 +925,19 @@ export type SplitKind =
   | 'STABLE'
   | 'VANISHED';
 
+export type TextActivation = {
+  __typename?: 'TextActivation';
+  tokens: Array<TokenActivation>;
+};
+
+export type TokenActivation = {
+  __typename?: 'TokenActivation';
+  /** The token's strongest features, strongest first; empty for a token the model has no vector for. */
+  features: Array<FeatureActivation>;
+  /** The token as it appears in the text, with its leading whitespace (tokens joined give the text back). */
+  token: Scalars['String']['output'];
+};
+
 export type TokenValue = {
   __typename?: 'TokenValue';
   token: Scalars['String']['output'];
@@ -949,6 +1025,7 @@ export type ResolversTypes = ResolversObject<{
   ConceptHit: ResolverTypeWrapper<Omit<ConceptHit, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   DensityBin: ResolverTypeWrapper<DensityBin>;
   DensityHistogram: ResolverTypeWrapper<DensityHistogram>;
+  ExampleImage: ResolverTypeWrapper<ExampleImage>;
   Explanation: ResolverTypeWrapper<ExplanationParentModel>;
   ExplanationScore: ResolverTypeWrapper<ExplanationScore>;
   FamilyScalingRow: ResolverTypeWrapper<FamilyScalingRowParentModel>;
@@ -963,6 +1040,8 @@ export type ResolversTypes = ResolversObject<{
   FeatureLogits: ResolverTypeWrapper<FeatureLogits>;
   FeatureNeighbor: ResolverTypeWrapper<Omit<FeatureNeighbor, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   FeatureOrder: FeatureOrder;
+  FeatureSource: ResolverTypeWrapper<FeatureSource>;
+  FeatureTextHit: ResolverTypeWrapper<Omit<FeatureTextHit, 'feature'> & { feature: ResolversTypes['Feature'] }>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   GraphAppearance: ResolverTypeWrapper<GraphAppearanceParentModel>;
   GraphLink: ResolverTypeWrapper<GraphLinkParentModel>;
@@ -996,6 +1075,8 @@ export type ResolversTypes = ResolversObject<{
   SearchMode: SearchMode;
   SplitKind: SplitKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  TextActivation: ResolverTypeWrapper<Omit<TextActivation, 'tokens'> & { tokens: Array<ResolversTypes['TokenActivation']> }>;
+  TokenActivation: ResolverTypeWrapper<Omit<TokenActivation, 'features'> & { features: Array<ResolversTypes['FeatureActivation']> }>;
   TokenValue: ResolverTypeWrapper<TokenValue>;
 }>;
 
@@ -1007,6 +1088,7 @@ export type ResolversParentTypes = ResolversObject<{
   ConceptHit: Omit<ConceptHit, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   DensityBin: DensityBin;
   DensityHistogram: DensityHistogram;
+  ExampleImage: ExampleImage;
   Explanation: ExplanationParentModel;
   ExplanationScore: ExplanationScore;
   FamilyScalingRow: FamilyScalingRowParentModel;
@@ -1020,6 +1102,8 @@ export type ResolversParentTypes = ResolversObject<{
   FeatureListItem: FeatureListItemParentModel;
   FeatureLogits: FeatureLogits;
   FeatureNeighbor: Omit<FeatureNeighbor, 'feature'> & { feature: ResolversParentTypes['Feature'] };
+  FeatureSource: FeatureSource;
+  FeatureTextHit: Omit<FeatureTextHit, 'feature'> & { feature: ResolversParentTypes['Feature'] };
   Float: Scalars['Float']['output'];
   GraphAppearance: GraphAppearanceParentModel;
   GraphLink: GraphLinkParentModel;
@@ -1044,12 +1128,15 @@ export type ResolversParentTypes = ResolversObject<{
   SaeStats: SaeStatsParentModel;
   SaeStep: SaeStep;
   String: Scalars['String']['output'];
+  TextActivation: Omit<TextActivation, 'tokens'> & { tokens: Array<ResolversParentTypes['TokenActivation']> };
+  TokenActivation: Omit<TokenActivation, 'features'> & { features: Array<ResolversParentTypes['FeatureActivation']> };
   TokenValue: TokenValue;
 }>;
 
 export type ActivationExampleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ActivationExample'] = ResolversParentTypes['ActivationExample']> = ResolversObject<{
   binMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   binMin?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  image?: Resolver<Maybe<ResolversTypes['ExampleImage']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['ActivationKind'], ParentType, ContextType>;
   maxTokenIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1085,6 +1172,14 @@ export type DensityHistogramResolvers<ContextType = GraphQLContext, ParentType e
   bins?: Resolver<Array<ResolversTypes['DensityBin']>, ParentType, ContextType>;
   deadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unknownCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ExampleImageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ExampleImage'] = ResolversParentTypes['ExampleImage']> = ResolversObject<{
+  height?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  patchCols?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  patchRows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  width?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ExplanationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Explanation'] = ResolversParentTypes['Explanation']> = ResolversObject<{
@@ -1127,6 +1222,7 @@ export type FamilyScalingRowResolvers<ContextType = GraphQLContext, ParentType e
 }>;
 
 export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Feature'] = ResolversParentTypes['Feature']> = ResolversObject<{
+  activationsOnText?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<FeatureActivationsOnTextArgs, 'text'>>;
   children?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   decoder?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
   decoderNorm?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1145,6 +1241,7 @@ export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends Re
   originKind?: Resolver<Maybe<ResolversTypes['OriginKind']>, ParentType, ContextType>;
   parents?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   sae?: Resolver<ResolversTypes['Sae'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['FeatureSource']>, ParentType, ContextType>;
   splitKind?: Resolver<Maybe<ResolversTypes['SplitKind']>, ParentType, ContextType>;
   topActivations?: Resolver<Array<ResolversTypes['ActivationExample']>, ParentType, ContextType, RequireFields<FeatureTopActivationsArgs, 'first' | 'kinds'>>;
   umap?: Resolver<Maybe<ResolversTypes['Point']>, ParentType, ContextType>;
@@ -1195,6 +1292,18 @@ export type FeatureLogitsResolvers<ContextType = GraphQLContext, ParentType exte
 export type FeatureNeighborResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureNeighbor'] = ResolversParentTypes['FeatureNeighbor']> = ResolversObject<{
   cosine?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
+}>;
+
+export type FeatureSourceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureSource'] = ResolversParentTypes['FeatureSource']> = ResolversObject<{
+  examples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxActivation?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type FeatureTextHitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureTextHit'] = ResolversParentTypes['FeatureTextHit']> = ResolversObject<{
+  feature?: Resolver<ResolversTypes['Feature'], ParentType, ContextType>;
+  maxActivation?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tokenIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type GraphAppearanceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GraphAppearance'] = ResolversParentTypes['GraphAppearance']> = ResolversObject<{
@@ -1319,6 +1428,7 @@ export type PointResolvers<ContextType = GraphQLContext, ParentType extends Reso
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  activateText?: Resolver<ResolversTypes['TextActivation'], ParentType, ContextType, RequireFields<QueryActivateTextArgs, 'k' | 'saeId' | 'text'>>;
   encodeVector?: Resolver<Array<ResolversTypes['FeatureActivation']>, ParentType, ContextType, RequireFields<QueryEncodeVectorArgs, 'k' | 'saeId' | 'vector'>>;
   families?: Resolver<Array<ResolversTypes['SaeFamily']>, ParentType, ContextType>;
   feature?: Resolver<Maybe<ResolversTypes['Feature']>, ParentType, ContextType, RequireFields<QueryFeatureArgs, 'index' | 'saeId'>>;
@@ -1336,6 +1446,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   nearestToVector?: Resolver<Array<ResolversTypes['FeatureNeighbor']>, ParentType, ContextType, RequireFields<QueryNearestToVectorArgs, 'exact' | 'k' | 'saeIds' | 'vector'>>;
   sae?: Resolver<Maybe<ResolversTypes['Sae']>, ParentType, ContextType, RequireFields<QuerySaeArgs, 'id'>>;
   saes?: Resolver<Array<ResolversTypes['Sae']>, ParentType, ContextType, Partial<QuerySaesArgs>>;
+  searchByText?: Resolver<Array<ResolversTypes['FeatureTextHit']>, ParentType, ContextType, RequireFields<QuerySearchByTextArgs, 'k' | 'saeIds' | 'text'>>;
   searchConcepts?: Resolver<Array<ResolversTypes['ConceptHit']>, ParentType, ContextType, RequireFields<QuerySearchConceptsArgs, 'k' | 'mode' | 'query'>>;
   splitLineage?: Resolver<Maybe<ResolversTypes['LineageNode']>, ParentType, ContextType, RequireFields<QuerySplitLineageArgs, 'depth' | 'direction' | 'index' | 'saeId'>>;
 }>;
@@ -1380,6 +1491,15 @@ export type SaeStepResolvers<ContextType = GraphQLContext, ParentType extends Re
   total?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type TextActivationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TextActivation'] = ResolversParentTypes['TextActivation']> = ResolversObject<{
+  tokens?: Resolver<Array<ResolversTypes['TokenActivation']>, ParentType, ContextType>;
+}>;
+
+export type TokenActivationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenActivation'] = ResolversParentTypes['TokenActivation']> = ResolversObject<{
+  features?: Resolver<Array<ResolversTypes['FeatureActivation']>, ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type TokenValueResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenValue'] = ResolversParentTypes['TokenValue']> = ResolversObject<{
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1391,6 +1511,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ConceptHit?: ConceptHitResolvers<ContextType>;
   DensityBin?: DensityBinResolvers<ContextType>;
   DensityHistogram?: DensityHistogramResolvers<ContextType>;
+  ExampleImage?: ExampleImageResolvers<ContextType>;
   Explanation?: ExplanationResolvers<ContextType>;
   ExplanationScore?: ExplanationScoreResolvers<ContextType>;
   FamilyScalingRow?: FamilyScalingRowResolvers<ContextType>;
@@ -1403,6 +1524,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   FeatureListItem?: FeatureListItemResolvers<ContextType>;
   FeatureLogits?: FeatureLogitsResolvers<ContextType>;
   FeatureNeighbor?: FeatureNeighborResolvers<ContextType>;
+  FeatureSource?: FeatureSourceResolvers<ContextType>;
+  FeatureTextHit?: FeatureTextHitResolvers<ContextType>;
   GraphAppearance?: GraphAppearanceResolvers<ContextType>;
   GraphLink?: GraphLinkResolvers<ContextType>;
   GraphMediator?: GraphMediatorResolvers<ContextType>;
@@ -1423,6 +1546,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   SaeFamily?: SaeFamilyResolvers<ContextType>;
   SaeStats?: SaeStatsResolvers<ContextType>;
   SaeStep?: SaeStepResolvers<ContextType>;
+  TextActivation?: TextActivationResolvers<ContextType>;
+  TokenActivation?: TokenActivationResolvers<ContextType>;
   TokenValue?: TokenValueResolvers<ContextType>;
 }>;
 

@@ -114,6 +114,23 @@ export type ExplorerAddLabelMutationVariables = Exact<{
 
 export type ExplorerAddLabelMutation = { addExplanation: { id: string, text: string, method: string } };
 
+export type ExplorerTestTextQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+  text: string;
+}>;
+
+
+export type ExplorerTestTextQuery = { activateText: { tokens: Array<{ token: string }> }, feature: { id: string, activationsOnText: Array<number> } | null };
+
+export type ExplorerFeatureSourcesQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+}>;
+
+
+export type ExplorerFeatureSourcesQuery = { feature: { id: string, sources: Array<{ source: string, examples: number, maxActivation: number }> } | null };
+
 export type ExplorerGraphQueryVariables = Exact<{
   slug: string | number;
   nodeThreshold?: number | null | undefined;
@@ -136,23 +153,12 @@ export type ExplorerGraphsQueryVariables = Exact<{ [key: string]: never; }>;
 export type ExplorerGraphsQuery = { graphs: Array<{ slug: string, prompt: string, modelId: string, nodeCount: number, linkCount: number }> };
 
 export type ExplorerFeatureGraphsQueryVariables = Exact<{
-export type ExplorerTestTextQueryVariables = Exact<{
-  saeId: string | number;
-  index: number;
-  text: string;
-}>;
-
-
-export type ExplorerTestTextQuery = { activateText: { tokens: Array<{ token: string }> }, feature: { id: string, activationsOnText: Array<number> } | null };
-
-export type ExplorerFeatureSourcesQueryVariables = Exact<{
   saeId: string | number;
   index: number;
 }>;
 
 
 export type ExplorerFeatureGraphsQuery = { feature: { id: string, graphs: Array<{ graph: { slug: string, prompt: string, modelId: string }, node: { nodeId: string, ctxIdx: number, influence: number | null } }> } | null };
-export type ExplorerFeatureSourcesQuery = { feature: { id: string, sources: Array<{ source: string, examples: number, maxActivation: number }> } | null };
 
 export type ExplorerHomeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -503,6 +509,31 @@ export const ExplorerAddLabelDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerAddLabelMutation, ExplorerAddLabelMutationVariables>;
+export const ExplorerTestTextDocument = new TypedDocumentString(`
+    query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {
+  activateText(saeId: $saeId, text: $text, k: 1) {
+    tokens {
+      token
+    }
+  }
+  feature(saeId: $saeId, index: $index) {
+    id
+    activationsOnText(text: $text)
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerTestTextQuery, ExplorerTestTextQueryVariables>;
+export const ExplorerFeatureSourcesDocument = new TypedDocumentString(`
+    query ExplorerFeatureSources($saeId: ID!, $index: Int!) {
+  feature(saeId: $saeId, index: $index) {
+    id
+    sources {
+      source
+      examples
+      maxActivation
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerFeatureSourcesQuery, ExplorerFeatureSourcesQueryVariables>;
 export const ExplorerGraphDocument = new TypedDocumentString(`
     query ExplorerGraph($slug: ID!, $nodeThreshold: Float) {
   graph(slug: $slug, nodeThreshold: $nodeThreshold) {
@@ -593,31 +624,6 @@ export const ExplorerFeatureGraphsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerFeatureGraphsQuery, ExplorerFeatureGraphsQueryVariables>;
-export const ExplorerTestTextDocument = new TypedDocumentString(`
-    query ExplorerTestText($saeId: ID!, $index: Int!, $text: String!) {
-  activateText(saeId: $saeId, text: $text, k: 1) {
-    tokens {
-      token
-    }
-  }
-  feature(saeId: $saeId, index: $index) {
-    id
-    activationsOnText(text: $text)
-  }
-}
-    `) as unknown as TypedDocumentString<ExplorerTestTextQuery, ExplorerTestTextQueryVariables>;
-export const ExplorerFeatureSourcesDocument = new TypedDocumentString(`
-    query ExplorerFeatureSources($saeId: ID!, $index: Int!) {
-  feature(saeId: $saeId, index: $index) {
-    id
-    sources {
-      source
-      examples
-      maxActivation
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<ExplorerFeatureSourcesQuery, ExplorerFeatureSourcesQueryVariables>;
 export const ExplorerHomeDocument = new TypedDocumentString(`
     query ExplorerHome {
   models {
