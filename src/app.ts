@@ -44,7 +44,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   const { stats } = buildStatsModule(db);
   const { jobs, steps } = buildJobModule(db, log, config.server);
   const { lists } = buildListModule(db);
-  const { sizes } = buildSizesModule(db);
+  const { sizes } = buildSizesModule(db, { textTokens: config.text.maxTokens });
   const { encode } = buildEncodeModule(db, { maxK: config.server.maxK, log, kernel: config.kernel.backend });
   const { text, sources } = buildTextModule(db, { encode }, { maxK: config.server.maxK, text: config.text, modelEnvKey });
   const { images } = buildImageModule(db);

@@ -85,7 +85,7 @@ export const FIELD_MULTIPLIER_ARGS: Readonly<Record<string, string>> = {
  * stored now; `enclosing`, already multiplied by the enclosing field's page argument (a
  * connection's edges by features(first)); `fixed`, a bound the code enforces.
  */
-export type ListSize = { stored: StoredSizeKey } | { enclosing: string } | { fixed: number };
+export type ListSize = { stored: StoredSizeKey } | { enclosing: string } | { fixed: number } | { resolved: string };
 
 export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   "Query.models": { stored: "models" },
@@ -110,6 +110,17 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   "Histogram.heights": { stored: "histogram" },
   "FeatureConnection.edges": { enclosing: "Query.features(first)" },
   "DensityHistogram.bins": { enclosing: "SaeStats.densityHistogram(bins)" },
+  "Feature.sources": { stored: "sourcesPerFeature" },
+  "Feature.activationsOnText": { stored: "textTokens" },
+  "TextActivation.tokens": { stored: "textTokens" },
+  "TokenActivation.features": { enclosing: "Query.activateText(k)" },
+  // Paths have at most MAX_PATH_LENGTH (16) links, so 17 nodes (modules/graph/paths.ts refuses longer).
+  "GraphPath.nodes": { fixed: 17 },
+  // A graph's lists are charged by their resolvers at the length they return after pruning
+  // (graph.resolvers.ts), since one graph may hold a million links.
+  "AttributionGraph.promptTokens": { resolved: "graph.resolvers.ts" },
+  "AttributionGraph.nodes": { resolved: "graph.resolvers.ts" },
+  "AttributionGraph.links": { resolved: "graph.resolvers.ts" },
 };
 
 // "[Float!]" and "[Float!]!" print with a leading bracket (duck-typed, as above).

@@ -6,6 +6,7 @@ import { buildSchema, isObjectType, type OperationDefinitionNode, parse } from "
 import { describe, expect, it } from "vitest";
 import { FIELD_MULTIPLIER_ARGS, isListType, LIST_SIZES, MULTIPLIER_ARGS, operationCost } from "../../src/graphql/cost.ts";
 import { loadTypeDefs } from "../../src/graphql/schema.ts";
+import { MAX_PATH_LENGTH } from "../../src/modules/graph/paths.ts";
 import type { StoredSizes } from "../../src/modules/sizes/index.ts";
 
 const schema = buildSchema(loadTypeDefs());
@@ -31,6 +32,10 @@ describe("list-valued fields", () => {
       expect(fields.has(key), key).toBe(true);
       expect(objectFields().find((x) => x.key === key)!.f.args.some((a: any) => a.name === arg), `${key}(${arg})`).toBe(true);
     }
+  });
+
+  it("a graph path's node list is bounded by the longest path graphPaths allows", () => {
+    expect(LIST_SIZES["GraphPath.nodes"]).toEqual({ fixed: MAX_PATH_LENGTH + 1 });
   });
 
   it("the paged ones are what the table does not list (no field is both)", () => {

@@ -53,7 +53,10 @@ export const graphResolvers: Resolvers = {
   AttributionGraph: {
     slug: (g) => g.record.slug,
     prompt: (g) => g.record.prompt,
-    promptTokens: (g) => g.record.promptTokens,
+    promptTokens: (g, _a, ctx, info) => {
+      charge(ctx, info, g.record.promptTokens.length, "prompt tokens");
+      return g.record.promptTokens;
+    },
     modelId: (g) => g.record.modelId,
     nodeCount: (g) => g.record.nodeCount,
     linkCount: (g) => g.record.linkCount,

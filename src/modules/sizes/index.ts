@@ -6,6 +6,7 @@ import { StoredSizeService } from "./sizes.service.ts";
 
 export { StoredSizeService, type StoredSizeKey, type StoredSizes } from "./sizes.service.ts";
 
-export function buildSizesModule(db: Database) {
-  return { sizes: new StoredSizeService(new SizesRepository(db)) };
+/** textTokens: the server's token limit for text through a model, the length of a text answer's token lists. */
+export function buildSizesModule(db: Database, opts: { textTokens?: number } = {}) {
+  return { sizes: new StoredSizeService(new SizesRepository(db), opts.textTokens ?? 0) };
 }

@@ -22,6 +22,10 @@ export interface StoredSizes {
   logits: number;
   /** Most histogram bars. */
   histogram: number;
+  /** Most distinct example sources of one feature (Feature.sources). */
+  sourcesPerFeature: number;
+  /** The server's token limit for text through a model (MONOSCOPE_TEXT_MAX_TOKENS): the most tokens a text answer has. */
+  textTokens: number;
   /** Most post-ingest step rows of one SAE. */
   steps: number;
   explanationsPerFeature: number;
@@ -44,6 +48,8 @@ const GROUP: Record<StoredSizeKey, Group> = {
   tokens: "examples",
   logits: "examples",
   histogram: "examples",
+  sourcesPerFeature: "examples",
+  textTokens: "look",
   explanationsPerFeature: "explanations",
   scoresPerExplanation: "scores",
   parentsPerFeature: "edges",
@@ -57,12 +63,17 @@ export class StoredSizeService {
   private scoreMark: number | null = null;
   private lineageMark: string | null = null;
   private readonly sizes: StoredSizes = {
-    models: 0, families: 0, saes: 0, dIn: 0, steps: 0, tokens: 0, logits: 0, histogram: 0,
+    models: 0, families: 0, saes: 0, dIn: 0, steps: 0, tokens: 0, logits: 0, histogram: 0, sourcesPerFeature: 0, textTokens: 0,
     explanationsPerFeature: 0, scoresPerExplanation: 0, parentsPerFeature: 0, childrenPerFeature: 0,
   };
   private inFlight: { groups: Set<Group>; done: Promise<StoredSizes> } | null = null;
 
-  constructor(private readonly repo: SizesRepository) {}
+  constructor(
+    private readonly repo: SizesRepository,
+    textTokens = 0,
+  ) {
+    this.sizes.textTokens = textTokens;
+  }
 
   /**
    * The sizes as stored now, exact for the keys asked for (the others as last seen). A caller
@@ -98,6 +109,7 @@ export class StoredSizeService {
       }
       const all = [...this.bySae.values()].map((x) => x.size);
       for (const k of ["tokens", "logits", "histogram"] as const) s[k] = all.reduce((m, x) => Math.max(m, x[k]), 0);
+      s.sourcesPerFeature = all.reduce((m, x) => Math.max(m, x.sources), 0);
     }
     // Label and score counts only grow between deletes of whole SAEs: rescan the features
     // (explanations) that got rows since the last mark, and keep the larger bound.
