@@ -195,11 +195,13 @@ export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
           const variables = effectiveVariables(operation, request.variables);
-          // A first pass notes which stored sizes the operation depends on; only then are they read.
+          // A first pass (stored lists at 0) notes which stored sizes the operation depends on;
+          // they are read only when that pass is within the limit.
           const used = new Map<string, number>();
           const keys = new Set<StoredSizeKey>();
           let cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (keys.add(k), used.set(field, 0), 0));
-          if (keys.size && source) {
+          if (cost > maxCost) used.clear();
+          else if (keys.size && source) {
             const stored = await source.current(keys);
             cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (used.set(field, stored[k]), stored[k]));
           }
