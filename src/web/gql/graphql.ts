@@ -117,6 +117,7 @@ export type ExplorerAddLabelMutation = { addExplanation: { id: string, text: str
 export type ExplorerGraphQueryVariables = Exact<{
   slug: string | number;
   nodeThreshold?: number | null | undefined;
+  minEdgeWeight?: number | null | undefined;
 }>;
 
 
@@ -478,8 +479,8 @@ export const ExplorerAddLabelDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ExplorerAddLabelMutation, ExplorerAddLabelMutationVariables>;
 export const ExplorerGraphDocument = new TypedDocumentString(`
-    query ExplorerGraph($slug: ID!, $nodeThreshold: Float) {
-  graph(slug: $slug, nodeThreshold: $nodeThreshold) {
+    query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {
+  graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {
     slug
     prompt
     promptTokens
