@@ -80,6 +80,12 @@ export const SUITES: SuiteDef[] = [
     what: "the explorer in headless Chromium on the demo: feature page navigation → painted activations p50, the largest map's first paint",
   },
   {
+    name: "graphs", file: "scripts/bench/graphs.ts", timeoutS: { quick: 300, full: 900 },
+    // The issue's bar is on PostgreSQL; PGlite (about 2 minutes to ingest the million links) in full mode.
+    variants: [{ label: "pglite", modes: ["full"] }, { label: "postgres", postgres: true }],
+    what: "attribution graphs, 10k nodes / 1M links: ingest, `graph` with pruning, graphPaths k=10 and graphMediators p50 through GraphQL and in memory",
+  },
+  {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
     variants: [{ label: "postgres", postgres: true }],
     what: "10-minute bounded load on loopback: failed requests, RSS drift after warm-up",

@@ -11,7 +11,7 @@ export const EXPLORER_DIR = packagePath("dist", "explorer");
 const ASSETS: Record<string, string> = { "app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8" };
 
 /** The app's own URLs (see src/web/router.ts); anything else keeps the server's 404. */
-export const EXPLORER_ROUTES = ["/", "/sae/*", "/families/*", "/search", "/lists", "/lists/*", "/jobs"];
+export const EXPLORER_ROUTES = ["/", "/sae/*", "/families/*", "/search", "/lists", "/lists/*", "/jobs", "/graphs", "/graphs/*"];
 
 export function explorerBuilt(dir = EXPLORER_DIR): boolean {
   return Object.keys(ASSETS).every((f) => existsSync(join(dir, f)));

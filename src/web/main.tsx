@@ -4,6 +4,7 @@ import "./style.css";
 import { createRoot } from "react-dom/client";
 import { FamilyPage } from "./pages/Family";
 import { FeaturePage } from "./pages/Feature";
+import { GraphPage, GraphsPage } from "./pages/Graph";
 import { Home } from "./pages/Home";
 import { JobsPage } from "./pages/Jobs";
 import { ListPage, ListsPage } from "./pages/Lists";
@@ -21,6 +22,8 @@ function Page({ route }: { route: Route }) {
     case "lists": return <ListsPage />;
     case "list": return <ListPage id={route.id} />;
     case "jobs": return <JobsPage />;
+    case "graphs": return <GraphsPage />;
+    case "graph": return <GraphPage slug={route.slug} />;
     default: return <><h1>Not found</h1><p>No page at this address. <Link to="/">Home</Link></p></>;
   }
 }
@@ -36,6 +39,7 @@ function App() {
           <Link to="/search?q=">Search</Link>
           <Link to="/lists">Lists</Link>
           <Link to="/jobs">Jobs</Link>
+          <Link to="/graphs">Graphs</Link>
           <a href="/graphiql">GraphiQL</a>
         </nav>
       </header>

@@ -12,6 +12,8 @@ export type Route =
   | { page: "lists" }
   | { page: "list"; id: string }
   | { page: "jobs" }
+  | { page: "graphs" }
+  | { page: "graph"; slug: string }
   | { page: "notfound" };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -25,6 +27,8 @@ export function parseRoute(pathname: string, search: string): Route {
   if (seg[0] === "lists" && seg.length === 1) return { page: "lists" };
   if (seg[0] === "lists" && seg.length === 2) return { page: "list", id: seg[1] };
   if (seg[0] === "jobs" && seg.length === 1) return { page: "jobs" };
+  if (seg[0] === "graphs" && seg.length === 1) return { page: "graphs" };
+  if (seg[0] === "graphs" && seg.length === 2) return { page: "graph", slug: seg[1] };
   return { page: "notfound" };
 }
 
@@ -34,6 +38,7 @@ export const paths = {
   feature: (saeId: string, index: number) => `/sae/${enc(saeId)}/features/${index}`,
   family: (id: string) => `/families/${enc(id)}`,
   list: (id: string) => `/lists/${enc(id)}`,
+  graph: (slug: string) => `/graphs/${enc(slug)}`,
   search: (q: string, mode = "HYBRID", saeId = "") => `/search?${new URLSearchParams({ q, ...(mode !== "HYBRID" ? { mode } : {}), ...(saeId ? { sae: saeId } : {}) })}`,
 };
 

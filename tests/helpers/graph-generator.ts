@@ -67,6 +67,8 @@ export interface GraphOptions {
   noiseFeatures?: number;
   /** Noise in-links per noise node and per logit. */
   noiseFanIn?: number;
+  /** Feature indices of the planted A, M and C (so a test can store SAE features for them). */
+  plantedIndices?: [number, number, number];
   /** Emit schema_version (schema 0 files from older circuit-tracer versions have none). */
   writeSchemaVersion?: boolean;
 }
@@ -150,9 +152,10 @@ export function plantedGraph(options: GraphOptions = {}): { graph: NeuronpediaGr
   });
   const target = logits[0]!;
   const midLayer = Math.max(2, Math.floor(nLayers / 2));
-  const a = b.feature(1, 4_101, subjectCtx, 0.12, "Kobe Bryant");
-  const m = b.feature(midLayer, 9_077, last, 0.1, "Los Angeles Lakers");
-  const c = b.feature(nLayers - 1, 2_024, last, 0.15, "say a rival team");
+  const [ia, im, ic] = options.plantedIndices ?? [4_101, 9_077, 2_024];
+  const a = b.feature(1, ia, subjectCtx, 0.12, "Kobe Bryant");
+  const m = b.feature(midLayer, im, last, 0.1, "Los Angeles Lakers");
+  const c = b.feature(nLayers - 1, ic, last, 0.15, "say a rival team");
   const err = b.error(midLayer - 1, last, 0.3);
   const d1 = b.feature(2, 333, last, 0.35, "sports");
   const d2 = b.feature(nLayers - 2, 777, last, 0.33, "not basketball");

@@ -583,16 +583,20 @@ export type Query = {
    * over paths m → … → target of at least 2 links whose inner nodes are all FEATURE nodes, of the
    * product of the normalised weights A along the path (A(s→t) = w(s→t) ÷ Σ|w(u→t)| over every stored
    * link into t). directFromPrompt = Σ|w| of links from EMBEDDING nodes into m ÷ Σ|w| of all links into
-   * m (0..1). The missing concept of multi-hop reasoning is a node with a large indirect effect and
-   * little direct input from the prompt.
+   * m (0..1; 0 when m has no input). Ranked by |indirectEffect|, largest first, equal values by node
+   * id. The missing concept of multi-hop reasoning is a node with a large indirect effect and little
+   * direct input from the prompt. BAD_USER_INPUT when the feature nodes that reach the target through
+   * features form a cycle (the sum over paths is then undefined).
    */
   graphMediators: Array<GraphMediator>;
   /**
    * The k strongest simple paths of 1..maxLength links ending at `to`, starting at `from` or, without
    * it, at any EMBEDDING node. A path's weight is the product of the normalised weights along it,
    * signs kept; the normalised weight of a link is A(s→t) = w(s→t) ÷ Σ|w(u→t)| over every stored link
-   * into t (error nodes included). Ranked by |weight|, largest first; ties by node ids. NOT_FOUND for
-   * an unknown graph; BAD_USER_INPUT for an unknown node id or k / maxLength out of range.
+   * into t (error nodes included). Ranked by |weight|, largest first; equal |weight| by the node-id
+   * sequence from the start node to `to`, compared id by id in string order, smaller first. The
+   * graph may have cycles: paths never repeat a node. maxLength is 1..16. NOT_FOUND for an unknown
+   * graph; BAD_USER_INPUT for an unknown node id or k / maxLength out of range.
    */
   graphPaths: Array<GraphPath>;
   /** Stored attribution graphs, in slug order, of one model (metadata.scan) or of all (first: 0 to the server's page-size maximum). */

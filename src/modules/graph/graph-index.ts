@@ -37,6 +37,8 @@ export interface GraphIndex {
   /** Σ|w| of all links into each node, and of those coming from EMBEDDING nodes. */
   readonly inAbs: Float64Array;
   readonly inAbsFromEmbedding: Float64Array;
+  /** Tables the searches derive from the index alone and reuse across queries (keyed by their name). */
+  readonly memo: Map<string, unknown>;
 }
 
 export function isGraphIndex(g: GraphShape | GraphIndex): g is GraphIndex {
@@ -107,7 +109,7 @@ export function indexGraph(g: GraphShape): GraphIndex {
     outTarget[po] = t;
     outA[po] = a;
   }
-  return { n, ids, byId, kind, inStart, inSource, inA, outStart, outTarget, outA, inAbs, inAbsFromEmbedding };
+  return { n, ids, byId, kind, inStart, inSource, inA, outStart, outTarget, outA, inAbs, inAbsFromEmbedding, memo: new Map() };
 }
 
 function endpoint(ref: string | number, byId: ReadonlyMap<string, number>, n: number): number | undefined {

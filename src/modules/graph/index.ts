@@ -2,23 +2,14 @@
 // exported back, and searched for paths and mediators in memory. Others reach it through GraphService.
 import type { Database } from "../../db/database.ts";
 import type { RequestLimits } from "../../shared/limits.ts";
-import { type GraphIndex, indexGraph } from "./graph-index.ts";
 import { GraphRepository } from "./graph.repository.ts";
+import { graphAlgorithms } from "./graph-algorithms.ts";
 import { type GraphAlgorithms, GraphService } from "./graph.service.ts";
-import { graphMediators } from "./mediators.ts";
-import { graphPaths } from "./paths.ts";
 
 export { graphResolvers } from "./graph.resolvers.ts";
 export { createGraphLoaders, type GraphLoaders } from "./graph.loaders.ts";
 export { GraphService, parseLayerMapping } from "./graph.service.ts";
 export type { GraphIngestSummary, GraphRecord, LayerSaeMapping } from "./graph.service.ts";
-
-/** The searches of paths.ts and mediators.ts over the index each cached graph builds once. */
-export const graphAlgorithms: GraphAlgorithms = {
-  prepare: (g) => indexGraph(g),
-  paths: (index, o, limits) => graphPaths(index as GraphIndex, o, limits),
-  mediators: (index, o, limits) => graphMediators(index as GraphIndex, o, limits),
-};
 
 export function buildGraphModule(db: Database, limits?: RequestLimits, algorithms: GraphAlgorithms | null = graphAlgorithms) {
   return { graph: new GraphService(new GraphRepository(db), algorithms, limits) };

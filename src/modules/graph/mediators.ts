@@ -44,84 +44,63 @@ export function graphMediators(graph: GraphShape | GraphIndex, options: GraphMed
   }));
 }
 
-/** indirectEffect of every node (0 for non-features and for features that cannot reach the target). */
+/**
+ * indirectEffect of every node (0 for non-features and for features that cannot reach the target:
+ * a feature with a link into an inner node is itself inner). Two passes over the links: a DFS
+ * backwards from the target over FEATURE nodes gives the inner set, a cycle among them (a back
+ * edge) and, in reverse post-order, an order with every inner successor before its predecessors;
+ * then G and the effects in that order.
+ */
 function indirectEffects(index: GraphIndex, target: number): Float64Array {
-  const { n, kind, inStart, inSource, outStart, outTarget, outA } = index;
-  // The inner-node set: FEATURE nodes other than the target that reach it through such nodes only,
-  // found backwards from the target.
-  const inner = new Uint8Array(n);
-  const stack: number[] = [target];
+  const { n, kind, inStart, inSource, outStart, outTarget, outA, ids } = index;
+  // 0 unvisited, 1 on the DFS stack, 2 finished.
+  const state = new Uint8Array(n);
+  const postOrder: number[] = [];
+  const stack: number[] = [];
+  const cursor: number[] = [];
+  state[target] = 1;
+  stack.push(target);
+  cursor.push(inStart[target]!);
   while (stack.length > 0) {
-    const y = stack.pop()!;
-    for (let e = inStart[y]!, end = inStart[y + 1]!; e < end; e++) {
-      const x = inSource[e]!;
-      if (x === target || inner[x] || kind[x] !== KIND_FEATURE) continue;
-      inner[x] = 1;
-      stack.push(x);
+    const top = stack.length - 1;
+    const y = stack[top]!;
+    const e = cursor[top]!;
+    if (e === inStart[y + 1]!) {
+      stack.pop();
+      cursor.pop();
+      state[y] = 2;
+      if (y !== target) postOrder.push(y);
+      continue;
     }
+    cursor[top] = e + 1;
+    const x = inSource[e]!;
+    if (kind[x] !== KIND_FEATURE || x === target || state[x] === 2) continue;
+    if (state[x] === 1) {
+      throw badInput(
+        `target: the feature nodes that reach ${JSON.stringify(ids[target])} form a cycle (through ${JSON.stringify(ids[x])}); indirect effects are defined on acyclic graphs only`,
+        { arg: "target" },
+      );
+    }
+    state[x] = 1;
+    stack.push(x);
+    cursor.push(inStart[x]!);
   }
-  const order = topologicalOrder(index, inner, target);
-  // G over inner nodes, in an order where every inner successor comes first.
+  // Post-order of the backward DFS finishes a node after everything that feeds it; reversed,
+  // every inner successor of x comes before x.
   const g = new Float64Array(n);
+  const effect = new Float64Array(n);
   g[target] = 1;
-  for (let i = order.length - 1; i >= 0; i--) {
-    const x = order[i]!;
-    let sum = 0;
+  for (let i = postOrder.length - 1; i >= 0; i--) {
+    const x = postOrder[i]!;
+    let direct = 0;
+    let viaFeatures = 0;
     for (let e = outStart[x]!, end = outStart[x + 1]!; e < end; e++) {
       const y = outTarget[e]!;
-      if (y === target || inner[y]) sum += outA[e]! * g[y]!;
+      if (y === target) direct += outA[e]!;
+      else if (state[y] === 2) viaFeatures += outA[e]! * g[y]!;
     }
-    g[x] = sum;
-  }
-  const effect = new Float64Array(n);
-  for (let m = 0; m < n; m++) {
-    if (kind[m] !== KIND_FEATURE || m === target) continue;
-    let sum = 0;
-    for (let e = outStart[m]!, end = outStart[m + 1]!; e < end; e++) {
-      const y = outTarget[e]!;
-      if (inner[y]) sum += outA[e]! * g[y]!;
-    }
-    effect[m] = sum;
+    g[x] = direct + viaFeatures;
+    effect[x] = viaFeatures;
   }
   return effect;
-}
-
-/** Kahn's algorithm on the subgraph induced by `inner`; refuses a cycle. */
-function topologicalOrder(index: GraphIndex, inner: Uint8Array, target: number): number[] {
-  const { n, inStart, inSource, outStart, outTarget, ids } = index;
-  const indegree = new Int32Array(n);
-  const order: number[] = [];
-  let members = 0;
-  for (let y = 0; y < n; y++) {
-    if (!inner[y]) continue;
-    members++;
-    for (let e = inStart[y]!, end = inStart[y + 1]!; e < end; e++) if (inner[inSource[e]!]) indegree[y]++;
-    if (indegree[y] === 0) order.push(y);
-  }
-  for (let head = 0; head < order.length; head++) {
-    const x = order[head]!;
-    for (let e = outStart[x]!, end = outStart[x + 1]!; e < end; e++) {
-      const y = outTarget[e]!;
-      if (inner[y] && --indegree[y] === 0) order.push(y);
-    }
-  }
-  if (order.length < members) {
-    // Every node left over has a left-over predecessor; walking back `members` steps lands on a cycle.
-    let onCycle = 0;
-    while (!(inner[onCycle] && indegree[onCycle]! > 0)) onCycle++;
-    for (let step = 0; step < members; step++) {
-      for (let e = inStart[onCycle]!, end = inStart[onCycle + 1]!; e < end; e++) {
-        const x = inSource[e]!;
-        if (inner[x] && indegree[x]! > 0) {
-          onCycle = x;
-          break;
-        }
-      }
-    }
-    throw badInput(
-      `target: the feature nodes that reach ${JSON.stringify(ids[target])} form a cycle (through ${JSON.stringify(ids[onCycle])}); indirect effects are defined on acyclic graphs only`,
-      { arg: "target" },
-    );
-  }
-  return order;
 }

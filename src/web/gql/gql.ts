@@ -24,6 +24,10 @@ type Documents = {
     "\n  mutation ExplorerCreateList($name: String!) { createList(name: $name) { id name } }\n": typeof types.ExplorerCreateListDocument,
     "\n  mutation ExplorerAddToList($listId: ID!, $saeId: ID!, $index: Int!, $note: String) { addToList(listId: $listId, saeId: $saeId, index: $index, note: $note) { id itemCount } }\n": typeof types.ExplorerAddToListDocument,
     "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n": typeof types.ExplorerAddLabelDocument,
+    "\n  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {\n    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {\n      slug prompt promptTokens modelId nodeCount linkCount\n      nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }\n      links { source target weight }\n    }\n  }\n": typeof types.ExplorerGraphDocument,
+    "\n  query ExplorerGraphCircuit($slug: ID!, $target: ID!) {\n    graphPaths(slug: $slug, to: $target, k: 5) { weight nodes { nodeId kind label ctxIdx } }\n    graphMediators(slug: $slug, target: $target, k: 5) { indirectEffect directFromPrompt node { nodeId label feature { index sae { id } } } }\n  }\n": typeof types.ExplorerGraphCircuitDocument,
+    "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n": typeof types.ExplorerGraphsDocument,
+    "\n  query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }\n  }\n": typeof types.ExplorerFeatureGraphsDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": typeof types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": typeof types.ExplorerJobsDocument,
     "\n  fragment LineageFields on LineageNode {\n    cosine coactivation split origin\n    feature { index label sae { id dSae } }\n  }\n": typeof types.LineageFieldsFragmentDoc,
@@ -48,6 +52,10 @@ const documents: Documents = {
     "\n  mutation ExplorerCreateList($name: String!) { createList(name: $name) { id name } }\n": types.ExplorerCreateListDocument,
     "\n  mutation ExplorerAddToList($listId: ID!, $saeId: ID!, $index: Int!, $note: String) { addToList(listId: $listId, saeId: $saeId, index: $index, note: $note) { id itemCount } }\n": types.ExplorerAddToListDocument,
     "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n": types.ExplorerAddLabelDocument,
+    "\n  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {\n    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {\n      slug prompt promptTokens modelId nodeCount linkCount\n      nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }\n      links { source target weight }\n    }\n  }\n": types.ExplorerGraphDocument,
+    "\n  query ExplorerGraphCircuit($slug: ID!, $target: ID!) {\n    graphPaths(slug: $slug, to: $target, k: 5) { weight nodes { nodeId kind label ctxIdx } }\n    graphMediators(slug: $slug, target: $target, k: 5) { indirectEffect directFromPrompt node { nodeId label feature { index sae { id } } } }\n  }\n": types.ExplorerGraphCircuitDocument,
+    "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n": types.ExplorerGraphsDocument,
+    "\n  query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }\n  }\n": types.ExplorerFeatureGraphsDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": types.ExplorerJobsDocument,
     "\n  fragment LineageFields on LineageNode {\n    cosine coactivation split origin\n    feature { index label sae { id dSae } }\n  }\n": types.LineageFieldsFragmentDoc,
@@ -99,6 +107,22 @@ export function graphql(source: "\n  mutation ExplorerAddToList($listId: ID!, $s
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ExplorerAddLabel($saeId: ID!, $index: Int!, $text: String!) { addExplanation(saeId: $saeId, index: $index, text: $text) { id text method } }\n"): typeof import('./graphql').ExplorerAddLabelDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {\n    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {\n      slug prompt promptTokens modelId nodeCount linkCount\n      nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }\n      links { source target weight }\n    }\n  }\n"): typeof import('./graphql').ExplorerGraphDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerGraphCircuit($slug: ID!, $target: ID!) {\n    graphPaths(slug: $slug, to: $target, k: 5) { weight nodes { nodeId kind label ctxIdx } }\n    graphMediators(slug: $slug, target: $target, k: 5) { indirectEffect directFromPrompt node { nodeId label feature { index sae { id } } } }\n  }\n"): typeof import('./graphql').ExplorerGraphCircuitDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n"): typeof import('./graphql').ExplorerGraphsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }\n  }\n"): typeof import('./graphql').ExplorerFeatureGraphsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -8,6 +8,16 @@ export type ActivationKind =
   | 'QUANTILE'
   | 'TOP';
 
+export type GraphNodeKind =
+  /** A prompt token's embedding (E_{tokenId}_{ctxIdx}). */
+  | 'EMBEDDING'
+  /** A reconstruction error node ({layer}_-1_{ctxIdx}). */
+  | 'ERROR'
+  /** A transcoder / CLT / SAE feature. */
+  | 'FEATURE'
+  /** An output token's logit ({nLayers+1}_{tokenId}_{ctxIdx}). */
+  | 'LOGIT';
+
 export type JobStatus =
   | 'CANCELLED'
   | 'FAILED'
@@ -103,6 +113,36 @@ export type ExplorerAddLabelMutationVariables = Exact<{
 
 
 export type ExplorerAddLabelMutation = { addExplanation: { id: string, text: string, method: string } };
+
+export type ExplorerGraphQueryVariables = Exact<{
+  slug: string | number;
+  nodeThreshold?: number | null | undefined;
+  minEdgeWeight?: number | null | undefined;
+}>;
+
+
+export type ExplorerGraphQuery = { graph: { slug: string, prompt: string, promptTokens: Array<string>, modelId: string, nodeCount: number, linkCount: number, nodes: Array<{ nodeId: string, kind: GraphNodeKind, layer: string, ctxIdx: number, influence: number | null, activation: number | null, tokenProb: number | null, label: string | null, feature: { index: number, sae: { id: string } } | null }>, links: Array<{ source: string, target: string, weight: number }> } | null };
+
+export type ExplorerGraphCircuitQueryVariables = Exact<{
+  slug: string | number;
+  target: string | number;
+}>;
+
+
+export type ExplorerGraphCircuitQuery = { graphPaths: Array<{ weight: number, nodes: Array<{ nodeId: string, kind: GraphNodeKind, label: string | null, ctxIdx: number }> }>, graphMediators: Array<{ indirectEffect: number, directFromPrompt: number, node: { nodeId: string, label: string | null, feature: { index: number, sae: { id: string } } | null } }> };
+
+export type ExplorerGraphsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ExplorerGraphsQuery = { graphs: Array<{ slug: string, prompt: string, modelId: string, nodeCount: number, linkCount: number }> };
+
+export type ExplorerFeatureGraphsQueryVariables = Exact<{
+  saeId: string | number;
+  index: number;
+}>;
+
+
+export type ExplorerFeatureGraphsQuery = { feature: { id: string, graphs: Array<{ graph: { slug: string, prompt: string, modelId: string }, node: { nodeId: string, ctxIdx: number, influence: number | null } }> } | null };
 
 export type ExplorerHomeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -438,6 +478,96 @@ export const ExplorerAddLabelDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerAddLabelMutation, ExplorerAddLabelMutationVariables>;
+export const ExplorerGraphDocument = new TypedDocumentString(`
+    query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {
+  graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {
+    slug
+    prompt
+    promptTokens
+    modelId
+    nodeCount
+    linkCount
+    nodes {
+      nodeId
+      kind
+      layer
+      ctxIdx
+      influence
+      activation
+      tokenProb
+      label
+      feature {
+        index
+        sae {
+          id
+        }
+      }
+    }
+    links {
+      source
+      target
+      weight
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerGraphQuery, ExplorerGraphQueryVariables>;
+export const ExplorerGraphCircuitDocument = new TypedDocumentString(`
+    query ExplorerGraphCircuit($slug: ID!, $target: ID!) {
+  graphPaths(slug: $slug, to: $target, k: 5) {
+    weight
+    nodes {
+      nodeId
+      kind
+      label
+      ctxIdx
+    }
+  }
+  graphMediators(slug: $slug, target: $target, k: 5) {
+    indirectEffect
+    directFromPrompt
+    node {
+      nodeId
+      label
+      feature {
+        index
+        sae {
+          id
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerGraphCircuitQuery, ExplorerGraphCircuitQueryVariables>;
+export const ExplorerGraphsDocument = new TypedDocumentString(`
+    query ExplorerGraphs {
+  graphs(first: 50) {
+    slug
+    prompt
+    modelId
+    nodeCount
+    linkCount
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerGraphsQuery, ExplorerGraphsQueryVariables>;
+export const ExplorerFeatureGraphsDocument = new TypedDocumentString(`
+    query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {
+  feature(saeId: $saeId, index: $index) {
+    id
+    graphs(first: 20) {
+      graph {
+        slug
+        prompt
+        modelId
+      }
+      node {
+        nodeId
+        ctxIdx
+        influence
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerFeatureGraphsQuery, ExplorerFeatureGraphsQueryVariables>;
 export const ExplorerHomeDocument = new TypedDocumentString(`
     query ExplorerHome {
   models {

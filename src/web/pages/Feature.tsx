@@ -5,6 +5,7 @@ import { graphql } from "../gql";
 import { fmt, useLoad } from "../hooks";
 import { Link, paths } from "../router";
 import { CopyQuery, FeatureExtras } from "./FeatureExtras";
+import { FeatureGraphs } from "./Graph";
 import { Lineage } from "./Lineage";
 
 export const FeatureQuery = graphql(`
@@ -117,6 +118,7 @@ export function FeaturePage({ saeId, index }: { saeId: string; index: number }) 
         {cross.data ? <Neighbours title="Nearest in the model's other SAEs" rows={cross.data} /> : <section className="panel"><h2>Nearest in the model's other SAEs</h2><p className="muted" aria-busy="true">{cross.error ?? "Loading…"}</p></section>}
         <Lineage saeId={saeId} index={index} />
         <FeatureExtras saeId={saeId} index={index} />
+        <FeatureGraphs saeId={saeId} index={index} />
       </div>
     </>
   );

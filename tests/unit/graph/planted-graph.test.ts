@@ -131,3 +131,34 @@ describe("bad arguments", () => {
     expectAppError(() => graphMediators(g, { target: planted.target, k: -1 }), "BAD_USER_INPUT", /k must be between/);
   });
 });
+
+describe("massive ties", () => {
+  // Five layers of ten nodes, every node linked to every node of the next layer with weight 1: all
+  // 10^4 paths from the embeddings into `to` weigh (1/10)^4 exactly, so the tie order alone decides.
+  const ids = (layer: number) => Array.from({ length: 10 }, (_, i) => `${layer}_${String(9 - i).padStart(2, "0")}`);
+  const layers = [0, 1, 2, 3].map(ids);
+  const nodes = [
+    ...layers[0]!.map((nodeId) => ({ nodeId, kind: "EMBEDDING" as const })),
+    ...layers.slice(1).flat().map((nodeId) => ({ nodeId, kind: "FEATURE" as const })),
+    { nodeId: "to", kind: "LOGIT" as const },
+  ];
+  const links = [
+    ...layers.slice(1).flatMap((layer, i) => layer.flatMap((target) => layers[i]!.map((source) => ({ source, target, weight: 1 })))),
+    ...layers[3]!.map((source) => ({ source, target: "to", weight: 1 })),
+  ];
+  const g = indexGraph({ nodes, links });
+
+  it("are resolved exactly by the node-id order", () => {
+    const top = graphPaths(g, { to: "to", k: 3, maxLength: 6 });
+    expect(top.map((p) => p.nodeIds)).toEqual([
+      ["0_00", "1_00", "2_00", "3_00", "to"],
+      ["0_00", "1_00", "2_00", "3_01", "to"],
+      ["0_00", "1_00", "2_00", "3_02", "to"],
+    ]);
+    expect(top[0]!.weight).toBe(0.1 * (0.1 * (0.1 * 0.1)));
+  });
+
+  it("past the search budget are refused, naming the way out", () => {
+    expectAppError(() => graphPaths(g, { to: "to", k: 3, maxLength: 6, searchBudget: 500 }), "BAD_USER_INPUT", /more than 500 partial paths tie for the top 3.*lower maxLength or k/);
+  });
+});
