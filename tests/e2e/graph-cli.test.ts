@@ -56,7 +56,8 @@ it("ingests, is a no-op the second time, replaces with --replace, and exports th
   const missing = cli("export", "graph", "nope", "--out", out);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toMatch(/no graph with slug "nope"/);
-});
+  // Eight CLI runs, each opening the embedded database: minutes on a busy shared machine.
+}, 400_000);
 
 it("rm --graph deletes the graph with its nodes and links", () => {
   const r = cli("rm", "--graph", SLUG);

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { openBulkConnection } from "../../db/bulk-connection.ts";
 import { type BulkStatements, copyStatement } from "../../db/bulk.ts";
 import type { Database } from "../../db/database.ts";
+import { conflict } from "../../errors.ts";
 import { CountRow, firstRow, onlyRow, parseRows } from "../../db/rows.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
 
@@ -144,6 +145,8 @@ export class GraphRepository {
       });
     } catch (e) {
       broken = true;
+      // Two first ingests of one slug at once: the second loses on the unique slug.
+      if ((e as { code?: unknown }).code === "23505") throw conflict(`graph ${JSON.stringify(g.slug)} is being ingested by another process; try again`);
       throw e;
     } finally {
       await conn.release(broken);

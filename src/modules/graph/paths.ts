@@ -62,8 +62,16 @@ export function graphPaths(graph: GraphShape | GraphIndex, options: GraphPathsOp
   const to = nodeNumber(index, options.to, "to");
   const from = options.from == null ? -1 : nodeNumber(index, options.from, "from");
   const isStart = startSet(index, from);
-  const { bound, reach } = boundTables(index, isStart, from, maxLength);
-  const found = search(index, to, k, maxLength, isStart, bound, reach, options.searchBudget ?? MAX_SEARCH_STATES);
+  const budget = options.searchBudget ?? MAX_SEARCH_STATES;
+  let found: Candidate[] = [];
+  // From one start the bound levels are per query; a cutoff c keeps them small (see FROM_CUTOFFS).
+  const floor = from < 0 ? 0 : shortPathFloor(index, from, to, k, maxLength) * (1 - 1e-9);
+  const cutoffs = from < 0 ? [0] : floor > 0 ? [floor, 0] : FROM_CUTOFFS;
+  for (const cutoff of cutoffs) {
+    const { bound, reach } = boundTables(index, isStart, from, maxLength, cutoff);
+    found = search(index, to, k, maxLength, isStart, bound, reach, budget);
+    if (cutoff === 0 || (found.length === k && found[k - 1]!.abs >= cutoff)) break;
+  }
   return found.map((c) => ({ nodeIds: c.nodes.map((i) => index.ids[i]!), weight: c.weight }));
 }
 
@@ -73,6 +81,47 @@ export function graphPaths(graph: GraphShape | GraphIndex, options: GraphPathsOp
  */
 export function preparePathBounds(index: GraphIndex, maxLength: number): void {
   boundTables(index, startSet(index, -1), -1, Math.min(maxLength, MAX_PATH_LENGTH));
+}
+
+/**
+ * Every |A| is at most 1, so a path's |weight| is at most the |product| of any of its prefixes from
+ * the start. Bound levels that drop walks whose product from `from` falls below c therefore still
+ * carry every path of |weight| ≥ c, and a search on them is exact whenever its k-th result reaches c.
+ * The first cutoff is shortPathFloor's (a k-th best already in hand); without one these fixed ones
+ * are tried in turn. Whatever fails the check is retried lower, and the last cutoff is 0 (nothing dropped).
+ */
+const FROM_CUTOFFS = [1e-2, 1e-4, 1e-7, 0];
+
+/**
+ * A lower bound on the k-th best |weight| from `from` to `to`: the k-th largest over simple paths of
+ * at most 3 links (one link per node pair, the strongest), 0 when there are fewer than k of them.
+ * About (out-degree)² steps: far below one pass over the links.
+ */
+function shortPathFloor(index: GraphIndex, from: number, to: number, k: number, maxLength: number): number {
+  const { outStart, outTarget, outA, inStart, inSource, inA } = index;
+  const intoTo = new Map<number, number>();
+  for (let e = inStart[to]!, end = inStart[to + 1]!; e < end; e++) {
+    const a = Math.abs(inA[e]!);
+    if (a > (intoTo.get(inSource[e]!) ?? -1)) intoTo.set(inSource[e]!, a);
+  }
+  const found: number[] = [];
+  const direct = intoTo.get(from);
+  if (direct !== undefined) found.push(direct);
+  for (let e = outStart[from]!, end = outStart[from + 1]!; maxLength >= 2 && e < end; e++) {
+    const v = outTarget[e]!;
+    if (v === to || v === from) continue;
+    const av = Math.abs(outA[e]!);
+    const last = intoTo.get(v);
+    if (last !== undefined) found.push(av * last);
+    for (let f = outStart[v]!, fend = outStart[v + 1]!; maxLength >= 3 && f < fend; f++) {
+      const w = outTarget[f]!;
+      const lastW = w === to || w === from || w === v ? undefined : intoTo.get(w);
+      if (lastW !== undefined) found.push(av * Math.abs(outA[f]!) * lastW);
+    }
+  }
+  if (found.length < k) return 0;
+  found.sort((x, y) => y - x);
+  return found[k - 1]!;
 }
 
 function startSet(index: GraphIndex, from: number): Uint8Array {
@@ -92,56 +141,69 @@ function startSet(index: GraphIndex, from: number): Uint8Array {
 interface BoundLevels {
   bound: Float64Array[];
   reach: Uint8Array[];
-  /** M and its support for the last level computed (what the next level is pushed from). */
+  /** M of the last level computed and its support (start, or reached by a walk). */
   best: Float64Array;
-  active: number[];
+  support: Uint8Array;
+  /** The nodes whose M or support changed at the last level: only they can raise the next one. */
+  changed: number[];
 }
 
-function boundTables(index: GraphIndex, isStart: Uint8Array, from: number, maxLength: number): BoundLevels {
+function boundTables(index: GraphIndex, isStart: Uint8Array, from: number, maxLength: number, cutoff = 0): BoundLevels {
   const memoKey = "paths:embedding-bounds";
   let levels = from < 0 ? (index.memo.get(memoKey) as BoundLevels | undefined) : undefined;
   if (!levels) {
     const best = new Float64Array(index.n);
-    const active: number[] = [];
+    const support = new Uint8Array(index.n);
+    const changed: number[] = [];
     for (let u = 0; u < index.n; u++) if (isStart[u]) {
       best[u] = 1;
-      active.push(u);
+      support[u] = 1;
+      changed.push(u);
     }
-    levels = { bound: [new Float64Array(0)], reach: [new Uint8Array(0)], best, active };
+    levels = { bound: [new Float64Array(index.n)], reach: [new Uint8Array(index.n)], best, support, changed };
     if (from < 0) index.memo.set(memoKey, levels);
   }
-  while (levels.bound.length <= maxLength) extendLevel(index, isStart, levels);
+  while (levels.bound.length <= maxLength) extendLevel(index, levels, cutoff);
   return levels;
 }
 
-function extendLevel(index: GraphIndex, isStart: Uint8Array, levels: BoundLevels): void {
-  const { n, outStart, outTarget, outA } = index;
-  const x = new Float64Array(n);
-  const reached = new Uint8Array(n);
-  const prev = levels.best;
-  const next: number[] = [];
-  for (const u of levels.active) {
-    const m = prev[u]!;
+/**
+ * Level r from level r-1 by pushing only from the nodes that changed: M[r-1] ≥ M[r-2] everywhere, so
+ * X[r][v] = max(X[r-1][v], |A(u→v)| · M[r-1][u] over the u that changed). Longer walks rarely beat
+ * shorter ones (every |A| ≤ 1), so the pushed set shrinks fast; with a cutoff, walks whose product
+ * falls below it are dropped.
+ */
+function extendLevel(index: GraphIndex, levels: BoundLevels, cutoff: number): void {
+  const { outStart, outTarget, outA } = index;
+  const x = levels.bound[levels.bound.length - 1]!.slice();
+  const reached = levels.reach[levels.reach.length - 1]!.slice();
+  const { best, support } = levels;
+  const touched: number[] = [];
+  for (const u of levels.changed) {
+    const m = best[u]!;
     for (let e = outStart[u]!, end = outStart[u + 1]!; e < end; e++) {
-      const v = outTarget[e]!;
       const c = Math.abs(outA[e]!) * m;
+      if (c * BOUND_SLACK < cutoff) continue;
+      const v = outTarget[e]!;
       if (reached[v] === 0) {
         reached[v] = 1;
-        next.push(v);
-      }
+        touched.push(v);
+      } else if (c > x[v]!) touched.push(v);
       if (c > x[v]!) x[v] = c;
     }
   }
-  const best = new Float64Array(n);
-  for (const v of next) best[v] = x[v]!;
-  for (const u of levels.active) if (isStart[u] && best[u]! < 1) best[u] = 1;
-  // M[r] ⊇ M[r-1]'s support: starts stay active, and every reached node is.
-  const active = new Set(next);
-  for (const u of levels.active) if (isStart[u]) active.add(u);
+  const changed: number[] = [];
+  for (const v of touched) {
+    const grew = x[v]! > best[v]!;
+    if (support[v] === 0 || grew) {
+      changed.push(v);
+      support[v] = 1;
+      if (grew) best[v] = x[v]!;
+    }
+  }
   levels.bound.push(x);
   levels.reach.push(reached);
-  levels.best = best;
-  levels.active = [...active];
+  levels.changed = [...new Set(changed)];
 }
 
 function search(index: GraphIndex, to: number, k: number, maxLength: number, isStart: Uint8Array, bound: Float64Array[], reach: Uint8Array[], budget: number): Candidate[] {

@@ -134,6 +134,7 @@ export type ExplorerFeatureSourcesQuery = { feature: { id: string, sources: Arra
 export type ExplorerGraphQueryVariables = Exact<{
   slug: string | number;
   nodeThreshold?: number | null | undefined;
+  minEdgeWeight?: number | null | undefined;
 }>;
 
 
@@ -535,8 +536,8 @@ export const ExplorerFeatureSourcesDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ExplorerFeatureSourcesQuery, ExplorerFeatureSourcesQueryVariables>;
 export const ExplorerGraphDocument = new TypedDocumentString(`
-    query ExplorerGraph($slug: ID!, $nodeThreshold: Float) {
-  graph(slug: $slug, nodeThreshold: $nodeThreshold) {
+    query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {
+  graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {
     slug
     prompt
     promptTokens

@@ -11,8 +11,8 @@ import { Link, paths } from "../router";
 const graphPath = paths.graph;
 
 const GraphQuery = graphql(`
-  query ExplorerGraph($slug: ID!, $nodeThreshold: Float) {
-    graph(slug: $slug, nodeThreshold: $nodeThreshold) {
+  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {
+    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {
       slug prompt promptTokens modelId nodeCount linkCount
       nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }
       links { source target weight }
@@ -65,28 +65,36 @@ export function GraphPage({ slug }: { slug: string }) {
   const [threshold, setThreshold] = useState(NO_PRUNING);
   const [chosen, setChosen] = useState<string | null>(null);
   const [highlight, setHighlight] = useState<string[]>([]);
-  const { data, error } = useLoad(() => gqlRequest(GraphQuery, { slug, nodeThreshold: threshold >= NO_PRUNING ? null : threshold }), [slug, threshold]);
-  if (error) return <p role="alert">{error}</p>;
-  if (!data) return <p aria-busy="true">Loading graph…</p>;
-  const g = data.graph;
-  if (!g) return <p role="alert">No graph {slug}.</p>;
-  const logits = g.nodes.filter((n) => n.kind === "LOGIT").sort((a, b) => (b.tokenProb ?? 0) - (a.tokenProb ?? 0));
+  const [minWeight, setMinWeight] = useState("");
+  const minEdgeWeight = minWeight.trim() === "" || !Number.isFinite(Number(minWeight)) ? null : Number(minWeight);
+  const { data, error } = useLoad(
+    () => gqlRequest(GraphQuery, { slug, nodeThreshold: threshold >= NO_PRUNING ? null : threshold, minEdgeWeight }),
+    [slug, threshold, minEdgeWeight],
+  );
+  const g = data?.graph;
+  const logits = (g?.nodes ?? []).filter((n) => n.kind === "LOGIT").sort((a, b) => (b.tokenProb ?? 0) - (a.tokenProb ?? 0));
   const target = chosen ?? logits[0]?.nodeId ?? null;
   return (
     <>
       <p className="crumbs"><Link to="/">Home</Link> › <Link to="/graphs">Graphs</Link> › {slug}</p>
       <h1>{slug}</h1>
-      <p className="muted"><span className="mono">{g.prompt}</span> · {g.modelId} · showing {g.nodes.length} of {g.nodeCount} nodes, {g.links.length} of {g.linkCount} links</p>
+      {g && <p className="muted"><span className="mono">{g.prompt}</span> · {g.modelId} · showing {g.nodes.length} of {g.nodeCount} nodes, {g.links.length} of {g.linkCount} links</p>}
       <div className="map-controls">
         <label htmlFor="node-threshold">Prune: keep nodes with influence ≤</label>
         <input id="node-threshold" type="range" min={0.05} max={NO_PRUNING} step={0.05} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))}
           aria-valuetext={threshold >= NO_PRUNING ? "no pruning" : threshold.toFixed(2)} />
         <output htmlFor="node-threshold">{threshold >= NO_PRUNING ? "all nodes" : threshold.toFixed(2)}</output>
+        <label htmlFor="min-edge-weight">min |link weight|</label>
+        <input id="min-edge-weight" type="number" min={0} step="any" value={minWeight} onChange={(e) => setMinWeight(e.target.value)} style={{ width: "7rem" }} />
         <label htmlFor="target-logit">Logit</label>
         <select id="target-logit" value={target ?? ""} onChange={(e) => { setChosen(e.target.value); setHighlight([]); }}>
           {logits.map((l) => <option key={l.nodeId} value={l.nodeId}>{l.label || l.nodeId}{l.tokenProb != null && !l.label?.includes("p=") ? ` (p=${fmt(l.tokenProb)})` : ""}</option>)}
         </select>
       </div>
+      {error && <p role="alert">{error}</p>}
+      {!data && !error && <p aria-busy="true">Loading graph…</p>}
+      {data && !g && <p role="alert">No graph {slug}.</p>}
+      {g && <>
       <p className="muted legend">
         <span style={{ color: POSITIVE }}>━ positive</span> · <span style={{ color: NEGATIVE }}>━ negative</span> link (width ∝ |weight|) · ● feature · ■ error · ◆ embedding / logit. Features linked to a stored SAE feature open its page.
       </p>
@@ -94,6 +102,7 @@ export function GraphPage({ slug }: { slug: string }) {
         <GraphDiagram nodes={g.nodes} links={g.links} tokens={g.promptTokens} highlight={highlight} />
       </div>
       {target && <Circuit slug={slug} target={target} tokens={g.promptTokens} highlight={highlight} onHighlight={setHighlight} />}
+      </>}
     </>
   );
 }
