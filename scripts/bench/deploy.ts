@@ -147,6 +147,14 @@ async function main() {
       m.push(await run(onPrimary.url, monoscopeBody));
       g.push(await run(peer.url, peerBody));
     }
+    // Statements per feature page, from the server's own counter (the database's view of the cost).
+    const statements = async () => Number(/^monoscope_db_statements_total (\d+)/m.exec(await (await fetch(`${onPrimary.url}/metrics`)).text())?.[1]);
+    const s0 = await statements();
+    for (let k = 0; k < 50; k++) await once(onPrimary.url, monoscopeBody());
+    const perPage = ((await statements()) - s0) / 50;
+    notes.push(
+      `Monoscope sends ${perPage.toFixed(1)} SQL statements per feature page (feature, labels, activations, neighbour list: one batched statement each); PostGraphile compiles the whole operation into one SQL query. On this machine the per-statement round trips (socket writes were the largest self-time in a CPU profile of the server) decide the ratio.`,
+    );
     const mm = med(m);
     const gg = med(g);
     const base = row(`PostGraphile ${POSTGRAPHILE.version} feature page (production settings)`, "postgraphile", gg);
