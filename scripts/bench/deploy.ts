@@ -23,10 +23,12 @@ import {
 import { benchMode, type BenchRow, compare, emit, emitPartialOnTimeout, intArg, median } from "./lib.ts";
 
 const mode = benchMode();
-const seconds = intArg("seconds", mode === "full" ? 15 : 5);
+const seconds = intArg("seconds", mode === "full" ? 10 : 5);
 const features = intArg("features", mode === "full" ? 16384 : 4096);
 const basePort = intArg("base-port", 55500);
-const reps = mode === "full" ? 3 : 1;
+// The machine is shared: contenders alternate (ABBA order, so a drift in the background load
+// falls on both alike) and each figure is the median of its runs.
+const reps = mode === "full" ? 6 : 2;
 const CLIENTS = 16;
 const POOL = 8;
 const ACTIVATIONS = 10;
@@ -54,6 +56,17 @@ let counter = 0;
 // A stride through the SAE, so requests touch many rows (not one cached page).
 const nextIndex = () => (counter++ * 7919) % features;
 const monoscopeBody = () => ({ query: monoscopeQuery, variables: { s: saeId, i: nextIndex() } });
+
+/** reps runs of each contender, alternating in ABBA order. */
+async function alternate(a: () => Promise<LoadResult>, b: () => Promise<LoadResult>): Promise<[LoadResult[], LoadResult[]]> {
+  const ra: LoadResult[] = [];
+  const rb: LoadResult[] = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2 === 0) ra.push(await a()), rb.push(await b());
+    else rb.push(await b()), ra.push(await a());
+  }
+  return [ra, rb];
+}
 
 async function run(url: string, next: () => unknown): Promise<LoadResult> {
   await load(url, next, { connections: CLIENTS, seconds: 1 }); // warm-up: pools, caches, JIT
@@ -102,12 +115,10 @@ async function main() {
   execFileSync(process.execPath, [join(ROOT, "bin", "run-ts.js"), join(ROOT, "scripts", "cluster-tool.ts"), "wait-replay", "--primary", primary!, "--standby", standby!], { stdio: ["ignore", 2, 2] });
 
   log("through HAProxy: 1 and 2 API replicas (reads on the standby)");
-  const one: LoadResult[] = [];
-  const two: LoadResult[] = [];
-  for (let i = 0; i < reps; i++) {
-    one.push(await run(lb1, monoscopeBody));
-    two.push(await run(lb!, monoscopeBody));
-  }
+  const [one, two] = await alternate(
+    () => run(lb1, monoscopeBody),
+    () => run(lb!, monoscopeBody),
+  );
   const med = (rs: LoadResult[]) => rs.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rs.length / 2)]!;
   const r1 = row("feature page through HAProxy, 1 API replica", "haproxy", med(one));
   rows.push(r1, compare(row("feature page through HAProxy, 2 API replicas", "haproxy", med(two)), r1));
@@ -120,12 +131,10 @@ async function main() {
   const peer = await startPostgraphile(prefix, primary!, POOL);
   try {
     log("one API process: reads on the primary vs on the standby");
-    const p: LoadResult[] = [];
-    const s: LoadResult[] = [];
-    for (let i = 0; i < reps; i++) {
-      p.push(await run(onPrimary.url, monoscopeBody));
-      s.push(await run(onStandby.url, monoscopeBody));
-    }
+    const [p, s] = await alternate(
+      () => run(onPrimary.url, monoscopeBody),
+      () => run(onStandby.url, monoscopeBody),
+    );
     const rp = row("feature page, one API process, reads on the primary", "postgres", med(p));
     rows.push(rp, compare(row("feature page, one API process, reads on the standby", "postgres", med(s)), rp));
 
@@ -141,12 +150,18 @@ async function main() {
     }
     notes.push(`Monoscope and PostGraphile ${POSTGRAPHILE.version} returned equal feature pages (labels, ${ACTIVATIONS} top activations, ${NEIGHBOURS} neighbours) for 25 features before the load.`);
     const peerBody = () => ({ query: peerQuery, variables: { s: saeId, i: nextIndex() } });
-    const m: LoadResult[] = [];
-    const g: LoadResult[] = [];
-    for (let i = 0; i < reps; i++) {
-      m.push(await run(onPrimary.url, monoscopeBody));
-      g.push(await run(peer.url, peerBody));
-    }
+    const [m, g] = await alternate(
+      () => run(onPrimary.url, monoscopeBody),
+      () => run(peer.url, peerBody),
+    );
+    // Statements per feature page, from the server's own counter (the database's view of the cost).
+    const statements = async () => Number(/^monoscope_db_statements_total (\d+)/m.exec(await (await fetch(`${onPrimary.url}/metrics`)).text())?.[1]);
+    const s0 = await statements();
+    for (let k = 0; k < 50; k++) await once(onPrimary.url, monoscopeBody());
+    const perPage = ((await statements()) - s0) / 50;
+    notes.push(
+      `Monoscope sends ${perPage.toFixed(1)} SQL statements per feature page (feature, labels, activations, neighbour list: one batched statement each); PostGraphile compiles the whole operation into one SQL query. On this machine the per-statement round trips (socket writes were the largest self-time in a CPU profile of the server) decide the ratio.`,
+    );
     const mm = med(m);
     const gg = med(g);
     const base = row(`PostGraphile ${POSTGRAPHILE.version} feature page (production settings)`, "postgraphile", gg);
@@ -160,7 +175,7 @@ async function main() {
       }),
     );
     notes.push(
-      `Same database, pool size ${POOL} on both, ${CLIENTS} clients, ${seconds} s per run (median of ${reps}); PostGraphile with watchPg false, disableQueryLog true, graphiql false, dynamicJson, setofFunctionsContainNulls false; neighbours through public.feature_neighbours(feature, k) over feature.nn_indices/nn_cosines.`,
+      `Same database, pool size ${POOL} on both, ${CLIENTS} clients, ${seconds} s per run, ${reps} runs each alternating in ABBA order, the median run reported; PostGraphile with watchPg false, disableQueryLog true, graphiql false, dynamicJson, setofFunctionsContainNulls false; neighbours through public.feature_neighbours(feature, k) over feature.nn_indices/nn_cosines.`,
       `Median req/s over runs: ${median(m.map((x) => x.requestsPerSecond))?.toFixed(0)} (Monoscope) vs ${median(g.map((x) => x.requestsPerSecond))?.toFixed(0)} (PostGraphile).`,
       "Everything (load generator, API processes, PostgreSQL primary and standby, PgBouncer, HAProxy) shares the machine's 2 cores: a second API replica cannot add a core, so the 2-replica figure measures the balancer's overhead and failover headroom more than scale-out.",
     );

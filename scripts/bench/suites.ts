@@ -96,7 +96,7 @@ export const SUITES: SuiteDef[] = [
   },
   {
     name: "deploy", file: "scripts/bench/deploy.ts", timeoutS: { quick: 600, full: 1500 },
-    args: { quick: ["--seconds", "5"], full: ["--seconds", "15", "--features", "16384"] },
+    args: { quick: ["--seconds", "5"], full: ["--seconds", "10", "--features", "16384"] },
     what: "scripts/cluster.sh on loopback: feature page through HAProxy with 1 and 2 API replicas, reads on primary vs standby, Monoscope vs PostGraphile v4 (equal data first)",
   },
   {

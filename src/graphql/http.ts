@@ -165,7 +165,7 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     const etag = `W/"${createHash("sha1").update(payload).digest("base64url")}"`;
     reply.header("etag", etag);
     reply.header("cache-control", `${cfg.readsRequireKey ? "private" : "public"}, max-age=${cfg.httpCacheSeconds}, must-revalidate`);
-    reply.header("vary", mergeVary(reply.getHeader("vary"), ["accept", "authorization"]));
+    reply.header("vary", mergeVary(reply.getHeader("vary"), ["accept", "authorization", ...(routing ? [LSN_HEADER] : [])]));
     const inm = request.headers["if-none-match"];
     if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
       reply.code(304);
