@@ -110,7 +110,8 @@ export class ExportRepository {
       SELECT feature_idx, ordinal, tokens, values, max_value, max_token_index, kind, bin_min, bin_max, source, text,
              raw_tokens, source_fields
       FROM activation
-      WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]})
+      -- Neuronpedia's layout has no image examples (they have no tokens): export activations carries them.
+      WHERE sae_id = ${saeId} AND (feature_idx, ordinal) > (${after[0]}, ${after[1]}) AND cardinality(tokens) > 0
       ORDER BY feature_idx, ordinal LIMIT ${limit}`;
     return parseRows(ActivationExportRow, rows);
   }

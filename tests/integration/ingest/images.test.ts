@@ -187,6 +187,11 @@ describe("image activation examples", () => {
     expect(await activations("img-c")).toEqual(a);
   });
 
+  it("leaves image examples out of the Neuronpedia export (its layout has no place for them)", async () => {
+    const s = await t.app.services.exporter.neuronpedia("img-a", join(dir, "np"));
+    expect(s.activations).toBe(1);
+  });
+
   it("removing an SAE drops only the images no other SAE shows", async () => {
     for (const id of ["img-a", "img-b"]) await t.app.services.ingest.removeSae(id);
     expect((await images()).length).toBe(3);

@@ -81,6 +81,10 @@ describe("fast activation lines", () => {
       '{"index":1,"tokens":["a"],"values":[1]} x',
       '{"index":1,"tokens":["a\tb"],"values":[1]}',
       '\ufeff{"index":1,"tokens":["a"],"values":[1]}',
+      // Image examples (no tokens, an image field) always take the general path.
+      '{"index":1,"image":{"file":"a.png","patchGrid":[1,2]},"values":[1,2]}',
+      '{"index":1,"tokens":[],"image":{"file":"a.png","patchGrid":[1,1]},"values":[1]}',
+      '{"type":"activation","index":1,"tokens":["a"],"values":[1],"image":{"url":"https://x.org/a.png","width":1,"height":1,"patchGrid":[1,1]}}',
     ]) {
       expect(same(line), line).toBe(false);
     }
