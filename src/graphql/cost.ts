@@ -110,7 +110,6 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   "Histogram.heights": { stored: "histogram" },
   "FeatureConnection.edges": { enclosing: "Query.features(first)" },
   "DensityHistogram.bins": { enclosing: "SaeStats.densityHistogram(bins)" },
-  "Feature.sources": { stored: "sourcesPerFeature" },
   "Feature.activationsOnText": { stored: "textTokens" },
   "TextActivation.tokens": { stored: "textTokens" },
   "TokenActivation.features": { enclosing: "Query.activateText(k)" },

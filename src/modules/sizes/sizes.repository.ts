@@ -25,7 +25,7 @@ export type WatermarkRow = z.infer<typeof WatermarkRow>;
 const LookRow = WatermarkRow.extend({ saes: z.array(SaeVersionRow) });
 export type LookRow = z.infer<typeof LookRow>;
 
-export const SaeSizeRow = z.object({ id: z.string(), tokens: z.number().int(), logits: z.number().int(), histogram: z.number().int(), sources: z.number().int() });
+export const SaeSizeRow = z.object({ id: z.string(), tokens: z.number().int(), logits: z.number().int(), histogram: z.number().int() });
 export type SaeSizeRow = z.infer<typeof SaeSizeRow>;
 
 const MaxRow = z.object({ n: z.number().int() });
@@ -73,9 +73,7 @@ export class SizesRepository {
            CROSS JOIN LATERAL (SELECT CASE jsonb_typeof(x.v) WHEN 'array' THEN jsonb_array_length(x.v)
              WHEN 'object' THEN (SELECT max(jsonb_array_length(m.value)) FROM jsonb_each(x.v) m WHERE jsonb_typeof(m.value) = 'array')
              END AS n) j
-           WHERE d.sae_id = s.id) AS histogram,
-        (SELECT coalesce(max(c), 0)::int FROM (SELECT count(DISTINCT a.source) AS c FROM activation a
-           WHERE a.sae_id = s.id AND a.source IS NOT NULL GROUP BY a.feature_idx) f) AS sources
+           WHERE d.sae_id = s.id) AS histogram
       FROM unnest(${[...ids]}::text[]) AS s(id)`;
   }
 

@@ -22,8 +22,6 @@ export interface StoredSizes {
   logits: number;
   /** Most histogram bars. */
   histogram: number;
-  /** Most distinct example sources of one feature (Feature.sources). */
-  sourcesPerFeature: number;
   /** The server's token limit for text through a model (MONOSCOPE_TEXT_MAX_TOKENS): the most tokens a text answer has. */
   textTokens: number;
   /** Most post-ingest step rows of one SAE. */
@@ -48,7 +46,6 @@ const GROUP: Record<StoredSizeKey, Group> = {
   tokens: "examples",
   logits: "examples",
   histogram: "examples",
-  sourcesPerFeature: "examples",
   textTokens: "look",
   explanationsPerFeature: "explanations",
   scoresPerExplanation: "scores",
@@ -63,7 +60,7 @@ export class StoredSizeService {
   private scoreMark: number | null = null;
   private lineageMark: string | null = null;
   private readonly sizes: StoredSizes = {
-    models: 0, families: 0, saes: 0, dIn: 0, steps: 0, tokens: 0, logits: 0, histogram: 0, sourcesPerFeature: 0, textTokens: 0,
+    models: 0, families: 0, saes: 0, dIn: 0, steps: 0, tokens: 0, logits: 0, histogram: 0, textTokens: 0,
     explanationsPerFeature: 0, scoresPerExplanation: 0, parentsPerFeature: 0, childrenPerFeature: 0,
   };
   private inFlight: { groups: Set<Group>; done: Promise<StoredSizes> } | null = null;
@@ -109,7 +106,6 @@ export class StoredSizeService {
       }
       const all = [...this.bySae.values()].map((x) => x.size);
       for (const k of ["tokens", "logits", "histogram"] as const) s[k] = all.reduce((m, x) => Math.max(m, x[k]), 0);
-      s.sourcesPerFeature = all.reduce((m, x) => Math.max(m, x.sources), 0);
     }
     // Label and score counts only grow between deletes of whole SAEs: rescan the features
     // (explanations) that got rows since the last mark, and keep the larger bound.
