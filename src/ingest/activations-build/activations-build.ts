@@ -7,7 +7,9 @@
 // Then everything goes in through IngestService.mergeIntoSae: one transaction, so the SAE
 // shows either its old examples or the new ones.
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { fileError } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { EncodeService } from "../../modules/encode/encode.service.ts";
 import { fingerprintFiles } from "../fingerprint.ts";
@@ -31,6 +33,8 @@ const BATCH_TOKENS = 8192;
 export async function buildActivations(deps: { ingest: IngestService; encode: EncodeService; kernel: Kernel }, o: BuildOptions): Promise<BuildSummary> {
   const t0 = performance.now();
   const progress = o.progress ?? silentProgress;
+  const st = await stat(o.corpus).catch(() => null);
+  if (!st?.isFile()) throw fileError(o.corpus, "--corpus", st ? "is not a file" : "not found");
   const enc = await deps.encode.loadEncoder(o.saeId);
   const encoder = new BatchEncoder(enc, deps.kernel);
   const params: BuildParams = { top: o.top ?? 20, perWord: 3, quantiles: o.quantiles ?? 5, perQuantile: 2, reservoir: 128, window: 32, seed: 20261202 };

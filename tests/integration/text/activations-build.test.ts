@@ -173,3 +173,15 @@ function pearson(a: number[], b: number[]): number {
   for (let i = 0; i < n; i++) (sab += (a[i]! - ma) * (b[i]! - mb)), (saa += (a[i]! - ma) ** 2), (sbb += (b[i]! - mb) ** 2);
   return sab / Math.sqrt(saa * sbb);
 }
+
+describe("activations build refuses bad input before any work", () => {
+  const hook = { modelName: "toy-model", hookName: "blocks.3.hook_resid_post", dIn };
+  const build = (saeId: string, corpus: string) =>
+    buildActivations({ ingest: t.app.services.ingest, encode: t.app.services.encode, kernel }, { saeId, corpus, source, hook, checkpointDir: join(dir, "ckpt"), log: silentLogger });
+  it("a missing corpus, a directory, an unknown SAE", async () => {
+    await expect(build("toy-build", join(dir, "nope.txt"))).rejects.toThrow(`${join(dir, "nope.txt")}: --corpus: not found`);
+    await expect(build("toy-build", dir)).rejects.toThrow(`${dir}: --corpus: is not a file`);
+    writeFileSync(join(dir, "ok.txt"), "word1 word2\n");
+    await expect(build("no-such-sae", join(dir, "ok.txt"))).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
