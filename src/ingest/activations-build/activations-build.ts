@@ -18,7 +18,7 @@ import type { FeatureRow } from "../ingest.types.ts";
 import { type ProgressReporter, silentProgress } from "../progress.ts";
 import { BatchEncoder } from "./batch-encoder.ts";
 import { BuildState, type BuildParams } from "./build-state.ts";
-import { loadCheckpoint, removeCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { claimCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type CorpusText, readCorpus } from "./corpus.ts";
 import type { BuildOptions, BuildSummary } from "./build-types.ts";
 import { featureExamples, featureRow } from "./select.ts";
@@ -53,8 +53,22 @@ export async function buildActivations(deps: { ingest: IngestService; encode: En
     return empty("skipped");
   }
 
-  const state = new BuildState(enc.sae.dSae, enc.sae.dIn, params);
   const ckpt = join(o.checkpointDir, `${encodeURIComponent(o.saeId)}.ckpt`);
+  const release = claimCheckpoint(ckpt, `SAE ${JSON.stringify(o.saeId)}`);
+  try {
+    return await run(deps, o, { t0, progress, enc, encoder, params, key, contentHash, ckpt });
+  } finally {
+    release();
+  }
+}
+
+async function run(
+  deps: { ingest: IngestService },
+  o: BuildOptions,
+  c: { t0: number; progress: ProgressReporter; enc: Awaited<ReturnType<EncodeService["loadEncoder"]>>; encoder: BatchEncoder; params: BuildParams; key: string; contentHash: string; ckpt: string },
+): Promise<BuildSummary> {
+  const { t0, progress, enc, encoder, params, key, contentHash, ckpt } = c;
+  const state = new BuildState(enc.sae.dSae, enc.sae.dIn, params);
   const resumed = loadCheckpoint(ckpt, key, state);
   const resumedAtText = resumed ? state.texts : null;
   if (resumed) o.log.info(`SAE ${o.saeId}: resuming the build from its checkpoint (${state.texts} texts, ${state.tokens} tokens done)`);
