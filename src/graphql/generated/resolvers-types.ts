@@ -162,7 +162,7 @@ export type Feature = {
   /** Best-matching features in the next smaller SAE of the family, best first. Always holds the single best match when its cosine is >= 0.5. */
   parents: Array<LineageEdge>;
   sae: Sae;
-  /** The feature's activation examples per source, strongest first; examples without a source are not counted. */
+  /** The feature's activation examples per source, strongest first (the first `first` sources); examples without a source are not counted. */
   sources: Array<FeatureSource>;
   /**
    * How the feature continues into the next larger SAE of its family, from the stored split lineage
@@ -190,6 +190,11 @@ export type FeatureListsArgs = {
 export type FeatureNeighborsArgs = {
   k?: InputMaybe<Scalars['Int']['input']>;
   saeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+
+export type FeatureSourcesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1050,7 +1055,7 @@ export type FeatureResolvers<ContextType = GraphQLContext, ParentType extends Re
   originKind?: Resolver<Maybe<ResolversTypes['OriginKind']>, ParentType, ContextType>;
   parents?: Resolver<Array<ResolversTypes['LineageEdge']>, ParentType, ContextType>;
   sae?: Resolver<ResolversTypes['Sae'], ParentType, ContextType>;
-  sources?: Resolver<Array<ResolversTypes['FeatureSource']>, ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['FeatureSource']>, ParentType, ContextType, RequireFields<FeatureSourcesArgs, 'first'>>;
   splitKind?: Resolver<Maybe<ResolversTypes['SplitKind']>, ParentType, ContextType>;
   topActivations?: Resolver<Array<ResolversTypes['ActivationExample']>, ParentType, ContextType, RequireFields<FeatureTopActivationsArgs, 'first' | 'kinds'>>;
   umap?: Resolver<Maybe<ResolversTypes['Point']>, ParentType, ContextType>;

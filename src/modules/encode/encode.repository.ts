@@ -9,6 +9,9 @@ import { firstRow, parseRows } from "../../db/rows.ts";
 
 export const EncodingSaeRow = z.object({
   id: z.string(),
+  /** Where the SAE reads (model id and hook name), for callers that run a model first (text). */
+  modelId: z.string(),
+  hookName: z.string().nullable(),
   architecture: z.string().nullable(),
   dIn: z.number().int(),
   dSae: z.number().int(),
@@ -74,7 +77,7 @@ export class EncodeRepository {
 
   async sae(saeId: string): Promise<EncodingSaeRow | null> {
     const rows = await this.db.sql`/* encode.sae */
-      SELECT s.id, s.architecture, s.d_in AS "dIn", s.d_sae AS "dSae", s.k, s.apply_b_dec_to_input AS "applyBDecToInput",
+      SELECT s.id, s.model_id AS "modelId", s.hook_name AS "hookName", s.architecture, s.d_in AS "dIn", s.d_sae AS "dSae", s.k, s.apply_b_dec_to_input AS "applyBDecToInput",
         s.b_dec AS "bDec", s.config,
         ${SAE_VERSION} AS version,
         EXISTS (SELECT 1 FROM feature f WHERE f.sae_id = s.id AND f.encoder IS NOT NULL) AS "hasEncoder"

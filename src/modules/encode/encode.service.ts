@@ -12,6 +12,9 @@ import { badInput, notFound } from "../../errors.ts";
 import { checkK } from "../../shared/limits.ts";
 import type { Logger } from "../../logger.ts";
 import type { EncodeRepository, EncodingSaeRow } from "./encode.repository.ts";
+
+/** An SAE as encodable() checked it: pass it to encodeMany/featureValues instead of its id. */
+export type EncodableSae = EncodingSaeRow;
 import { type EncoderMatrix, encodeBatchInMemory, encodeInMemory, encodingRule, matrixBytes, saeInput } from "./encoder-math.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import { toVectorLiteral } from "../../db/vector.ts";
@@ -82,8 +85,11 @@ export class EncodeService {
     if (k) await (await k).close();
   }
 
-  /** The SAE, ready to encode: NOT_FOUND when missing, BAD_USER_INPUT without stored encoder weights. */
-  private async encodable(saeId: string): Promise<EncodingSaeRow> {
+  /**
+   * The SAE, ready to encode: NOT_FOUND when missing, BAD_USER_INPUT for an architecture it cannot
+   * encode or without stored encoder weights. Pass it on to encodeMany/featureValues to save a lookup.
+   */
+  async encodable(saeId: string): Promise<EncodingSaeRow> {
     const sae = await this.repo.sae(saeId);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
     encodingRule(sae); // an architecture it cannot encode is refused before anything else
@@ -98,9 +104,10 @@ export class EncodeService {
    * in memory, one matrix product instead of a scan per vector. Same rule, order and limit as encode().
    * A batch loads the matrix on its first request ('auto'): it would otherwise be a scan per row.
    */
-  async encodeMany(saeId: string, rows: Float32Array, dIn: number, k: number): Promise<FeatureActivation[][]> {
+  async encodeMany(saeOrId: string | EncodingSaeRow, rows: Float32Array, dIn: number, k: number): Promise<FeatureActivation[][]> {
     checkK(this.opts, k);
-    const sae = await this.encodable(saeId);
+    const sae = typeof saeOrId === "string" ? await this.encodable(saeOrId) : saeOrId;
+    const saeId = sae.id;
     const rule = encodingRule(sae);
     const xs = this.inputs(sae, rows, dIn);
     const count = xs.length / sae.dIn;
@@ -122,8 +129,9 @@ export class EncodeService {
    * One feature's activation on each vector (0 where it does not fire): the values a feature
    * page shows for a text. For a topk SAE a feature fires only among the SAE's k strongest.
    */
-  async featureValues(saeId: string, index: number, rows: Float32Array, dIn: number): Promise<number[]> {
-    const sae = await this.encodable(saeId);
+  async featureValues(saeOrId: string | EncodingSaeRow, index: number, rows: Float32Array, dIn: number): Promise<number[]> {
+    const sae = typeof saeOrId === "string" ? await this.encodable(saeOrId) : saeOrId;
+    const saeId = sae.id;
     const rule = encodingRule(sae);
     const xs = this.inputs(sae, rows, dIn);
     const count = xs.length / sae.dIn;

@@ -58,9 +58,11 @@ export class SourceRegistry {
       }
       if (source.supports(hook)) return source;
     }
+    const what = `SAE ${JSON.stringify(saeId)} has no activation source: nothing runs model ${JSON.stringify(hook.modelName)} at hook ${JSON.stringify(hook.hookName)}`;
     throw badInput(
-      `SAE ${JSON.stringify(saeId)} has no activation source: nothing runs model ${JSON.stringify(hook.modelName)} at hook ${JSON.stringify(hook.hookName)}. ` +
-        `Set MONOSCOPE_MODEL_DIR_${envKey} to a local directory with the model exported to ONNX (onnx/model.onnx, tokenizer.json, config.json)`,
+      modelDir
+        ? `${what} (MONOSCOPE_MODEL_DIR_${envKey} is ${modelDir}, and no source serves that hook from it)`
+        : `${what}. Set MONOSCOPE_MODEL_DIR_${envKey} to a local directory with the model exported to ONNX (onnx/model.onnx, tokenizer.json, config.json)`,
       { saeId, modelId: hook.modelName },
     );
   }

@@ -1,6 +1,7 @@
 // GraphQL resolvers for text through a model: Query.activateText, Query.searchByText,
 // Feature.activationsOnText and Feature.sources.
 import type { Resolvers } from "../../graphql/generated/resolvers-types.ts";
+import { assertPageSize } from "../../graphql/limits.ts";
 
 const featureOf = (saeId: string, index: number) => ({ saeId, index });
 
@@ -22,6 +23,6 @@ export const textResolvers: Resolvers = {
   },
   Feature: {
     activationsOnText: (f, args, ctx) => ctx.services.text.activationsOnText(f.saeId, f.index, args.text),
-    sources: (f, _args, ctx) => ctx.services.text.sources(f.saeId, f.index),
+    sources: (f, args, ctx) => ctx.services.text.sources(f.saeId, f.index, assertPageSize(ctx, args.first ?? 50)),
   },
 };

@@ -1,13 +1,19 @@
 // Text through a model and an SAE: each token's activation from the SAE's source
 // (source-registry.ts), then the SAE's stored encoder, the same code as encodeVector
 // (EncodeService.encodeMany). A zero row (a token the source has no vector for) has no features.
-import { badInput, notFound } from "../../errors.ts";
+import { badInput } from "../../errors.ts";
 import { checkK, type RequestLimits } from "../../shared/limits.ts";
-import type { EncodeService, FeatureActivation } from "../encode/encode.service.ts";
+import type { EncodableSae, EncodeService, FeatureActivation } from "../encode/encode.service.ts";
 import type { HookRef, TokenActivations } from "./activation-source.ts";
 import type { SourceRegistry } from "./source-registry.ts";
 import { checkTextLength } from "./text-limits.ts";
 import type { FeatureSourceRow, TextRepository } from "./text.repository.ts";
+
+/** An SAE that text can run through: encodable, with the hook it reads. */
+interface TextSae {
+  sae: EncodableSae;
+  hook: HookRef;
+}
 
 export interface TokenFeatures {
   token: string;
@@ -36,19 +42,21 @@ export class TextService {
   async activateText(saeId: string, text: string, k: number): Promise<TokenFeatures[]> {
     checkK(this.limits, k);
     checkTextLength(text, this.registry.limits);
-    const { acts } = await this.activations(saeId, text);
-    const features = await this.encodeTokens(saeId, acts, k);
+    const target = await this.target(saeId);
+    const acts = await this.run(target, text);
+    const features = await this.encodeTokens(target.sae, acts, k);
     return acts.tokens.map((token, i) => ({ token, features: features[i]! }));
   }
 
   /** One feature's activation on each token of text (0 where it does not fire). */
   async activationsOnText(saeId: string, index: number, text: string): Promise<number[]> {
     checkTextLength(text, this.registry.limits);
-    const { acts } = await this.activations(saeId, text);
+    const target = await this.target(saeId);
+    const acts = await this.run(target, text);
     const { rows, positions } = nonZeroRows(acts);
     const out = new Array<number>(acts.tokens.length).fill(0);
     if (positions.length === 0) return out;
-    const values = await this.encode.featureValues(saeId, index, rows, acts.dIn);
+    const values = await this.encode.featureValues(target.sae, index, rows, acts.dIn);
     positions.forEach((p, i) => (out[p] = values[i]!));
     return out;
   }
@@ -61,11 +69,20 @@ export class TextService {
     if (ids.length === 0) throw badInput("saeIds must name at least one SAE", { arg: "saeIds" });
     if (ids.length > MAX_SEARCH_SAES) throw badInput(`saeIds may name at most ${MAX_SEARCH_SAES} SAEs, got ${ids.length}`, { arg: "saeIds", max: MAX_SEARCH_SAES });
     const hits: FeatureTextHit[] = [];
+    // SAEs at the same hook of the same model share one run of the model over the text.
+    const runs = new Map<string, TokenActivations>();
     for (const saeId of ids) {
-      const { acts } = await this.activations(saeId, text);
+      const target = await this.target(saeId);
+      const { hook } = target;
+      const key = `${hook.modelName}\u0000${hook.hookName}\u0000${hook.dIn}`;
+      let acts = runs.get(key);
+      if (!acts) {
+        acts = await this.run(target, text);
+        runs.set(key, acts);
+      }
       // A feature among the k strongest anywhere is among the k strongest at its own peak token,
       // so each token's top k is enough for an exact answer.
-      const perToken = await this.encodeTokens(saeId, acts, k);
+      const perToken = await this.encodeTokens(target.sae, acts, k);
       const best = new Map<number, FeatureTextHit>();
       perToken.forEach((features, tokenIndex) => {
         for (const f of features) {
@@ -79,30 +96,41 @@ export class TextService {
     return hits.slice(0, k);
   }
 
-  /** A feature's examples summarised per source. */
-  sources(saeId: string, index: number): Promise<FeatureSourceRow[]> {
-    return this.repo.featureSources(saeId, index);
+  /** A feature's examples summarised per source, the `first` strongest sources. */
+  sources(saeId: string, index: number, first: number): Promise<FeatureSourceRow[]> {
+    return this.repo.featureSources(saeId, index, first);
   }
 
   /** The SAE's hook, and the tokens of text with their activations there. */
   async activations(saeId: string, text: string): Promise<{ hook: HookRef; acts: TokenActivations }> {
-    const sae = await this.repo.saeHook(saeId);
-    if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
+    const target = await this.target(saeId);
+    return { hook: target.hook, acts: await this.run(target, text) };
+  }
+
+  /**
+   * The SAE, checked by the encoder (NOT_FOUND, an architecture it cannot encode, no stored
+   * encoder) in the same lookup that says where it reads; BAD_USER_INPUT without a hook name.
+   */
+  private async target(saeId: string): Promise<TextSae> {
+    const sae = await this.encode.encodable(saeId);
     if (sae.hookName === null) {
       throw badInput(`SAE ${JSON.stringify(saeId)} was imported without a hook_name, so no model can say where it reads; cannot run text through it`, { saeId });
     }
-    const hook: HookRef = { modelName: sae.modelId, hookName: sae.hookName, dIn: sae.dIn };
-    const source = this.registry.sourceFor(hook, saeId);
-    const acts = await source.activate(text, hook);
-    if (acts.dIn !== sae.dIn) throw new Error(`${source.name} returned ${acts.dIn}-d activations for SAE ${saeId} with d_in ${sae.dIn}`);
-    return { hook, acts };
+    return { sae, hook: { modelName: sae.modelId, hookName: sae.hookName, dIn: sae.dIn } };
   }
 
-  private async encodeTokens(saeId: string, acts: TokenActivations, k: number): Promise<FeatureActivation[][]> {
+  private async run({ sae, hook }: TextSae, text: string): Promise<TokenActivations> {
+    const source = this.registry.sourceFor(hook, sae.id);
+    const acts = await source.activate(text, hook);
+    if (acts.dIn !== hook.dIn) throw new Error(`${source.name} returned ${acts.dIn}-d activations for SAE ${sae.id} with d_in ${hook.dIn}`);
+    return acts;
+  }
+
+  private async encodeTokens(sae: EncodableSae, acts: TokenActivations, k: number): Promise<FeatureActivation[][]> {
     const out: FeatureActivation[][] = acts.tokens.map(() => []);
     const { rows, positions } = nonZeroRows(acts);
     if (positions.length === 0) return out;
-    const encoded = await this.encode.encodeMany(saeId, rows, acts.dIn, k);
+    const encoded = await this.encode.encodeMany(sae, rows, acts.dIn, k);
     positions.forEach((p, i) => (out[p] = encoded[i]!));
     return out;
   }

@@ -177,7 +177,9 @@ describe("Feature.sources", () => {
       { source: "code", examples: 1, maxActivation: expect.closeTo(0.9, 5) },
       { source: "prose", examples: 2, maxActivation: expect.closeTo(0.5, 5) },
     ]);
+    expect(data(await q(`{ feature(saeId: "${S512}", index: 7) { sources(first: 1) { source } } }`)).feature.sources).toEqual([{ source: "code" }]);
     expect(data(await q(`{ feature(saeId: "${S512}", index: 8) { sources { source } } }`)).feature.sources).toEqual([]);
+    expect(error(await q(`{ feature(saeId: "${S512}", index: 7) { sources(first: -1) { source } } }`)).code).toBe("BAD_USER_INPUT");
   });
 });
 
