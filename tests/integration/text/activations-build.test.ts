@@ -142,6 +142,14 @@ describe("activations build", () => {
     }
     expect(checkedCorr).toBeGreaterThan(dSae / 2);
 
+    // Feature.sources: the corpus lines' sources, counted over the feature's examples
+    const busiest = [...new Set(ex.map((e) => e.feature_idx))].sort((a, b) => ex.filter((e) => e.feature_idx === b).length - ex.filter((e) => e.feature_idx === a).length)[0]!;
+    const bySource = await t.app.services.text.sources("toy-build", busiest, 100);
+    const mineEx = ex.filter((e) => e.feature_idx === busiest);
+    expect(Object.fromEntries(bySource.map((r) => [r.source, Number(r.examples)]))).toEqual(
+      Object.fromEntries(["code", "prose"].map((src) => [src, mineEx.filter((e) => e.source === src).length]).filter(([, n]) => (n as number) > 0)),
+    );
+
     // the same build again is a no-op; --replace replaces the examples instead of adding to them
     expect((await run()).outcome).toBe("skipped");
     const again = await buildActivations(
