@@ -96,9 +96,10 @@ try {
     }
     rows.push({
       suite: "textbuild", name: `top-20 texts Jaccard vs shipped ${dSae}`, backend: "demo", sizes: { d_sae: dSae, features: shipped.size }, reps: 1,
-      metric: "mean Jaccard", unit: "", value: round(sum / shipped.size, 4), better: "higher",
-      extra: { featuresAtLeast0_9: round(atLeast / shipped.size, 4), min: round(min, 4) },
-      target: { on: "value", op: ">=", limit: 0.9, source: "issue 18" }, targetMet: sum / shipped.size >= 0.9,
+      // the mean as text: the report prints three significant digits, which would show 0.9996 as 1
+      metric: "features with Jaccard >= 0.9", unit: "%", value: round((100 * atLeast) / shipped.size, 2), better: "higher",
+      extra: { meanJaccard: (sum / shipped.size).toFixed(4), minJaccard: min.toFixed(3), featuresAtLeast0_9: atLeast },
+      target: { on: "value", op: ">=", limit: 90, source: "issue 18 (Jaccard >= 0.9)" }, targetMet: atLeast / shipped.size >= 0.9,
     });
     const frac = (await app.services.stats.neuronCorrelatedFractions([saeId], 0.3)).get(saeId) ?? null;
     rows.push({

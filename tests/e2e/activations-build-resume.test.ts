@@ -86,4 +86,19 @@ describe("activations build survives kill -9", () => {
     expect(afterResume.features).toEqual(uninterrupted.features);
     expect(afterResume.examples).toEqual(uninterrupted.examples);
   });
+
+  it("refuses bad arguments with one line naming the problem (exit 1, no internal error)", () => {
+    const corpus = join(dir, "corpus.jsonl");
+    for (const [args, message] of [
+      [["--sae", "no-such-sae", "--corpus", corpus], 'SAE "no-such-sae" not found'],
+      [["--sae", SAE, "--corpus", join(dir, "missing.txt")], `${join(dir, "missing.txt")}: --corpus: not found`],
+      [["--sae", SAE, "--corpus", corpus, "--top", "500"], "--top must be at most 200, got 500"],
+      [["--sae", SAE, "--corpus", corpus, "--source", "onnx"], `--source: SAE "${SAE}" is served by "glove-wordnet", not "onnx"`],
+    ] as const) {
+      const r = cli(["activations", "build", ...args]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+  });
 });

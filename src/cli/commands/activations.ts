@@ -49,7 +49,7 @@ export function registerActivations(program: Command) {
       const { buildActivations } = await import("../../ingest/activations-build/activations-build.ts");
       const { createKernel } = await import("../../kernel/index.ts");
       await withApp(cmd, async (app) => {
-        if (o.top > 1000) throw badInput(`--top must be at most 1000, got ${o.top}`);
+        if (o.top > 200) throw badInput(`--top must be at most 200, got ${o.top}`);
         if (o.quantiles > 100) throw badInput(`--quantiles must be at most 100, got ${o.quantiles}`);
         const sae = await app.services.sae.requireSae(o.sae);
         if (sae.hookName === null) throw badInput(`SAE ${JSON.stringify(o.sae)} was imported without a hook_name, so no model can say where it reads`);

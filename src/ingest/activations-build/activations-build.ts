@@ -7,7 +7,9 @@
 // Then everything goes in through IngestService.mergeIntoSae: one transaction, so the SAE
 // shows either its old examples or the new ones.
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { fileError } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { EncodeService } from "../../modules/encode/encode.service.ts";
 import { fingerprintFiles } from "../fingerprint.ts";
@@ -16,7 +18,7 @@ import type { FeatureRow } from "../ingest.types.ts";
 import { type ProgressReporter, silentProgress } from "../progress.ts";
 import { BatchEncoder } from "./batch-encoder.ts";
 import { BuildState, type BuildParams } from "./build-state.ts";
-import { loadCheckpoint, removeCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { claimCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type CorpusText, readCorpus } from "./corpus.ts";
 import type { BuildOptions, BuildSummary } from "./build-types.ts";
 import { featureExamples, featureRow } from "./select.ts";
@@ -31,6 +33,8 @@ const BATCH_TOKENS = 8192;
 export async function buildActivations(deps: { ingest: IngestService; encode: EncodeService; kernel: Kernel }, o: BuildOptions): Promise<BuildSummary> {
   const t0 = performance.now();
   const progress = o.progress ?? silentProgress;
+  const st = await stat(o.corpus).catch(() => null);
+  if (!st?.isFile()) throw fileError(o.corpus, "--corpus", st ? "is not a file" : "not found");
   const enc = await deps.encode.loadEncoder(o.saeId);
   const encoder = new BatchEncoder(enc, deps.kernel);
   const params: BuildParams = { top: o.top ?? 20, perWord: 3, quantiles: o.quantiles ?? 5, perQuantile: 2, reservoir: 128, window: 32, seed: 20261202 };
@@ -49,8 +53,22 @@ export async function buildActivations(deps: { ingest: IngestService; encode: En
     return empty("skipped");
   }
 
-  const state = new BuildState(enc.sae.dSae, enc.sae.dIn, params);
   const ckpt = join(o.checkpointDir, `${encodeURIComponent(o.saeId)}.ckpt`);
+  const release = claimCheckpoint(ckpt, `SAE ${JSON.stringify(o.saeId)}`);
+  try {
+    return await run(deps, o, { t0, progress, enc, encoder, params, key, contentHash, ckpt });
+  } finally {
+    release();
+  }
+}
+
+async function run(
+  deps: { ingest: IngestService },
+  o: BuildOptions,
+  c: { t0: number; progress: ProgressReporter; enc: Awaited<ReturnType<EncodeService["loadEncoder"]>>; encoder: BatchEncoder; params: BuildParams; key: string; contentHash: string; ckpt: string },
+): Promise<BuildSummary> {
+  const { t0, progress, enc, encoder, params, key, contentHash, ckpt } = c;
+  const state = new BuildState(enc.sae.dSae, enc.sae.dIn, params);
   const resumed = loadCheckpoint(ckpt, key, state);
   const resumedAtText = resumed ? state.texts : null;
   if (resumed) o.log.info(`SAE ${o.saeId}: resuming the build from its checkpoint (${state.texts} texts, ${state.tokens} tokens done)`);

@@ -2,8 +2,9 @@
 // atomically (write, fsync, rename), so a kill -9 at any moment leaves either the previous
 // checkpoint or the new one. A checkpoint is used only by a run with the same key (SAE
 // version, corpus fingerprint, source and options); any other run starts over.
-import { mkdirSync, openSync, closeSync, writeSync, fsyncSync, renameSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, writeSync, fsyncSync, renameSync, readFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { conflict } from "../../errors.ts";
 import type { BuildState } from "./build-state.ts";
 
 const FORMAT = "monoscope-activations-build/1";
@@ -87,4 +88,37 @@ export function loadCheckpoint(path: string, key: string, s: BuildState): boolea
 export function removeCheckpoint(path: string): void {
   rmSync(path, { force: true });
   rmSync(`${path}.tmp`, { force: true });
+}
+
+/**
+ * Claims the checkpoint for this process (a `.lock` file holding its pid), so two builds of one
+ * SAE against the same data dir cannot write one file; a lock whose process is gone is taken over.
+ * Returns the release function.
+ */
+export function claimCheckpoint(path: string, what: string): () => void {
+  mkdirSync(dirname(path), { recursive: true });
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(lock, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw conflict(`${what} is being built by process ${pid} (${lock}); wait for it to finish`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw conflict(`${what}: could not claim ${lock}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

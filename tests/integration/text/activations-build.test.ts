@@ -142,6 +142,14 @@ describe("activations build", () => {
     }
     expect(checkedCorr).toBeGreaterThan(dSae / 2);
 
+    // Feature.sources: the corpus lines' sources, counted over the feature's examples
+    const busiest = [...new Set(ex.map((e) => e.feature_idx))].sort((a, b) => ex.filter((e) => e.feature_idx === b).length - ex.filter((e) => e.feature_idx === a).length)[0]!;
+    const bySource = await t.app.services.text.sources("toy-build", busiest, 100);
+    const mineEx = ex.filter((e) => e.feature_idx === busiest);
+    expect(Object.fromEntries(bySource.map((r) => [r.source, Number(r.examples)]))).toEqual(
+      Object.fromEntries(["code", "prose"].map((src) => [src, mineEx.filter((e) => e.source === src).length]).filter(([, n]) => (n as number) > 0)),
+    );
+
     // the same build again is a no-op; --replace replaces the examples instead of adding to them
     expect((await run()).outcome).toBe("skipped");
     const again = await buildActivations(
@@ -173,3 +181,15 @@ function pearson(a: number[], b: number[]): number {
   for (let i = 0; i < n; i++) (sab += (a[i]! - ma) * (b[i]! - mb)), (saa += (a[i]! - ma) ** 2), (sbb += (b[i]! - mb) ** 2);
   return sab / Math.sqrt(saa * sbb);
 }
+
+describe("activations build refuses bad input before any work", () => {
+  const hook = { modelName: "toy-model", hookName: "blocks.3.hook_resid_post", dIn };
+  const build = (saeId: string, corpus: string) =>
+    buildActivations({ ingest: t.app.services.ingest, encode: t.app.services.encode, kernel }, { saeId, corpus, source, hook, checkpointDir: join(dir, "ckpt"), log: silentLogger });
+  it("a missing corpus, a directory, an unknown SAE", async () => {
+    await expect(build("toy-build", join(dir, "nope.txt"))).rejects.toThrow(`${join(dir, "nope.txt")}: --corpus: not found`);
+    await expect(build("toy-build", dir)).rejects.toThrow(`${dir}: --corpus: is not a file`);
+    writeFileSync(join(dir, "ok.txt"), "word1 word2\n");
+    await expect(build("no-such-sae", join(dir, "ok.txt"))).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});

@@ -12,7 +12,7 @@ afterAll(async () => kernel?.close());
 
 function loaded(architecture: string, features: number, dIn: number, seed: number) {
   const r = seededRandom(seed);
-  const sae = { id: "t", architecture, k: 5, dIn, dSae: features + 3, applyBDecToInput: true, bDec: Array.from({ length: dIn }, () => r() * 0.1), config: {}, version: "1", hasEncoder: true };
+  const sae = { id: "t", modelId: "m", hookName: "h", architecture, k: 5, dIn, dSae: features + 3, applyBDecToInput: true, bDec: Array.from({ length: dIn }, () => r() * 0.1), config: {}, version: "1", hasEncoder: true };
   const matrix = {
     dIn,
     // a gap in the indices: features without an encoder are not rows

@@ -141,3 +141,25 @@ describe("activations build checkpoint", () => {
     }
   });
 });
+
+describe("activations build checkpoint lock", () => {
+  it("refuses while another live process holds it, takes over one left by a dead process", async () => {
+    const { mkdtempSync, rmSync, writeFileSync, existsSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { claimCheckpoint } = await import("../../../src/ingest/activations-build/checkpoint.ts");
+    const dir = mkdtempSync(join(tmpdir(), "monoscope-ckpt-lock-"));
+    try {
+      const path = join(dir, "sae.ckpt");
+      writeFileSync(`${path}.lock`, String(process.ppid));
+      expect(() => claimCheckpoint(path, "SAE x")).toThrow(`SAE x is being built by process ${process.ppid}`);
+      writeFileSync(`${path}.lock`, "4194000"); // above any pid in use here
+      const release = claimCheckpoint(path, "SAE x");
+      expect(existsSync(`${path}.lock`)).toBe(true);
+      release();
+      expect(existsSync(`${path}.lock`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
