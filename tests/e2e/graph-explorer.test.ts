@@ -3,7 +3,7 @@
 // panels name the planted chain and the missing concept for the selected logit, the pruning slider
 // re-queries with nodeThreshold, clicking a node linked to a stored feature opens its page, and that
 // page lists the graph (Feature.graphs); axe-core finds no serious or critical violation.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const SHOTS = ".monoscope-test";
 const { graph, planted } = plantedGraph({ plantedIndices: [1, 2, 3], noiseFeatures: 30 });
 const slug = graph.metadata.slug;
+const REAL = "data/demo/graphs/circuit-tracer_gemma-3-1b_123.json";
 let t: TestApp;
 let s: TestServer;
 let browser: BrowserContext | undefined;
@@ -35,6 +36,7 @@ beforeAll(async () => {
   // The planted A, M and C sit in layers 1, 6 and 11 at indices 1, 2, 3: store those SAEs' features.
   for (const layer of [1, 6, 11]) await seedFeatures(t.app, { saeId: `syn/${layer}`, modelId: "monoscope-synthetic-1l", n: 5, examples: 0 });
   await t.app.services.graph.ingest(JSON.stringify(graph), { file: "planted.json", replace: false, mapping: parseLayerMapping([], "syn/{layer}") });
+  await t.app.services.graph.ingest(readFileSync(REAL, "utf8"), { file: REAL, replace: false, mapping: parseLayerMapping([], null) });
   s = await startTestServer(t.app);
   profile = mkdtempSync(join(tmpdir(), "monoscope-chromium-"));
 }, 120_000);
@@ -104,3 +106,17 @@ it.runIf(existsSync(CHROMIUM))("graph list → graph view with paths and mediato
   await check(page, "feature");
   expect(pageErrors).toEqual([]);
 }, 180_000);
+
+it.runIf(existsSync(CHROMIUM))("the real circuit-tracer graph draws all its nodes, with paths into the top logit, and passes axe", async () => {
+  const page = await newPage();
+  await page.goto(`${s.url}/graphs/nnsight-123-gemma-3-1b-gemmascope2-16k`);
+  const diagram = page.getByTestId("graph-diagram");
+  await diagram.locator("svg").waitFor();
+  expect(await diagram.locator("[data-node]").count()).toBe(57);
+  expect(await page.getByLabel("Logit").inputValue()).toBe("27_236812_3");
+  const firstPath = page.getByTestId("graph-paths").locator("li").first();
+  await expect.poll(() => firstPath.textContent()).toContain("“3”@3 → Output \"4\" (p=0.328)");
+  await page.getByTestId("graph-mediators").locator("tbody tr").first().waitFor();
+  await check(page, "real");
+  expect(pageErrors).toEqual([]);
+}, 120_000);

@@ -22,7 +22,9 @@ export interface DiagramLink {
   weight: number;
 }
 
-const COL = 96;
+// Columns share about a page's width (short prompts get wide columns), never under 96 px.
+const WIDTH = 1180;
+const MIN_COL = 96;
 const ROW = 34;
 const PAD = 28;
 export const POSITIVE = "#1f5fbf";
@@ -38,6 +40,7 @@ export function GraphDiagram({ nodes, links, tokens, highlight }: { nodes: Diagr
   const layers = [...new Set(nodes.map((n) => n.layer))].sort((a, b) => layerRank(a) - layerRank(b));
   const row = new Map(layers.map((l, i) => [l, layers.length - 1 - i]));
   const positions = Math.max(tokens.length, ...nodes.map((n) => n.ctxIdx + 1));
+  const COL = Math.max(MIN_COL, Math.floor((WIDTH - 2 * PAD) / Math.max(1, positions)));
   // Nodes sharing a (layer, position) cell spread across the cell's width.
   const cells = new Map<string, DiagramNode[]>();
   for (const n of nodes) {

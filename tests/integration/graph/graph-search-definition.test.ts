@@ -1,7 +1,7 @@
 // graphPaths and graphMediators through GraphQL on both backends, checked against the definitions
-// written out (not against the algorithm): the planted circuit of the
-// generator (both id schemas) is found exactly after a real ingest, and bad arguments are refused
-// with BAD_USER_INPUT / NOT_FOUND naming the argument.
+// written out (not against the algorithm): the generator's planted circuit (both id schemas) is found
+// exactly after a real ingest, and bad arguments are refused with BAD_USER_INPUT / NOT_FOUND naming
+// the argument and its bound.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeQuery } from "../../../src/graphql/execute.ts";
