@@ -36,7 +36,7 @@ it("refuses a bad file with file: path: problem and stores nothing", () => {
   const flag = cli("ingest", "graph", REAL, "--sae-template", "no-placeholder");
   expect(flag.code).toBe(1);
   expect(flag.stderr).toMatch(/--sae-template: "no-placeholder" has no \{layer\} placeholder/);
-});
+}, 400_000);
 
 it("ingests, is a no-op the second time, replaces with --replace, and exports the same file", () => {
   const first = cli("ingest", "graph", REAL, "--sae-for-layer", "0=gemma-3-1b/0-tc", "--sae-template", "gemma-3-1b/{layer}-tc");
@@ -68,4 +68,4 @@ it("rm --graph deletes the graph with its nodes and links", () => {
   expect(again.code).toBe(1);
   expect(again.stderr).toMatch(/--graph: no graph with slug/);
   expect(cli("rm").stderr).toMatch(/exactly one of --sae <id> or --graph <slug>/);
-});
+}, 400_000);

@@ -100,3 +100,21 @@ it("a replaced graph is answered from its new rows, not the cache", async () => 
   expect(after.graphPaths[0].weight).not.toBe(before.graphPaths[0].weight);
   expect(after.graphPaths[0].weight).toBe(graphPaths(indexGraph(toGraphShape(changed)), { to: planted.target, k: 1, maxLength: 6 })[0]!.weight);
 });
+
+it("the demo graph answers the README's graphPaths and graphMediators queries with the output shown there", async () => {
+  const { readFileSync } = await import("node:fs");
+  await t.app.services.graph.ingest(readFileSync("data/demo/graphs/circuit-tracer_gemma-3-1b_123.json", "utf8"), { file: "real.json" });
+  const s = "nnsight-123-gemma-3-1b-gemmascope2-16k";
+  const paths = await q(PATHS, { s, to: "27_236812_3", k: 3, l: 4 });
+  expect(paths.graphPaths.map((p: any) => [p.weight, p.nodes.map((n: any) => n.nodeId)])).toEqual([
+    [0.12087825607932635, ["E_236800_3", "27_236812_3"]],
+    [0.09527556989585792, ["E_2_0", "27_236812_3"]],
+    [-0.029804563764877594, ["E_236800_3", "0_103_3", "27_236812_3"]],
+  ]);
+  const mediators = await q(MEDIATORS, { s, t: "27_236812_3", k: 3 });
+  expect(mediators.graphMediators.map((m: any) => [m.node.nodeId, m.indirectEffect, m.directFromPrompt])).toEqual([
+    ["22_1909_3", 0.028183193275325043, 0.4406033940917662],
+    ["20_358_3", -0.019257633556060992, 0.329803328290469],
+    ["24_1500_3", 0.0176425297410082, 0.39343295320487615],
+  ]);
+});

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeQuery } from "../../../src/graphql/execute.ts";
 import { assertSchema } from "../../../src/modules/graph/graph-file.ts";
 import { parseLayerMapping } from "../../../src/modules/graph/index.ts";
+import { attributionGraphStep } from "../../../src/demo/graph-step.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { seedFeatures } from "../../helpers/feature-seed.ts";
 import { rowCounts } from "../../helpers/row-counts.ts";
@@ -98,6 +99,14 @@ describe("the real circuit-tracer graph", () => {
     expect(r.graph.nodes[0]).toEqual({ nodeId: doc.nodes[0].node_id, label: "a new label" });
     await ingestText(realText, REAL, true);
   });
+});
+
+it("the demo step imports data/demo/graphs once and keeps it after", async () => {
+  const ctx = { services: t.app.services, dataDir: "data/demo" };
+  await svc().delete("nnsight-123-gemma-3-1b-gemmascope2-16k");
+  expect(await attributionGraphStep.run(ctx)).toBe("attribution graphs: nnsight-123-gemma-3-1b-gemmascope2-16k created: 57 nodes, 221 links");
+  expect(await attributionGraphStep.run(ctx)).toBe("attribution graphs: nnsight-123-gemma-3-1b-gemmascope2-16k (kept)");
+  expect(await attributionGraphStep.run({ ...ctx, dataDir: "/nonexistent" })).toMatch(/^no \/nonexistent\/graphs: no attribution graphs$/);
 });
 
 describe("built graphs of both id schemas", () => {
