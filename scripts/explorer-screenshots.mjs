@@ -15,6 +15,8 @@ const pages = [
   ["search", "/search?q=animals", "ol.hits li"],
   ["lists", "/lists", "h1"],
   ["jobs", "/jobs", "h1"],
+  // The demo's attribution graph (circuit-tracer, data/demo/graphs/), with its paths panel.
+  ["graph", `/graphs/${encodeURIComponent(process.env.GRAPH ?? "nnsight-123-gemma-3-1b-gemmascope2-16k")}`, "[data-testid=graph-diagram] svg"],
 ];
 // The newest list, when there is one, gets a page of its own.
 const lists = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ lists { id } }" }) })
@@ -24,7 +26,7 @@ if (lists[0]) pages.push(["list", `/lists/${encodeURIComponent(lists[0].id)}`, "
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max", 390]]) {
-  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : name === "feature" ? 2000 : name === "family" || name === "sae" ? 1300 : 900 } });
+  const page = await browser.newPage({ viewport: { width, height: width < 500 ? 844 : name === "feature" ? 2000 : name === "family" || name === "sae" || name === "graph" ? 1300 : 900 } });
   await page.goto(base + path);
   for (const sel of ready.split(", ")) await page.locator(sel).first().waitFor({ timeout: 60_000 });
   if (name === "sae") {
@@ -37,7 +39,7 @@ for (const [name, path, ready, width = 1280] of [...pages, ["phone", `/sae/${sae
     await page.locator("details ul.tree a").first().waitFor({ timeout: 60_000 });
   }
   await page.waitForTimeout(500);
-  await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: !["sae", "phone", "family", "feature"].includes(name) });
+  await page.screenshot({ path: join(out, `explorer-${name}.png`), fullPage: !["sae", "phone", "family", "feature", "graph"].includes(name) });
   await page.close();
 }
 await browser.close();

@@ -31,7 +31,7 @@ export const SUITES: SuiteDef[] = [
     what: "decoder rows vs raw psql \\copy (FORMAT binary); activation records/s; PGlite beside PostgreSQL",
   },
   {
-    name: "textbuild", file: "scripts/bench/textbuild.ts", timeoutS: { quick: 420, full: 1500 },
+    name: "textbuild", file: "scripts/bench/textbuild.ts", timeoutS: { quick: 900, full: 1800 },
     what: "activations build on the demo: WordNet contexts through glove-wordnet and the SAE, tokens/s beside the encoder GEMM alone; top-20 Jaccard vs the shipped examples",
   },
   {
