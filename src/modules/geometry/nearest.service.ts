@@ -166,6 +166,7 @@ export class NearestService {
         exact: !!opts.exact,
         minCosine: null,
         exclude: Array.from(ids, (index) => ({ saeId, index })),
+        certify: false,
       });
       const indices = new Int32Array(ids.length * k);
       const cosines = new Float32Array(ids.length * k);
