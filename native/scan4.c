@@ -606,24 +606,24 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
 // slack covers float32 rounding of both sums). A row whose upper bound is below the k-th best
 // exact cosine found so far cannot enter the top k, so re-ranking every other row exactly gives
 // the exact top k. The bound is loose (it assumes the error points along q), so rows that pass it
-// meet a second, ~20x tighter bound from their int8 codes (float query, no query rounding)
-// before the float32 dot product.
-__attribute__((target("avx2,fma"))) static float dot_u8(const float *q, const uint8_t *c, int d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  const __m256i zp = _mm256_set1_epi32(128);
+// meet a second, ~15x tighter bound from their int8 codes (the query rounded to int8 too, its
+// error bounded the same way) before the float32 dot product. Both tiers run on every thread.
+// Σ (c_j − 128)·q8_j exactly in int32: codes shifted to int8 (xor 0x80), then vpmaddubsw on
+// |c| and q·sign(c) (pair sums at most 2 × 127 × 127, no saturation).
+__attribute__((target("avx2,fma"))) static int32_t dot_i8(const int8_t *q8, const uint8_t *c, int d) {
+  const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+  __m256i acc = _mm256_setzero_si256();
   int j = 0;
-  for (; j + 16 <= d; j += 16) {
-    const __m128i b = _mm_loadu_si128((const void *)(c + j));
-    const __m256i lo = _mm256_sub_epi32(_mm256_cvtepu8_epi32(b), zp), hi = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)), zp);
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_cvtepi32_ps(lo), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), _mm256_cvtepi32_ps(hi), s1);
+  for (; j + 32 <= d; j += 32) {
+    const __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const void *)(c + j)), flip);
+    const __m256i y = _mm256_loadu_si256((const void *)(q8 + j));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)), ones));
   }
-  s0 = _mm256_add_ps(s0, s1);
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  float s = _mm_cvtss_f32(h);
-  for (; j < d; j++) s += q[j] * (float)((int)c[j] - 128);
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+  int32_t s = _mm_cvtsi128_si32(h);
+  for (; j < d; j++) s += ((int)c[j] - 128) * q8[j];
   return s;
 }
 
@@ -639,43 +639,106 @@ typedef struct {
   int32_t found, reranked, screened;
 } exact_args_t;
 
+// Second and third tiers over rows [row0, row1): the int8 bound, then the float32 dot product,
+// for each row whose 4-bit bound u[r] still reaches the threshold (t0, or this share's own k-th).
+typedef struct {
+  const exact_args_t *a;
+  const float *u;
+  const int8_t *q8;
+  float q8scale, bound8, slack, qn, t0;
+  int32_t row0, row1, reranked, screened;
+  heap_t top;
+} tier_job_t;
+
+static void tier_rows(tier_job_t *j) {
+  const exact_args_t *a = j->a;
+  const int32_t d = a->d;
+  for (int32_t r = j->row0; r < j->row1; r++) {
+    const float kth = j->top.size < j->top.cap ? -INFINITY : j->top.score[0];
+    const float t = kth > j->t0 ? kth : j->t0;
+    if (!(j->u[r] >= t) || r == a->exclude) continue; /* NaN: evaluated with the first candidates */
+    if (a->codes8) {
+      const float v = (float)dot_i8(j->q8, a->codes8 + (size_t)r * d, d) * j->q8scale * a->scale8[r];
+      if (v + j->qn * a->err8[r] + j->bound8 * (1 + a->err8[r]) + j->slack < t) {
+        j->screened++;
+        continue;
+      }
+    }
+    heap_offer(&j->top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
+    j->reranked++;
+  }
+}
+
+static void *tier_thread(void *arg) {
+  tier_rows((tier_job_t *)arg);
+  return NULL;
+}
+
 static int exact_core(exact_args_t *a) {
   const int32_t rows = a->rows, d = a->d, k = a->k;
   a->found = a->reranked = a->screened = 0;
   if (k <= 0 || rows == 0) return 0;
+  int threads = a->threads < 1 ? 1 : a->threads > MAX_THREADS ? MAX_THREADS : a->threads;
+  if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
   float *u = malloc(sizeof(float) * (size_t)rows);
-  const int32_t c0 = rows < k + 1 + (2 * k > 64 ? 2 * k : 64) ? rows : k + 1 + (2 * k > 64 ? 2 * k : 64);
-  float *hs = malloc(sizeof(float) * (size_t)(c0 + k));
-  int32_t *hr = malloc(sizeof(int32_t) * (size_t)(c0 + k));
+  const int32_t over = 2 * k > 64 ? 2 * k : 64;
+  const int32_t c0 = rows < k + 1 + over ? rows : k + 1 + over;
+  const size_t heapCells = (size_t)c0 + (size_t)k * (threads + 1);
+  float *hs = malloc(sizeof(float) * heapCells);
+  int32_t *hr = malloc(sizeof(int32_t) * heapCells);
+  int8_t *q8 = malloc((size_t)d);
   float qscale = 0;
   double qerr = 0;
   int rc = -1;
-  if (!u || !hs || !hr) goto out;
+  if (!u || !hs || !hr || !q8) goto out;
   if (scan_core_all(a->packed, a->scales, rows, d, a->query, 1, a->threads, a->variant, NULL, NULL, u, &qscale, &qerr) != 0) goto out;
-  double qn2 = 0;
-  for (int j = 0; j < d; j++) qn2 += (double)a->query[j] * a->query[j];
+  double qn2 = 0, qmax = 0;
+  for (int j = 0; j < d; j++) {
+    qn2 += (double)a->query[j] * a->query[j];
+    qmax = fmax(qmax, fabs(a->query[j]));
+  }
+  // The int8 tier's own query quantisation (one scale) and the norm of its error.
+  const float q8scale = (float)(qmax / 127.0), q8inv = q8scale > 0 ? 1.0f / q8scale : 0.0f;
+  double e8 = 0;
+  for (int j = 0; j < d; j++) {
+    const long c = lrintf(a->query[j] * q8inv);
+    q8[j] = (int8_t)(c > 127 ? 127 : c < -127 ? -127 : c);
+    e8 += ((double)a->query[j] - (double)q8[j] * q8scale) * ((double)a->query[j] - (double)q8[j] * q8scale);
+  }
   const float qn = (float)sqrt(qn2), qe = (float)qerr;
   // Float32 rounding of a d-term dot product of unit vectors stays below d·eps; doubled for margin.
   const float slack = 2.0f * (float)d * FLT_EPSILON * (qn > 1 ? qn : 1);
   for (int32_t r = 0; r < rows; r++) u[r] = u[r] * qscale + qn * a->err4[r] + qe * (1 + a->err4[r]) + slack;
+  // First candidates: the best c0 upper bounds, re-ranked exactly; their k-th cosine is the threshold.
   heap_t cand = {hs, hr, 0, c0}, top = {hs + c0, hr + c0, 0, k};
   for (int32_t r = 0; r < rows; r++) heap_offer(&cand, u[r], r);
   for (int i = 0; i < cand.size; i++) {
     const int32_t r = cand.row[i];
-    u[r] = NAN; /* evaluated */
+    u[r] = NAN;
     if (r == a->exclude) continue;
     heap_offer(&top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
     a->reranked++;
   }
-  for (int32_t r = 0; r < rows; r++) {
-    const float t = top.size < k ? -INFINITY : top.score[0];
-    if (!(u[r] >= t) || r == a->exclude) continue; /* NaN: already evaluated */
-    if (a->codes8 && (float)(dot_u8(a->query, a->codes8 + (size_t)r * d, d) * a->scale8[r]) + qn * a->err8[r] + slack < t) {
-      a->screened++;
-      continue;
-    }
-    heap_offer(&top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
-    a->reranked++;
+  const float t0 = top.size < k ? -INFINITY : top.score[0];
+  tier_job_t jobs[MAX_THREADS];
+  pthread_t tids[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  const int32_t per = (rows + threads - 1) / threads;
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = (tier_job_t){a, u, q8, q8scale, (float)sqrt(e8), slack, qn, t0, t * per < rows ? t * per : rows, (t + 1) * per < rows ? (t + 1) * per : rows, 0, 0,
+                           (heap_t){hs + c0 + (size_t)k * (t + 1), hr + c0 + (size_t)k * (t + 1), 0, k}};
+  }
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, tier_thread, &jobs[t]) == 0;
+  tier_rows(&jobs[0]);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    else tier_rows(&jobs[t]);
+  }
+  // Each share's top k, merged with the first candidates' (disjoint rows).
+  for (int t = 0; t < threads; t++) {
+    for (int i = 0; i < jobs[t].top.size; i++) heap_offer(&top, jobs[t].top.score[i], jobs[t].top.row[i]);
+    a->reranked += jobs[t].reranked;
+    a->screened += jobs[t].screened;
   }
   a->found = top.size;
   for (int i = top.size - 1; i >= 0; i--) {
@@ -687,7 +750,7 @@ static int exact_core(exact_args_t *a) {
   }
   rc = 0;
 out:
-  free(u); free(hs); free(hr);
+  free(u); free(hs); free(hr); free(q8);
   return rc;
 }
 
