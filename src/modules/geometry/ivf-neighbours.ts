@@ -37,7 +37,7 @@ export interface IvfOptions {
  * default: together recall 0.9925 above the noise floor on a 20k × 768 SAE-like set (BENCHMARKS.md).
  */
 export const DEFAULT_MAX_PROBES = 16;
-export const DEFAULT_JOINS = 2;
+export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
 
