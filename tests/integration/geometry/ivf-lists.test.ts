@@ -56,7 +56,7 @@ describe("IVF neighbour lists", () => {
     // Pass 1 and the joins report progress against one total.
     expect(progress.at(-1)).toEqual([4 * a.n, 4 * a.n]);
     expect(await recallAboveCut()).toBeGreaterThanOrEqual(0.99);
-  });
+  }, 600_000);
 
   it("resumes an interrupted build: the stored blocks stay, the rest is built", async () => {
     const stop = new AbortController();
@@ -74,5 +74,5 @@ describe("IVF neighbour lists", () => {
     expect(r.built).toBe(a.n - partial);
     expect(await listsFull()).toBe(a.n);
     expect(await recallAboveCut()).toBeGreaterThanOrEqual(0.99);
-  });
+  }, 600_000);
 });
