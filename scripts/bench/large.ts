@@ -38,9 +38,10 @@ async function stage(name: string, run: () => Promise<Record<string, number | st
 const sizes = { features: N, d_in: D, small: SMALL };
 const id = (n: number) => `large/${n}x${D}`;
 
-// Disk: float16 checkpoints (W_dec + W_enc) and ~halfvec + lists + indexes in PostgreSQL.
+// Disk: float16 checkpoints (W_dec + W_enc: 4·d bytes per feature) and PostgreSQL (measured 17.5 kB
+// per feature at d_in 2304: halfvec decoder, float32 encoder, lists, indexes: ~8·d).
 const fs = statfsSync(DIR);
-const needGiB = ((N + SMALL) * D * 2 * 2 + (N + SMALL) * (D * 2 + 600)) / 2 ** 30;
+const needGiB = ((N + SMALL) * D * (4 + 8)) / 2 ** 30;
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
 notes.push(`disk: ${freeGiB.toFixed(0)} GiB free at start, about ${needGiB.toFixed(1)} GiB needed`);
 if (freeGiB < needGiB * 1.1 && !state.ingest) throw new Error(`not enough disk: ${freeGiB.toFixed(0)} GiB free, ~${needGiB.toFixed(0)} GiB needed`);
