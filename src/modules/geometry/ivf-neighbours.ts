@@ -34,7 +34,7 @@ export interface IvfOptions {
 
 /**
  * Clusters probed per query, and neighbour joins after the IVF pass (neighbour-join.ts), by
- * default: together recall 0.9925 above the noise floor on a 20k × 768 SAE-like set (BENCHMARKS.md).
+ * default: recall 0.9912 above the noise floor on a 50k × 768 SAE-like set (BENCHMARKS.md).
  */
 export const DEFAULT_MAX_PROBES = 16;
 export const DEFAULT_JOINS = 3;
