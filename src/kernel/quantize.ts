@@ -7,6 +7,8 @@ export interface QuantizedRows {
   /** rows × d, value = (code - 128) · rowScale[row]. */
   codes: Uint8Array;
   rowScale: Float32Array;
+  /** Per row ‖x − x̂‖₂ (rounded up): with ‖q‖ it bounds the error of the row's score. */
+  rowErr: Float32Array;
   rows: number;
   d: number;
 }
@@ -14,6 +16,7 @@ export interface QuantizedRows {
 export function quantizeRows(m: Float32Array, rows: number, d: number): QuantizedRows {
   const codes = new Uint8Array(rows * d);
   const rowScale = new Float32Array(rows);
+  const rowErr = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
     let max = 0;
@@ -24,9 +27,15 @@ export function quantizeRows(m: Float32Array, rows: number, d: number): Quantize
     const scale = max / 127;
     rowScale[r] = scale;
     const inv = scale > 0 ? 1 / scale : 0;
-    for (let j = 0; j < d; j++) codes[o + j] = Math.round(m[o + j] * inv) + 128;
+    let e2 = 0;
+    for (let j = 0; j < d; j++) {
+      const c = Math.round(m[o + j] * inv);
+      codes[o + j] = c + 128;
+      e2 += (m[o + j] - c * rowScale[r]) ** 2; // the float32 scale the scans use
+    }
+    rowErr[r] = Math.sqrt(e2) * (1 + 1e-6) + 1e-7;
   }
-  return { codes, rowScale, rows, d };
+  return { codes, rowScale, rowErr, rows, d };
 }
 
 /** Queries as int8, transposed to d × qRows, with each query's scale. */

@@ -101,6 +101,6 @@ export function buildDecoderMatrix(saeId: string, version: string, dSae: number,
     },
     // Counts the 4-bit rows from the start, so the cache's budget holds once they are packed.
     bytes:
-      data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + index.byteLength + rowOf.byteLength + (native ? packedBytes(rows, d) : 0),
+      data.byteLength + quantized.codes.byteLength + quantized.rowScale.byteLength + quantized.rowErr.byteLength + index.byteLength + rowOf.byteLength + (native ? packedBytes(rows, d) : 0),
   };
 }

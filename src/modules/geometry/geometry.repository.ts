@@ -37,6 +37,7 @@ const COPY_DECODERS =
   "AND decoder IS NOT NULL ORDER BY idx) TO STDOUT WITH (FORMAT binary)";
 
 const IdxRow = z.object({ idx: z.number().int() });
+const ListRow = IdxRow.extend({ nnIndices: intArray.nullable() });
 
 export class GeometryRepository {
   constructor(private readonly db: Database) {}
@@ -97,6 +98,13 @@ export class GeometryRepository {
         nn_cosines = (${Array.from(cosines)}::real[])[u.o * ${k} + 1 : u.o * ${k} + ${k}]
       FROM (SELECT idx, (ord - 1)::int AS o FROM unnest(${Array.from(rows)}::int[]) WITH ORDINALITY AS x(idx, ord)) u
       WHERE f.sae_id = ${saeId} AND f.idx = u.idx`;
+  }
+
+  /** Stored neighbour lists of features idx in [from, to), by index (the IVF build's joins read them all, a page at a time). */
+  async neighbourListPage(saeId: string, from: number, to: number): Promise<{ idx: number; nnIndices: number[] | null }[]> {
+    return this.db.rows(ListRow)`
+      /* geometry.neighbourListPage */
+      SELECT idx, nn_indices AS "nnIndices" FROM feature WHERE sae_id = ${saeId} AND idx >= ${from} AND idx < ${to} AND decoder IS NOT NULL ORDER BY idx`;
   }
 
   /** Features with a decoder and no stored neighbour list, by index. */

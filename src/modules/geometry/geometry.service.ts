@@ -11,8 +11,8 @@ import type { NearestService } from "./nearest.service.ts";
 export type { SaeGeometry } from "./geometry.repository.ts";
 
 /**
- * Largest SAE (features² × d_in multiply-adds) whose neighbour lists are precomputed after
- * ingest; beyond it feature → feature queries use the in-process scan instead.
+ * Largest SAE (features² × d_in multiply-adds) whose neighbour lists are built by an exhaustive
+ * scan after ingest; beyond it the candidates come from an IVF partition (ivf-neighbours.ts).
  */
 export const NEIGHBOUR_LIST_MAX_WORK = 1.2e13;
 
@@ -53,12 +53,10 @@ export class GeometryService {
     if (run.restart) this.cache.invalidate(saeId);
     const [sae] = await this.repo.saes([saeId]);
     if (!sae) return;
-    if (sae.dSae * sae.dSae * sae.dIn > NEIGHBOUR_LIST_MAX_WORK) {
-      await this.repo.clearNeighbourLists(saeId);
-      this.log.info(`SAE ${saeId}: ${sae.dSae} features, too many to precompute neighbour lists; neighbours come from scans`);
-      return;
-    }
+    // Above the cut-off the exhaustive build is quadratic; an IVF partition gives the candidates.
+    const ivf = sae.dSae * sae.dSae * sae.dIn > NEIGHBOUR_LIST_MAX_WORK ? {} : null;
     const r = await this.nearest.buildNeighbourLists(saeId, {
+      ivf,
       restart: run.restart,
       blockRows: 1024,
       signal: run.signal,
@@ -67,7 +65,7 @@ export class GeometryService {
         this.log.debug(`SAE ${saeId}: neighbour lists ${done}/${total}`);
       },
     });
-    this.log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.built} features (${r.features} in all) in ${r.seconds.toFixed(1)} s`);
+    this.log.info(`SAE ${saeId}: stored top-${r.k} neighbours of ${r.built} features (${r.features} in all${ivf ? ", IVF candidates" : ""}) in ${r.seconds.toFixed(1)} s`);
   }
 
   /** Post-ingest step: rebuild the split lineage of the SAE's family (which ingest marked stale). */

@@ -1,10 +1,13 @@
 // Nearest decoder directions by scanning in-process matrices with the native kernel.
-// Default: a quantised scan for candidates, then exact float32 cosines re-rank them (recall
-// against the exhaustive scan is measured in tests and scripts/bench/nearest.ts):
+// Default: a quantised scan for candidates, then exact float32 cosines re-rank them, and the
+// answer is certified exact: each row's quantisation error bounds how far its quantised score
+// can be from its exact cosine, and every row whose bound could still beat the k-th exact cosine
+// is re-ranked (so the result equals exact: true's over the stored directions):
 //   - a few query rows (nearestToVector, one feature's neighbours): the native 4-bit scan when
-//     the matrix has 4-bit rows (kernel/native-scan.ts), which reads half the bytes of int8;
-//   - otherwise, and for blocks of many queries (neighbour-list builds): the int8 scan on ONNX
-//     Runtime, a matrix product that reads the matrix once per block of queries.
+//     the matrix has 4-bit rows (kernel/native-scan.ts exactTopK, bound checks in C);
+//   - otherwise: the int8 scan on ONNX Runtime, re-run with 4x the candidates for the queries
+//     whose bound did not close. Blocks for neighbour-list builds pass certify: false and keep
+//     the fixed overfetch (their recall is measured instead; the bound rarely closes at k = 32).
 // exact: the exhaustive float32 scan.
 import type { Kernel } from "../../kernel/index.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
@@ -21,6 +24,18 @@ export interface ScanOptions {
   minCosine: number | null;
   /** Per query: a feature to leave out (the query feature itself). */
   exclude?: ReadonlyArray<{ saeId: string; index: number } | null>;
+  /** Certify the approximate scan exact (default true); false: fixed overfetch only. */
+  certify?: boolean;
+  /** Per query and matrix: how many rows were re-ranked exactly. */
+  onStats?: (s: ScanStats) => void;
+}
+
+export interface ScanStats {
+  saeId: string;
+  /** Rows whose float32 cosine was computed. */
+  reranked: number;
+  /** Rows the 4-bit bound kept that the int8 bound ruled out (native scan only). */
+  screened: number;
 }
 
 /** Candidates fetched beyond k for the approximate scan before exact re-ranking. */
@@ -39,18 +54,27 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
   if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
+  const certify = !opts.exact && opts.certify !== false;
   // (qRows first: reading m.packed4 packs the rows, which blocks of many queries never need.)
   const native = !opts.exact && qRows <= PACKED4_MAX_QUERIES && m.native && m.packed4 ? m.native : null;
   if (native && m.packed4) {
-    const fetch4 = Math.min(m.rows, opts.k + 1 + overfetch4(opts.k));
     const out: Neighbour[][] = [];
     for (let c = 0; c < qRows; c++) {
       const query = q.subarray(c * d, (c + 1) * d);
-      const r = await native.topK(m.packed4, query, fetch4);
-      out.push(rerank(m, r.rows, native.dots(query, 1, d, m.data, r.rows, r.rows.length), opts.exclude?.[c] ?? null));
+      const ex = opts.exclude?.[c] ?? null;
+      if (certify) {
+        const exRow = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
+        const r = await native.exactTopK(m.packed4, m.quantized, m.data, query, opts.k, exRow);
+        opts.onStats?.({ saeId: m.saeId, reranked: r.reranked, screened: r.screened });
+        out.push(rerank(m, r.rows, r.scores, null));
+        continue;
+      }
+      const r = await native.topK(m.packed4, query, Math.min(m.rows, opts.k + 1 + overfetch4(opts.k)));
+      out.push(rerank(m, r.rows, native.dots(query, 1, d, m.data, r.rows, r.rows.length), ex));
     }
     return out;
   }
+  if (certify) return certifiedInt8(kernel, m, q, qRows, opts);
   // One spare row for the excluded feature; the approximate scan fetches extra candidates to re-rank.
   const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
   const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
@@ -69,6 +93,67 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
     }
     return list;
   });
+}
+
+const maxRowErr = new WeakMap<Float32Array, number>();
+
+/**
+ * The int8 scan, certified: a row outside the fetched candidates scores at most the last
+ * candidate's int8 score, and its exact cosine at most that plus the largest error bound
+ * (‖q‖·max‖x − x̂‖ + ‖q − q̂‖·(1 + max‖x − x̂‖) + float rounding). Queries whose bound is not
+ * yet below their k-th exact cosine are scanned again with 4x the candidates.
+ */
+async function certifiedInt8(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
+  const d = m.d;
+  const qz = m.quantized;
+  let eMax = maxRowErr.get(qz.rowErr);
+  if (eMax === undefined) maxRowErr.set(qz.rowErr, (eMax = qz.rowErr.reduce((a, b) => Math.max(a, b), 0)));
+  const slack = 2 * d * 2 ** -23;
+  const out: Neighbour[][] = new Array(qRows);
+  let pending = Array.from({ length: qRows }, (_, c) => c);
+  let fetch = Math.min(m.rows, opts.k + 1 + overfetch(opts.k));
+  for (;;) {
+    const block = new Float32Array(pending.length * d);
+    pending.forEach((c, i) => block.set(q.subarray(c * d, (c + 1) * d), i * d));
+    const r = await kernel.topKDotInt8(block, pending.length, qz, fetch);
+    const got = r.indices.length / pending.length;
+    const cosines = m.native?.dots(block, pending.length, d, m.data, r.indices, got) ?? null;
+    const next: number[] = [];
+    pending.forEach((c, i) => {
+      const ex = opts.exclude?.[c];
+      const list: Neighbour[] = [];
+      for (let t = 0; t < got; t++) {
+        const row = r.indices[i * got + t];
+        const index = m.index[row];
+        if (ex && ex.saeId === m.saeId && ex.index === index) continue;
+        list.push({ saeId: m.saeId, index, cosine: cosines ? cosines[i * got + t] : dot(block, i * d, m.data, row * d, d) });
+      }
+      list.sort(byCosine);
+      const top = list.slice(0, opts.k);
+      opts.onStats?.({ saeId: m.saeId, reranked: got, screened: 0 });
+      const bound = got === 0 ? -Infinity : r.values[i * got + got - 1] + queryErrBound(block, i * d, d, eMax) + slack;
+      if (got >= m.rows || (top.length === opts.k && bound < top[opts.k - 1].cosine)) out[c] = top;
+      else next.push(c);
+    });
+    if (next.length === 0) return out;
+    pending = next;
+    fetch = Math.min(m.rows, fetch * 4);
+  }
+}
+
+/** ‖q‖·e + ‖q − q̂‖·(1 + e) for the int8 query quantisation of quantizeQueriesTransposed. */
+function queryErrBound(q: Float32Array, o: number, d: number, e: number): number {
+  let max = 0;
+  let n2 = 0;
+  for (let j = 0; j < d; j++) {
+    max = Math.max(max, Math.abs(q[o + j]));
+    n2 += q[o + j] * q[o + j];
+  }
+  const s = max / 127;
+  const inv = s > 0 ? 1 / s : 0;
+  let e2 = 0;
+  for (let j = 0; j < d; j++) e2 += (q[o + j] - Math.round(q[o + j] * inv) * s) ** 2;
+  return Math.sqrt(n2) * e + Math.sqrt(e2) * (1 + e);
 }
 
 /** Candidate rows with their exact cosines, without the excluded feature. */

@@ -12,6 +12,8 @@ import { checkK, DEFAULT_LIMITS, type RequestLimits } from "../../shared/limits.
 import type { DecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
+import { buildIvf, DEFAULT_JOINS, ivfNeighbours } from "./ivf-neighbours.ts";
+import { runJoins } from "./neighbour-join.ts";
 import { type Neighbour, scanNearest } from "./nearest-scan.ts";
 
 export type { Neighbour } from "./nearest-scan.ts";
@@ -37,6 +39,8 @@ export interface BuildListsOptions {
   signal?: AbortSignal;
   /** After each stored block: features with a list of those with a decoder. */
   onProgress?: (done: number, total: number) => Promise<void> | void;
+  /** Candidates from an IVF partition (ivf-neighbours.ts) instead of a scan of every row: SAEs above the exhaustive cut-off. */
+  ivf?: { maxProbes?: number; nlist?: number; joins?: number } | null;
 }
 
 export class NearestService {
@@ -155,10 +159,22 @@ export class NearestService {
     const kernel = await this.kernel();
     const d = m.d;
     let done = m.rows - todo.length;
-    await opts.onProgress?.(done, m.rows);
+    // The IVF build's joins are further passes over every feature: the progress counts them too.
+    const joins = opts.ivf ? (opts.ivf.joins ?? DEFAULT_JOINS) : 0;
+    const total = m.rows * (1 + joins);
+    await opts.onProgress?.(done, total);
+    // Rebuilt on resume (seeded, so the same partition): cheap beside the probes.
+    const ivf = opts.ivf && todo.length > 0 ? await buildIvf(kernel, m, { nlist: opts.ivf.nlist }) : null;
     for (let b = 0; b < todo.length; b += block) {
       opts.signal?.throwIfAborted();
       const ids = todo.slice(b, Math.min(todo.length, b + block));
+      if (ivf) {
+        const r = await ivfNeighbours(kernel, m, ivf, Int32Array.from(ids, (idx) => m.rowOf[idx]!), k, opts.ivf?.maxProbes);
+        await this.repo.writeNeighbourLists(saeId, ids, k, Int32Array.from(r.rows, (row) => (row < 0 ? -1 : m.index[row])), r.cosines);
+        done += ids.length;
+        await opts.onProgress?.(done, total);
+        continue;
+      }
       const q = new Float32Array(ids.length * d);
       ids.forEach((idx, r) => q.set(m.data.subarray(m.rowOf[idx]! * d, (m.rowOf[idx]! + 1) * d), r * d));
       const lists = await scanNearest(kernel, [m], q, ids.length, {
@@ -166,6 +182,7 @@ export class NearestService {
         exact: !!opts.exact,
         minCosine: null,
         exclude: Array.from(ids, (index) => ({ saeId, index })),
+        certify: false,
       });
       const indices = new Int32Array(ids.length * k);
       const cosines = new Float32Array(ids.length * k);
@@ -177,7 +194,15 @@ export class NearestService {
       );
       await this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines);
       done += ids.length;
-      await opts.onProgress?.(done, m.rows);
+      await opts.onProgress?.(done, total);
+    }
+    if (joins > 0) {
+      await runJoins(m, k, {
+        joins, blockRows: block, signal: opts.signal,
+        page: (from, to) => this.repo.neighbourListPage(saeId, from, to),
+        write: (ids, indices, cosines) => this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines),
+        progress: async (d) => opts.onProgress?.(m.rows + d, total),
+      });
     }
     return { saeId, features: m.rows, built: todo.length, k, seconds: (performance.now() - started) / 1000 };
   }

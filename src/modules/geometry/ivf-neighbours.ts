@@ -1,0 +1,265 @@
+// Sub-quadratic candidates for neighbour lists of SAEs above the exhaustive build's cut-off: an
+// inverted-file (IVF) partition of the decoder rows. Spherical k-means on a sample gives unit
+// centroids; every row joins its nearest centroid, and each cluster keeps the smallest cosine of
+// a member with its centroid (its angular radius r). For a query at angle a from a centroid,
+// every member lies at least a − r from the query (triangle inequality on the sphere), so
+// cos(max(0, a − r)) bounds the cosine of any member: clusters are probed best bound first, and
+// probing stops when the bound falls below the k-th cosine found (nothing left can enter) or
+// after maxProbes clusters (the approximation, which the joins of neighbour-join.ts then repair;
+// recall is measured in scripts/bench/ivf.ts).
+// Candidates' cosines are exact float32 dot products, so every stored cosine is exact.
+import type { Kernel } from "../../kernel/index.ts";
+import { seededRandom } from "../../util/random.ts";
+import type { DecoderMatrix } from "./decoder-matrix.ts";
+
+export interface Ivf {
+  nlist: number;
+  /** nlist × d unit centroids. */
+  centroids: Float32Array;
+  /** Members of cluster c: rows members[offsets[c] .. offsets[c + 1]). */
+  offsets: Int32Array;
+  members: Int32Array;
+  /** Angular radius of each cluster (radians). */
+  radius: Float64Array;
+}
+
+export interface IvfOptions {
+  /** Clusters (default 2·√rows). */
+  nlist?: number;
+  /** Rows the k-means runs on (default min(rows, 40·nlist)). */
+  sample?: number;
+  iterations?: number;
+  seed?: number;
+}
+
+/**
+ * Clusters probed per query, and neighbour joins after the IVF pass (neighbour-join.ts), by
+ * default: recall 0.9912 above the noise floor on a 50k × 768 SAE-like set (BENCHMARKS.md).
+ */
+export const DEFAULT_MAX_PROBES = 16;
+export const DEFAULT_JOINS = 3;
+
+const BLOCK = 4096;
+
+/** Nearest centroid of each of `count` rows of data starting at row0, with its cosine. */
+async function assign(kernel: Kernel, data: Float32Array, rows: Int32Array | null, count: number, d: number, centroids: Float32Array, nlist: number) {
+  const best = new Int32Array(count);
+  const cos = new Float32Array(count);
+  for (let s = 0; s < count; s += BLOCK) {
+    const n = Math.min(BLOCK, count - s);
+    let q: Float32Array;
+    if (rows) {
+      q = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) q.set(data.subarray(rows[s + i] * d, (rows[s + i] + 1) * d), i * d);
+    } else q = data.subarray(s * d, (s + n) * d);
+    const r = await kernel.topKDot(q, n, centroids, nlist, d, 1);
+    best.set(r.indices, s);
+    cos.set(r.values, s);
+  }
+  return { best, cos };
+}
+
+export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions = {}): Promise<Ivf> {
+  const { rows, d, data } = m;
+  const nlist = Math.max(1, Math.min(rows, o.nlist ?? Math.round(2 * Math.sqrt(rows))));
+  const rand = seededRandom(o.seed ?? 1);
+  const sampleN = Math.min(rows, Math.max(nlist, o.sample ?? 40 * nlist));
+  // A sample without repeats (partial Fisher–Yates over row numbers).
+  const perm = Int32Array.from({ length: rows }, (_, i) => i);
+  for (let i = 0; i < sampleN; i++) {
+    const j = i + Math.floor(rand() * (rows - i));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const sample = perm.slice(0, sampleN);
+  const centroids = new Float32Array(nlist * d);
+  for (let c = 0; c < nlist; c++) centroids.set(data.subarray(sample[c] * d, (sample[c] + 1) * d), c * d);
+  for (let it = 0; it < (o.iterations ?? 8); it++) {
+    const { best } = await assign(kernel, data, sample, sampleN, d, centroids, nlist);
+    const sum = new Float64Array(nlist * d);
+    const count = new Int32Array(nlist);
+    for (let i = 0; i < sampleN; i++) {
+      const c = best[i];
+      count[c]++;
+      const o2 = sample[i] * d;
+      for (let j = 0; j < d; j++) sum[c * d + j] += data[o2 + j];
+    }
+    for (let c = 0; c < nlist; c++) {
+      let norm = 0;
+      for (let j = 0; j < d; j++) norm += sum[c * d + j] ** 2;
+      if (count[c] === 0 || norm === 0) {
+        // An empty cluster restarts at a random sampled row.
+        const r = sample[Math.floor(rand() * sampleN)];
+        centroids.set(data.subarray(r * d, (r + 1) * d), c * d);
+        continue;
+      }
+      const inv = 1 / Math.sqrt(norm);
+      for (let j = 0; j < d; j++) centroids[c * d + j] = sum[c * d + j] * inv;
+    }
+  }
+  const { best, cos } = await assign(kernel, data, null, rows, d, centroids, nlist);
+  const offsets = new Int32Array(nlist + 1);
+  for (let i = 0; i < rows; i++) offsets[best[i] + 1]++;
+  for (let c = 0; c < nlist; c++) offsets[c + 1] += offsets[c];
+  const fill = offsets.slice(0, nlist);
+  const members = new Int32Array(rows);
+  const minCos = new Float64Array(nlist).fill(1);
+  for (let i = 0; i < rows; i++) {
+    const c = best[i];
+    members[fill[c]++] = i;
+    minCos[c] = Math.min(minCos[c], cos[i]);
+  }
+  // float32 rounding of the member cosines: widen each radius by a little.
+  const radius = Float64Array.from(minCos, (x) => Math.min(Math.PI, Math.acos(Math.max(-1, Math.min(1, x))) + 1e-4));
+  return { nlist, centroids, offsets, members, radius };
+}
+
+export interface IvfQueryStats {
+  probed: number;
+  candidates: number;
+}
+
+/**
+ * Top-k neighbours (rows, cosines, best first, ties to the lower row) of the given matrix rows,
+ * each leaving itself out, from the IVF candidates.
+ */
+export async function ivfNeighbours(
+  kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = DEFAULT_MAX_PROBES, stats?: IvfQueryStats,
+): Promise<{ rows: Int32Array; cosines: Float32Array }> {
+  const { d, data } = m;
+  const nq = queryRows.length;
+  const q = new Float32Array(nq * d);
+  queryRows.forEach((r, i) => q.set(data.subarray(r * d, (r + 1) * d), i * d));
+  // Query-centroid cosines for the whole block in one product.
+  const qc = await kernel.gemm(q, ivf.centroids, nq, ivf.nlist, d, { transB: true });
+  const outRows = new Int32Array(nq * k).fill(-1);
+  const outCos = new Float32Array(nq * k).fill(-Infinity);
+  const probes = Math.min(maxProbes, ivf.nlist);
+  const order = new Int32Array(probes);
+  const key = new Float64Array(probes);
+  const heapS = new Float32Array(k);
+  const heapR = new Int32Array(k);
+  let cand = new Int32Array(1024);
+  for (let i = 0; i < nq; i++) {
+    // The `probes` clusters with the smallest a − r, in increasing order (insertion into a short sorted list).
+    let n = 0;
+    for (let c = 0; c < ivf.nlist; c++) {
+      const a = Math.acos(Math.max(-1, Math.min(1, qc[i * ivf.nlist + c])));
+      const kk = a - ivf.radius[c];
+      if (n === probes && kk >= key[n - 1]) continue;
+      let p = n < probes ? n++ : n - 1;
+      while (p > 0 && key[p - 1] > kk) {
+        key[p] = key[p - 1];
+        order[p] = order[p - 1];
+        p--;
+      }
+      key[p] = kk;
+      order[p] = c;
+    }
+    let size = 0;
+    const self = queryRows[i];
+    const qo = i * d;
+    for (let t = 0; t < n; t++) {
+      const bound = key[t] <= 0 ? 1 : Math.cos(key[t]);
+      if (size === k && bound < heapS[0]) break;
+      const c = order[t];
+      const lo = ivf.offsets[c];
+      const hi = ivf.offsets[c + 1];
+      const count = hi - lo;
+      if (cand.length < count) cand = new Int32Array(2 * count);
+      cand.set(ivf.members.subarray(lo, hi));
+      const cands = cand.subarray(0, count);
+      const cos = m.native ? m.native.dots(q.subarray(qo, qo + d), 1, d, data, cands, count) : jsDots(q, qo, data, cands, d);
+      if (stats) {
+        stats.probed++;
+        stats.candidates += count;
+      }
+      for (let j = 0; j < count; j++) {
+        const r = cands[j];
+        if (r === self) continue;
+        size = offer(heapS, heapR, size, k, cos[j], r);
+      }
+    }
+    // Too few candidates for a full list (tiny clusters): the other clusters too, so a stored list is always full.
+    if (size < k && n < ivf.nlist) {
+      const probed = new Set(order.subarray(0, n));
+      for (let c = 0; c < ivf.nlist && size < k; c++) {
+        if (probed.has(c)) continue;
+        for (let t = ivf.offsets[c]; t < ivf.offsets[c + 1]; t++) {
+          const r = ivf.members[t];
+          if (r !== self) size = offer(heapS, heapR, size, k, dotRow(data, qo, q, r, d), r);
+        }
+      }
+    }
+    // Heap to best-first order.
+    for (let s = size - 1; s >= 0; s--) {
+      outCos[i * k + s] = heapS[0];
+      outRows[i * k + s] = heapR[0];
+      heapS[0] = heapS[size - 1];
+      heapR[0] = heapR[size - 1];
+      size--;
+      down(heapS, heapR, size, 0);
+    }
+  }
+  return { rows: outRows, cosines: outCos };
+}
+
+function dotRow(data: Float32Array, qo: number, q: Float32Array, r: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += q[qo + j] * data[r * d + j];
+  return s;
+}
+
+function jsDots(q: Float32Array, qo: number, data: Float32Array, rows: Int32Array, d: number): Float32Array {
+  const out = new Float32Array(rows.length);
+  rows.forEach((r, t) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += q[qo + j] * data[r * d + j];
+    out[t] = s;
+  });
+  return out;
+}
+
+// A min-heap of (cosine, row) holding the k best: worse = lower cosine, or equal and higher row.
+const worse = (s: Float32Array, r: Int32Array, a: number, b: number) => s[a] < s[b] || (s[a] === s[b] && r[a] > r[b]);
+
+function swap(s: Float32Array, r: Int32Array, a: number, b: number) {
+  const ts = s[a];
+  s[a] = s[b];
+  s[b] = ts;
+  const tr = r[a];
+  r[a] = r[b];
+  r[b] = tr;
+}
+
+function down(s: Float32Array, r: Int32Array, size: number, i: number) {
+  for (;;) {
+    const l = 2 * i + 1;
+    let m = i;
+    if (l < size && worse(s, r, l, m)) m = l;
+    if (l + 1 < size && worse(s, r, l + 1, m)) m = l + 1;
+    if (m === i) return;
+    swap(s, r, i, m);
+    i = m;
+  }
+}
+
+function offer(s: Float32Array, r: Int32Array, size: number, k: number, cos: number, row: number): number {
+  if (size < k) {
+    let i = size++;
+    s[i] = cos;
+    r[i] = row;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!worse(s, r, i, p)) break;
+      swap(s, r, i, p);
+      i = p;
+    }
+    return size;
+  }
+  if (cos > s[0] || (cos === s[0] && row < r[0])) {
+    s[0] = cos;
+    r[0] = row;
+    down(s, r, size, 0);
+  }
+  return size;
+}
