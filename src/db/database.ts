@@ -61,8 +61,8 @@ export interface DbStats {
   writes: number;
 }
 
-// A plain read: SELECT or SHOW after any comments, calling nothing that changes state.
-const READ = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*(?:SELECT|SHOW)\b/i;
+// A plain read: SELECT, SHOW or WITH after any comments, with no data-modifying part and calling nothing that changes state.
+const READ = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*(?:SELECT|SHOW|WITH)\b/i;
 const WRITES_ANYWAY = /\b(?:INSERT|UPDATE|DELETE|MERGE|nextval|setval|set_config|pg_advisory\w*|lo_\w+|pg_notify)\b/i;
 
 /**
