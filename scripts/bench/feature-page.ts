@@ -3,6 +3,8 @@
 // from scripts/setup-postgres.sh), same data, same pool size, 16 clients, ABBA alternation, after
 // the suite's equal-data check. Prints req/s, p99 and SQL statements per page.
 //   DATABASE_URL=... node bin/run-ts.js scripts/bench/feature-page.ts [--seconds 5] [--reps 2] [--features 4096]
+// FEATURE_PAGE_BASELINE_URL: another Monoscope server on the same database (an older build), run
+// in the same rotation, so before and after are measured side by side.
 import { join } from "node:path";
 import pg from "pg";
 import { benchConfig, ensureDataset, load, type LoadResult, once, ROOT, spawnServer } from "./api-harness.ts";
@@ -49,18 +51,31 @@ try {
   };
   const m: LoadResult[] = [];
   const g: LoadResult[] = [];
+  const b: LoadResult[] = [];
+  const baseline = process.env.FEATURE_PAGE_BASELINE_URL;
+  if (baseline) await assertEqualPages(baseline, mq, peer.url, pq, saeId, features);
+  // Each rep rotates the order, so a drift in the machine's background load falls on all alike.
+  const contenders: [LoadResult[], string, string][] = [[m, mono.url, mq], [g, peer.url, pq], ...(baseline ? [[b, baseline, mq] as [LoadResult[], string, string]] : [])];
   for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) m.push(await run(mono.url, mq)), g.push(await run(peer.url, pq));
-    else g.push(await run(peer.url, pq)), m.push(await run(mono.url, mq));
+    for (let j = 0; j < contenders.length; j++) {
+      const [out, u, q] = contenders[(i + j) % contenders.length]!;
+      out.push(await run(u, q));
+    }
   }
   const statements = async () => Number(/^monoscope_db_statements_total (\d+)/m.exec(await (await fetch(`${mono.url}/metrics`)).text())?.[1]);
   const s0 = await statements();
   for (let k = 0; k < 50; k++) await once(mono.url, { query: mq, variables: { s: saeId, i: nextIndex() } });
   const perPage = ((await statements()) - s0) / 50;
   const fmt = (rs: LoadResult[]) => rs.map((r) => `${Math.round(r.requestsPerSecond)} req/s p99 ${r.p99} ms`).join(" | ");
-  console.log(`monoscope:    ${fmt(m)}\npostgraphile: ${fmt(g)}`);
+  console.log(`monoscope:    ${fmt(m)}\npostgraphile: ${fmt(g)}${baseline ? `\nbaseline:     ${fmt(b)}` : ""}`);
+  const med = (rs: LoadResult[]) => [...rs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[Math.floor(rs.length / 2)]!;
+  for (const [name, rs] of [["monoscope", m], ["postgraphile", g], ...(baseline ? [["baseline", b]] : [])] as [string, LoadResult[]][])
+    console.log(`median ${name}: ${Math.round(med(rs).requestsPerSecond)} req/s p99 ${med(rs).p99} ms`);
   const ratio = m.map((r, i) => (r.requestsPerSecond / g[i]!.requestsPerSecond).toFixed(2));
-  console.log(`ratio per pair: ${ratio.join(" ")}; statements per page: ${perPage.toFixed(1)}`);
+  // The second scrape's own statements (metrics gauges) are not the pages': measured alone and taken off.
+  const s1 = await statements();
+  const scrape = (await statements()) - s1;
+  console.log(`ratio per pair: ${ratio.join(" ")}; statements per page: ${((perPage * 50 - scrape) / 50).toFixed(1)}`);
 } finally {
   await peer.stop();
   await mono.stop();
