@@ -20,6 +20,7 @@ import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
 import { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import { parseRows, type RowParser } from "./rows.ts";
+import { countStatement, type DbStats } from "./stats.ts";
 
 export type Driver = { kind: "postgres"; pool: pg.Pool } | { kind: "pglite"; pg: PGlite };
 
@@ -56,28 +57,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface DbStats {
-  statements: number;
-  writes: number;
-}
-
-// A plain read: SELECT, SHOW or WITH after any comments, with no data-modifying part and calling nothing that changes state.
-const READ = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*(?:SELECT|SHOW|WITH)\b/i;
-const WRITES_ANYWAY = /\b(?:INSERT|UPDATE|DELETE|MERGE|nextval|setval|set_config|pg_advisory\w*|lo_\w+|pg_notify)\b/i;
-
-/**
- * Counts one statement (query: the driver's first argument) in stats; result: what the driver
- * returned. A write counts again once it settles, so a look taken while it ran is not current.
- */
-export function countStatement<R>(stats: DbStats, query: unknown, result: R): R {
-  stats.statements++;
-  const text = typeof query === "string" ? query : typeof (query as { text?: unknown } | null)?.text === "string" ? (query as { text: string }).text : null;
-  if (text !== null && READ.test(text) && !WRITES_ANYWAY.test(text)) return result;
-  stats.writes++;
-  const settled = () => void stats.writes++;
-  if (result && typeof (result as { then?: unknown }).then === "function") (result as unknown as Promise<unknown>).then(settled, settled);
-  return result;
-}
+export type { DbStats };
 
 /** The statement path of Database, alone (inside sqlTransaction). */
 export type SqlStatements = Pick<Database, "sql" | "rows" | "run">;

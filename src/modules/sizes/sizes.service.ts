@@ -1,6 +1,8 @@
 // The stored sizes of list-valued fields (the longest stored list behind each), for the query
 // cost limit: graphql/cost.ts charges a list field without first/k at its stored size, so the
-// bound has to be current when a query is costed. Each look runs one cheap statement (SAE
+// bound has to be current when a query is costed. A look stays current while this process
+// writes nothing (Database.stats.writes), for at most a second so that other processes' writes
+// are seen; read-only traffic then costs no statement here. Each look runs one cheap statement (SAE
 // versions, id watermarks) and, for the sizes its caller needs, rescans only what changed:
 // an SAE whose version moved, the features that got explanations since the last id seen.
 // Bounds only grow between deletes of whole SAEs (a deleted SAE drops out), which errs on
