@@ -20,6 +20,7 @@ import { AppError, ErrorCode, redactSecrets } from "../errors.ts";
 import { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import { parseRows, type RowParser } from "./rows.ts";
+import { countStatement, type DbStats } from "./stats.ts";
 
 export type Driver = { kind: "postgres"; pool: pg.Pool } | { kind: "pglite"; pg: PGlite };
 
@@ -45,12 +46,18 @@ export interface Database {
    * transaction-local settings (SET LOCAL / set_config(..., true)). Rolled back if fn throws.
    */
   sqlTransaction<T>(fn: (tx: SqlStatements) => Promise<T>): Promise<T>;
-  /** Statements sent to the server since open (for batching tests and metrics). */
-  readonly stats: { statements: number };
+  /**
+   * Statements sent to the server since open (for batching tests and metrics), and how many of
+   * them may have written (anything but a plain SELECT/SHOW; transactions and COPY count), so a
+   * cache of what is stored can tell that nothing changed in this process since it looked.
+   */
+  readonly stats: DbStats;
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   close(): Promise<void>;
 }
+
+export type { DbStats };
 
 /** The statement path of Database, alone (inside sqlTransaction). */
 export type SqlStatements = Pick<Database, "sql" | "rows" | "run">;
@@ -68,7 +75,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
 
 async function openPostgres(url: string, poolSize: number, preparedStatements: boolean): Promise<Database> {
   const { PrismaPg } = await import("@prisma/adapter-pg");
-  const stats = { statements: 0 };
+  const stats: DbStats = { statements: 0, writes: 0 };
   const location = describeUrl(url);
   const pool = await connectPool(url, { max: poolSize, connectionTimeoutMillis: 10_000 }, stats, location);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -87,7 +94,7 @@ async function openPostgres(url: string, poolSize: number, preparedStatements: b
 }
 
 /** A pool whose statements count in stats, checked by one connection (a clear error when the server is not there). */
-async function connectPool(url: string, options: pg.PoolConfig, stats: { statements: number }, location: string): Promise<pg.Pool> {
+async function connectPool(url: string, options: pg.PoolConfig, stats: DbStats, location: string): Promise<pg.Pool> {
   const pool = await createPool(url, options, stats);
   try {
     const c = await pool.connect();
@@ -100,7 +107,7 @@ async function connectPool(url: string, options: pg.PoolConfig, stats: { stateme
 }
 
 /** A pool whose statements count in stats; connects on first use. */
-export async function createPool(url: string, options: pg.PoolConfig, stats: { statements: number }): Promise<pg.Pool> {
+export async function createPool(url: string, options: pg.PoolConfig, stats: DbStats): Promise<pg.Pool> {
   const { default: pgModule } = await import("pg");
   const pool = new pgModule.Pool({ connectionString: url, ...options });
   pool.on("error", () => {
@@ -109,8 +116,7 @@ export async function createPool(url: string, options: pg.PoolConfig, stats: { s
   pool.on("connect", (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      stats.statements++;
-      return query(...args);
+      return countStatement(stats, args[0], query(...args));
     };
   });
   return pool;
@@ -205,7 +211,7 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
       );
     }
   }
-  const stats = { statements: 0 };
+  const stats: DbStats = { statements: 0, writes: 0 };
   let db: PGlite;
   try {
     db = await PGlite.create(memory ? undefined : dataDir, { extensions: { vector, pg_trgm }, startParams: PGLITE_START_PARAMS });
@@ -220,18 +226,23 @@ async function openPglite(dataDir: string, memory: boolean): Promise<Database> {
   for (const method of ["query", "exec"] as const) {
     const original = raw[method] as (...args: unknown[]) => Promise<unknown>;
     (db as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      stats.statements++;
-      const result = original(...args);
+      const result = countStatement(stats, args[0], original(...args));
       return boundWal ? result.then(async (r) => (await boundWal(), r)) : result;
     };
   }
+  // Transactions (sqlTransaction, Prisma's, the bulk path's) may write: they count as writes when they start and end.
+  const transaction = db.transaction.bind(db);
+  (db as { transaction: typeof transaction }).transaction = <T>(fn: Parameters<typeof transaction<T>>[0]) => {
+    stats.writes++;
+    return countStatement(stats, null, transaction<T>(fn));
+  };
   // Built on first use: most reads go through sql, and a short command (`monoscope query`)
   // should not pay for Prisma's client set-up.
   let prisma: PrismaClient | null = null;
   const query = (target: PGlite | Transaction, count: boolean, strings: TemplateStringsArray, values: unknown[]) => {
     const q = Prisma.sql(strings, ...(values as Prisma.Sql[]));
-    if (count) stats.statements++; // db.query counts itself; a transaction's queries do not
-    return target.query(q.text, q.values);
+    // db.query counts itself; a transaction's queries do not
+    return count ? countStatement(stats, q.text, target.query(q.text, q.values)) : target.query(q.text, q.values);
   };
   const on = (target: PGlite | Transaction, count: boolean): SqlStatements => {
     const sql: Database["sql"] = async (strings, ...values) => (await query(target, count, strings, values)).rows;

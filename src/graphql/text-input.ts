@@ -32,8 +32,20 @@ export function findNul(value: unknown, path: string): string | null {
   return null;
 }
 
+// Apollo hands the same parsed document to every request with the same query text (its
+// document cache), and the answer depends on the document alone: walked once per document.
+const literalChecked = new WeakMap<DocumentNode, string | null>();
+
 /** The field and argument whose literal string holds a NUL, e.g. `searchConcepts(query:)`. */
 function literalWithNul(document: DocumentNode): string | null {
+  const known = literalChecked.get(document);
+  if (known !== undefined) return known;
+  const found = walkLiterals(document);
+  literalChecked.set(document, found);
+  return found;
+}
+
+function walkLiterals(document: DocumentNode): string | null {
   let found: string | null = null;
   const fields: string[] = [];
   const args: string[] = [];

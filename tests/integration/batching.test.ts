@@ -45,7 +45,10 @@ const BY_INDEX = `query($s: ID!, ${Array.from({ length: 100 }, (_, i) => `$i${i}
   ${Array.from({ length: 100 }, (_, i) => `f${i}: feature(saeId: $s, index: $i${i}) { id density logits { positive { token } } topActivations(first: 1) { maxValue } }`).join("\n")}
 }`;
 
-async function statementsFor(query: string, variables: Record<string, unknown>) {
+async function statementsFor(query: string, variables: Record<string, unknown>, opts: { sizesKnown?: boolean } = { sizesKnown: true }) {
+  // The cost limit's stored sizes stay known for a second while nothing is written (modules/sizes):
+  // looked up first so that whether this query repeats the look does not depend on timing.
+  if (opts.sizesKnown) await t.app.services.sizes.current();
   const before = t.app.db.stats.statements;
   const r = await executeQuery(t.app, query, variables);
   expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
@@ -77,5 +80,42 @@ describe("statement count", () => {
     expect(Object.keys(r.data)).toHaveLength(100);
     // One more: the cost limit reads the stored list sizes (logits, examples) once per request.
     expect(r.count).toBeLessThanOrEqual(4);
+  });
+});
+
+// The deploy suite's feature page: the row, its labels, top activations and neighbours.
+const FEATURE_PAGE = `query($s: ID!, $i: Int!) { feature(saeId: $s, index: $i) { index explanations { text }
+  topActivations(first: 10) { tokens values } neighbors(k: 5) { feature { index } cosine } } }`;
+
+describe("feature page", () => {
+  it("costs one statement per kind of data and none for the cost limit's stored sizes when nothing was written", async () => {
+    await statementsFor(FEATURE_PAGE, { s: saeId, i: 3 }); // fills per-process caches (decoder matrix)
+    const known = await statementsFor(FEATURE_PAGE, { s: saeId, i: 7 });
+    expect(known.data.feature.index).toBe(7);
+    expect(known.data.feature.explanations).toEqual([{ text: "label 7" }]);
+    expect(known.data.feature.neighbors).toHaveLength(5);
+    // Right after another page and no write: the cost limit runs no statement of its own.
+    const next = await statementsFor(FEATURE_PAGE, { s: saeId, i: 7 }, { sizesKnown: false });
+    expect(next.count).toBe(known.count);
+    expect(next.data).toEqual(known.data);
+  });
+
+  it("answers a missing feature with null, and a missing one beside a present one leaves the present one whole", async () => {
+    const missing = await statementsFor(FEATURE_PAGE, { s: saeId, i: 5000 });
+    expect(missing.data.feature).toBeNull();
+    const two = `query($s: ID!) { a: feature(saeId: $s, index: 5000) { index neighbors(k: 5) { cosine } }
+      b: feature(saeId: $s, index: 8) { index explanations { text } neighbors(k: 5) { feature { index } cosine } } }`;
+    const { data } = await statementsFor(two, { s: saeId });
+    expect(data.a).toBeNull();
+    const alone = await statementsFor(FEATURE_PAGE, { s: saeId, i: 8 });
+    expect(data.b.neighbors).toEqual(alone.data.feature.neighbors.map((n: any) => ({ feature: n.feature, cosine: n.cosine })));
+    expect(data.b.explanations).toEqual([{ text: "label 8" }]);
+  });
+
+  it("sees a label added since the last page (the write invalidates the stored sizes)", async () => {
+    await t.app.services.explanation.addHuman({ saeId, index: 9 }, "second 9");
+    expect((await t.app.services.sizes.current(["explanationsPerFeature"])).explanationsPerFeature).toBe(2);
+    const { data } = await statementsFor(FEATURE_PAGE, { s: saeId, i: 9 });
+    expect(data.feature.explanations.map((e: any) => e.text).sort()).toEqual(["label 9", "second 9"]);
   });
 });

@@ -54,4 +54,24 @@ describe("db statements", () => {
     const after = (await t.app.db.rows(Setting)`SELECT current_setting('monoscope.test_setting', true) AS v`)[0]!.v;
     expect(after).not.toBe("123");
   });
+
+  it("counts writes apart from reads (what lets the cost limit's stored sizes skip a look)", async () => {
+    const w = () => t.app.db.stats.writes;
+    let before = w();
+    await t.app.db.sql`/* a comment */ SELECT count(*) FROM test_statements`;
+    await t.app.db.sql`WITH x AS (SELECT id FROM test_statements) SELECT count(*) FROM x`;
+    await t.app.db.prisma.$queryRaw`SELECT 1`;
+    expect(w()).toBe(before);
+    for (const write of [
+      () => t.app.db.run`INSERT INTO test_statements (id, label) VALUES (${40}, 'forty')`,
+      () => t.app.db.sql`WITH d AS (DELETE FROM test_statements WHERE id = ${40} RETURNING id) SELECT count(*) FROM d`,
+      () => t.app.db.sql`SELECT nextval(pg_get_serial_sequence('explanation', 'id'))`,
+      () => t.app.db.sqlTransaction(async (tx) => tx.sql`SELECT 1`),
+      () => t.app.db.prisma.$executeRaw`UPDATE test_statements SET label = 'y' WHERE id = ${40}`,
+    ]) {
+      before = w();
+      await write();
+      expect(w()).toBeGreaterThan(before);
+    }
+  });
 });

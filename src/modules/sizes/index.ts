@@ -6,7 +6,13 @@ import { StoredSizeService } from "./sizes.service.ts";
 
 export { StoredSizeService, type StoredSizeKey, type StoredSizes } from "./sizes.service.ts";
 
-/** textTokens: the server's token limit for text through a model, the length of a text answer's token lists. */
+/**
+ * textTokens: the server's token limit for text through a model, the length of a text answer's
+ * token lists. A look stays current while this process writes nothing, for at most LOOK_TTL_MS.
+ */
 export function buildSizesModule(db: Database, opts: { textTokens?: number } = {}) {
-  return { sizes: new StoredSizeService(new SizesRepository(db), opts.textTokens ?? 0) };
+  return { sizes: new StoredSizeService(new SizesRepository(db), opts.textTokens ?? 0, { writes: () => db.stats.writes, ttlMs: LOOK_TTL_MS }) };
 }
+
+/** How soon another process's writes (an API replica, a CLI ingest) reach this one's cost limit. */
+export const LOOK_TTL_MS = 1000;

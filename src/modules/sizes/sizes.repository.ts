@@ -1,6 +1,7 @@
 // SQL for the stored sizes the query cost limit charges list fields at (graphql/cost.ts):
 // how long the longest stored list behind each list-valued field is. One cheap statement
-// (the SAE table and id watermarks) runs on every costed request; the scans run only for
+// (the SAE table and id watermarks) runs per look (sizes.service.ts: not while nothing was
+// written and the last look is under a second old); the scans run only for
 // what changed since the last look (one SAE's rows, the explanations added since an id).
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";

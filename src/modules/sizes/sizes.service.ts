@@ -1,6 +1,8 @@
 // The stored sizes of list-valued fields (the longest stored list behind each), for the query
 // cost limit: graphql/cost.ts charges a list field without first/k at its stored size, so the
-// bound has to be current when a query is costed. Each look runs one cheap statement (SAE
+// bound has to be current when a query is costed. A look stays current while this process
+// writes nothing (Database.stats.writes), for at most a second so that other processes' writes
+// are seen; read-only traffic then costs no statement here. Each look runs one cheap statement (SAE
 // versions, id watermarks) and, for the sizes its caller needs, rescans only what changed:
 // an SAE whose version moved, the features that got explanations since the last id seen.
 // Bounds only grow between deletes of whole SAEs (a deleted SAE drops out), which errs on
@@ -64,10 +66,18 @@ export class StoredSizeService {
     explanationsPerFeature: 0, scoresPerExplanation: 0, parentsPerFeature: 0, childrenPerFeature: 0,
   };
   private inFlight: { groups: Set<Group>; done: Promise<StoredSizes> } | null = null;
+  /** The last completed look: the groups it read, this process's write count before it, when. */
+  private lastLook: { groups: Set<Group>; writes: number; at: number } | null = null;
 
+  /**
+   * fresh: this process's count of statements that may have written (Database.stats.writes) and
+   * how long a look stays current when that count has not moved: another process's writes (an
+   * API replica, an ingest from the CLI) are seen within ttlMs. Without it every call looks.
+   */
   constructor(
     private readonly repo: SizesRepository,
     textTokens = 0,
+    private readonly fresh: { writes(): number; ttlMs: number } | null = null,
   ) {
     this.sizes.textTokens = textTokens;
   }
@@ -79,6 +89,11 @@ export class StoredSizeService {
    */
   current(keys: Iterable<StoredSizeKey> = ALL): Promise<StoredSizes> {
     const groups = new Set([...keys].map((k) => GROUP[k]));
+    // Read-only traffic runs no statement here: nothing was written in this process since the
+    // last look that covered these sizes, and other processes get ttlMs to be seen.
+    const last = this.lastLook;
+    if (this.fresh && last && this.fresh.writes() === last.writes && Date.now() - last.at < this.fresh.ttlMs && [...groups].every((g) => last.groups.has(g)))
+      return Promise.resolve({ ...this.sizes });
     const running = this.inFlight;
     if (running && [...groups].every((g) => running.groups.has(g))) return running.done;
     const done = (running ? running.done.catch(() => null) : Promise.resolve(null)).then(() => this.look(groups));
@@ -89,6 +104,15 @@ export class StoredSizeService {
   }
 
   private async look(groups: Set<Group>): Promise<StoredSizes> {
+    const writes = this.fresh?.writes() ?? 0;
+    const at = Date.now();
+    this.lastLook = null;
+    const result = await this.lookNow(groups);
+    this.lastLook = { groups, writes, at };
+    return result;
+  }
+
+  private async lookNow(groups: Set<Group>): Promise<StoredSizes> {
     const { saes, ...marks } = await this.repo.look();
     const s = this.sizes;
     Object.assign(s, { models: marks.models, families: marks.families, saes: saes.length, steps: marks.steps });
