@@ -48,9 +48,9 @@ async function shippedTop(file: string) {
 
 const dir = mkdtempSync(join(tmpdir(), "monoscope-bench-textbuild-"));
 // The tiny ONNX GPT-2 (random weights, optimum's tensor names) the onnx source's tests use.
-const ONNX = { dModel: 32, nLayer: 2, nHead: 4, dSae: 2048, maxTokens: mode === "full" ? 400_000 : 100_000 };
+const ONNX = { dModel: 32, nLayer: 2, nHead: 4, nPositions: 1024, dSae: 2048, maxTokens: mode === "full" ? 400_000 : 100_000 };
 const onnxDir = join(dir, "tiny-gpt2");
-writeTinyGpt2Dir(onnxDir, { nLayer: ONNX.nLayer, dModel: ONNX.dModel, nHead: ONNX.nHead });
+writeTinyGpt2Dir(onnxDir, { nLayer: ONNX.nLayer, dModel: ONNX.dModel, nHead: ONNX.nHead, nPositions: ONNX.nPositions });
 const config = loadConfig({ ...process.env, MONOSCOPE_MODEL_DIR_TINY_GPT2: onnxDir }, { dataDir: join(dir, "data") });
 const app = await createApp(config, { log: silentLogger, memory: config.database.kind === "pglite" });
 app.services.ingest.steps = null; // the write path alone: no neighbour lists or maps for this figure
