@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import type { Database } from "../../src/db/database.ts";
+import { embeddingIndexStatement } from "../../src/db/ddl.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { executeQuery } from "../../src/graphql/execute.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -104,6 +105,12 @@ describe("partition_by_sae migration on a pre-partition database", () => {
     expect(Number(rowsOfA[0].n)).toBe(3);
   });
 
+  it("rebuilds the per-embedder vector index on the partitioned table", async () => {
+    const { name } = embeddingIndexStatement("hash-3", 3);
+    const r = await raw(app.db, `SELECT c.relkind::text AS k, t.relname AS t FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE c.relname = '${name}'`);
+    expect(r).toEqual([{ k: "I", t: "explanation_embedding" }]);
+  });
+
   it("names partitions as safe identifiers for any SAE id", async () => {
     const r = await raw(app.db, `SELECT monoscope_partition_name('explanation_embedding', repeat('Ab"; DROP/x.', 20)) AS n`);
     expect(String(r[0].n)).toMatch(/^explanation_embedding__[a-z0-9_]{1,24}_[0-9a-f]{8}$/);
@@ -123,6 +130,19 @@ describe("partition_by_sae migration on a pre-partition database", () => {
     expect(f.explanations.find((e: any) => e.id === "1").scores.map((s: any) => s.metric).sort()).toEqual(["accuracy", "f1"]);
     expect(f.topActivations.map((a: any) => a.maxValue)).toEqual([5.5, 2]);
     expect(f.children).toEqual([{ feature: { id: `${SAES[1]}:0` }, cosine: expect.closeTo(0.8, 5) }]);
+  });
+
+  it("deletes an SAE by dropping its partitions, and the images only it used", async () => {
+    const counts = await app.services.ingest.removeSae(SAES[0]);
+    expect(counts).toMatchObject({ sae: 1, feature: 3, activation: 3, activation_image: 1, explanation: 3, explanation_score: 2, lineage_edge: 3, example_image: 1 });
+    for (const table of Object.keys(PARTITIONED)) {
+      const r = await raw(app.db, `SELECT to_regclass(monoscope_partition_name('${table}', '${SAES[0]}'))::text AS p`);
+      expect(r[0].p, table).toBeNull();
+    }
+    const left = await raw(app.db, `SELECT count(*)::int AS n FROM feature`);
+    expect(Number(left[0].n)).toBe(2);
+    const items = await raw(app.db, `SELECT sae_id FROM feature_list_item`);
+    expect(items.map((i) => i.sae_id)).toEqual([SAES[1]]);
   });
 
   it("continues the id sequences after the fixture's rows", async () => {

@@ -16,14 +16,44 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT parent || '__' || left(regexp_replace(lower(sae_id), '[^a-z0-9]+', '_', 'g'), 24) || '_' || left(md5(sae_id), 8)
 $$;
 
--- Creates the DEFAULT partition and one partition per existing SAE of a partitioned table.
-CREATE FUNCTION monoscope_create_sae_partitions(parent TEXT, final_name TEXT) RETURNS void
+-- The partitioned tables and their keys, children before parents (the order partitions are dropped in).
+CREATE FUNCTION monoscope_partitioned_tables() RETURNS TABLE ("name" TEXT, "key" TEXT)
+LANGUAGE sql IMMUTABLE AS $$
+  VALUES ('activation_image', 'sae_id'), ('activation', 'sae_id'), ('feature_dashboard', 'sae_id'),
+         ('search_document', 'sae_id'), ('explanation_score', 'sae_id'), ('explanation_embedding', 'sae_id'),
+         ('explanation', 'sae_id'), ('lineage_edge', 'child_sae_id'), ('feature', 'sae_id')
+$$;
+
+-- Gives one SAE its partition in every partitioned table (an ingest calls it when it creates the
+-- SAE, in the same transaction as the 'loading' row, so nothing becomes visible before markReady).
+-- No-op for tables that already have one.
+CREATE FUNCTION monoscope_create_sae_partitions(sae TEXT) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE s RECORD;
+DECLARE t RECORD;
 BEGIN
-  EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT', final_name || '__default', parent);
-  FOR s IN SELECT id FROM sae ORDER BY id LOOP
-    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%L)', monoscope_partition_name(final_name, s.id), parent, s.id);
+  FOR t IN SELECT * FROM monoscope_partitioned_tables() LOOP
+    IF to_regclass(format('%I', monoscope_partition_name(t.name, sae))) IS NULL THEN
+      EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%L)', monoscope_partition_name(t.name, sae), t.name, sae);
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- Detaches and drops one SAE's partitions, children first; returns the rows each held. Rows that
+-- reference them from unpartitioned tables (list items) must be gone first.
+CREATE FUNCTION monoscope_drop_sae_partitions(sae TEXT) RETURNS TABLE ("table_name" TEXT, "rows" BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE t RECORD; part TEXT; n BIGINT;
+BEGIN
+  FOR t IN SELECT * FROM monoscope_partitioned_tables() LOOP
+    part := monoscope_partition_name(t.name, sae);
+    IF to_regclass(format('%I', part)) IS NOT NULL THEN
+      EXECUTE format('SELECT count(*) FROM %I', part) INTO n;
+      EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', t.name, part);
+      EXECUTE format('DROP TABLE %I', part);
+      table_name := t.name; "rows" := n;
+      RETURN NEXT;
+    END IF;
   END LOOP;
 END
 $$;
@@ -40,59 +70,64 @@ ALTER SEQUENCE "explanation_id_seq" OWNED BY NONE;
 ALTER SEQUENCE "explanation_score_id_seq" OWNED BY NONE;
 ALTER SEQUENCE "search_document_id_seq" OWNED BY NONE;
 
-CREATE TABLE "feature__p" (LIKE "feature" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "feature_dashboard__p" (LIKE "feature_dashboard" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "activation__p" (LIKE "activation" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "activation_image__p" (LIKE "activation_image" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "explanation__p" (LIKE "explanation" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "explanation_score__p" (LIKE "explanation_score" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "explanation_embedding__p" (LIKE "explanation_embedding" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
-CREATE TABLE "search_document__p" (LIKE "search_document" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED) PARTITION BY LIST ("sae_id");
-CREATE TABLE "lineage_edge__p" (LIKE "lineage_edge" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("child_sae_id");
+ALTER TABLE "feature" RENAME TO "feature__old";
+CREATE TABLE "feature" (LIKE "feature__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "feature_dashboard" RENAME TO "feature_dashboard__old";
+CREATE TABLE "feature_dashboard" (LIKE "feature_dashboard__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "activation" RENAME TO "activation__old";
+CREATE TABLE "activation" (LIKE "activation__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "activation_image" RENAME TO "activation_image__old";
+CREATE TABLE "activation_image" (LIKE "activation_image__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "explanation" RENAME TO "explanation__old";
+CREATE TABLE "explanation" (LIKE "explanation__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "explanation_score" RENAME TO "explanation_score__old";
+CREATE TABLE "explanation_score" (LIKE "explanation_score__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "explanation_embedding" RENAME TO "explanation_embedding__old";
+CREATE TABLE "explanation_embedding" (LIKE "explanation_embedding__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("sae_id");
+ALTER TABLE "search_document" RENAME TO "search_document__old";
+CREATE TABLE "search_document" (LIKE "search_document__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED) PARTITION BY LIST ("sae_id");
+ALTER TABLE "lineage_edge" RENAME TO "lineage_edge__old";
+CREATE TABLE "lineage_edge" (LIKE "lineage_edge__old" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY LIST ("child_sae_id");
 
-SELECT monoscope_create_sae_partitions('feature__p', 'feature');
-SELECT monoscope_create_sae_partitions('feature_dashboard__p', 'feature_dashboard');
-SELECT monoscope_create_sae_partitions('activation__p', 'activation');
-SELECT monoscope_create_sae_partitions('activation_image__p', 'activation_image');
-SELECT monoscope_create_sae_partitions('explanation__p', 'explanation');
-SELECT monoscope_create_sae_partitions('explanation_score__p', 'explanation_score');
-SELECT monoscope_create_sae_partitions('explanation_embedding__p', 'explanation_embedding');
-SELECT monoscope_create_sae_partitions('search_document__p', 'search_document');
-SELECT monoscope_create_sae_partitions('lineage_edge__p', 'lineage_edge');
-DROP FUNCTION monoscope_create_sae_partitions(TEXT, TEXT);
+CREATE TABLE "feature__default" PARTITION OF "feature" DEFAULT;
+CREATE TABLE "feature_dashboard__default" PARTITION OF "feature_dashboard" DEFAULT;
+CREATE TABLE "activation__default" PARTITION OF "activation" DEFAULT;
+CREATE TABLE "activation_image__default" PARTITION OF "activation_image" DEFAULT;
+CREATE TABLE "explanation__default" PARTITION OF "explanation" DEFAULT;
+CREATE TABLE "explanation_score__default" PARTITION OF "explanation_score" DEFAULT;
+CREATE TABLE "explanation_embedding__default" PARTITION OF "explanation_embedding" DEFAULT;
+CREATE TABLE "search_document__default" PARTITION OF "search_document" DEFAULT;
+CREATE TABLE "lineage_edge__default" PARTITION OF "lineage_edge" DEFAULT;
+SELECT monoscope_create_sae_partitions("id") FROM "sae" ORDER BY "id";
 
-INSERT INTO "feature__p" SELECT * FROM "feature";
-INSERT INTO "feature_dashboard__p" SELECT * FROM "feature_dashboard";
-INSERT INTO "activation__p" SELECT * FROM "activation";
-INSERT INTO "activation_image__p" SELECT * FROM "activation_image";
-INSERT INTO "explanation__p" SELECT * FROM "explanation";
-INSERT INTO "explanation_score__p" SELECT * FROM "explanation_score";
-INSERT INTO "explanation_embedding__p" SELECT * FROM "explanation_embedding";
-INSERT INTO "search_document__p" ("id", "sae_id", "feature_idx", "explanation_id", "label", "label_method", "label_score", "keywords", "contexts")
-  SELECT "id", "sae_id", "feature_idx", "explanation_id", "label", "label_method", "label_score", "keywords", "contexts" FROM "search_document";
-INSERT INTO "lineage_edge__p" SELECT * FROM "lineage_edge";
+INSERT INTO "feature" SELECT * FROM "feature__old";
+INSERT INTO "feature_dashboard" SELECT * FROM "feature_dashboard__old";
+INSERT INTO "activation" SELECT * FROM "activation__old";
+INSERT INTO "activation_image" SELECT * FROM "activation_image__old";
+INSERT INTO "explanation" SELECT * FROM "explanation__old";
+INSERT INTO "explanation_score" SELECT * FROM "explanation_score__old";
+INSERT INTO "explanation_embedding" SELECT * FROM "explanation_embedding__old";
+INSERT INTO "search_document" ("id", "sae_id", "feature_idx", "explanation_id", "label", "label_method", "label_score", "keywords", "contexts")
+  SELECT "id", "sae_id", "feature_idx", "explanation_id", "label", "label_method", "label_score", "keywords", "contexts" FROM "search_document__old";
+INSERT INTO "lineage_edge" SELECT * FROM "lineage_edge__old";
+
+-- The per-embedder HNSW indexes (src/db/ddl.ts) are rebuilt on the new table under the same names.
+CREATE TEMP TABLE "monoscope_hnsw_defs" ON COMMIT DROP AS
+  SELECT "indexname", replace("indexdef", 'explanation_embedding__old', 'explanation_embedding') AS "def"
+  FROM pg_indexes WHERE "schemaname" = current_schema() AND "tablename" = 'explanation_embedding__old' AND "indexname" LIKE 'explanation_embedding_hnsw_%';
 
 -- Old tables go children first; no CASCADE, so an unknown dependent fails the migration (rolled back).
 ALTER TABLE "feature_list_item" DROP CONSTRAINT "feature_list_item_sae_id_feature_idx_fkey";
-DROP TABLE "activation_image";
-DROP TABLE "activation";
-DROP TABLE "feature_dashboard";
-DROP TABLE "search_document";
-DROP TABLE "explanation_score";
-DROP TABLE "explanation_embedding";
-DROP TABLE "explanation";
-DROP TABLE "lineage_edge";
-DROP TABLE "feature";
+DROP TABLE "activation_image__old";
+DROP TABLE "activation__old";
+DROP TABLE "feature_dashboard__old";
+DROP TABLE "search_document__old";
+DROP TABLE "explanation_score__old";
+DROP TABLE "explanation_embedding__old";
+DROP TABLE "explanation__old";
+DROP TABLE "lineage_edge__old";
+DROP TABLE "feature__old";
 
-ALTER TABLE "feature__p" RENAME TO "feature";
-ALTER TABLE "feature_dashboard__p" RENAME TO "feature_dashboard";
-ALTER TABLE "activation__p" RENAME TO "activation";
-ALTER TABLE "activation_image__p" RENAME TO "activation_image";
-ALTER TABLE "explanation__p" RENAME TO "explanation";
-ALTER TABLE "explanation_score__p" RENAME TO "explanation_score";
-ALTER TABLE "explanation_embedding__p" RENAME TO "explanation_embedding";
-ALTER TABLE "search_document__p" RENAME TO "search_document";
-ALTER TABLE "lineage_edge__p" RENAME TO "lineage_edge";
 
 ALTER SEQUENCE "explanation_id_seq" OWNED BY "explanation"."id";
 ALTER SEQUENCE "explanation_score_id_seq" OWNED BY "explanation_score"."id";
@@ -154,6 +189,13 @@ ALTER TABLE "search_document" ADD CONSTRAINT "search_document_explanation_id_fke
 ALTER TABLE "lineage_edge" ADD CONSTRAINT "lineage_edge_family_id_fkey" FOREIGN KEY ("family_id") REFERENCES "sae_family"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "feature_list_item" ADD CONSTRAINT "feature_list_item_sae_id_feature_idx_fkey"
     FOREIGN KEY ("sae_id", "feature_idx") REFERENCES "feature"("sae_id", "idx") ON DELETE CASCADE ON UPDATE CASCADE;
+
+DO $$
+DECLARE d RECORD;
+BEGIN
+  FOR d IN SELECT "def" FROM "monoscope_hnsw_defs" LOOP EXECUTE d."def"; END LOOP;
+END
+$$;
 
 ANALYZE "feature", "feature_dashboard", "activation", "activation_image", "explanation", "explanation_score",
   "explanation_embedding", "search_document", "lineage_edge";

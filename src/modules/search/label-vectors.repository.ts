@@ -109,7 +109,7 @@ export class LabelVectorsRepository {
   async hasEmbeddingIndex(embedder: string, dim: number): Promise<boolean> {
     const { name } = embeddingIndexStatement(embedder, dim);
     const rows = await this.db.sql`
-      /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind = 'i'`;
+      /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind IN ('i', 'I')`; // 'I': an index on a partitioned table
     return rows.length > 0;
   }
 
