@@ -120,10 +120,11 @@ export class IngestRepository {
     });
   }
 
-  /** Planner statistics after a bulk load; the vector columns are skipped (slow to sample, never filtered on). */
-  async analyze(tables: { features: boolean; activations: boolean }): Promise<void> {
-    if (tables.features) await this.db.run`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
-    if (tables.activations) await this.db.run`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
+  /** Planner statistics for this SAE's partitions after a bulk load (vector columns skipped). */
+  async analyze(saeId: string, tables: { features: boolean; activations: boolean }): Promise<void> {
+    if (!tables.features && !tables.activations) return;
+    await this.db.run`/* ingest_analyze */
+      SELECT monoscope_analyze_sae_partitions(${saeId}, ${tables.features}::boolean, ${tables.activations}::boolean) IS NULL`;
   }
 
   /**

@@ -58,6 +58,21 @@ BEGIN
 END
 $$;
 
+-- Planner statistics for one SAE's feature/activation partitions after its ingest: ANALYZE of the
+-- parent would sample every SAE's partitions, a cost that grows with everything stored.
+-- The vector columns are skipped (slow to sample, never filtered on).
+CREATE FUNCTION monoscope_analyze_sae_partitions(sae TEXT, features BOOLEAN, activations BOOLEAN) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF features AND to_regclass(format('%I', monoscope_partition_name('feature', sae))) IS NOT NULL THEN
+    EXECUTE format('ANALYZE %I (sae_id, idx, density, max_activation, neuron_index)', monoscope_partition_name('feature', sae));
+  END IF;
+  IF activations AND to_regclass(format('%I', monoscope_partition_name('activation', sae))) IS NOT NULL THEN
+    EXECUTE format('ANALYZE %I (sae_id, feature_idx, kind)', monoscope_partition_name('activation', sae));
+  END IF;
+END
+$$;
+
 ALTER TABLE "explanation_score" ADD COLUMN "sae_id" TEXT;
 UPDATE "explanation_score" s SET "sae_id" = e."sae_id" FROM "explanation" e WHERE e."id" = s."explanation_id";
 ALTER TABLE "explanation_score" ALTER COLUMN "sae_id" SET NOT NULL;

@@ -52,6 +52,11 @@ describe("Mutation.deleteSae", () => {
     expect(await partitionsOfSae()).toEqual(PARTITIONED);
     const [inOwn] = await rawQuery<{ n: number }>(t.app.db, "SELECT count(*)::int AS n FROM feature WHERE sae_id = 'del-sae' AND tableoid::regclass::text <> 'feature__default'");
     expect(inOwn!.n).toBe(4);
+    if (t.db.backend === "postgres") {
+      // The ingest analysed its own partition (reltuples stays -1 on a never-analysed table).
+      const [stats] = await rawQuery<{ n: number }>(t.app.db, "SELECT reltuples::int AS n FROM pg_class WHERE relname = monoscope_partition_name('feature', 'del-sae')");
+      expect(stats!.n).toBe(4);
+    }
     const auth = { authorization: `Bearer ${KEY}` };
     const r = await server.post(mutation, auth);
     expect(r.json).toEqual({ data: { deleteSae: true } });
