@@ -109,8 +109,9 @@ async function allApplied(db: Database, migrations: Migration[]): Promise<boolea
   }
 }
 
-export async function migrate(db: Database, log: (line: string) => void = () => {}): Promise<MigrateResult> {
-  const migrations = listMigrations();
+/** `until`: apply only the migrations up to and including this name (tests of an older schema). */
+export async function migrate(db: Database, log: (line: string) => void = () => {}, options: { until?: string } = {}): Promise<MigrateResult> {
+  const migrations = listMigrations().filter((m) => options.until === undefined || m.name <= options.until);
   if (await allApplied(db, migrations)) return { applied: [], alreadyApplied: migrations.length };
   const applied: string[] = [];
   let already = 0;

@@ -3,7 +3,7 @@
 // (the bulk rows themselves go through bulk/bulk.repository.ts).
 import { z } from "zod";
 import type { Database } from "../db/database.ts";
-import { firstRow } from "../db/rows.ts";
+import { firstRow, parseRows } from "../db/rows.ts";
 
 export interface SaeRow {
   id: string;
@@ -60,6 +60,7 @@ const SaeStateRow = z.object({
   source: z.unknown(),
 });
 const FamilyOfRow = z.object({ familyId: z.string().nullable() });
+const DroppedRow = z.object({ table_name: z.string(), n: z.number().int() });
 
 export class IngestRepository {
   constructor(private readonly db: Database) {}
@@ -103,6 +104,9 @@ export class IngestRepository {
         VALUES (${sae.id}, ${sae.name}, ${sae.modelId}, ${sae.familyId}, ${sae.hookName}, ${sae.layer}::int, ${sae.architecture},
                 ${sae.dIn}::int, ${sae.dSae}::int, ${sae.dtype}, ${sae.k}::int, ${sae.applyBDecToInput}::boolean, ${sae.bDec}::real[],
                 ${sae.neuronpediaId}, 'loading', ${sae.contentHash}, ${JSON.stringify(sae.source)}::jsonb, ${JSON.stringify(sae.config)}::jsonb)`;
+      // The SAE's own partitions, attached with the invisible 'loading' row: until markReady no
+      // reader sees their rows, and a failed ingest drops them with the SAE (deleteSae).
+      await tx.run`/* ingest.createPartitions */ SELECT monoscope_create_sae_partitions(${sae.id}) IS NULL`;
     });
   }
 
@@ -116,33 +120,41 @@ export class IngestRepository {
     });
   }
 
-  /** Planner statistics after a bulk load; the vector columns are skipped (slow to sample, never filtered on). */
-  async analyze(tables: { features: boolean; activations: boolean }): Promise<void> {
-    if (tables.features) await this.db.run`/* ingest_analyze */ ANALYZE feature (sae_id, idx, density, max_activation, neuron_index)`;
-    if (tables.activations) await this.db.run`/* ingest_analyze */ ANALYZE activation (sae_id, feature_idx, kind)`;
+  /** Planner statistics for this SAE's partitions after a bulk load (vector columns skipped). */
+  async analyze(saeId: string, tables: { features: boolean; activations: boolean }): Promise<void> {
+    if (!tables.features && !tables.activations) return;
+    await this.db.run`/* ingest_analyze */
+      SELECT monoscope_analyze_sae_partitions(${saeId}, ${tables.features}::boolean, ${tables.activations}::boolean) IS NULL`;
   }
 
   /**
-   * Deletes an SAE and everything that refers to it, table by table (set-based
-   * deletes are much faster than row-by-row FK cascades), in one transaction.
+   * Deletes an SAE and everything that refers to it, in one transaction: its partitions are
+   * detached and dropped (no per-row work), then rows outside them (the DEFAULT partitions,
+   * lineage edges of other SAEs' partitions whose parent it is) are deleted set-based.
    */
   async deleteSae(id: string): Promise<DeletedCounts | null> {
     return this.db.sqlTransaction(async (tx) => {
       const sae = firstRow(FamilyOfRow, await tx.sql`/* rm_find_sae */ SELECT family_id AS "familyId" FROM sae WHERE id = ${id}`);
       if (!sae) return null;
       const counts: DeletedCounts = {};
-      counts.explanation_score = await tx.run`/* rm_explanation_score */
-        DELETE FROM explanation_score s USING explanation e WHERE s.explanation_id = e.id AND e.sae_id = ${id}`;
-      counts.explanation_embedding = await tx.run`/* rm_explanation_embedding */
-        DELETE FROM explanation_embedding m USING explanation e WHERE m.explanation_id = e.id AND e.sae_id = ${id}`;
-      counts.explanation = await tx.run`/* rm_explanation */ DELETE FROM explanation WHERE sae_id = ${id}`;
-      counts.activation_image = await tx.run`/* rm_activation_image */ DELETE FROM activation_image WHERE sae_id = ${id}`;
-      counts.activation = await tx.run`/* rm_activation */ DELETE FROM activation WHERE sae_id = ${id}`;
-      counts.feature_dashboard = await tx.run`/* rm_feature_dashboard */ DELETE FROM feature_dashboard WHERE sae_id = ${id}`;
-      counts.lineage_edge = await tx.run`/* rm_lineage_edge */
-        DELETE FROM lineage_edge WHERE parent_sae_id = ${id} OR child_sae_id = ${id}`;
+      // List items reference the feature partition, so they go before it.
+      await tx.run`/* rm_feature_list_item */ DELETE FROM feature_list_item WHERE sae_id = ${id}`;
+      const dropped = parseRows(DroppedRow, await tx.sql`/* rm_partitions */ SELECT table_name, "rows"::int AS n FROM monoscope_drop_sae_partitions(${id})`);
+      const inPartition = new Map(dropped.map((d) => [d.table_name, d.n]));
+      const plus = (table: string, n: number) => (inPartition.get(table) ?? 0) + n;
+      counts.explanation_score = plus("explanation_score", await tx.run`/* rm_explanation_score */
+        DELETE FROM explanation_score WHERE sae_id = ${id}`);
+      counts.explanation_embedding = plus("explanation_embedding", await tx.run`/* rm_explanation_embedding */
+        DELETE FROM explanation_embedding WHERE sae_id = ${id}`);
+      counts.search_document = plus("search_document", await tx.run`/* rm_search_document */ DELETE FROM search_document WHERE sae_id = ${id}`);
+      counts.explanation = plus("explanation", await tx.run`/* rm_explanation */ DELETE FROM explanation WHERE sae_id = ${id}`);
+      counts.activation_image = plus("activation_image", await tx.run`/* rm_activation_image */ DELETE FROM activation_image WHERE sae_id = ${id}`);
+      counts.activation = plus("activation", await tx.run`/* rm_activation */ DELETE FROM activation WHERE sae_id = ${id}`);
+      counts.feature_dashboard = plus("feature_dashboard", await tx.run`/* rm_feature_dashboard */ DELETE FROM feature_dashboard WHERE sae_id = ${id}`);
+      counts.lineage_edge = plus("lineage_edge", await tx.run`/* rm_lineage_edge */
+        DELETE FROM lineage_edge WHERE parent_sae_id = ${id} OR child_sae_id = ${id}`);
       counts.job = await tx.run`/* rm_job */ DELETE FROM job WHERE sae_id = ${id}`;
-      counts.feature = await tx.run`/* rm_feature */ DELETE FROM feature WHERE sae_id = ${id}`;
+      counts.feature = plus("feature", await tx.run`/* rm_feature */ DELETE FROM feature WHERE sae_id = ${id}`);
       counts.sae = await tx.run`/* rm_sae */ DELETE FROM sae WHERE id = ${id}`;
       // Images are shared by content: only those no other SAE's examples show go.
       counts.example_image = await tx.run`/* rm_example_image */

@@ -163,7 +163,7 @@ export class IngestService {
       const tRows = performance.now();
       await this.steps?.record(bulk.executor, sae.id, "ready");
       await this.repo.markReady(sae.id, familyId);
-      if (this.db.backend === "postgres") await this.repo.analyze({ features: counts.features > 0, activations: counts.activations > 0 });
+      if (this.db.backend === "postgres") await this.repo.analyze(sae.id, { features: counts.features > 0, activations: counts.activations > 0 });
       this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
       const result = summary(sae.id, outcome, counts, t0);
       await this.runSteps(sae.id, opts);
@@ -219,7 +219,7 @@ export class IngestService {
         if (event) await this.steps?.record(tx.executor, saeId, event);
         return c;
       }));
-      if (this.db.backend === "postgres") await this.repo.analyze({ features: false, activations: counts.activations > 0 });
+      if (this.db.backend === "postgres") await this.repo.analyze(saeId, { features: false, activations: counts.activations > 0 });
       await this.runSteps(saeId, opts);
       return summary(saeId, "merged", counts, t0);
     } finally {

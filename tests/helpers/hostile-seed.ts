@@ -60,7 +60,7 @@ export async function seedHostileData(app: App): Promise<void> {
     const e = await p.explanation.create({
       data: { saeId: SEEDED.dash, featureIndex: i, text: `brigade and regiment ${i}`, method: "imported", jobId: SEEDED.job },
     });
-    await p.explanationScore.create({ data: { explanationId: e.id, kind: "detection", metric: "balanced_accuracy", value: 0.5 + i / 10 } });
+    await p.explanationScore.create({ data: { saeId: e.saeId, explanationId: e.id, kind: "detection", metric: "balanced_accuracy", value: 0.5 + i / 10 } });
   }
   await p.job.create({
     data: { id: SEEDED.job, kind: "explain", status: "SUCCEEDED", saeId: SEEDED.dash, total: 5, done: 4, failed: 1, params: { model: "gpt-4o-mini" } },

@@ -72,8 +72,8 @@ export async function loadToyFixture(app: App): Promise<ToyFixture> {
         data: { saeId: f.sae, featureIndex: f.index, text: f.label, method: f.method ?? "token-pattern/v1" },
       });
       if (f.score !== undefined) {
-        await p.explanationScore.create({ data: { explanationId: e.id, kind: "detection", metric: "balanced_accuracy", value: f.score } });
-        await p.explanationScore.create({ data: { explanationId: e.id, kind: "detection", metric: "precision", value: 1 } });
+        await p.explanationScore.create({ data: { saeId: e.saeId, explanationId: e.id, kind: "detection", metric: "balanced_accuracy", value: f.score } });
+        await p.explanationScore.create({ data: { saeId: e.saeId, explanationId: e.id, kind: "detection", metric: "precision", value: 1 } });
       }
     }
   }

@@ -219,10 +219,11 @@ export class ExplanationRepository {
     const names = Object.keys(metrics);
     await this.db.prisma.$executeRaw`
       /* explanation.insertScores */
-      INSERT INTO explanation_score (explanation_id, kind, metric, value, scorer_model, details)
-      SELECT ${explanationId}::bigint, ${kind}, m.metric, m.value, ${scorerModel}, ${JSON.stringify(details)}::jsonb
+      INSERT INTO explanation_score (sae_id, explanation_id, kind, metric, value, scorer_model, details)
+      SELECT e.sae_id, e.id, ${kind}, m.metric, m.value, ${scorerModel}, ${JSON.stringify(details)}::jsonb
       FROM unnest(${names}::text[], ${names.map((n) => metrics[n])}::float8[]) AS m(metric, value)
-      ON CONFLICT (explanation_id, kind, metric, scorer_model)
+      JOIN explanation e ON e.id = ${explanationId}::bigint
+      ON CONFLICT (sae_id, explanation_id, kind, metric, scorer_model)
       DO UPDATE SET value = EXCLUDED.value, details = EXCLUDED.details, created_at = CURRENT_TIMESTAMP`;
   }
 
@@ -242,10 +243,11 @@ export class ExplanationRepository {
     if (items.length === 0) return;
     await this.db.prisma.$executeRaw`
       /* explanation.insertEmbeddings */
-      INSERT INTO explanation_embedding (explanation_id, embedder, dim, embedding)
-      SELECT i.id, ${embedder}, ${dim}, i.v::vector
+      INSERT INTO explanation_embedding (sae_id, explanation_id, embedder, dim, embedding)
+      SELECT e.sae_id, e.id, ${embedder}, ${dim}, i.v::vector
       FROM unnest(${items.map((i) => i.id)}::bigint[], ${items.map((i) => toVectorLiteral(i.vector))}::text[]) AS i(id, v)
-      ON CONFLICT (explanation_id, embedder) DO UPDATE SET dim = EXCLUDED.dim, embedding = EXCLUDED.embedding`;
+      JOIN explanation e ON e.id = i.id
+      ON CONFLICT (sae_id, explanation_id, embedder) DO UPDATE SET dim = EXCLUDED.dim, embedding = EXCLUDED.embedding`;
   }
 
   /** Fraction of an SAE's features with at least one explanation. */

@@ -109,7 +109,7 @@ export class LabelVectorsRepository {
   async hasEmbeddingIndex(embedder: string, dim: number): Promise<boolean> {
     const { name } = embeddingIndexStatement(embedder, dim);
     const rows = await this.db.sql`
-      /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind = 'i'`;
+      /* search.hasEmbeddingIndex */ SELECT 1 FROM pg_class WHERE relname = ${name} AND relkind IN ('i', 'I')`; // 'I': an index on a partitioned table
     return rows.length > 0;
   }
 
@@ -150,10 +150,11 @@ export class LabelVectorsRepository {
       const batch = items.slice(i, i + 2000);
       await this.db.prisma.$executeRaw`
         /* search.upsertEmbeddings */
-        INSERT INTO explanation_embedding (explanation_id, embedder, dim, embedding)
-        SELECT u.id::bigint, ${embedder}, ${dim}::int, u.v::vector
+        INSERT INTO explanation_embedding (sae_id, explanation_id, embedder, dim, embedding)
+        SELECT e.sae_id, e.id, ${embedder}, ${dim}::int, u.v::vector
         FROM unnest(${batch.map((b) => b.id)}::text[], ${batch.map((b) => toVectorLiteral(b.vector))}::text[]) AS u(id, v)
-        ON CONFLICT (explanation_id, embedder)
+        JOIN explanation e ON e.id = u.id::bigint
+        ON CONFLICT (sae_id, explanation_id, embedder)
         DO UPDATE SET dim = EXCLUDED.dim, embedding = EXCLUDED.embedding, created_at = CURRENT_TIMESTAMP`;
     }
   }

@@ -53,7 +53,7 @@ describe("Mutation.addExplanation", () => {
     const rows = await t.app.db.prisma.$queryRaw<{ id: bigint }[]>`
       SELECT id FROM explanation WHERE sae_id = ${saeId} AND feature_idx = 2 AND method = 'imported'`;
     await t.app.db.prisma.$executeRaw`
-      INSERT INTO explanation_score (explanation_id, kind, metric, value) VALUES (${rows[0]!.id}, 'detection', 'balanced_accuracy', 0.8)`;
+      INSERT INTO explanation_score (sae_id, explanation_id, kind, metric, value) VALUES (${saeId}, ${rows[0]!.id}, 'detection', 'balanced_accuracy', 0.8)`;
     data(await q(ADD, { s: saeId, i: 2, t: "a human guess" }));
     const f = data(await q(FEATURE, { s: saeId, i: 2 })).feature;
     expect(f.label).toBe("imported label two");

@@ -41,8 +41,8 @@ describe("stored sizes", () => {
     await t.app.services.explanation.addHuman({ saeId: "m/a", index: 3 }, "x");
     expect((await t.app.services.sizes.current()).explanationsPerFeature).toBe(3);
 
-    await p.$executeRaw`INSERT INTO explanation_score (explanation_id, kind, metric, value)
-      SELECT e.id, 'detection', m, 0.5 FROM explanation e, unnest(ARRAY['f1', 'recall']) AS m WHERE e.text = 'two'`;
+    await p.$executeRaw`INSERT INTO explanation_score (sae_id, explanation_id, kind, metric, value)
+      SELECT e.sae_id, e.id, 'detection', m, 0.5 FROM explanation e, unnest(ARRAY['f1', 'recall']) AS m WHERE e.text = 'two'`;
     expect((await t.app.services.sizes.current()).scoresPerExplanation).toBe(2);
 
     await seedFeatures(t.app, { n: 8, dIn: 512, saeId: "m/b", modelId: "m" });
