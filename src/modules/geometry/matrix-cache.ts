@@ -18,11 +18,12 @@ interface Entry {
 
 /**
  * What the cache holds per feature (decoder-matrix.ts): float32 unit row (4·d), int8 codes (d)
- * and their float32 scale (4), the row's feature index (4) and the index's row (4), plus the
- * 4-bit rows where the native scan is built (68 bytes per 128 dimensions). d_in 2304: 12,756 B.
+ * with their float32 scale (4) and rounding error (4), the row's feature index (4) and the index's row (4), plus the
+ * 4-bit rows where the native scan is built (68 bytes per 128 dimensions). d_in 2304: 12,764 B.
  */
 export function matrixBytesPerFeature(d: number, native: boolean): number {
-  return 4 * d + d + 4 + 4 + 4 + (native ? packedBytes(1, d) : 0);
+  // float32 row, int8 codes, then per row: scale, rounding error, index and row-of entries.
+  return 4 * d + d + 4 + 4 + 4 + 4 + (native ? packedBytes(1, d) : 0);
 }
 
 /**
