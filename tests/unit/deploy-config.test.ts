@@ -39,7 +39,8 @@ describe("deployment settings", () => {
 
   it("sizes the default budget to hold a 1M × 2304 SAE on a 24 GiB machine", () => {
     const per = matrixBytesPerFeature(2304, true);
-    expect(per).toBe(4 * 2304 + 2304 + 12 + 18 * 68);
+    // float32 row, int8 codes, 16 B per row (scale, rounding error, index, row), 4-bit rows: 18 × 68 B and their rounding error (4 B).
+    expect(per).toBe(4 * 2304 + 2304 + 16 + 18 * 68 + 4);
     const need = 2 ** 20 * per;
     expect(defaultMatrixCacheBytes(24 * 2 ** 30)).toBeGreaterThan(need);
     // The earlier default (a third of memory) would have refused it.
