@@ -16,7 +16,7 @@ const pages = [
   ["lists", "/lists", "h1"],
   ["jobs", "/jobs", "h1"],
   // The demo's attribution graph (circuit-tracer, data/demo/graphs/), with its paths panel.
-  ["graph", `/graphs/${encodeURIComponent(process.env.GRAPH ?? "nnsight-123-gemma-3-1b-gemmascope2-16k")}`, "[data-testid=graph-diagram] svg"],
+  ["graph", `/graphs/${encodeURIComponent(process.env.GRAPH ?? "nnsight-123-gemma-3-1b-gemmascope2-16k")}`, "[data-testid=graph-diagram]"],
 ];
 // The newest list, when there is one, gets a page of its own.
 const lists = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ lists { id } }" }) })
