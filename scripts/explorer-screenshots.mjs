@@ -10,7 +10,7 @@ const sae = encodeURIComponent("glove-wordnet/2048");
 const pages = [
   ["home", "/", "table"],
   ["sae", `/sae/${sae}`, ".map canvas[data-painted]"],
-  ["feature", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max, ul.tree, .panel:nth-of-type(6) ol"],
+  ["feature", `/sae/${sae}/features/${process.env.FEATURE ?? 7}`, ".tok.max, ul.tree, ol.neighbours"],
   ["family", "/families/glove-wordnet", "details"],
   ["search", "/search?q=animals", "ol.hits li"],
   ["lists", "/lists", "h1"],
