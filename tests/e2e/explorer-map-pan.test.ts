@@ -47,10 +47,20 @@ it.runIf(existsSync(CHROMIUM))("a drag moves the map, and the released map is hi
   await page.route(`**/export/${encodeURIComponent(saeId)}.ndjson`, (route) =>
     route.fulfill({ status: 200, contentType: "application/x-ndjson", body: points.map((p) => JSON.stringify(p)).join("\n") + "\n" }),
   );
+  // The SAE's stats arrive after the map is drawn (as on a loaded server): the map must not move then.
+  let releaseStats!: () => void;
+  const statsHeld = new Promise<void>((r) => (releaseStats = r));
+  await page.route("**/graphql", async (route) => {
+    if (route.request().postData()?.includes("ExplorerSae")) await statsHeld;
+    await route.continue();
+  });
   await page.goto(`${s.url}/sae/${encodeURIComponent(saeId)}`);
   const canvas = page.locator(".map canvas[data-complete]");
   await canvas.waitFor();
   const b = (await canvas.boundingBox())!;
+  releaseStats();
+  await page.locator('dl.stats[aria-busy="false"]').waitFor();
+  expect(await canvas.boundingBox()).toEqual(b);
   const cx = b.x + b.width / 2, cy = b.y + b.height / 2;
   const tip = page.locator(".map .tip");
   await page.mouse.move(cx, cy);
@@ -64,6 +74,7 @@ it.runIf(existsSync(CHROMIUM))("a drag moves the map, and the released map is hi
   await page.mouse.move(cx - 110, cy + 190, { steps: 12 });
   expect(await draws()).toBeGreaterThanOrEqual(before + 10); // frames while dragging
   await page.mouse.up();
+  expect(await canvas.boundingBox()).toEqual(b); // the map itself did not move on the page
 
   await page.mouse.move(cx, cy);
   await expect.poll(async () => (await tip.count()) === 0 || !(await tip.textContent())?.includes("#1")).toBe(true);

@@ -59,25 +59,22 @@ export function SaePage({ saeId }: { saeId: string }) {
   return (
     <>
       <h1>{saeId}</h1>
-      {s && (
-        <>
-          <p className="muted">
-            {s.model.name}
-            {s.family && <> · family <Link to={paths.family(s.family.id)}>{s.family.name}</Link></>}
-            {s.neuronpediaId && <> · Neuronpedia {s.neuronpediaId}</>}
-          </p>
-          <dl className="stats">
-            <div><dt>Features</dt><dd>{s.featureCount}</dd></div>
-            <div><dt>Dead fraction</dt><dd>{pct(s.stats.deadFraction)}</dd></div>
-            <div><dt>Median density</dt><dd>{fmt(s.stats.medianDensity)}</dd></div>
-            <div><dt>Neuron-aligned</dt><dd>{pct(s.stats.neuronAlignedFraction)}</dd></div>
-            <div><dt>Labelled</dt><dd>{pct(s.stats.labeledFraction)}</dd></div>
-            <div><dt>Architecture</dt><dd>{s.architecture}</dd></div>
-            <div><dt>Hook</dt><dd>{s.hookName ?? "–"}{s.layer != null ? ` (layer ${s.layer})` : ""}</dd></div>
-            <div><dt>d_in × d_sae</dt><dd>{s.dIn} × {s.dSae}</dd></div>
-          </dl>
-        </>
-      )}
+      {/* The same block while the SAE loads, so the map below never moves when it arrives. */}
+      <p className="muted">
+        {s ? s.model.name : "…"}
+        {s?.family && <> · family <Link to={paths.family(s.family.id)}>{s.family.name}</Link></>}
+        {s?.neuronpediaId && <> · Neuronpedia {s.neuronpediaId}</>}
+      </p>
+      <dl className="stats" aria-busy={!s}>
+        <div><dt>Features</dt><dd>{s ? s.featureCount : "…"}</dd></div>
+        <div><dt>Dead fraction</dt><dd>{s ? pct(s.stats.deadFraction) : "…"}</dd></div>
+        <div><dt>Median density</dt><dd>{s ? fmt(s.stats.medianDensity) : "…"}</dd></div>
+        <div><dt>Neuron-aligned</dt><dd>{s ? pct(s.stats.neuronAlignedFraction) : "…"}</dd></div>
+        <div><dt>Labelled</dt><dd>{s ? pct(s.stats.labeledFraction) : "…"}</dd></div>
+        <div><dt>Architecture</dt><dd>{s ? s.architecture : "…"}</dd></div>
+        <div><dt>Hook</dt><dd>{s ? `${s.hookName ?? "–"}${s.layer != null ? ` (layer ${s.layer})` : ""}` : "…"}</dd></div>
+        <div><dt>d_in × d_sae</dt><dd>{s ? `${s.dIn} × ${s.dSae}` : "…"}</dd></div>
+      </dl>
       <section>
         <h2>Map</h2>
         <form
