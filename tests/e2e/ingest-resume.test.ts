@@ -104,6 +104,7 @@ describe("post-ingest steps survive kill -9", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ saeId: "resume-me", outcome: "skipped" });
     expect(r.stderr).toMatch(/post-ingest step neighbours: resuming/);
+    expect(r.stderr).not.toMatch(/post-ingest step (umap|alignment): resuming/); // never started: not a resume
     expect(await neighbourLists("resume-me")).toEqual({ built: dSae, missing: 0 });
     expect(pendingSteps("resume-me")).toEqual([]);
 

@@ -103,7 +103,7 @@ export class StepService {
         const claimed = await this.repo.claim(row, thisRunner());
         if (!claimed) continue;
         ran = true;
-        if (await this.runClaimed(def, claimed, onProgress)) finished++;
+        if (await this.runClaimed(def, claimed, row, onProgress)) finished++;
       }
       if (!ran) break;
     }
@@ -141,10 +141,12 @@ export class StepService {
     return runnerGone(r.runner, r.heartbeatAt ?? r.updatedAt);
   }
 
-  private async runClaimed(def: StepDefinition, row: StepRow, onProgress?: StepProgress): Promise<boolean> {
+  private async runClaimed(def: StepDefinition, row: StepRow, seen: StepRow, onProgress?: StepProgress): Promise<boolean> {
     const claim: StepClaim = { saeId: row.saeId, step: row.step, generation: row.generation, runner: thisRunner() };
     const what = `SAE ${row.saeId}: post-ingest step ${row.step}`;
-    if (row.attempts > 1) this.log.info(`${what}: resuming what an earlier run left unfinished${row.total ? ` (${row.done}/${row.total} done)` : ""}`);
+    // A step recorded again because its data changed starts over (done 0, no runner): not a resume.
+    if (seen.state === "FAILED") this.log.info(`${what}: retrying after an earlier failure`);
+    else if (seen.state === "RUNNING" || seen.done > 0) this.log.info(`${what}: resuming what an earlier run left unfinished${row.total ? ` (${row.done}/${row.total} done)` : ""}`);
     const ctx: StepContext = {
       fresh: row.fresh,
       signal: this.controller.signal,
