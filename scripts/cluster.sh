@@ -10,6 +10,7 @@
 #   scripts/cluster.sh down --root DIR                   stop everything (data stays in DIR)
 #   scripts/cluster.sh test --root DIR [--base-port N]   up, then the failure drill (below), then down
 #   scripts/cluster.sh status --root DIR                 what runs, with its pid and port
+#   scripts/cluster.sh check                             install what is missing; exit 1 if the servers' user cannot read the checkout
 #
 # Ports from N (default 55400): primary N, standby N+1, PgBouncer N+2, API replicas N+3 and N+4,
 # HAProxy N+5 (its stats page N+6; N+7 balances onto replica 1 alone, for the benchmarks). As root, the servers run as the system user "monoscope"
@@ -42,8 +43,9 @@ while (($#)); do
     *) die "unknown option $1 (expected --root DIR, --base-port N)" ;;
     esac
 done
-[[ $CMD =~ ^(up|down|test|status)$ ]] || die "usage: $0 up|down|test|status --root DIR [--base-port N]"
-[[ -n $ROOT ]] || die "--root DIR is required"
+[[ $CMD =~ ^(up|down|test|status|check)$ ]] || die "usage: $0 up|down|test|status|check --root DIR [--base-port N]"
+[[ -n $ROOT || $CMD == check ]] || die "--root DIR is required"
+[[ -n $ROOT ]] || ROOT=$(mktemp -d)
 [[ $BASE =~ ^[0-9]+$ ]] && ((BASE > 1024 && BASE < 65500)) || die "--base-port must be a number between 1025 and 65499"
 mkdir -p -- "$ROOT"
 ROOT=$(cd -- "$ROOT" && pwd -P)
@@ -266,8 +268,17 @@ EOF
     fi
 }
 
+# As root the servers run as $RUN_USER, who must be able to read the checkout (a clone under a
+# private folder such as /root is not readable by other users).
+check_access() {
+    ((IS_ROOT)) || return 0
+    as_user test -r "$REPO_DIR/bin/monoscope.js" -a -r "$REPO_DIR/node_modules/.package-lock.json" ||
+        die "the servers run as the user $RUN_USER, who cannot read $REPO_DIR (a folder above it is private): put the checkout where $RUN_USER can read it (e.g. under /srv or /opt), or run this script as a non-root user"
+}
+
 cmd_up() {
     ensure_installed
+    check_access
     ((IS_ROOT)) && chown "$RUN_USER:" "$ROOT"
     up_postgres
     up_pgbouncer
@@ -315,6 +326,7 @@ cmd_status() {
 }
 
 case $CMD in
+check) ensure_installed; check_access; rmdir -- "$ROOT" 2>/dev/null || true; log "ready: everything is installed and $REPO_DIR is readable by the servers' user" ;;
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
