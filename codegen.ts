@@ -39,6 +39,8 @@ const config: CodegenConfig = {
           GraphPath: "../mappers.ts#GraphPathParent",
           GraphMediator: "../mappers.ts#GraphMediatorParent",
           GraphAppearance: "../mappers.ts#GraphAppearanceParent",
+          GraphComparison: "../mappers.ts#GraphComparisonParent",
+          GraphFeatureComparison: "../mappers.ts#GraphFeatureComparisonParent",
         },
         enumsAsTypes: true,
         scalars: { ID: "string" },

@@ -40,3 +40,8 @@ export type GraphLinkParent = { graph: import("../modules/graph/graph.service.ts
 export type GraphPathParent = import("../modules/graph/graph.service.ts").GraphPathRecord;
 export type GraphMediatorParent = import("../modules/graph/graph.service.ts").GraphMediatorRecord;
 export type GraphAppearanceParent = { graph: import("../modules/graph/graph.service.ts").GraphParent; pos: number };
+export type GraphComparisonParent = import("../modules/graph/graph.service.ts").GraphComparisonRecord;
+export type GraphFeatureComparisonParent = import("../modules/graph/compare.ts").SharedFeature & {
+  ga: import("../modules/graph/graph.service.ts").LoadedGraph;
+  gb: import("../modules/graph/graph.service.ts").LoadedGraph;
+};

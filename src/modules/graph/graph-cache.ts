@@ -14,6 +14,8 @@ export interface LoadedGraph {
   label: ReadonlyArray<string | null>;
   /** The SAE feature each node maps to, where its layer maps to an SAE (stored or not). */
   feature: ReadonlyArray<FeatureKey | null>;
+  /** Each FEATURE node's feature index in its layer (from its id), null for other nodes. */
+  featureIdx: ReadonlyArray<number | null>;
 }
 
 const MAX_ENTRIES = 16;
@@ -65,6 +67,7 @@ export class GraphCache {
     const tokenProb = new Array<number | null>(rows.length);
     const label = new Array<string | null>(rows.length);
     const feature = new Array<FeatureKey | null>(rows.length);
+    const featureIdx = new Array<number | null>(rows.length);
     const index = new Map<string, number>();
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
@@ -72,12 +75,13 @@ export class GraphCache {
       tokenProb[i] = r.tokenProb;
       label[i] = r.clerp;
       feature[i] = r.saeId !== null && r.featureIdx !== null ? { saeId: r.saeId, index: r.featureIdx } : null;
+      featureIdx[i] = r.kind === "FEATURE" ? r.featureIdx : null;
       index.set(r.nodeId, i);
     }
     const { source, target, weight } = arrays;
     const links: MemLink[] = new Array(source.length);
     for (let i = 0; i < source.length; i++) links[i] = { source: source[i]!, target: target[i]!, weight: weight[i]! };
     const mem: MemGraph = { slug: record.slug, nodes, links, index };
-    return { record, mem, prepared: this.prepare(mem), tokenProb, label, feature };
+    return { record, mem, prepared: this.prepare(mem), tokenProb, label, feature, featureIdx };
   }
 }

@@ -49,6 +49,31 @@ export const graphResolvers: Resolvers = {
     graphPaths: (_p, args, ctx) =>
       ctx.services.graph.paths(args.slug, { to: args.to, from: args.from, k: assertK(ctx, args.k ?? 5), maxLength: args.maxLength ?? 6 }),
     graphMediators: (_p, args, ctx) => ctx.services.graph.mediators(args.slug, { target: args.target, k: assertK(ctx, args.k ?? 10) }),
+    compareGraphs: (_p, args, ctx) => ctx.services.graph.compare(args.a, args.b),
+  },
+  GraphComparison: {
+    a: (c, _a, ctx) => ctx.services.graph.parent(c.a.record),
+    b: (c, _a, ctx) => ctx.services.graph.parent(c.b.record),
+    sharedCount: (c) => c.result("IMPORTANCE").shared.length,
+    onlyInACount: (c) => c.result("IMPORTANCE").onlyA.length,
+    onlyInBCount: (c) => c.result("IMPORTANCE").onlyB.length,
+    shared: (c, args, ctx) => {
+      const first = assertPageSize(ctx, args.first ?? 50);
+      return c.result(args.orderBy ?? "IMPORTANCE").shared.slice(0, first).map((s) => ({ ...s, ga: c.a, gb: c.b }));
+    },
+    onlyInA: (c, args, ctx) => c.result("IMPORTANCE").onlyA.slice(0, assertPageSize(ctx, args.first ?? 50)).map((pos) => node(c.a, pos)),
+    onlyInB: (c, args, ctx) => c.result("IMPORTANCE").onlyB.slice(0, assertPageSize(ctx, args.first ?? 50)).map((pos) => node(c.b, pos)),
+  },
+  GraphFeatureComparison: {
+    layer: (s) => s.layer,
+    featureIndex: (s) => s.featureIndex,
+    nodeA: (s) => node(s.ga, s.a.pos),
+    nodeB: (s) => node(s.gb, s.b.pos),
+    positionsA: (s) => s.a.positions,
+    positionsB: (s) => s.b.positions,
+    influenceA: (s) => s.a.influence,
+    influenceB: (s) => s.b.influence,
+    influenceDelta: (s) => s.delta,
   },
   AttributionGraph: {
     slug: (g) => g.record.slug,

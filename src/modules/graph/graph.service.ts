@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { badInput, conflict, fileError, notFound } from "../../errors.ts";
 import type { FeatureKey } from "../../shared/feature-key.ts";
 import { checkK, checkPageSize, DEFAULT_LIMITS, type RequestLimits } from "../../shared/limits.ts";
+import { compareGraphs, type ComparisonOrder, type GraphComparisonResult } from "./compare.ts";
 import { buildGraphFile } from "./graph-export.ts";
 import { assertSchema, parseGraphFile } from "./graph-file.ts";
 import { GraphCache, type LoadedGraph } from "./graph-cache.ts";
@@ -67,6 +68,13 @@ export interface GraphPathRecord {
   graph: LoadedGraph;
   nodes: number[];
   weight: number;
+}
+
+/** Two loaded graphs and their comparison, computed once per order asked for. */
+export interface GraphComparisonRecord {
+  a: LoadedGraph;
+  b: LoadedGraph;
+  result(order: ComparisonOrder): GraphComparisonResult;
 }
 
 export interface GraphMediatorRecord {
@@ -243,6 +251,23 @@ export class GraphService {
     const g = await this.required(slug);
     const found = this.algorithmsOrFail().mediators(g.prepared, o, this.limits);
     return found.map((m) => ({ graph: g, node: g.mem.index.get(m.nodeId)!, indirectEffect: m.indirectEffect, directFromPrompt: m.directFromPrompt }));
+  }
+
+  async compare(aSlug: string, bSlug: string): Promise<GraphComparisonRecord> {
+    const [a, b] = await Promise.all([this.required(aSlug), this.required(bSlug)]);
+    if (a.record.modelId !== b.record.modelId) {
+      throw badInput(`graphs ${JSON.stringify(aSlug)} and ${JSON.stringify(bSlug)} are of different models (${a.record.modelId}, ${b.record.modelId}): their features cannot be matched`, { arg: "b" });
+    }
+    const memo = new Map<ComparisonOrder, GraphComparisonResult>();
+    return {
+      a,
+      b,
+      result: (order) => {
+        let r = memo.get(order);
+        if (!r) memo.set(order, (r = compareGraphs(a, b, order)));
+        return r;
+      },
+    };
   }
 
   private algorithmsOrFail(): GraphAlgorithms {
