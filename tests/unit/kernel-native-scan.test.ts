@@ -124,7 +124,7 @@ describe("native 4-bit scan", () => {
     // The event loop runs timers while scans are in flight (several, so at least one is running).
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    const pending = Array.from({ length: 20 }, () => native!.topK({ packed: p.packed, scales: p.scales, err: p.err, rows: n, d, bytes: 0 }, q, 30));
+    const pending = Array.from({ length: 20 }, () => native!.topK({ packed: p.packed, scales: p.scales, err: p.err, resid: p.resid, rscales: p.rscales, err2: p.err2, rows: n, d, bytes: 0 }, q, 30));
     const results = await Promise.all(pending);
     clearInterval(timer);
     for (const r of results) {

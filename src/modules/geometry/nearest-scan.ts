@@ -34,7 +34,7 @@ export interface ScanStats {
   saeId: string;
   /** Rows whose float32 cosine was computed. */
   reranked: number;
-  /** Rows the 4-bit bound kept that the int8 bound ruled out (native scan only). */
+  /** Rows the 4-bit bound kept that the 4-bit + residual bound ruled out (native scan only). */
   screened: number;
 }
 
@@ -64,7 +64,7 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
       const ex = opts.exclude?.[c] ?? null;
       if (certify) {
         const exRow = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
-        const r = await native.exactTopK(m.packed4, m.quantized, m.data, query, opts.k, exRow);
+        const r = await native.exactTopK(m.packed4, m.data, query, opts.k, exRow);
         opts.onStats?.({ saeId: m.saeId, reranked: r.reranked, screened: r.screened });
         out.push(rerank(m, r.rows, r.scores, null));
         continue;
