@@ -845,8 +845,13 @@ static void exact_share(share_job_t *j) {
       const float kth2 = j->top.size < k ? -INFINITY : j->top.score[0];
       const float t2 = kth2 > ut ? kth2 : ut;
       if (a->resid && i + PREFETCH_AHEAD < n) {
-        const char *p = (const char *)(a->resid + (size_t)list[i + PREFETCH_AHEAD] * rowBytes);
+        // The row's residual codes, its residual scales and error bound: all random reads.
+        const int32_t ra = list[i + PREFETCH_AHEAD];
+        const char *p = (const char *)(a->resid + (size_t)ra * rowBytes);
         for (size_t o = 0; o < rowBytes; o += 64) __builtin_prefetch(p + o, 0, 0);
+        __builtin_prefetch(a->rscales + (size_t)ra * blocks, 0, 0);
+        __builtin_prefetch(a->rscales + (size_t)ra * blocks + blocks - 1, 0, 0);
+        __builtin_prefetch(a->err2 + ra, 0, 0);
       }
       if (!(u[r] >= t2)) continue;
       if (a->resid) {
@@ -986,17 +991,26 @@ static void exact_complete(napi_env env, napi_status status, void *data) {
   free(s);
 }
 
-// exactTopK(packed, scales, err4, resid|null, rscales|null, err2|null, data, rows, d, query, k, exclude, threads, async)
+// exactTopK(packed, scales, err4, resid|null, rscales|null, err2|null, data, rows, d, query, k, exclude, threads, async[, variant])
 //   -> { rows, scores, reranked, screened } (a Promise when async): the exact top k rows by
 // float32 dot product with query (ties to the lower row), leaving out row `exclude` (-1: none).
+// variant ("avx2") asks for the kernel below the best one, as scan's does (tests compare them).
 static napi_value js_exact(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 14) return throw_range(env, "exactTopK(packed, scales, err4, resid, rscales, err2, data, rows, d, query, k, exclude, threads, async)");
+  if (argc < 14) return throw_range(env, "exactTopK(packed, scales, err4, resid, rscales, err2, data, rows, d, query, k, exclude, threads, async[, variant])");
   exact_args_t a = {0};
   a.variant = cpu_variant();
   if (a.variant == V_NONE) return throw_range(env, "exactTopK: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 15 && napi_typeof(env, argv[14], &vt) == napi_ok && vt == napi_string) {
+    char want[16];
+    size_t len;
+    if (napi_get_value_string_utf8(env, argv[14], want, sizeof want, &len) != napi_ok) return NULL;
+    if (strcmp(want, "avx2") == 0) a.variant = V_AVX2;
+    else if (strcmp(want, VARIANT_NAMES[a.variant]) != 0) return throw_range(env, "exactTopK: unknown or unsupported variant");
+  }
   size_t np, ns, ne, nc, n8, ne8, nd, nq;
   bool isAsync = false;
   if (!typed(env, argv[0], napi_uint8_array, (void **)&a.packed, &np) || !typed(env, argv[1], napi_float32_array, (void **)&a.scales, &ns) ||
