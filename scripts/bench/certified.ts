@@ -122,5 +122,5 @@ for (const kind of ["features", "random"] as const) {
 }
 blas?.close();
 await kernel.close();
-notes.push("One in-memory matrix (no database): unit rows as generated, not rounded through halfvec. Calls alternate per query.");
+notes.push("One in-memory matrix (no database): unit rows as generated, not rounded through halfvec. Calls rotate per query.");
 emit({ suite: "certified", rows, notes });
