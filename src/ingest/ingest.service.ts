@@ -159,12 +159,23 @@ export class IngestService {
       );
       const tLoad = performance.now();
       this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
-      const counts = await bulk.withoutRedundantChecks(() => this.runSession(bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
+      // The rows go into the SAE's detached tables, which have no foreign keys and only the
+      // unique keys the load's upserts need while they fill.
+      const detached = await bulk.detached(sae.id);
+      let counts;
+      try {
+        counts = await this.runSession(detached.bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {});
+      } finally {
+        await detached.end();
+      }
       const tRows = performance.now();
+      await this.repo.indexDetached(sae.id, this.db.backend === "postgres");
+      const tIndex = performance.now();
       await this.steps?.record(bulk.executor, sae.id, "ready");
-      await this.repo.markReady(sae.id, familyId);
-      if (this.db.backend === "postgres") await this.repo.analyze(sae.id, { features: counts.features > 0, activations: counts.activations > 0 });
-      this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
+      await this.repo.attachAndMarkReady(sae.id, familyId);
+      this.log.debug(
+        `SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, indexes + ANALYZE ${Math.round(tIndex - tRows)} ms, attach + ready ${Math.round(performance.now() - tIndex)} ms`,
+      );
       const result = summary(sae.id, outcome, counts, t0);
       await this.runSteps(sae.id, opts);
       return result;
