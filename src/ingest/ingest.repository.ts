@@ -59,6 +59,9 @@ const SaeStateRow = z.object({
   dSae: z.number().int(),
   source: z.unknown(),
 });
+/** How long the attach waits for one lock before it rolls back and tries again, and how often. */
+const ATTACH_LOCK_MS = 200;
+const ATTACH_ATTEMPTS = 200;
 const FamilyOfRow = z.object({ familyId: z.string().nullable() });
 const DroppedRow = z.object({ table_name: z.string(), n: z.number().int() });
 
@@ -126,7 +129,25 @@ export class IngestRepository {
    * Its family's lineage must be rebuilt.
    */
   async attachAndMarkReady(id: string, familyId: string | null): Promise<void> {
+    // The attach takes ACCESS EXCLUSIVE locks on the parents' DEFAULT partitions, which readers
+    // take (ACCESS SHARE) in whatever order their plans visit tables. Waiting for a reader while
+    // holding such a lock could deadlock with it, so a lock not granted at once rolls the attach
+    // back and it tries again a moment later: readers wait at most ATTACH_LOCK_MS for it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attachOnce(id, familyId);
+        return;
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if ((code !== "55P03" && code !== "40P01") || attempt >= ATTACH_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async attachOnce(id: string, familyId: string | null): Promise<void> {
     await this.db.sqlTransaction(async (tx) => {
+      if (this.db.backend === "postgres") await tx.run`/* ingest.attachLockTimeout */ SELECT set_config('lock_timeout', ${`${ATTACH_LOCK_MS}ms`}, true)`;
       await tx.run`/* ingest.attachDetached */ SELECT monoscope_attach_sae_tables(${id}) IS NULL`;
       const n = await tx.run`/* ingest.markReady */
         UPDATE sae SET status = 'ready', updated_at = CURRENT_TIMESTAMP WHERE id = ${id} AND status = 'loading'`;

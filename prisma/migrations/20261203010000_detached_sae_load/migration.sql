@@ -112,6 +112,16 @@ LANGUAGE plpgsql AS $$
 DECLARE s TEXT := monoscope_load_schema(sae); t RECORD; parent REGCLASS; ns TEXT; part TEXT;
 BEGIN
   IF to_regnamespace(format('%I', s)) IS NULL THEN RAISE EXCEPTION 'SAE % has no detached tables', sae; END IF;
+  -- Every lock that readers could hold first, before anything changes: the parents (against other
+  -- DDL) and their DEFAULT partitions (ATTACH checks them). A caller that sets lock_timeout never
+  -- waits on a reader while holding a lock that reader needs next.
+  FOR t IN SELECT * FROM monoscope_partitioned_tables() LOOP
+    EXECUTE format('LOCK TABLE %I IN SHARE UPDATE EXCLUSIVE MODE', t.name);
+  END LOOP;
+  FOR t IN SELECT c.oid::regclass::text AS rel FROM monoscope_partitioned_tables() p JOIN pg_inherits i ON i.inhparent = to_regclass(format('%I', p.name))
+           JOIN pg_class c ON c.oid = i.inhrelid WHERE pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' LOOP
+    EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', t.rel);
+  END LOOP;
   -- Parents before children (the list is children first), so each cloned foreign key finds its rows.
   FOR t IN SELECT p.* FROM monoscope_partitioned_tables() WITH ORDINALITY AS p("name", "key", n) ORDER BY p.n DESC LOOP
     parent := to_regclass(format('%I', t.name));
