@@ -226,6 +226,18 @@ async function ingest(pool: pg.Pool, v: IngestVariant, copies: { feature: Buffer
       await c.query("SELECT monoscope_analyze_sae_partitions($1, true, true)", [NEW_SAE]);
     } else {
       await c.query("SELECT monoscope_index_sae_tables($1, true)", [NEW_SAE]);
+      // The plan of the check ATTACH runs for the cloned activation -> feature foreign key (the
+      // query RI_Initial_Check builds), for the report.
+      if (!meta.attachFkCheckPlan) {
+        const schema = (await c.query("SELECT monoscope_load_schema($1) AS s", [NEW_SAE])).rows[0].s as string;
+        const plan = await c.query(
+          `EXPLAIN SELECT fk.sae_id, fk.feature_idx FROM ONLY "${schema}".activation fk LEFT OUTER JOIN feature pk ON pk.sae_id = fk.sae_id AND pk.idx = fk.feature_idx
+           WHERE pk.sae_id IS NULL AND fk.sae_id IS NOT NULL AND fk.feature_idx IS NOT NULL`,
+        );
+        const lines = plan.rows.map((r) => String(r["QUERY PLAN"]));
+        meta.attachFkCheckFeaturePartitionsScanned = lines.filter((l) => / on feature__/.test(l)).length;
+        meta.attachFkCheckPlan = lines.filter((l) => !/^\s+->\s+(Seq|Index).*__\w+_[0-9a-f]{8}\b/.test(l)).slice(0, 12);
+      }
     }
     lap(v === "partitioned-detached" ? "indexes+analyze" : "analyze");
     await c.query("BEGIN");

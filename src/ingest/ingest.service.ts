@@ -17,10 +17,14 @@
  *
  * Rules:
  * - ingestSae creates model/family when missing (model d_model = artifact.model.dModel ?? sae.dIn; an existing
- *   model must match it), then the SAE row in status 'loading', streams rows in (binary COPY on both backends),
- *   and flips the status to 'ready' in a final transaction. Any error deletes what this run wrote (and the
- *   model/family it created), so a failed ingest changes no rows. A run killed with SIGKILL leaves a 'loading'
- *   SAE that nobody sees; the next run of the same SAE id discards it and loads from scratch.
+ *   model must match it), then the SAE row in status 'loading' with its detached tables (one per partitioned
+ *   table, in schema monoscope_load_schema(id), holding only the unique keys the load's upserts need), streams
+ *   rows into them (binary COPY on both backends; no foreign keys there, so no per-row checks), builds the
+ *   rest of their parents' indexes and their foreign keys to unpartitioned tables, and in one final
+ *   transaction attaches them as the SAE's partitions and flips the status to 'ready': a reader sees no row
+ *   of the SAE or all of them. Any error deletes what this run wrote (and the model/family it created), so a
+ *   failed ingest changes no rows. A run killed with SIGKILL leaves a 'loading' SAE and its detached tables,
+ *   attached to nothing; the next run of the same SAE id (or `rm`) discards them and loads from scratch.
  * - Same contentHash as the ready SAE: a no-op ("skipped") unless replace. Different content without replace,
  *   or an SAE id that belongs to another model, or a dimension mismatch: a one-line AppError before any write.
  *   With replace, the old SAE is removed when loading starts (after the cheap checks).
