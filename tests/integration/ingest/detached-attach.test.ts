@@ -33,7 +33,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "monoscope-detached-"));
   tdb = await createTestDatabase();
   app = await open();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await app?.close();
   await tdb?.drop();
