@@ -10,7 +10,7 @@ import { ExplanationBulkLoad } from "../../modules/explanation/explanation.repos
 import { ImageBulkLoad } from "../../modules/image/image-bulk.repository.ts";
 import { ACTIVATION_COPY, ActivationBulkLoad, FEATURE_COPY, FEATURE_STAGE_COPY, FeatureBulkLoad } from "../../modules/feature/feature-bulk.repository.ts";
 import { type BulkConnection, openBulkConnection } from "../../db/bulk-connection.ts";
-import { DetachedLoadConnection } from "./detached-load.ts";
+import { DetachedLoadConnection } from "./detached-load.repository.ts";
 
 export type CopyTarget = "feature" | "feature_stage" | "activation";
 
@@ -60,7 +60,7 @@ export class BulkRepository {
 
   /**
    * The same connection writing into an SAE's detached tables (monoscope_prepare_sae_tables)
-   * instead of the partitioned ones, until end(); see detached-load.ts.
+   * instead of the partitioned ones, until end(); see detached-load.repository.ts.
    */
   async detached(saeId: string): Promise<{ bulk: BulkRepository; end(): Promise<void> }> {
     const conn = await DetachedLoadConnection.open(this.conn, saeId);
