@@ -5,17 +5,17 @@
 //     max(0.2, noise floor + 0.05), the share the IVF lists contain; the noise floor is the
 //     median 32nd-best cosine of random unit vectors (what an unrelated direction scores);
 //   - plain recall@32 (most of a feature's top 32 sit at the noise floor).
-// Build time: the whole build over every feature, measured (partition, pass 1 in cluster order,
+// Build time: the whole build over every feature, measured (partition, pass 1,
 // each join), side by side with the exhaustive build as the post-ingest step runs it (scanNearest
-// over blocks of 2048 features: int8 candidates, exact float32 re-rank) — over every feature with
+// over blocks of 1024 features: int8 candidates, exact float32 re-rank) — over every feature with
 // --exhaustive full, or over the first --exhaustive-blocks blocks and extrapolated (marked as such).
 //   node bin/run-ts.js scripts/bench/ivf.ts [--features N] [--d D] [--sample S] [--probes 16,32]
-//     [--joins 3] [--block 2048] [--exhaustive full|sample|none] [--exhaustive-blocks 4]
+//     [--joins 3] [--block 1024] [--exhaustive full|sample|none] [--exhaustive-blocks 4] [--lists-only]
 import { createKernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
 import { quantizeRows } from "../../src/kernel/quantize.ts";
 import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
-import { buildIvf, DEFAULT_JOINS, DEFAULT_MAX_PROBES, inClusterOrder, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
+import { buildIvf, DEFAULT_JOINS, DEFAULT_MAX_PROBES, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
 import { scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { joinAll } from "../../src/modules/geometry/neighbour-join.ts";
 import { seededRandom } from "../../src/util/random.ts";
@@ -30,7 +30,7 @@ const PROBES = (() => {
   const i = process.argv.indexOf("--probes");
   return i >= 0 ? process.argv[i + 1].split(",").map(Number) : [DEFAULT_MAX_PROBES];
 })();
-const BLOCK = intArg("block", 2048);
+const BLOCK = intArg("block", 1024); // geometry.service.ts builds in blocks of 1024
 const EXHAUSTIVE = (() => {
   const i = process.argv.indexOf("--exhaustive");
   return i >= 0 ? process.argv[i + 1] : N <= 100_000 ? "full" : "sample";
@@ -143,12 +143,12 @@ for (const probes of PROBES) {
   const all = Int32Array.from({ length: N }, (_, i) => i);
   let lists: Int32Array = new Int32Array(N * K).fill(-1);
   t0 = performance.now();
-  // Cluster order, as buildNeighbourLists runs pass 1.
-  const ordered = inClusterOrder(ivf, all, N);
+  // Blocks of rows, as buildNeighbourLists runs pass 1 (blocks in cluster order measured no faster:
+  // a block's queries probe nearly every cluster either way).
   for (let b = 0; b < N; b += BLOCK) {
-    const qr = ordered.subarray(b, b + BLOCK);
+    const qr = all.subarray(b, b + BLOCK);
     const res = await ivfNeighbours(kernel, m, ivf, qr, K, probes, stats);
-    qr.forEach((row, i) => lists.set(res.rows.subarray(i * K, (i + 1) * K), row * K));
+    lists.set(res.rows, b * K);
     if (b % (BLOCK * 10) === 0) log(`probes ${probes}: pass 1 ${b}/${N}`);
   }
   const pass1S = (performance.now() - t0) / 1000;
@@ -163,7 +163,7 @@ for (const probes of PROBES) {
   let r2 = r1;
   for (let j = 1; j <= JOINS; j++) {
     t0 = performance.now();
-    const res = await joinAll(kernel, m, lists, K);
+    const res = await joinAll(kernel, m, lists, K, { listsOnly: process.argv.includes("--lists-only") });
     const next = res.rows;
     const cands = res.candidates;
     lists = next;
@@ -176,7 +176,7 @@ for (const probes of PROBES) {
   }
   const buildS = partitionS + Object.entries(stages).filter(([k2]) => k2.endsWith(" s")).reduce((s2, [, v]) => s2 + v, 0);
   rows.push({
-    suite: "ivf", name: `IVF (at most ${probes} of ${ivf.nlist} clusters probed) + ${JOINS} neighbour joins`, backend: m.native ? `native ${m.native.variant} dots` : "js dots", sizes,
+    suite: "ivf", name: `IVF (at most ${probes} of ${ivf.nlist} clusters probed) + ${JOINS} neighbour joins${process.argv.includes("--lists-only") ? " (lists only)" : ""}`, backend: m.native ? `native ${m.native.variant} dots` : "js dots", sizes,
     params: { maxProbes: probes, joins: JOINS, blockRows: BLOCK }, reps: S, metric: `recall@${K} above the floor`, unit: "fraction", value: round(r2.above, 4), better: "higher",
     target: { on: "value", op: ">=", limit: 0.99, source: "issue 20: recall >= 0.99 on neighbours with cosine >= max(0.2, floor + 0.05)" },
     extra: {

@@ -123,27 +123,6 @@ export interface IvfQueryStats {
   products?: number;
 }
 
-/** The cluster of each row (from the partition's members). */
-export function clusterOf(ivf: Ivf, rows: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let c = 0; c < ivf.nlist; c++) for (let t = ivf.offsets[c]; t < ivf.offsets[c + 1]; t++) out[ivf.members[t]] = c;
-  return out;
-}
-
-/**
- * The given matrix rows in cluster order (stable within a cluster). Blocks of queries from one
- * cluster probe mostly the same clusters, so each probed cluster's product has more query rows.
- */
-export function inClusterOrder(ivf: Ivf, rows: Int32Array, matrixRows: number): Int32Array {
-  const of = clusterOf(ivf, matrixRows);
-  const count = new Int32Array(ivf.nlist + 1);
-  for (const r of rows) count[of[r] + 1]++;
-  for (let c = 0; c < ivf.nlist; c++) count[c + 1] += count[c];
-  const out = new Int32Array(rows.length);
-  for (const r of rows) out[count[of[r]]++] = r;
-  return out;
-}
-
 /**
  * Top-k neighbours (rows, cosines, best first, ties to the lower row) of the given matrix rows,
  * each leaving itself out, from the IVF candidates.
