@@ -35,9 +35,10 @@ export interface IvfOptions {
 
 /**
  * Clusters probed per query, and neighbour joins after the IVF pass (neighbour-join.ts), by
- * default: recall 0.9912 above the noise floor on a 50k × 768 SAE-like set (BENCHMARKS.md).
+ * default: recall 0.9943 above the noise floor on a 100k × 768 SAE-like set, where 16 probes and
+ * three joins reached 0.985 (scripts/bench/ivf.ts; figures in scripts/bench/measured-by-hand.md).
  */
-export const DEFAULT_MAX_PROBES = 16;
+export const DEFAULT_MAX_PROBES = 32;
 export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
