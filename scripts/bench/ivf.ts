@@ -15,7 +15,7 @@ import { createKernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
 import { quantizeRows } from "../../src/kernel/quantize.ts";
 import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
-import { buildIvf, DEFAULT_JOINS, DEFAULT_MAX_PROBES, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
+import { buildIvf, DEFAULT_JOINS, defaultProbes, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
 import { scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { joinAll } from "../../src/modules/geometry/neighbour-join.ts";
 import { seededRandom } from "../../src/util/random.ts";
@@ -28,7 +28,7 @@ const S = intArg("sample", 1000);
 const K = 32;
 const PROBES = (() => {
   const i = process.argv.indexOf("--probes");
-  return i >= 0 ? process.argv[i + 1].split(",").map(Number) : [DEFAULT_MAX_PROBES];
+  return i >= 0 ? process.argv[i + 1].split(",").map(Number) : null;
 })();
 const BLOCK = intArg("block", 1024); // geometry.service.ts builds in blocks of 1024
 const EXHAUSTIVE = (() => {
@@ -137,7 +137,8 @@ if (EXHAUSTIVE === "full") {
 } else if (EXHAUSTIVE === "sample") notes.push(`exhaustive build: ${exhaustiveRows} features (${EX_BLOCKS} blocks) in ${exhaustiveS.toFixed(1)} s, extrapolated linearly to ${N}: ${exhaustiveFull.toFixed(0)} s`);
 
 const JOINS = intArg("joins", DEFAULT_JOINS);
-for (const probes of PROBES) {
+// Default: what the post-ingest build probes (defaultProbes).
+for (const probes of PROBES ?? [defaultProbes(ivf.nlist)]) {
   // The build as the post-ingest step runs it, over every feature: pass 1 (IVF), then the joins.
   const stats: IvfQueryStats = { probed: 0, candidates: 0 };
   const all = Int32Array.from({ length: N }, (_, i) => i);

@@ -34,11 +34,15 @@ export interface IvfOptions {
 }
 
 /**
- * Clusters probed per query, and neighbour joins after the IVF pass (neighbour-join.ts), by
- * default: recall 0.9943 above the noise floor on a 100k × 768 SAE-like set, where 16 probes and
- * three joins reached 0.985 (scripts/bench/ivf.ts; figures in scripts/bench/measured-by-hand.md).
+ * Clusters probed per query by default: a twentieth of the clusters, at least 16 — a fixed number
+ * loses recall as the SAE grows (32 probes: 0.9943 above the noise floor at 100k × 768 with three
+ * joins, 0.9871 at 200k), so the probed share is held instead (scripts/bench/ivf.ts; figures in
+ * scripts/bench/measured-by-hand.md). Pass 1 thus computes about 5% of all pairs' cosines (as
+ * matrix products); the joins after it cost the same per feature at any size.
  */
-export const DEFAULT_MAX_PROBES = 32;
+export const DEFAULT_MAX_PROBES = 16;
+export const defaultProbes = (nlist: number) => Math.min(nlist, Math.max(DEFAULT_MAX_PROBES, Math.ceil(nlist / 20)));
+/** Neighbour joins after the IVF pass (neighbour-join.ts). */
 export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
@@ -141,7 +145,7 @@ export interface IvfQueryStats {
  * good as the sequential one.
  */
 export async function ivfNeighbours(
-  kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = DEFAULT_MAX_PROBES, stats?: IvfQueryStats,
+  kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = defaultProbes(ivf.nlist), stats?: IvfQueryStats,
 ): Promise<{ rows: Int32Array; cosines: Float32Array }> {
   const { d, data } = m;
   const nq = queryRows.length;
