@@ -103,7 +103,10 @@ await stage("storage", async () => {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   await c.query("VACUUM ANALYZE feature");
-  const r = await c.query("SELECT pg_table_size('feature')::float8 AS t, pg_indexes_size('feature')::float8 AS i, (SELECT count(*) FROM feature)::float8 AS n");
+  // feature is partitioned (by SAE): the parent's own size is 0, so sum its partitions'.
+  const r = await c.query(
+    "SELECT sum(pg_table_size(relid))::float8 AS t, sum(pg_indexes_size(relid))::float8 AS i, (SELECT count(*) FROM feature)::float8 AS n FROM pg_partition_tree('feature')",
+  );
   await c.end();
   const { t, i, n } = r.rows[0];
   return { "table bytes/feature": t / n, "index bytes/feature": i / n, features: n };
