@@ -34,6 +34,7 @@ async function stage(name: string, run: () => Promise<Record<string, number | st
   log(`${name}: running`);
   state[name] = await run();
   writeFileSync(statePath, JSON.stringify(state, null, 2));
+  recordRows();
 }
 const sizes = { features: N, d_in: D, small: SMALL };
 const id = (n: number) => `large/${n}x${D}`;
@@ -65,6 +66,7 @@ const dbUrl = (() => {
   await c.end();
 }
 
+recordRows();
 const [smallPlan, largePlan] = planFamily({ sizes: [SMALL, N], d: D, seed: 20 });
 for (const [plan, n] of [[smallPlan, SMALL], [largePlan, N]] as const) {
   await stage(`checkpoint ${n}`, async () => {
@@ -101,7 +103,10 @@ await stage("storage", async () => {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   await c.query("VACUUM ANALYZE feature");
-  const r = await c.query("SELECT pg_table_size('feature')::float8 AS t, pg_indexes_size('feature')::float8 AS i, (SELECT count(*) FROM feature)::float8 AS n");
+  // feature is partitioned (by SAE): the parent's own size is 0, so sum its partitions'.
+  const r = await c.query(
+    "SELECT sum(pg_table_size(relid))::float8 AS t, sum(pg_indexes_size(relid))::float8 AS i, (SELECT count(*) FROM feature)::float8 AS n FROM pg_partition_tree('feature')",
+  );
   await c.end();
   const { t, i, n } = r.rows[0];
   return { "table bytes/feature": t / n, "index bytes/feature": i / n, features: n };
@@ -168,11 +173,22 @@ await stage("serve", async () => {
   }
 });
 
-const st = (k: string) => state[k] ?? {};
-const num = (v: number | string | undefined) => (typeof v === "number" ? round(v, 3) : (v ?? null));
-rows.push({ suite: "large", name: `ingest (monoscope ingest saelens, float16 checkpoint, post-ingest steps included) ${N} x ${D}`, backend: "postgres", sizes, reps: 1, metric: "throughput", unit: "features/s", value: round(N / Number(st("ingest").seconds), 1), better: "higher", extra: Object.fromEntries(Object.entries(st("ingest")).map(([k, v]) => [k, num(v)])) });
-rows.push({ suite: "large", name: "storage per feature", backend: "postgres", sizes, reps: 1, metric: "table + index bytes/feature", unit: "bytes", value: round(Number(st("storage")["table bytes/feature"]) + Number(st("storage")["index bytes/feature"])), better: "lower", extra: Object.fromEntries(Object.entries(st("storage")).map(([k, v]) => [k, num(v)])) });
-rows.push({ suite: "large", name: "monoscope serve: nearestToVector (default, certified exact), nearestFeatures (stored lists)", backend: "postgres", sizes: { ...sizes, queries: Q, sample: S }, reps: Q, metric: "nearestToVector p50", unit: "ms", value: num(st("serve")["nearestToVector p50 ms"]) as number, better: "lower", extra: Object.fromEntries(Object.entries(st("serve")).map(([k, v]) => [k, num(v)])) });
-rows.push({ suite: "large", name: `lineage ${SMALL} -> ${N} (post-ingest step of the larger ingest)`, backend: "postgres", sizes, reps: 1, metric: "build time", unit: "s", value: num(st("ingest")["lineage s"]) as number, better: "lower" });
+/**
+ * The rows of the stages done so far (this run or an earlier one), rebuilt after every stage: the
+ * runner stops a quick-mode run at its budget (570 s), and what it prints then (emitPartialOnTimeout)
+ * must carry the finished stages, or a resumable run that needs several budgets records no rows.
+ */
+function recordRows(): void {
+  rows.length = 0;
+  const st = (k: string) => state[k] ?? {};
+  const num = (v: number | string | undefined) => (typeof v === "number" ? round(v, 3) : (v ?? null));
+  const small = state[`ingest ${SMALL}`];
+  if (small) rows.push({ suite: "large", name: `ingest of the smaller size ${SMALL} x ${D} (monoscope ingest saelens, float16 checkpoint, post-ingest steps included)`, backend: "postgres", sizes, reps: 1, metric: "throughput", unit: "features/s", value: round(SMALL / Number(small.seconds), 1), better: "higher", extra: Object.fromEntries(Object.entries(small).map(([k, v]) => [k, num(v)])) });
+  if (state.ingest) rows.push({ suite: "large", name: `ingest (monoscope ingest saelens, float16 checkpoint, post-ingest steps included) ${N} x ${D}`, backend: "postgres", sizes, reps: 1, metric: "throughput", unit: "features/s", value: round(N / Number(st("ingest").seconds), 1), better: "higher", extra: Object.fromEntries(Object.entries(st("ingest")).map(([k, v]) => [k, num(v)])) });
+  if (state.storage) rows.push({ suite: "large", name: "storage per feature", backend: "postgres", sizes, reps: 1, metric: "table + index bytes/feature", unit: "bytes", value: round(Number(st("storage")["table bytes/feature"]) + Number(st("storage")["index bytes/feature"])), better: "lower", extra: Object.fromEntries(Object.entries(st("storage")).map(([k, v]) => [k, num(v)])) });
+  if (state.serve) rows.push({ suite: "large", name: "monoscope serve: nearestToVector (default, certified exact), nearestFeatures (stored lists)", backend: "postgres", sizes: { ...sizes, queries: Q, sample: S }, reps: Q, metric: "nearestToVector p50", unit: "ms", value: num(st("serve")["nearestToVector p50 ms"]) as number, better: "lower", extra: Object.fromEntries(Object.entries(st("serve")).map(([k, v]) => [k, num(v)])) });
+  if (state.ingest) rows.push({ suite: "large", name: `lineage ${SMALL} -> ${N} (post-ingest step of the larger ingest)`, backend: "postgres", sizes, reps: 1, metric: "build time", unit: "s", value: num(st("ingest")["lineage s"]) as number, better: "lower" });
+}
+recordRows();
 notes.push(`state: ${statePath} (stages done: ${Object.keys(state).join(", ")})`);
 emit({ suite: "large", rows, notes });

@@ -7,7 +7,8 @@
 // probing stops when the bound falls below the k-th cosine found (nothing left can enter) or
 // after maxProbes clusters (the approximation, which the joins of neighbour-join.ts then repair;
 // recall is measured in scripts/bench/ivf.ts).
-// Candidates' cosines are exact float32 dot products, so every stored cosine is exact.
+// Candidates' cosines are exact float32 dot products, so every stored cosine is exact. Queries are
+// processed cluster by cluster, one matrix product per probed cluster (ivfNeighbours).
 import type { Kernel } from "../../kernel/index.ts";
 import { seededRandom } from "../../util/random.ts";
 import type { DecoderMatrix } from "./decoder-matrix.ts";
@@ -33,10 +34,15 @@ export interface IvfOptions {
 }
 
 /**
- * Clusters probed per query, and neighbour joins after the IVF pass (neighbour-join.ts), by
- * default: recall 0.9912 above the noise floor on a 50k × 768 SAE-like set (BENCHMARKS.md).
+ * Clusters probed per query by default: a twentieth of the clusters, at least 16 — a fixed number
+ * loses recall as the SAE grows (32 probes: 0.9943 above the noise floor at 100k × 768 with three
+ * joins, 0.9871 at 200k; 45 probes at 200k: 0.9945), so the probed share is held instead (scripts/bench/ivf.ts; figures in
+ * scripts/bench/measured-by-hand.md). Pass 1 thus computes about 5% of all pairs' cosines (as
+ * matrix products); the joins after it cost the same per feature at any size.
  */
 export const DEFAULT_MAX_PROBES = 16;
+export const defaultProbes = (nlist: number) => Math.min(nlist, Math.max(DEFAULT_MAX_PROBES, Math.ceil(nlist / 20)));
+/** Neighbour joins after the IVF pass (neighbour-join.ts). */
 export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
@@ -114,91 +120,145 @@ export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions =
 }
 
 export interface IvfQueryStats {
+  /** (query, cluster) pairs probed. */
   probed: number;
+  /** (query, row) cosines computed. */
   candidates: number;
+  /** Matrix products run (one per probed cluster per round of a block). */
+  products?: number;
 }
 
 /**
  * Top-k neighbours (rows, cosines, best first, ties to the lower row) of the given matrix rows,
  * each leaving itself out, from the IVF candidates.
+ *
+ * Cluster by cluster: each query picks its `maxProbes` clusters of best bound (as above); then
+ * for every probed cluster the queries that probe it are gathered into one block and their
+ * cosines with all of the cluster's members come from ONE matrix product on the kernel (exact
+ * float32 dot products, the same values a row-by-row dot gives up to summation order), and a
+ * per-query top-k heap keeps the best. Probing runs in two rounds: the first half of every
+ * query's probes unconditionally, then each remaining probe only if its bound can still reach the
+ * query's k-th cosine after round one. Stopping stays sound: a cluster skipped in round two has
+ * bound < the k-th cosine found, which only grows, so none of its members could enter the list;
+ * and every cluster a sequential best-bound-first probe would visit (it stops at the first such
+ * bound, and bounds only decrease along the order) is visited here, so each list is at least as
+ * good as the sequential one.
  */
 export async function ivfNeighbours(
-  kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = DEFAULT_MAX_PROBES, stats?: IvfQueryStats,
+  kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = defaultProbes(ivf.nlist), stats?: IvfQueryStats,
 ): Promise<{ rows: Int32Array; cosines: Float32Array }> {
   const { d, data } = m;
   const nq = queryRows.length;
+  const nlist = ivf.nlist;
   const q = new Float32Array(nq * d);
   queryRows.forEach((r, i) => q.set(data.subarray(r * d, (r + 1) * d), i * d));
   // Query-centroid cosines for the whole block in one product.
-  const qc = await kernel.gemm(q, ivf.centroids, nq, ivf.nlist, d, { transB: true });
-  const outRows = new Int32Array(nq * k).fill(-1);
-  const outCos = new Float32Array(nq * k).fill(-Infinity);
-  const probes = Math.min(maxProbes, ivf.nlist);
-  const order = new Int32Array(probes);
-  const key = new Float64Array(probes);
-  const heapS = new Float32Array(k);
-  const heapR = new Int32Array(k);
-  let cand = new Int32Array(1024);
+  const qc = await kernel.gemm(q, ivf.centroids, nq, nlist, d, { transB: true });
+  const probes = Math.min(maxProbes, nlist);
+  // Per query: its `probes` clusters with the smallest a − r, in increasing order.
+  const order = new Int32Array(nq * probes);
+  const key = new Float64Array(nq * probes);
+  const nProbe = new Int32Array(nq);
   for (let i = 0; i < nq; i++) {
-    // The `probes` clusters with the smallest a − r, in increasing order (insertion into a short sorted list).
+    const base = i * probes;
     let n = 0;
-    for (let c = 0; c < ivf.nlist; c++) {
-      const a = Math.acos(Math.max(-1, Math.min(1, qc[i * ivf.nlist + c])));
+    for (let c = 0; c < nlist; c++) {
+      const a = Math.acos(Math.max(-1, Math.min(1, qc[i * nlist + c])));
       const kk = a - ivf.radius[c];
-      if (n === probes && kk >= key[n - 1]) continue;
+      if (n === probes && kk >= key[base + n - 1]) continue;
       let p = n < probes ? n++ : n - 1;
-      while (p > 0 && key[p - 1] > kk) {
-        key[p] = key[p - 1];
-        order[p] = order[p - 1];
+      while (p > 0 && key[base + p - 1] > kk) {
+        key[base + p] = key[base + p - 1];
+        order[base + p] = order[base + p - 1];
         p--;
       }
-      key[p] = kk;
-      order[p] = c;
+      key[base + p] = kk;
+      order[base + p] = c;
     }
-    let size = 0;
+    nProbe[i] = n;
+  }
+  const heapS = new Float32Array(nq * k);
+  const heapR = new Int32Array(nq * k);
+  const size = new Int32Array(nq);
+  const counts = new Int32Array(nlist + 1);
+  const byCluster = new Int32Array(nq * probes);
+  let qBuf = new Float32Array(0);
+  let mBuf = new Float32Array(0);
+  const round = async (t0: number, t1: number) => {
+    // Which queries probe each cluster this round (CSR over clusters).
+    counts.fill(0);
+    const wants = (i: number, t: number) => {
+      if (t >= nProbe[i]) return false;
+      if (size[i] < k) return true;
+      const kk = key[i * probes + t];
+      return (kk <= 0 ? 1 : Math.cos(kk)) >= heapS[i * k];
+    };
+    for (let i = 0; i < nq; i++) for (let t = t0; t < t1; t++) if (wants(i, t)) counts[order[i * probes + t] + 1]++;
+    for (let c = 0; c < nlist; c++) counts[c + 1] += counts[c];
+    const fill = counts.slice(0, nlist);
+    for (let i = 0; i < nq; i++) for (let t = t0; t < t1; t++) if (wants(i, t)) byCluster[fill[order[i * probes + t]]++] = i;
+    for (let c = 0; c < nlist; c++) {
+      const qn = counts[c + 1] - counts[c];
+      const lo = ivf.offsets[c];
+      const mn = ivf.offsets[c + 1] - lo;
+      if (qn === 0 || mn === 0) continue;
+      if (qBuf.length < qn * d) qBuf = new Float32Array(Math.max(qn * d, 2 * qBuf.length));
+      if (mBuf.length < mn * d) mBuf = new Float32Array(Math.max(mn * d, 2 * mBuf.length));
+      for (let j = 0; j < qn; j++) {
+        const i = byCluster[counts[c] + j];
+        qBuf.set(q.subarray(i * d, (i + 1) * d), j * d);
+      }
+      for (let t = 0; t < mn; t++) {
+        const r = ivf.members[lo + t];
+        mBuf.set(data.subarray(r * d, (r + 1) * d), t * d);
+      }
+      const cos = await kernel.gemm(qBuf, mBuf, qn, mn, d, { transB: true });
+      if (stats) {
+        stats.probed += qn;
+        stats.candidates += qn * mn;
+        stats.products = (stats.products ?? 0) + 1;
+      }
+      for (let j = 0; j < qn; j++) {
+        const i = byCluster[counts[c] + j];
+        const self = queryRows[i];
+        const hs = heapS.subarray(i * k, (i + 1) * k);
+        const hr = heapR.subarray(i * k, (i + 1) * k);
+        let n = size[i];
+        const row = j * mn;
+        for (let t = 0; t < mn; t++) {
+          const v = cos[row + t];
+          // Quick reject against the heap's worst (the common case once the list is full).
+          if (n === k && v < hs[0]) continue;
+          const r = ivf.members[lo + t];
+          if (r !== self) n = offer(hs, hr, n, k, v, r);
+        }
+        size[i] = n;
+      }
+    }
+  };
+  const first = Math.ceil(probes / 2);
+  await round(0, first);
+  await round(first, probes);
+  const outRows = new Int32Array(nq * k).fill(-1);
+  const outCos = new Float32Array(nq * k).fill(-Infinity);
+  for (let i = 0; i < nq; i++) {
+    const hs = heapS.subarray(i * k, (i + 1) * k);
+    const hr = heapR.subarray(i * k, (i + 1) * k);
+    let n = size[i];
     const self = queryRows[i];
     const qo = i * d;
-    for (let t = 0; t < n; t++) {
-      const bound = key[t] <= 0 ? 1 : Math.cos(key[t]);
-      if (size === k && bound < heapS[0]) break;
-      const c = order[t];
-      const lo = ivf.offsets[c];
-      const hi = ivf.offsets[c + 1];
-      const count = hi - lo;
-      if (cand.length < count) cand = new Int32Array(2 * count);
-      cand.set(ivf.members.subarray(lo, hi));
-      const cands = cand.subarray(0, count);
-      const cos = m.native ? m.native.dots(q.subarray(qo, qo + d), 1, d, data, cands, count) : jsDots(q, qo, data, cands, d);
-      if (stats) {
-        stats.probed++;
-        stats.candidates += count;
-      }
-      for (let j = 0; j < count; j++) {
-        const r = cands[j];
-        if (r === self) continue;
-        size = offer(heapS, heapR, size, k, cos[j], r);
-      }
-    }
     // Too few candidates for a full list (tiny clusters): the other clusters too, so a stored list is always full.
-    if (size < k && n < ivf.nlist) {
-      const probed = new Set(order.subarray(0, n));
-      for (let c = 0; c < ivf.nlist && size < k; c++) {
+    if (n < k && nProbe[i] < nlist) {
+      const probed = new Set(order.subarray(i * probes, i * probes + nProbe[i]));
+      for (let c = 0; c < nlist && n < k; c++) {
         if (probed.has(c)) continue;
         for (let t = ivf.offsets[c]; t < ivf.offsets[c + 1]; t++) {
           const r = ivf.members[t];
-          if (r !== self) size = offer(heapS, heapR, size, k, dotRow(data, qo, q, r, d), r);
+          if (r !== self) n = offer(hs, hr, n, k, dotRow(data, qo, q, r, d), r);
         }
       }
     }
-    // Heap to best-first order.
-    for (let s = size - 1; s >= 0; s--) {
-      outCos[i * k + s] = heapS[0];
-      outRows[i * k + s] = heapR[0];
-      heapS[0] = heapS[size - 1];
-      heapR[0] = heapR[size - 1];
-      size--;
-      down(heapS, heapR, size, 0);
-    }
+    drain(hs, hr, n, outCos, outRows, i * k);
   }
   return { rows: outRows, cosines: outCos };
 }
@@ -207,16 +267,6 @@ function dotRow(data: Float32Array, qo: number, q: Float32Array, r: number, d: n
   let s = 0;
   for (let j = 0; j < d; j++) s += q[qo + j] * data[r * d + j];
   return s;
-}
-
-function jsDots(q: Float32Array, qo: number, data: Float32Array, rows: Int32Array, d: number): Float32Array {
-  const out = new Float32Array(rows.length);
-  rows.forEach((r, t) => {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += q[qo + j] * data[r * d + j];
-    out[t] = s;
-  });
-  return out;
 }
 
 // A min-heap of (cosine, row) holding the k best: worse = lower cosine, or equal and higher row.
@@ -243,7 +293,8 @@ function down(s: Float32Array, r: Int32Array, size: number, i: number) {
   }
 }
 
-function offer(s: Float32Array, r: Int32Array, size: number, k: number, cos: number, row: number): number {
+/** Offers (cos, row) to a min-heap of the k best (s, r hold it; size entries so far); returns the new size. */
+export function offer(s: Float32Array, r: Int32Array, size: number, k: number, cos: number, row: number): number {
   if (size < k) {
     let i = size++;
     s[i] = cos;
@@ -262,4 +313,16 @@ function offer(s: Float32Array, r: Int32Array, size: number, k: number, cos: num
     down(s, r, size, 0);
   }
   return size;
+}
+
+/** Empties a heap of `size` entries into out[at ..], best first. */
+export function drain(s: Float32Array, r: Int32Array, size: number, outCos: Float32Array, outRows: Int32Array, at: number): void {
+  for (let t = size - 1; t >= 0; t--) {
+    outCos[at + t] = s[0];
+    outRows[at + t] = r[0];
+    s[0] = s[size - 1];
+    r[0] = r[size - 1];
+    size--;
+    down(s, r, size, 0);
+  }
 }

@@ -197,7 +197,7 @@ export class NearestService {
       await opts.onProgress?.(done, total);
     }
     if (joins > 0) {
-      await runJoins(m, k, {
+      await runJoins(kernel, m, k, {
         joins, blockRows: block, signal: opts.signal,
         page: (from, to) => this.repo.neighbourListPage(saeId, from, to),
         write: (ids, indices, cosines) => this.repo.writeNeighbourLists(saeId, ids, k, indices, cosines),
