@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { CountRow, numberArray, onlyRow, stringArray } from "../../db/rows.ts";
+import { CountRow, intArray, numberArray, onlyRow, parseRows, type RowParser, stringArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
@@ -78,6 +78,75 @@ const FEATURE_COLUMNS = Prisma.sql`
   f.neuron_index AS "neuronIndex", f.neuron_cosine AS "neuronCosine", f.umap_x AS "umapX", f.umap_y AS "umapY",
   f.split_kind AS "splitKind", f.origin_kind AS "originKind"`;
 
+/**
+ * What a feature page reads beside the row, in the same statement: its explanations (the
+ * explanation module's subquery over the row `f` and its parser, passed in by the service),
+ * activation examples for each (first, kinds) asked for (first > 0, kinds lower case,
+ * non-empty), and the stored neighbour list.
+ */
+export interface PageParts<E = unknown> {
+  explanations: { sql: Prisma.Sql; parse(v: unknown): E[] } | null;
+  activations: readonly { first: number; kinds: readonly string[] }[];
+  neighbourList: boolean;
+}
+
+/** A feature row with the parts its page asked for (null or [] where not asked). */
+export interface FeaturePageRow<E = unknown> {
+  row: FeatureRow;
+  explanations: E[] | null;
+  /** One list per PageParts.activations entry, in the same order. */
+  activations: ActivationRow[][];
+  nnIndices: number[] | null;
+  nnCosines: number[] | null;
+}
+
+const nullableInts = intArray.nullable();
+const nullableNumbers = numberArray.nullable();
+
+function partsParser<E>(parts: PageParts<E>): RowParser<FeaturePageRow<E>> {
+  return {
+    parse(r: unknown): FeaturePageRow<E> {
+      const o = r as Record<string, unknown>;
+      return {
+        row: FeatureRow.parse(r),
+        explanations: parts.explanations ? parts.explanations.parse(o.explanations) : null,
+        activations: parts.activations.map((_, i) => parseRows(ActivationRow, o[`a${i}`])),
+        nnIndices: parts.neighbourList ? nullableInts.parse(o.nnIndices) : null,
+        nnCosines: parts.neighbourList ? nullableNumbers.parse(o.nnCosines) : null,
+      };
+    },
+  };
+}
+
+// One feature's activation examples as a JSON array, for a statement over the feature row `f`:
+// the same rows, order and columns as activationsByKeys.
+function activationsJson(first: number, kinds: readonly string[]): Prisma.Sql {
+  return Prisma.sql`(
+    SELECT coalesce(json_agg(json_build_object(
+      'saeId', r.sae_id, 'index', r.feature_idx, 'tokens', r.tokens, 'values', r."values", 'maxValue', r.max_value,
+      'maxTokenIndex', r.max_token_index, 'kind', r.kind, 'binMin', r.bin_min, 'binMax', r.bin_max, 'text', r.text,
+      'imageSha256', ai.image_sha256, 'imageUrl', ai.url, 'imageWidth', ai.width, 'imageHeight', ai.height,
+      'patchRows', ai.patch_rows, 'patchCols', ai.patch_cols
+    ) ORDER BY r.rn), '[]'::json)
+    FROM (
+      SELECT a.sae_id, a.feature_idx, a.tokens, a."values", a.max_value, a.max_token_index, a.kind, a.bin_min, a.bin_max, a.text, a.ordinal,
+             row_number() OVER (ORDER BY (a.kind = 'top') DESC, a.bin_max DESC NULLS FIRST, a.max_value DESC, a.ordinal) AS rn
+      FROM activation a
+      WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.kind = ANY(${[...kinds]}::text[])
+      ORDER BY rn
+      LIMIT ${first}
+    ) r
+    LEFT JOIN activation_image ai ON ai.sae_id = r.sae_id AND ai.feature_idx = r.feature_idx AND ai.ordinal = r.ordinal)`;
+}
+
+function partColumns(parts: PageParts<unknown>): Prisma.Sql {
+  const cols: Prisma.Sql[] = [];
+  if (parts.explanations) cols.push(Prisma.sql`${parts.explanations.sql} AS "explanations"`);
+  parts.activations.forEach((a, i) => cols.push(Prisma.sql`${activationsJson(a.first, a.kinds)} AS ${Prisma.raw(`"a${i}"`)}`));
+  if (parts.neighbourList) cols.push(Prisma.sql`f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"`);
+  return cols.length ? Prisma.sql`, ${Prisma.join(cols, ", ")}` : Prisma.empty;
+}
+
 function keyArrays(keys: readonly FeatureKey[]) {
   return { saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) };
 }
@@ -90,6 +159,17 @@ export class FeatureRepository {
     return this.db.rows(FeatureRow)`
       /* feature.byKeys */
       SELECT ${FEATURE_COLUMNS}
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
+      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+  }
+
+  /** Feature rows with their pages' parts (labels, examples, stored neighbour list): one statement for all. */
+  async pagesByKeys<E>(keys: readonly FeatureKey[], parts: PageParts<E>): Promise<FeaturePageRow<E>[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    return this.db.rows(partsParser(parts))`
+      /* feature.pagesByKeys */
+      SELECT ${FEATURE_COLUMNS}${partColumns(parts)}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
       JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
