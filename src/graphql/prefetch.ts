@@ -17,6 +17,7 @@ import {
   Kind,
   type SelectionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from "graphql";
 import type { GraphQLContext } from "./context.ts";
 import type { FeatureKey } from "../shared/feature-key.ts";
@@ -35,17 +36,26 @@ function included(node: SelectionNode, vars: GraphQLResolveInfo["variableValues"
   return getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if !== false;
 }
 
+/** Whether a selection's plan may depend on the request's variables (directives, variable arguments): then it is not cached. */
+interface Walk {
+  dynamic: boolean;
+}
+
+const hasVariable = (v: ValueNode): boolean =>
+  v.kind === Kind.VARIABLE || (v.kind === Kind.LIST && v.values.some(hasVariable)) || (v.kind === Kind.OBJECT && v.fields.some((f) => hasVariable(f.value)));
+
 /** The fields selected on typeName by these selection sets, through fragments. */
-function fieldsOn(sets: readonly (SelectionSetNode | undefined)[], typeName: string, info: GraphQLResolveInfo, out: FieldNode[] = []): FieldNode[] {
+function fieldsOn(sets: readonly (SelectionSetNode | undefined)[], typeName: string, info: GraphQLResolveInfo, walk: Walk, out: FieldNode[] = []): FieldNode[] {
   for (const set of sets) {
     for (const sel of set?.selections ?? []) {
+      if (sel.directives?.length) walk.dynamic = true;
       if (!included(sel, info.variableValues)) continue;
       if (sel.kind === Kind.FIELD) out.push(sel);
       else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        if (!sel.typeCondition || sel.typeCondition.name.value === typeName) fieldsOn([sel.selectionSet], typeName, info, out);
+        if (!sel.typeCondition || sel.typeCondition.name.value === typeName) fieldsOn([sel.selectionSet], typeName, info, walk, out);
       } else {
         const frag = info.fragments[sel.name.value];
-        if (frag && frag.typeCondition.name.value === typeName) fieldsOn([frag.selectionSet], typeName, info, out);
+        if (frag && frag.typeCondition.name.value === typeName) fieldsOn([frag.selectionSet], typeName, info, walk, out);
       }
     }
   }
@@ -53,7 +63,7 @@ function fieldsOn(sets: readonly (SelectionSetNode | undefined)[], typeName: str
 }
 
 /** What a Feature selection reads beside the row, or null when it reads nothing the page statement holds. */
-function planOf(fields: readonly FieldNode[], ctx: GraphQLContext, info: GraphQLResolveInfo): PagePlan | null {
+function planOf(fields: readonly FieldNode[], ctx: GraphQLContext, info: GraphQLResolveInfo, walk: Walk): PagePlan | null {
   const type = info.schema.getType("Feature");
   if (!isObjectType(type)) return null;
   const defs = type.getFields();
@@ -63,6 +73,7 @@ function planOf(fields: readonly FieldNode[], ctx: GraphQLContext, info: GraphQL
     const name = f.name.value;
     if (name === "explanations" || name === "label") want.explanations = true;
     else if (name === "topActivations" || name === "neighbors") {
+      if (f.arguments?.some((a) => hasVariable(a.value))) walk.dynamic = true;
       let args: Record<string, any>;
       try {
         args = getArgumentValues(defs[name]!, f, info.variableValues);
@@ -105,11 +116,31 @@ async function loadPages(ctx: GraphQLContext, keys: readonly FeatureKey[], plan:
   });
 }
 
+// Plans by root field node, for selections that do not depend on variables: a document served
+// again (the lean path and Apollo keep parsed documents) is planned once. Per feature service,
+// whose limits decide what a plan holds.
+const plans = new WeakMap<object, WeakMap<FieldNode, PagePlan | null>>();
+
+/** The plan of the root field's selection; find walks the selection to the Feature fields. */
+function cachedPlan(ctx: GraphQLContext, info: GraphQLResolveInfo, find: (walk: Walk) => FieldNode[]): PagePlan | null {
+  const node = info.fieldNodes.length === 1 ? info.fieldNodes[0]! : null;
+  let byNode = plans.get(ctx.services.feature);
+  const known = node ? byNode?.get(node) : undefined;
+  if (known !== undefined) return known;
+  const walk: Walk = { dynamic: false };
+  const plan = planOf(find(walk), ctx, info, walk);
+  if (node && !walk.dynamic) {
+    if (!byNode) plans.set(ctx.services.feature, (byNode = new WeakMap()));
+    byNode.set(node, plan);
+  }
+  return plan;
+}
+
 /** Query.feature with its page read in one statement. */
 export function withFeaturePage(resolve: Resolver<{ saeId: string; index: number }>): Resolver<{ saeId: string; index: number }> {
   return async (parent, args, ctx, info) => {
     if (args.index >= 0) {
-      const plan = planOf(fieldsOn(info.fieldNodes.map((n) => n.selectionSet), "Feature", info), ctx, info);
+      const plan = cachedPlan(ctx, info, (walk) => fieldsOn(info.fieldNodes.map((n) => n.selectionSet), "Feature", info, walk));
       if (plan) await loadPages(ctx, [{ saeId: args.saeId, index: args.index }], plan);
     }
     return resolve(parent, args, ctx, info);
@@ -124,9 +155,11 @@ interface Connection {
 export function withFeaturesPage<A>(resolve: Resolver<A>): Resolver<A> {
   return async (parent, args, ctx, info) => {
     const connection = (await resolve(parent, args, ctx, info)) as Connection;
-    const edges = fieldsOn(info.fieldNodes.map((n) => n.selectionSet), "FeatureConnection", info).filter((f) => f.name.value === "edges");
-    const nodes = fieldsOn(edges.map((e) => e.selectionSet), "FeatureEdge", info).filter((f) => f.name.value === "node");
-    const plan = planOf(fieldsOn(nodes.map((n) => n.selectionSet), "Feature", info), ctx, info);
+    const plan = cachedPlan(ctx, info, (walk) => {
+      const edges = fieldsOn(info.fieldNodes.map((n) => n.selectionSet), "FeatureConnection", info, walk).filter((f) => f.name.value === "edges");
+      const nodes = fieldsOn(edges.map((e) => e.selectionSet), "FeatureEdge", info, walk).filter((f) => f.name.value === "node");
+      return fieldsOn(nodes.map((n) => n.selectionSet), "Feature", info, walk);
+    });
     if (plan && connection.edges.length > 0) await loadPages(ctx, connection.edges.map((e) => e.node), plan);
     return connection;
   };

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { CountRow, intArray, numberArray, onlyRow, parseRows, type RowParser, stringArray } from "../../db/rows.ts";
+import { CountRow, numberArray, onlyRow, parseRows, type RowParser, stringArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
@@ -100,19 +100,62 @@ export interface FeaturePageRow<E = unknown> {
   nnCosines: number[] | null;
 }
 
-const nullableInts = intArray.nullable();
-const nullableNumbers = numberArray.nullable();
+// Hand-written checks for the page statement's rows (the hot path: one row and its examples per
+// page), the same as FeatureRow and ActivationRow (rows.ts: a typed mapper is a parser too).
+function fail(field: string, v: unknown): never {
+  throw new Error(`invariant failed: feature page row field ${field} is ${JSON.stringify(v)}`);
+}
+const str = (o: Record<string, unknown>, f: string): string => (typeof o[f] === "string" ? (o[f] as string) : fail(f, o[f]));
+const int = (o: Record<string, unknown>, f: string): number => (Number.isInteger(o[f]) ? (o[f] as number) : fail(f, o[f]));
+// Finite, as zod's z.number() requires.
+const numb = (o: Record<string, unknown>, f: string): number => (Number.isFinite(o[f]) ? (o[f] as number) : fail(f, o[f]));
+const orNull = <T>(check: (o: Record<string, unknown>, f: string) => T) => (o: Record<string, unknown>, f: string): T | null => (o[f] === null ? null : check(o, f));
+const nstr = orNull(str);
+const nint = orNull(int);
+const nnum = orNull(numb);
+const arrayOf = (pred: (x: unknown) => boolean) => (o: Record<string, unknown>, f: string): unknown[] => {
+  const v = o[f];
+  if (!Array.isArray(v)) return fail(f, v);
+  for (let i = 0; i < v.length; i++) if (!pred(v[i])) fail(f, v);
+  return v;
+};
+const nstrings = orNull(arrayOf((x) => typeof x === "string")) as (o: Record<string, unknown>, f: string) => string[] | null;
+const nnumbers = orNull(arrayOf((x) => typeof x === "number")) as (o: Record<string, unknown>, f: string) => number[] | null;
+const nints = orNull(arrayOf(Number.isInteger)) as (o: Record<string, unknown>, f: string) => number[] | null;
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+const pageFeatureRow: RowParser<FeatureRow> = {
+  parse(v) {
+    if (!isRecord(v)) return fail("row", v);
+    return {
+      saeId: str(v, "saeId"), index: int(v, "index"), decoderNorm: nnum(v, "decoderNorm"), density: nnum(v, "density"),
+      maxActivation: nnum(v, "maxActivation"), neuronIndex: nint(v, "neuronIndex"), neuronCosine: nnum(v, "neuronCosine"),
+      umapX: nnum(v, "umapX"), umapY: nnum(v, "umapY"), splitKind: nstr(v, "splitKind"), originKind: nstr(v, "originKind"),
+    };
+  },
+};
+const pageActivationRow: RowParser<ActivationRow> = {
+  parse(v) {
+    if (!isRecord(v)) return fail("activation", v);
+    return {
+      saeId: str(v, "saeId"), index: int(v, "index"), tokens: nstrings(v, "tokens"), values: nnumbers(v, "values"),
+      maxValue: numb(v, "maxValue"), maxTokenIndex: int(v, "maxTokenIndex"), kind: str(v, "kind"), binMin: nnum(v, "binMin"),
+      binMax: nnum(v, "binMax"), text: str(v, "text"), imageSha256: nstr(v, "imageSha256"), imageUrl: nstr(v, "imageUrl"),
+      imageWidth: nint(v, "imageWidth"), imageHeight: nint(v, "imageHeight"), patchRows: nint(v, "patchRows"), patchCols: nint(v, "patchCols"),
+    };
+  },
+};
 
 function partsParser<E>(parts: PageParts<E>): RowParser<FeaturePageRow<E>> {
   return {
     parse(r: unknown): FeaturePageRow<E> {
       const o = r as Record<string, unknown>;
       return {
-        row: FeatureRow.parse(r),
+        row: pageFeatureRow.parse(r),
         explanations: parts.explanations ? parts.explanations.parse(o.explanations) : null,
-        activations: parts.activations.map((_, i) => parseRows(ActivationRow, o[`a${i}`])),
-        nnIndices: parts.neighbourList ? nullableInts.parse(o.nnIndices) : null,
-        nnCosines: parts.neighbourList ? nullableNumbers.parse(o.nnCosines) : null,
+        activations: parts.activations.map((_, i) => parseRows(pageActivationRow, o[`a${i}`])),
+        nnIndices: parts.neighbourList ? nints(o, "nnIndices") : null,
+        nnCosines: parts.neighbourList ? nnumbers(o, "nnCosines") : null,
       };
     },
   };
