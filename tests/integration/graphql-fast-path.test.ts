@@ -70,6 +70,21 @@ describe("lean GraphQL path", () => {
     }
   });
 
+  it("costs a document served again by its stored sizes now: a list that grew past the limit is refused", async () => {
+    const small = await startTestServer(t.app, { maxCost: 8 });
+    try {
+      const q = { query: `{ feature(saeId: "${saeId}", index: 11) { explanations { text method } } }` };
+      const send = async () => (await (await fetch(small.graphql, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(q) })).json()) as any;
+      expect((await send()).errors).toBeUndefined();
+      expect((await send()).data.feature.explanations).toHaveLength(1);
+      for (const text of ["two", "three", "four"]) await t.app.services.explanation.addHuman({ saeId, index: 11 }, text);
+      const third = await send();
+      expect(third.errors?.[0]).toMatchObject({ extensions: { code: "GRAPHQL_VALIDATION_FAILED", cost: 10, maxCost: 8 } });
+    } finally {
+      await small.close();
+    }
+  });
+
   it("keeps the read-key rule: a server that needs a key for reads refuses a query without one", async () => {
     const locked = await startTestServer(t.app, { apiKeys: ["secret-key"], readsRequireKey: true });
     try {

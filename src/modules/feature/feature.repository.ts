@@ -182,7 +182,22 @@ function activationsJson(first: number, kinds: readonly string[]): Prisma.Sql {
     LEFT JOIN activation_image ai ON ai.sae_id = r.sae_id AND ai.feature_idx = r.feature_idx AND ai.ordinal = r.ordinal)`;
 }
 
+// The columns by page shape (which parts, each activation request's first and kinds): the same
+// few shapes come back on every page, and composing them is a measurable part of a page.
+const columnsByShape = new Map<string, { explanations: Prisma.Sql | null; cols: Prisma.Sql }>();
+
 function partColumns(parts: PageParts<unknown>): Prisma.Sql {
+  const shape = `${parts.explanations ? "e" : "-"}${parts.neighbourList ? "n" : "-"}${JSON.stringify(parts.activations)}`;
+  const explanations = parts.explanations?.sql ?? null;
+  const known = columnsByShape.get(shape);
+  if (known && known.explanations === explanations) return known.cols;
+  const cols = composeColumns(parts);
+  if (columnsByShape.size >= 256) columnsByShape.clear();
+  columnsByShape.set(shape, { explanations, cols });
+  return cols;
+}
+
+function composeColumns(parts: PageParts<unknown>): Prisma.Sql {
   const cols: Prisma.Sql[] = [];
   if (parts.explanations) cols.push(Prisma.sql`${parts.explanations.sql} AS "explanations"`);
   parts.activations.forEach((a, i) => cols.push(Prisma.sql`${activationsJson(a.first, a.kinds)} AS ${Prisma.raw(`"a${i}"`)}`));
