@@ -48,6 +48,9 @@ const handler = postgraphile(pool, "public", {
   watchPg: false, disableQueryLog: true, graphiql: false, enhanceGraphiql: false, retryOnInitFail: false,
   dynamicJson: true, setofFunctionsContainNulls: false, ignoreRBAC: false, extendedErrors: ["errcode"],
   legacyRelations: "omit", enableQueryBatching: false, subscriptions: false,
+  // The per-SAE tables are partitioned (LIST by sae_id): PostGraphile's own option for that
+  // exposes each partitioned parent as one table (and hides the partitions), as a deployment would.
+  graphileBuildOptions: { pgUsePartitionedParent: true },
 });
 const server = http.createServer(handler);
 server.keepAliveTimeout = 65000;

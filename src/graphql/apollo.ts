@@ -5,14 +5,16 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { App } from "../app.ts";
 import type { GraphQLContext } from "./context.ts";
-import { createPipeline } from "./pipeline.ts";
+import { createPipeline, type GraphQLPipeline } from "./pipeline.ts";
 
 export interface ApolloOptions {
   plugins?: ApolloServerPlugin<GraphQLContext>[];
+  /** The pipeline to serve (the HTTP server's lean path shares it); built from app when absent. */
+  pipeline?: GraphQLPipeline;
 }
 
 export function createApolloServer(app: App, opts: ApolloOptions = {}): ApolloServer<GraphQLContext> {
-  const p = createPipeline(app);
+  const p = opts.pipeline ?? createPipeline(app);
   return new ApolloServer<GraphQLContext>({
     schema: p.schema,
     formatError: p.formatError,

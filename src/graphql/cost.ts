@@ -183,7 +183,30 @@ export interface StoredSizeSource {
   current(keys?: Iterable<StoredSizeKey>): Promise<StoredSizes>;
 }
 
+/**
+ * An operation whose cost does not read its variables (page sizes are literals or defaults),
+ * as the first pass found it within the limit: the stored sizes it depends on, and the full cost
+ * by those sizes' values. A document served again (Apollo and the lean path keep parsed
+ * documents) is then costed by one lookup; an operation over the limit is always costed again,
+ * so its error names the lists.
+ */
+interface KnownCost {
+  keys: Set<StoredSizeKey>;
+  bySizes: Map<string, number>;
+}
+
+/** Variables that note which of them the cost read. */
+function watched(variables: Record<string, unknown>, read: Set<string>): Record<string, unknown> {
+  return new Proxy(variables, {
+    get(target, name) {
+      if (typeof name === "string") read.add(name);
+      return target[name as string];
+    },
+  });
+}
+
 export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null = null): ApolloServerPlugin<GraphQLContext> {
+  const known = new WeakMap<OperationDefinitionNode, KnownCost>();
   return {
     async requestDidStart() {
       return {
@@ -191,18 +214,31 @@ export function costLimitPlugin(maxCost: number, source: StoredSizeSource | null
           if (!operation) return;
           const root = operation.operation === "mutation" ? schema.getMutationType() : schema.getQueryType();
           if (!root) return;
+          const memo = known.get(operation);
+          if (memo) {
+            if (!memo.keys.size || !source) return;
+            const stored = await source.current(memo.keys);
+            const c = memo.bySizes.get([...memo.keys].map((k) => stored[k]).join(","));
+            if (c !== undefined && c <= maxCost) return;
+          }
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const variables = effectiveVariables(operation, request.variables);
+          const read = new Set<string>();
+          const variables = watched(effectiveVariables(operation, request.variables), read);
           // A first pass (stored lists at 0) notes which stored sizes the operation depends on;
           // they are read only when that pass is within the limit.
           const used = new Map<string, number>();
           const keys = new Set<StoredSizeKey>();
           let cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (keys.add(k), used.set(field, 0), 0));
+          const memoable = read.size === 0 && cost <= maxCost;
+          const entry = memoable ? (known.get(operation) ?? { keys, bySizes: new Map<string, number>() }) : null;
+          if (entry) known.set(operation, entry);
           if (cost > maxCost) used.clear();
           else if (keys.size && source) {
             const stored = await source.current(keys);
             cost = operationCost(schema, root, operation.selectionSet, fragments, variables, (k, field) => (used.set(field, stored[k]), stored[k]));
+            // A handful of size combinations per operation at most (sizes change with writes only).
+            if (entry && entry.bySizes.size < 16) entry.bySizes.set([...entry.keys].map((k) => stored[k]).join(","), cost);
           }
           if (cost > maxCost) {
             const lists = [...used].map(([f, n]) => `${f} ${n}`).join(", ");

@@ -16,6 +16,8 @@ import { type Caller, identifyCaller } from "./auth.ts";
 import type { GraphQLContext } from "./context.ts";
 import { createContext } from "./create-context.ts";
 import { exportFeatures } from "./export.ts";
+import { createFastPath } from "./fast-path.ts";
+import { createPipeline } from "./pipeline.ts";
 import { registerExplorerRoutes } from "./explorer.ts";
 import { examples, IDE_ASSETS, IDE_MISSING_PAGE, ideBuilt, idePage, readIdeAsset } from "./ide.ts";
 import { documentNestingError } from "./document-limits.ts";
@@ -94,7 +96,11 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
   const limiter = new RateLimiter(cfg.rateLimitPerMinute);
   const routing = app.readRouting;
   if (routing) registerReplicaMetrics(metrics.registry, routing);
-  const apollo = createApolloServer(app, { plugins: [metrics.apolloPlugin, ...(routing ? [readRoutingPlugin(routing)] : [])] });
+  const pipeline = createPipeline(app);
+  const serverPlugins = [metrics.apolloPlugin, ...(routing ? [readRoutingPlugin(routing)] : [])];
+  const apollo = createApolloServer(app, { pipeline, plugins: serverPlugins });
+  // The common request (a JSON POST of a query that validates and runs without error) skips Apollo's pipeline (fast-path.ts).
+  const fast = createFastPath(pipeline, [...pipeline.plugins, ...serverPlugins]);
   await apollo.start();
   if (cfg.readsRequireKey && cfg.apiKeys.length === 0) app.log.warn("MONOSCOPE_READS_REQUIRE_KEY is set but MONOSCOPE_API_KEYS is empty: reads stay open");
 
@@ -121,13 +127,24 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     }
   });
 
-  const handler = fastifyApolloHandler(apollo, {
+  const apolloHandler = fastifyApolloHandler(apollo, {
     context: async (request) => {
       const ctx = createContext(app, request.caller);
       request.gql = ctx;
       return ctx;
     },
   });
+  const handler: typeof apolloHandler = async function (request, reply) {
+    if (request.method === "POST") {
+      const ctx = createContext(app, request.caller);
+      const body = await fast.run({ headers: request.headers, body: request.body }, ctx);
+      if (body !== null) {
+        request.gql = ctx;
+        return reply.code(200).type("application/json; charset=utf-8").send(body);
+      }
+    }
+    return apolloHandler.call(this, request, reply);
+  };
   // Each request runs in a read scope (read replicas: src/db/replicas.ts), which a query marks read-only.
   const graphqlHandler: typeof handler = routing
     ? function (request, reply) {

@@ -13,7 +13,7 @@ import { searchResolvers } from "../modules/search/index.ts";
 import { statsResolvers } from "../modules/stats/index.ts";
 import { textResolvers } from "../modules/text/index.ts";
 import { ingestResolvers } from "../ingest/ingest.resolvers.ts";
-import { withFeaturePagePrefetch } from "./prefetch.ts";
+import { withFeaturePage, withFeaturesPage } from "./prefetch.ts";
 
 function merge(...maps: Resolvers[]): Resolvers {
   const out: Record<string, Record<string, unknown>> = {};
@@ -40,6 +40,6 @@ export const resolvers: Resolvers = merge(
   listResolvers,
   textResolvers,
   graphResolvers,
-  // Query.feature starts its page's child reads with the row (prefetch.ts).
-  { Query: { feature: withFeaturePagePrefetch(featureResolvers.Query!.feature as never) as never } },
+  // Query.feature and Query.features read their pages' labels, examples and neighbour lists with the rows (prefetch.ts).
+  { Query: { feature: withFeaturePage(featureResolvers.Query!.feature as never) as never, features: withFeaturesPage(featureResolvers.Query!.features as never) as never } },
 );

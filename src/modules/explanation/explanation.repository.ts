@@ -72,6 +72,30 @@ const QUALITY = Prisma.sql`
 // then LLM/imported above offline token patterns, then newest.
 const RANK = Prisma.sql`q.quality DESC NULLS LAST, (e.method = 'human') DESC, (e.method LIKE 'token-pattern/%') ASC, e.created_at DESC, e.id DESC`;
 
+/**
+ * One feature's explanations, best first, as a JSON array: a correlated subquery for a statement
+ * that reads the feature row `f` (the feature page in one statement, feature.repository.ts
+ * pagesByKeys). Same rows and order as byFeatures; read back with explanationsFromJson.
+ */
+export const FEATURE_EXPLANATIONS_JSON = Prisma.sql`(
+  SELECT coalesce(json_agg(json_build_object(
+    'id', e.id::text, 'saeId', e.sae_id, 'featureIndex', e.feature_idx, 'text', e.text, 'method', e.method,
+    'promptVersion', e.prompt_version, 'explainerModel', e.explainer_model, 'inputTokens', e.input_tokens,
+    'outputTokens', e.output_tokens, 'costUsd', e.cost_usd, 'jobId', e.job_id, 'createdAt', e.created_at, 'quality', q.quality
+  ) ORDER BY ${RANK}), '[]'::json)
+  FROM explanation e
+  ${QUALITY}
+  WHERE e.sae_id = f.sae_id AND e.feature_idx = f.idx)`;
+
+/** FEATURE_EXPLANATIONS_JSON's value as records (created_at is millisecond precision: its ISO text is exact). */
+export function explanationsFromJson(v: unknown): ExplanationRecord[] {
+  if (!Array.isArray(v)) throw new Error("invariant failed: a feature's explanations are not a JSON array");
+  return v.map((e: unknown) => {
+    const createdAt = e && typeof e === "object" && "createdAt" in e && typeof e.createdAt === "string" ? new Date(e.createdAt) : undefined;
+    return ExplanationRecord.parse({ ...(e as object), createdAt });
+  });
+}
+
 const keyArrays = (keys: readonly FeatureKey[]) => ({ saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) });
 
 export class ExplanationRepository {

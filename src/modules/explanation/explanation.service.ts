@@ -6,6 +6,8 @@ import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import type { ExplanationRecord, ExplanationRepository, ScoreRecord } from "./explanation.repository.ts";
 
 export type { ExplanationRecord, NewExplanation, ScoreRecord } from "./explanation.repository.ts";
+// The feature page's one statement (feature module) reads a feature's explanations with its row.
+export { explanationsFromJson, FEATURE_EXPLANATIONS_JSON } from "./explanation.repository.ts";
 
 export const HUMAN_METHOD = "human";
 export const HUMAN_LABEL_MAX = 1000;

@@ -2,13 +2,30 @@
 // features a response touches, however many there are.
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import DataLoader from "dataloader";
-import { type ActivationKind, type ActivationRow, type FeatureDashboard, type FeatureRow, type FeatureService } from "./feature.service.ts";
+import { type ActivationKind, type ActivationRow, type FeatureDashboard, type FeaturePageData, type FeatureRow, type FeatureService, type PageRequest } from "./feature.service.ts";
 
 const options = { cacheKeyFn: featureKey, maxBatchSize: 5000 };
 
 export function createFeatureLoaders(features: FeatureService) {
   const activationLoaders = new Map<string, DataLoader<FeatureKey, ActivationRow[], string>>();
+  const pageLoaders = new Map<string, DataLoader<FeatureKey, FeaturePageData | null, string>>();
   return {
+    /**
+     * The feature page in one statement: rows with the parts req names (from features.pageRequest);
+     * one loader per request, so the root fields of one response that ask alike share a statement.
+     */
+    pages(req: PageRequest) {
+      const id = JSON.stringify(req);
+      let loader = pageLoaders.get(id);
+      if (!loader) {
+        loader = new DataLoader<FeatureKey, FeaturePageData | null, string>(async (keys) => {
+          const m = await features.pagesByKeys(keys, req);
+          return keys.map((k) => m.get(featureKey(k)) ?? null);
+        }, options);
+        pageLoaders.set(id, loader);
+      }
+      return loader;
+    },
     /** The feature row, or null when it does not exist (or its SAE is not ready). Others may prime it. */
     feature: new DataLoader<FeatureKey, FeatureRow | null, string>(async (keys) => {
       const m = new Map((await features.featuresByKeys(keys)).map((r) => [featureKey(r), r]));

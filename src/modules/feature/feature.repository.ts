@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { CountRow, numberArray, onlyRow, stringArray } from "../../db/rows.ts";
+import { CountRow, numberArray, onlyRow, parseRows, type RowParser, stringArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
 import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 
@@ -78,6 +78,133 @@ const FEATURE_COLUMNS = Prisma.sql`
   f.neuron_index AS "neuronIndex", f.neuron_cosine AS "neuronCosine", f.umap_x AS "umapX", f.umap_y AS "umapY",
   f.split_kind AS "splitKind", f.origin_kind AS "originKind"`;
 
+/**
+ * What a feature page reads beside the row, in the same statement: its explanations (the
+ * explanation module's subquery over the row `f` and its parser, passed in by the service),
+ * activation examples for each (first, kinds) asked for (first > 0, kinds lower case,
+ * non-empty), and the stored neighbour list.
+ */
+export interface PageParts<E = unknown> {
+  explanations: { sql: Prisma.Sql; parse(v: unknown): E[] } | null;
+  activations: readonly { first: number; kinds: readonly string[] }[];
+  neighbourList: boolean;
+}
+
+/** A feature row with the parts its page asked for (null or [] where not asked). */
+export interface FeaturePageRow<E = unknown> {
+  row: FeatureRow;
+  explanations: E[] | null;
+  /** One list per PageParts.activations entry, in the same order. */
+  activations: ActivationRow[][];
+  nnIndices: number[] | null;
+  nnCosines: number[] | null;
+}
+
+// Hand-written checks for the page statement's rows (the hot path: one row and its examples per
+// page), the same as FeatureRow and ActivationRow (rows.ts: a typed mapper is a parser too).
+function fail(field: string, v: unknown): never {
+  throw new Error(`invariant failed: feature page row field ${field} is ${JSON.stringify(v)}`);
+}
+const str = (o: Record<string, unknown>, f: string): string => (typeof o[f] === "string" ? (o[f] as string) : fail(f, o[f]));
+const int = (o: Record<string, unknown>, f: string): number => (Number.isInteger(o[f]) ? (o[f] as number) : fail(f, o[f]));
+// Finite, as zod's z.number() requires.
+const numb = (o: Record<string, unknown>, f: string): number => (Number.isFinite(o[f]) ? (o[f] as number) : fail(f, o[f]));
+const orNull = <T>(check: (o: Record<string, unknown>, f: string) => T) => (o: Record<string, unknown>, f: string): T | null => (o[f] === null ? null : check(o, f));
+const nstr = orNull(str);
+const nint = orNull(int);
+const nnum = orNull(numb);
+const arrayOf = (pred: (x: unknown) => boolean) => (o: Record<string, unknown>, f: string): unknown[] => {
+  const v = o[f];
+  if (!Array.isArray(v)) return fail(f, v);
+  for (let i = 0; i < v.length; i++) if (!pred(v[i])) fail(f, v);
+  return v;
+};
+const nstrings = orNull(arrayOf((x) => typeof x === "string")) as (o: Record<string, unknown>, f: string) => string[] | null;
+const nnumbers = orNull(arrayOf((x) => typeof x === "number")) as (o: Record<string, unknown>, f: string) => number[] | null;
+const nints = orNull(arrayOf(Number.isInteger)) as (o: Record<string, unknown>, f: string) => number[] | null;
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+const pageFeatureRow: RowParser<FeatureRow> = {
+  parse(v) {
+    if (!isRecord(v)) return fail("row", v);
+    return {
+      saeId: str(v, "saeId"), index: int(v, "index"), decoderNorm: nnum(v, "decoderNorm"), density: nnum(v, "density"),
+      maxActivation: nnum(v, "maxActivation"), neuronIndex: nint(v, "neuronIndex"), neuronCosine: nnum(v, "neuronCosine"),
+      umapX: nnum(v, "umapX"), umapY: nnum(v, "umapY"), splitKind: nstr(v, "splitKind"), originKind: nstr(v, "originKind"),
+    };
+  },
+};
+const pageActivationRow: RowParser<ActivationRow> = {
+  parse(v) {
+    if (!isRecord(v)) return fail("activation", v);
+    return {
+      saeId: str(v, "saeId"), index: int(v, "index"), tokens: nstrings(v, "tokens"), values: nnumbers(v, "values"),
+      maxValue: numb(v, "maxValue"), maxTokenIndex: int(v, "maxTokenIndex"), kind: str(v, "kind"), binMin: nnum(v, "binMin"),
+      binMax: nnum(v, "binMax"), text: str(v, "text"), imageSha256: nstr(v, "imageSha256"), imageUrl: nstr(v, "imageUrl"),
+      imageWidth: nint(v, "imageWidth"), imageHeight: nint(v, "imageHeight"), patchRows: nint(v, "patchRows"), patchCols: nint(v, "patchCols"),
+    };
+  },
+};
+
+function partsParser<E>(parts: PageParts<E>): RowParser<FeaturePageRow<E>> {
+  return {
+    parse(r: unknown): FeaturePageRow<E> {
+      const o = r as Record<string, unknown>;
+      return {
+        row: pageFeatureRow.parse(r),
+        explanations: parts.explanations ? parts.explanations.parse(o.explanations) : null,
+        activations: parts.activations.map((_, i) => parseRows(pageActivationRow, o[`a${i}`])),
+        nnIndices: parts.neighbourList ? nints(o, "nnIndices") : null,
+        nnCosines: parts.neighbourList ? nnumbers(o, "nnCosines") : null,
+      };
+    },
+  };
+}
+
+// One feature's activation examples as a JSON array, for a statement over the feature row `f`:
+// the same rows, order and columns as activationsByKeys.
+function activationsJson(first: number, kinds: readonly string[]): Prisma.Sql {
+  return Prisma.sql`(
+    SELECT coalesce(json_agg(json_build_object(
+      'saeId', r.sae_id, 'index', r.feature_idx, 'tokens', r.tokens, 'values', r."values", 'maxValue', r.max_value,
+      'maxTokenIndex', r.max_token_index, 'kind', r.kind, 'binMin', r.bin_min, 'binMax', r.bin_max, 'text', r.text,
+      'imageSha256', ai.image_sha256, 'imageUrl', ai.url, 'imageWidth', ai.width, 'imageHeight', ai.height,
+      'patchRows', ai.patch_rows, 'patchCols', ai.patch_cols
+    ) ORDER BY r.rn), '[]'::json)
+    FROM (
+      SELECT a.sae_id, a.feature_idx, a.tokens, a."values", a.max_value, a.max_token_index, a.kind, a.bin_min, a.bin_max, a.text, a.ordinal,
+             row_number() OVER (ORDER BY (a.kind = 'top') DESC, a.bin_max DESC NULLS FIRST, a.max_value DESC, a.ordinal) AS rn
+      FROM activation a
+      WHERE a.sae_id = f.sae_id AND a.feature_idx = f.idx AND a.kind = ANY(${[...kinds]}::text[])
+      ORDER BY rn
+      LIMIT ${first}
+    ) r
+    LEFT JOIN activation_image ai ON ai.sae_id = r.sae_id AND ai.feature_idx = r.feature_idx AND ai.ordinal = r.ordinal)`;
+}
+
+// The columns by page shape (which parts, each activation request's first and kinds): the same
+// few shapes come back on every page, and composing them is a measurable part of a page.
+const columnsByShape = new Map<string, { explanations: Prisma.Sql | null; cols: Prisma.Sql }>();
+
+function partColumns(parts: PageParts<unknown>): Prisma.Sql {
+  const shape = `${parts.explanations ? "e" : "-"}${parts.neighbourList ? "n" : "-"}${JSON.stringify(parts.activations)}`;
+  const explanations = parts.explanations?.sql ?? null;
+  const known = columnsByShape.get(shape);
+  if (known && known.explanations === explanations) return known.cols;
+  const cols = composeColumns(parts);
+  if (columnsByShape.size >= 256) columnsByShape.clear();
+  columnsByShape.set(shape, { explanations, cols });
+  return cols;
+}
+
+function composeColumns(parts: PageParts<unknown>): Prisma.Sql {
+  const cols: Prisma.Sql[] = [];
+  if (parts.explanations) cols.push(Prisma.sql`${parts.explanations.sql} AS "explanations"`);
+  parts.activations.forEach((a, i) => cols.push(Prisma.sql`${activationsJson(a.first, a.kinds)} AS ${Prisma.raw(`"a${i}"`)}`));
+  if (parts.neighbourList) cols.push(Prisma.sql`f.nn_indices AS "nnIndices", f.nn_cosines AS "nnCosines"`);
+  return cols.length ? Prisma.sql`, ${Prisma.join(cols, ", ")}` : Prisma.empty;
+}
+
 function keyArrays(keys: readonly FeatureKey[]) {
   return { saeIds: keys.map((k) => k.saeId), indices: keys.map((k) => k.index) };
 }
@@ -90,6 +217,17 @@ export class FeatureRepository {
     return this.db.rows(FeatureRow)`
       /* feature.byKeys */
       SELECT ${FEATURE_COLUMNS}
+      FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
+      JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
+      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+  }
+
+  /** Feature rows with their pages' parts (labels, examples, stored neighbour list): one statement for all. */
+  async pagesByKeys<E>(keys: readonly FeatureKey[], parts: PageParts<E>): Promise<FeaturePageRow<E>[]> {
+    const { saeIds, indices } = keyArrays(keys);
+    return this.db.rows(partsParser(parts))`
+      /* feature.pagesByKeys */
+      SELECT ${FEATURE_COLUMNS}${partColumns(parts)}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
       JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;

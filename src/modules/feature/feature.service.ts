@@ -6,9 +6,24 @@ import { checkK, checkPageSize, DEFAULT_LIMITS, type RequestLimits } from "../..
 import type { SaeService } from "../sae/sae.service.ts";
 import { decodeCursor, encodeCursor } from "./feature.cursor.ts";
 import { type Histogram, parseHistogram, parseTokenValues, type TokenValue } from "./feature.dashboard.ts";
-import type { ActivationRow, FeatureFilter, FeatureOrder, FeatureRepository, FeatureRow } from "./feature.repository.ts";
+import { type ExplanationRecord, explanationsFromJson, FEATURE_EXPLANATIONS_JSON } from "../explanation/explanation.service.ts";
+import type { ActivationRow, FeatureFilter, FeatureOrder, FeaturePageRow, FeatureRepository, FeatureRow, PageParts } from "./feature.repository.ts";
 
 export type { ActivationRow, FeatureFilter, FeatureOrder, FeatureRow } from "./feature.repository.ts";
+
+/**
+ * What a feature page reads with its row in one statement: labels, activation examples per
+ * (first, kinds), the stored neighbour list. Built by the GraphQL layer from the selection.
+ */
+export interface PageRequest {
+  explanations: boolean;
+  activations: { first: number; kinds: readonly ActivationKind[] }[];
+  neighbourList: boolean;
+}
+/** A feature row with the parts its page asked for (activations in PageRequest order). */
+export type FeaturePageData = FeaturePageRow<ExplanationRecord>;
+
+const EXPLANATIONS = { sql: FEATURE_EXPLANATIONS_JSON, parse: explanationsFromJson };
 
 export type ActivationKind = "TOP" | "QUANTILE";
 export interface FeatureDashboard {
@@ -31,6 +46,36 @@ export class FeatureService {
 
   featuresByKeys(keys: readonly FeatureKey[]): Promise<FeatureRow[]> {
     return this.repo.featuresByKeys(keys);
+  }
+
+  /**
+   * want reduced to what the page statement answers: activation requests that read nothing,
+   * repeat another or fail their checks are dropped (their fields read or report them alone).
+   */
+  pageRequest(want: PageRequest): PageRequest {
+    const seen = new Set<string>();
+    const activations = want.activations.filter(({ first, kinds }) => {
+      const id = `${first}|${[...kinds].sort().join(",")}`;
+      if (first === 0 || kinds.length === 0 || seen.has(id)) return false;
+      try {
+        checkK(this.limits, first, "first");
+      } catch {
+        return false;
+      }
+      seen.add(id);
+      return true;
+    });
+    return { explanations: want.explanations, activations, neighbourList: want.neighbourList };
+  }
+
+  /** Feature rows with their pages' parts, one statement for all keys (a request from pageRequest). */
+  async pagesByKeys(keys: readonly FeatureKey[], req: PageRequest): Promise<Map<string, FeaturePageData>> {
+    const parts: PageParts<ExplanationRecord> = {
+      explanations: req.explanations ? EXPLANATIONS : null,
+      activations: req.activations.map((a) => ({ first: a.first, kinds: a.kinds.map((k) => k.toLowerCase()) })),
+      neighbourList: req.neighbourList,
+    };
+    return new Map((await this.repo.pagesByKeys(keys, parts)).map((p) => [featureKey(p.row), p]));
   }
 
   decodersByKeys(keys: readonly FeatureKey[]): Promise<Map<string, Float32Array>> {

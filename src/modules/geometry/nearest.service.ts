@@ -43,6 +43,27 @@ export interface BuildListsOptions {
   ivf?: { maxProbes?: number; nlist?: number; joins?: number } | null;
 }
 
+/** A feature's stored neighbour list (feature.nn_indices / nn_cosines), null until built. */
+export interface StoredList {
+  nnIndices: number[] | null;
+  nnCosines: number[] | null;
+}
+
+/** The first k of a stored list, or null when the list cannot answer k. */
+function storedPrefix(key: FeatureKey, l: StoredList, o: NearestOptions): Neighbour[] | null {
+  if (!l.nnIndices || !l.nnCosines) return null;
+  // A prefix of the exact top-K is the exact top-k; a shorter list is complete only if it
+  // already holds every other feature, which the scan path handles.
+  if (l.nnIndices.length < o.k) return null;
+  const list: Neighbour[] = [];
+  for (let t = 0; t < o.k; t++) {
+    const cosine = l.nnCosines[t];
+    if (o.minCosine != null && cosine < o.minCosine) break;
+    list.push({ saeId: key.saeId, index: l.nnIndices[t], cosine });
+  }
+  return list;
+}
+
 export class NearestService {
   constructor(
     private readonly repo: GeometryRepository,
@@ -213,6 +234,22 @@ export class NearestService {
   }
 
   /** Answers from the stored lists when every key has one long enough; null otherwise. */
+  /**
+   * Feature.neighbors of key from its stored list, read elsewhere (the feature page's one
+   * statement), or null where the stored list does not answer these options (the loader then
+   * takes its usual path and reports its own errors).
+   */
+  storedNeighbours(key: FeatureKey, list: StoredList, o: NearestOptions): Neighbour[] | null {
+    try {
+      this.checkOptions(o);
+    } catch {
+      return null;
+    }
+    if (o.exact || o.k > STORED_NEIGHBOURS) return null;
+    if (o.saeIds && o.saeIds.length > 0 && (new Set(o.saeIds).size !== 1 || o.saeIds[0] !== key.saeId)) return null;
+    return storedPrefix(key, list, o);
+  }
+
   private async fromStoredLists(keys: readonly FeatureKey[], o: NearestOptions, ownOnly: boolean): Promise<Neighbour[][] | null> {
     if (!ownOnly) {
       const targets = new Set(o.saeIds);
@@ -223,16 +260,8 @@ export class NearestService {
     for (const k of keys) {
       const l = lists.get(featureKey(k));
       if (!l) throw notFound(`feature ${featureKey(k)} not found`);
-      if (!l.nnIndices || !l.nnCosines) return null;
-      // A prefix of the exact top-K is the exact top-k; a shorter list is complete only if it
-      // already holds every other feature, which the scan path handles.
-      if (l.nnIndices.length < o.k) return null;
-      const list: Neighbour[] = [];
-      for (let t = 0; t < o.k; t++) {
-        const cosine = l.nnCosines[t];
-        if (o.minCosine != null && cosine < o.minCosine) break;
-        list.push({ saeId: k.saeId, index: l.nnIndices[t], cosine });
-      }
+      const list = storedPrefix(k, l, o);
+      if (!list) return null;
       out.push(list);
     }
     return out;
