@@ -60,8 +60,8 @@ async function stored(saeId: string) {
  */
 function countPasses() {
   const ort = createRequire(import.meta.url)("onnxruntime-node") as typeof Ort;
-  const spy = vi.spyOn(ort.InferenceSession.prototype, "run");
-  const passes = () => spy.mock.contexts.filter((s) => (s as Ort.InferenceSession).outputNames.includes("logits")).length;
+  const spy = vi.spyOn((ort.InferenceSession as unknown as { prototype: Ort.InferenceSession }).prototype, "run");
+  const passes = () => spy.mock.contexts.filter((s: unknown) => (s as Ort.InferenceSession).outputNames.includes("logits")).length;
   const phases: { label: string; passes: number }[] = [];
   let at = 0;
   const progress: ProgressReporter = {

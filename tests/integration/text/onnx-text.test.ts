@@ -136,8 +136,8 @@ describe("text through a local ONNX GPT-2", () => {
     // The real session, counted through a spy that calls through (the model is not replaced).
     const ort = createRequire(import.meta.url)("onnxruntime-node") as typeof Ort;
     // The matrix kernel may run its own ONNX sessions (GEMM); the model's are those with logits.
-    const runs = vi.spyOn(ort.InferenceSession.prototype, "run");
-    const passes = () => runs.mock.contexts.filter((s) => (s as Ort.InferenceSession).outputNames.includes("logits")).length;
+    const runs = vi.spyOn((ort.InferenceSession as unknown as { prototype: Ort.InferenceSession }).prototype, "run");
+    const passes = () => runs.mock.contexts.filter((s: unknown) => (s as Ort.InferenceSession).outputNames.includes("logits")).length;
     try {
       const ids = SAES.map((s) => s.id);
       for (const k of [3, 8, 2 * N]) {
