@@ -60,6 +60,10 @@ beforeAll(async () => {
     const i = cli(["-q", "ingest", "saelens", ck, "--sae", s.id]);
     expect(i.code, i.stderr).toBe(0);
   }
+  const noHook = join(dir, "no-hook");
+  await writeCheckpoint(noHook, { dIn: 32, dSae: 8, architecture: "standard", cfg: { metadata: { model_name: "tiny-gpt2" } } });
+  const n = cli(["-q", "ingest", "saelens", noHook, "--sae", "no-hook"]);
+  expect(n.code, n.stderr).toBe(0);
 }, 300_000);
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -151,6 +155,7 @@ describe("activations build survives kill -9", () => {
       [["--sae", SAE, "--corpus", join(dir, "missing.txt")], `${join(dir, "missing.txt")}: --corpus: not found`],
       [["--sae", SAE, "--corpus", corpus, "--top", "500"], "--top must be at most 200, got 500"],
       [["--sae", SAE, "--corpus", corpus, "--source", "onnx"], `--source: SAE "${SAE}" is served by "glove-wordnet", not "onnx"`],
+      [["--sae", TWO[0].id, "--sae", "no-hook", "--corpus", corpus], `--sae: SAE "no-hook" was imported without a hook_name`],
       [["--sae", TWO[0].id, "--sae", SAE, "--corpus", corpus], `--sae: SAE "${SAE}" reads model "glove-6b-100d", but SAE "${TWO[0].id}" reads "tiny-gpt2"`],
     ] as const) {
       const r = cli(["activations", "build", ...args]);
