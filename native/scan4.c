@@ -235,8 +235,44 @@ static napi_value js_variant(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// pack(data: Float32Array, rows, d) -> { packed: Uint8Array, scales: Float32Array, err: Float32Array, dPad }
-// err[r] = ‖x_r − x̂_r‖₂, the row's quantisation error, which bounds its score error (exact_core).
+// pack(data: Float32Array, rows, d) -> { packed, scales, err, resid, rscales, err2, dPad }
+// packed/scales: the 4-bit codes the scan reads. Each block's scale is the one of
+// max|x|/7 × {1, 0.95, 0.9, 0.85, 0.8} (codes clamped to -8..7) with the smallest squared error:
+// a little clipping of the largest component buys a finer step for the other 127.
+// resid/rscales: the same layout holding a 4-bit code of each block's remaining error
+// x - x̂ (scale max|x - x̂|/7.5), the second tier of exactTopK: x̂ + r̂ is close to an 8-bit code.
+// err[r] = ‖x_r − x̂_r‖₂ and err2[r] = ‖x_r − x̂_r − r̂_r‖₂, rounded up; they bound the scores'
+// errors (exact_core).
+static const float SCALE_TRIES[] = {1.0f, 0.95f, 0.9f, 0.85f, 0.8f};
+
+static inline int clamp4(long c) { return c < -8 ? -8 : c > 7 ? 7 : (int)c; }
+
+// Σ (x − clamp(rint(x/s), -8, 7)·s)² over a block, in float (it only chooses among the scales;
+// the chosen code's error is recomputed in double).
+__attribute__((target("avx2,fma"))) static float block_sq_err_avx2(const float *xb, float s, float inv) {
+  const __m256 vs = _mm256_set1_ps(s), vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-8.0f), hi = _mm256_set1_ps(7.0f);
+  __m256 acc = _mm256_setzero_ps();
+  for (int t = 0; t < BLOCK; t += 8) {
+    const __m256 x = _mm256_loadu_ps(xb + t);
+    const __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_round_ps(_mm256_mul_ps(x, vi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
+    const __m256 e = _mm256_fnmadd_ps(c, vs, x);
+    acc = _mm256_fmadd_ps(e, e, acc);
+  }
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+static float block_sq_err_plain(const float *xb, float s, float inv) {
+  float sq = 0;
+  for (int t = 0; t < BLOCK; t++) {
+    const float e = xb[t] - (float)clamp4(lrintf(xb[t] * inv)) * s;
+    sq += e * e;
+  }
+  return sq;
+}
+
 static napi_value js_pack(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -250,35 +286,64 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[2], &d));
   if (rows < 0 || d <= 0 || (size_t)rows * d > n) return throw_range(env, "pack: data is shorter than rows × d");
   const int blocks = (d + BLOCK - 1) / BLOCK;
-  uint8_t *packed;
-  float *scales;
+  uint8_t *packed, *resid;
+  float *scales, *rscales, *errs, *errs2;
   napi_value jp = new_typed(env, napi_uint8_array, (size_t)rows * blocks * BLOCK_BYTES, 1, (void **)&packed);
   napi_value js = new_typed(env, napi_float32_array, (size_t)rows * blocks, 4, (void **)&scales);
-  float *errs;
   napi_value je = new_typed(env, napi_float32_array, (size_t)rows, 4, (void **)&errs);
-  if (!jp || !js || !je) return throw_range(env, "pack: out of memory");
+  napi_value jr = new_typed(env, napi_uint8_array, (size_t)rows * blocks * BLOCK_BYTES, 1, (void **)&resid);
+  napi_value jrs = new_typed(env, napi_float32_array, (size_t)rows * blocks, 4, (void **)&rscales);
+  napi_value je2 = new_typed(env, napi_float32_array, (size_t)rows, 4, (void **)&errs2);
+  if (!jp || !js || !je || !jr || !jrs || !je2) return throw_range(env, "pack: out of memory");
+  float xb[BLOCK];
+  double eb[BLOCK];
+  int cb[BLOCK];
   for (int32_t r = 0; r < rows; r++) {
     const float *x = data + (size_t)r * d;
-    double e2 = 0;
+    double e2 = 0, f2 = 0;
     for (int b = 0; b < blocks; b++) {
       const int base = b * BLOCK;
       float mx = 0;
-      for (int t = 0; t < BLOCK && base + t < d; t++) mx = fmaxf(mx, fabsf(x[base + t]));
-      const float scale = mx / 7.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+      for (int t = 0; t < BLOCK; t++) {
+        xb[t] = base + t < d ? x[base + t] : 0.0f;
+        const float ax = fabsf(xb[t]);
+        mx = ax > mx ? ax : mx;
+      }
+      float scale = 0;
+      double best = INFINITY;
+      for (size_t f = 0; f < sizeof SCALE_TRIES / sizeof SCALE_TRIES[0]; f++) {
+        const float s = mx / 7.0f * SCALE_TRIES[f], inv = s > 0 ? 1.0f / s : 0.0f;
+        const double sq = cpu_variant() != V_NONE ? block_sq_err_avx2(xb, s, inv) : block_sq_err_plain(xb, s, inv);
+        if (sq < best) best = sq, scale = s;
+      }
+      const float inv = scale > 0 ? 1.0f / scale : 0.0f;
+      double rmx = 0;
+      for (int t = 0; t < BLOCK; t++) {
+        cb[t] = clamp4(lrintf(xb[t] * inv));
+        eb[t] = (double)xb[t] - (double)cb[t] * scale; /* padding dimensions: 0 - 0 */
+        e2 += eb[t] * eb[t];
+        const double ae = fabs(eb[t]);
+        rmx = ae > rmx ? ae : rmx;
+      }
+      const float rs = (float)(rmx / 7.5), rinv = rs > 0 ? 1.0f / rs : 0.0f;
+      int rc[BLOCK];
+      for (int t = 0; t < BLOCK; t++) {
+        rc[t] = clamp4(lrint(eb[t] * rinv));
+        const double e = eb[t] - (double)rc[t] * rs;
+        f2 += e * e;
+      }
       scales[(size_t)r * blocks + b] = scale;
-      uint8_t *out = packed + ((size_t)r * blocks + b) * BLOCK_BYTES;
+      rscales[(size_t)r * blocks + b] = rs;
+      uint8_t *out = packed + ((size_t)r * blocks + b) * BLOCK_BYTES, *rout = resid + ((size_t)r * blocks + b) * BLOCK_BYTES;
       for (int i = 0; i < BLOCK_BYTES; i++) {
-        const int dl = base + (i < 32 ? i : i + 32), dh = dl + 32;
-        int cl = dl < d ? (int)lrintf(x[dl] * inv) : 0, ch = dh < d ? (int)lrintf(x[dh] * inv) : 0;
-        cl = cl < -7 ? -7 : cl > 7 ? 7 : cl;
-        ch = ch < -7 ? -7 : ch > 7 ? 7 : ch;
-        out[i] = (uint8_t)((cl + 8) | ((ch + 8) << 4));
-        if (dl < d) e2 += ((double)x[dl] - (double)cl * scale) * ((double)x[dl] - (double)cl * scale);
-        if (dh < d) e2 += ((double)x[dh] - (double)ch * scale) * ((double)x[dh] - (double)ch * scale);
+        const int tl = i < 32 ? i : i + 32, th = tl + 32;
+        out[i] = (uint8_t)((cb[tl] + 8) | ((cb[th] + 8) << 4));
+        rout[i] = (uint8_t)((rc[tl] + 8) | ((rc[th] + 8) << 4));
       }
     }
-    // Rounded up so the bound it gives (exact_core) never undershoots.
+    // Rounded up so the bounds they give (exact_core) never undershoot.
     errs[r] = (float)(sqrt(e2) * (1 + 1e-6)) + 1e-7f;
+    errs2[r] = (float)(sqrt(f2) * (1 + 1e-6)) + 1e-7f;
   }
   napi_value res, dp;
   CHECK(napi_create_object(env, &res));
@@ -286,6 +351,9 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, res, "packed", jp));
   CHECK(napi_set_named_property(env, res, "scales", js));
   CHECK(napi_set_named_property(env, res, "err", je));
+  CHECK(napi_set_named_property(env, res, "resid", jr));
+  CHECK(napi_set_named_property(env, res, "rscales", jrs));
+  CHECK(napi_set_named_property(env, res, "err2", je2));
   CHECK(napi_set_named_property(env, res, "dPad", dp));
   return res;
 }
@@ -295,28 +363,34 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
 // when out of memory.
 // With `all` set, every row's raw score (before the query scale) goes to all[r] instead, and the
 // query's scale and the norm of its quantisation error go to *qscaleOut and *qerrOut.
-static int scan_core_all(const uint8_t *packed, const float *scales, int32_t rows, int32_t d, const float *query, int32_t k,
-                         int threads, int variant, int32_t *outRows, float *outScores, float *all, float *qscaleOut, double *qerrOut) {
-  const int blocks = (d + BLOCK - 1) / BLOCK;
-  if (threads < 1) threads = 1;
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
-  if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
-  if (all) k = 1;
-  if (k <= 0) return 0;
+/** The query's int8 codes in the packed block order (what scan_rows reads). */
+typedef struct {
+  int8_t *qa, *qb;
+  int32_t *corr, *corr8;
+  float scale;
+  double err; /* ‖q − q̂‖₂ */
+} qcodes_t;
 
-  // Quantise the query to int8 in the packed block order, with each lane's zero-point correction.
+static void free_codes(qcodes_t *q) {
+  free(q->qa); free(q->qb); free(q->corr); free(q->corr8);
+  q->qa = q->qb = NULL;
+  q->corr = q->corr8 = NULL;
+}
+
+// Quantises the query to int8 (one scale) in the packed block order, with each lane's
+// zero-point correction. Returns 0, or -1 when out of memory.
+static int query_codes(const float *query, int32_t d, qcodes_t *q) {
+  const int blocks = (d + BLOCK - 1) / BLOCK;
   float mx = 0;
   for (int i = 0; i < d; i++) mx = fmaxf(mx, fabsf(query[i]));
   const float qscale = mx / 127.0f, qinv = qscale > 0 ? 1.0f / qscale : 0.0f;
   int8_t *qa = aligned_alloc(64, (size_t)blocks * 64), *qb = aligned_alloc(64, (size_t)blocks * 64);
   int32_t *corr = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
   int32_t *corr8 = aligned_alloc(64, (size_t)blocks * 16 * sizeof(int32_t));
-  float *hs = malloc(sizeof(float) * (size_t)k * (threads + 1));
-  int32_t *hr = malloc(sizeof(int32_t) * (size_t)k * (threads + 1));
-  int rc = 0;
-  if (!qa || !qb || !corr || !corr8 || !hs || !hr) {
-    rc = -1;
-    goto done;
+  *q = (qcodes_t){qa, qb, corr, corr8, qscale, 0};
+  if (!qa || !qb || !corr || !corr8) {
+    free_codes(q);
+    return -1;
   }
   for (int b = 0; b < blocks; b++) {
     for (int i = 0; i < 64; i++) {
@@ -333,21 +407,63 @@ static int scan_core_all(const uint8_t *packed, const float *scales, int32_t row
     }
     for (int l = 0; l < 8; l++) corr8[b * 8 + l] = l == 0 ? -8 * total : 0;
   }
-  if (all) {
-    double e2 = 0;
-    for (int i = 0; i < d; i++) {
-      const int b = i / BLOCK, o = i % BLOCK, half = o / 32;
-      const int8_t code = (half == 0 || half == 2) ? qa[b * 64 + (half == 0 ? o : o - 32)] : qb[b * 64 + (half == 1 ? o - 32 : o - 64)];
-      const double e = (double)query[i] - (double)code * qscale;
-      e2 += e * e;
-    }
-    *qscaleOut = qscale;
-    *qerrOut = sqrt(e2);
+  double e2 = 0;
+  for (int i = 0; i < d; i++) {
+    const int b = i / BLOCK, o = i % BLOCK, half = o / 32;
+    const int8_t code = (half == 0 || half == 2) ? qa[b * 64 + (half == 0 ? o : o - 32)] : qb[b * 64 + (half == 1 ? o - 32 : o - 64)];
+    const double e = (double)query[i] - (double)code * qscale;
+    e2 += e * e;
   }
+  q->err = sqrt(e2);
+  return 0;
+}
 
-  job_t jobs[MAX_THREADS];
+// Runs fn(arg + t·size) for t < threads, t = 0 on the calling thread. Helpers start away from
+// the calling thread's CPU: a new thread otherwise tends to queue on the CPU that created it
+// (busy with the first share) while another sits idle.
+static void run_shares(void *(*fn)(void *), char *arg, size_t size, int threads) {
   pthread_t tids[MAX_THREADS];
   int started[MAX_THREADS] = {0};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t others;
+  CPU_ZERO(&others);
+  const int me = sched_getcpu();
+  if (me >= 0 && sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(me, &others) && CPU_COUNT(&others) > 1) {
+    CPU_CLR(me, &others);
+    pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+  }
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], &attr, fn, arg + (size_t)t * size) == 0;
+  pthread_attr_destroy(&attr);
+  fn(arg);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    else fn(arg + (size_t)t * size);
+  }
+}
+
+// The scan itself, free of N-API (it also runs on a libuv worker thread): the k best rows of
+// `rows` against `query`, best first, into outRows / outScores (k <= rows). Returns 0, or -1
+// when out of memory.
+static int scan_core(const uint8_t *packed, const float *scales, int32_t rows, int32_t d, const float *query, int32_t k,
+                     int threads, int variant, int32_t *outRows, float *outScores) {
+  const int blocks = (d + BLOCK - 1) / BLOCK;
+  if (threads < 1) threads = 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
+  if (k <= 0) return 0;
+  qcodes_t q;
+  float *hs = malloc(sizeof(float) * (size_t)k * (threads + 1));
+  int32_t *hr = malloc(sizeof(int32_t) * (size_t)k * (threads + 1));
+  int rc = 0;
+  if (query_codes(query, d, &q) != 0 || !hs || !hr) {
+    rc = -1;
+    goto done;
+  }
+  const float qscale = q.scale;
+  const int8_t *qa = q.qa, *qb = q.qb;
+  const int32_t *corr = q.corr, *corr8 = q.corr8;
+  job_t jobs[MAX_THREADS];
   const int32_t per = (rows + threads - 1) / threads;
   for (int t = 0; t < threads; t++) {
     job_t *j = &jobs[t];
@@ -362,27 +478,9 @@ static int scan_core_all(const uint8_t *packed, const float *scales, int32_t row
     j->corr8 = corr8;
     j->variant = variant;
     j->heap = (heap_t){hs + (size_t)t * k, hr + (size_t)t * k, 0, k};
-    j->out = all;
+    j->out = NULL;
   }
-  // Helpers start away from the calling thread's CPU: a new thread otherwise tends to queue on
-  // the CPU that created it (busy with the first share) while another sits idle.
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  cpu_set_t others;
-  CPU_ZERO(&others);
-  const int me = sched_getcpu();
-  if (me >= 0 && sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(me, &others) && CPU_COUNT(&others) > 1) {
-    CPU_CLR(me, &others);
-    pthread_attr_setaffinity_np(&attr, sizeof others, &others);
-  }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], &attr, scan_thread, &jobs[t]) == 0;
-  pthread_attr_destroy(&attr);
-  run_job(&jobs[0]);
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(tids[t], NULL);
-    else run_job(&jobs[t]);
-  }
-  if (all) goto done;
+  run_shares(scan_thread, (char *)jobs, sizeof jobs[0], threads);
   // Merge the per-thread heaps into one (the spare slot after them), then pop it worst first
   // into the end of the output, so the output is best first.
   heap_t merged = jobs[0].heap;
@@ -399,13 +497,8 @@ static int scan_core_all(const uint8_t *packed, const float *scales, int32_t row
     heap_down(&merged, 0);
   }
 done:
-  free(qa); free(qb); free(corr); free(corr8); free(hs); free(hr);
+  free_codes(&q); free(hs); free(hr);
   return rc;
-}
-
-static int scan_core(const uint8_t *packed, const float *scales, int32_t rows, int32_t d, const float *query, int32_t k,
-                     int threads, int variant, int32_t *outRows, float *outScores) {
-  return scan_core_all(packed, scales, rows, d, query, k, threads, variant, outRows, outScores, NULL, NULL, NULL);
 }
 
 // Arguments shared by scan and scanAsync, checked.
@@ -600,38 +693,32 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
 
 
 // ---- certified exact top-k ----
-// Every row's 4-bit score a_r differs from its exact float32 cosine by at most
-//   ‖q‖·err4[r] + ‖q − q̂‖·(1 + err4[r]) + slack
-// (q·x − q̂·x̂ = q·(x − x̂) + (q − q̂)·x̂, Cauchy–Schwarz on each term, ‖x̂‖ ≤ 1 + err4 for unit x;
-// slack covers float32 rounding of both sums). A row whose upper bound is below the k-th best
-// exact cosine found so far cannot enter the top k, so re-ranking every other row exactly gives
-// the exact top k. The bound is loose (it assumes the error points along q), so rows that pass it
-// meet a second, ~15x tighter bound from their int8 codes (the query rounded to int8 too, its
-// error bounded the same way) before the float32 dot product. Both tiers run on every thread.
-// Σ (c_j − 128)·q8_j exactly in int32: codes shifted to int8 (xor 0x80), then vpmaddubsw on
-// |c| and q·sign(c) (pair sums at most 2 × 127 × 127, no saturation).
-__attribute__((target("avx2,fma"))) static int32_t dot_i8(const int8_t *q8, const uint8_t *c, int d) {
-  const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
-  __m256i acc = _mm256_setzero_si256();
-  int j = 0;
-  for (; j + 32 <= d; j += 32) {
-    const __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const void *)(c + j)), flip);
-    const __m256i y = _mm256_loadu_si256((const void *)(q8 + j));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)), ones));
-  }
-  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-  int32_t s = _mm_cvtsi128_si32(h);
-  for (; j < d; j++) s += ((int)c[j] - 128) * q8[j];
-  return s;
-}
-
+// Notation: x a unit row, q the query, q̂ its int8 code (one scale), x̂ the row's 4-bit code,
+// r̂ the 4-bit code of its remaining error x − x̂ (pack), x̃ = x̂ + r̂; e1 = ‖x − x̂‖ (err4),
+// e2 = ‖x − x̃‖ (err2), eq = ‖q − q̂‖ (computed per query), all rounded up.
+// Bound argument. For any code y of x (y = x̂ or x̃, with error e = ‖x − y‖):
+//   q·x − q̂·y = q·(x − y) + (q − q̂)·y,
+// so by Cauchy–Schwarz on each term |q·x − q̂·y| ≤ ‖q‖·e + eq·‖y‖ ≤ ‖q‖·e + eq·(1 + e)
+// (‖y‖ ≤ ‖x‖ + ‖x − y‖ = 1 + e). q̂·y is what the scan computes: integer sums per block (exact in
+// int32), times the block scales, summed in float32; that rounding, and the float32 rounding of
+// the exact dot product the answer is ranked by, stay below d·eps·max(‖q‖, 1) each, so
+//   slack = 2·d·eps·max(‖q‖, 1)
+// covers both. Hence q·x ≤ q̂·y + ‖q‖·e + eq·(1 + e) + slack: an upper bound for the row's exact
+// (float32) score. A row whose upper bound is below the k-th best exact score found so far cannot
+// enter the top k (ties: a row equal to the k-th is kept, `u >= t`, so the lower index still
+// wins), so re-ranking every other row exactly gives the exact top k.
+// Three tiers, each bound from the same argument:
+//   1. every row: y = x̂ (the 4-bit scan), e = e1 (~0.1 for d = 768; ~30-40% of rows pass);
+//   2. rows passing 1: y = x̃, adding the residual scan q̂·r̂ (same kernel, same query codes,
+//      half the bytes of an int8 row), e = e2 (~0.01, dominated by eq);
+//   3. rows passing 2: the float32 dot product, into the top k.
+// The k-th threshold starts as the k-th exact score of the best c0 tier-1 bounds (re-ranked
+// first), and each thread's share tightens it with its own top k as it goes.
 typedef struct {
   const uint8_t *packed;
   const float *scales, *err4;
-  const uint8_t *codes8; /* optional: rows × d int8 codes, zero point 128 */
-  const float *scale8, *err8;
+  const uint8_t *resid; /* optional: the residual codes (tier 2) */
+  const float *rscales, *err2;
   const float *data, *query;
   int32_t rows, d, k, exclude, threads, variant;
   int32_t *outRows;
@@ -639,38 +726,156 @@ typedef struct {
   int32_t found, reranked, screened;
 } exact_args_t;
 
-// Second and third tiers over rows [row0, row1): the int8 bound, then the float32 dot product,
-// for each row whose 4-bit bound u[r] still reaches the threshold (t0, or this share's own k-th).
-typedef struct {
-  const exact_args_t *a;
-  const float *u;
-  const int8_t *q8;
-  float q8scale, bound8, slack, qn, t0;
-  int32_t row0, row1, reranked, screened;
-  heap_t top;
-} tier_job_t;
+// One row's raw 4-bit score (before the query scale) against the query codes, as scan_rows computes it.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static float row_dot512(const uint8_t *p, const float *sc, int blocks, const qcodes_t *q) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int b = 0; b < blocks; b++)
+    acc = block_dot(p + b * BLOCK_BYTES, _mm512_loadu_si512((const void *)(q->qa + b * 64)), _mm512_loadu_si512((const void *)(q->qb + b * 64)),
+                    _mm512_loadu_si512((const void *)(q->corr + b * 16)), sc[b], acc);
+  return _mm512_reduce_add_ps(acc);
+}
 
-static void tier_rows(tier_job_t *j) {
+__attribute__((target("avx2,fma"))) static float row_dot256(const uint8_t *p, const float *sc, int blocks, const qcodes_t *q) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < blocks; b++) {
+    const uint8_t *pb = p + b * BLOCK_BYTES;
+    const int8_t *qa = q->qa + b * 64, *qb = q->qb + b * 64;
+    __m256i s = _mm256_add_epi32(half_dot(_mm256_loadu_si256((const void *)pb), qa, qb), half_dot(_mm256_loadu_si256((const void *)(pb + 32)), qa + 32, qb + 32));
+    s = _mm256_add_epi32(s, _mm256_loadu_si256((const void *)(q->corr8 + b * 8)));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(sc[b]), acc);
+  }
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+// One thread's share of exactTopK, rows [row0, row1): the 4-bit scan of the share (tier 1),
+// its best c0 upper bounds re-ranked exactly, then tiers 2 and 3 over the rest. The threshold
+// t is the k-th largest exact score among this share's top k and the snapshots of the other
+// shares' first top k (published once their first candidates are re-ranked, read without
+// waiting): all are exact scores of distinct rows, so their k-th largest is at most the overall
+// k-th, a valid threshold for every share.
+typedef struct share_job share_job_t;
+struct share_job {
+  const exact_args_t *a;
+  const qcodes_t *q;
+  float qe, qn, slack;
+  share_job_t *all; /* every share, for the snapshots */
+  int threads;
+  float *raw, *u;   /* the whole matrix's arrays; this share writes its rows */
+  int32_t c0, row0, row1, reranked, screened, rc;
+  heap_t top;
+  float *snap;      /* k floats: this share's top k after its first candidates */
+  int32_t snapN, ready;
+};
+
+#define PREFETCH_AHEAD 12
+
+static int by_desc(const void *x, const void *y) {
+  const float a = *(const float *)x, b = *(const float *)y;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+// The k-th largest of this share's current top scores and the published snapshots, into *t;
+// returns how many shares' snapshots it counted.
+static int union_kth(share_job_t *j, float *buf, float *t) {
+  int n = 0, seen = 0;
+  for (int i = 0; i < j->top.size; i++) buf[n++] = j->top.score[i];
+  for (int s = 0; s < j->threads; s++) {
+    share_job_t *o = &j->all[s];
+    if (o == j || !__atomic_load_n(&o->ready, __ATOMIC_ACQUIRE)) continue;
+    seen++;
+    for (int i = 0; i < o->snapN; i++) buf[n++] = o->snap[i];
+  }
+  const int k = j->top.cap;
+  if (n >= k) {
+    qsort(buf, n, sizeof(float), by_desc);
+    if (buf[k - 1] > *t) *t = buf[k - 1];
+  }
+  return seen;
+}
+
+static void exact_share(share_job_t *j) {
   const exact_args_t *a = j->a;
-  const int32_t d = a->d;
-  for (int32_t r = j->row0; r < j->row1; r++) {
-    const float kth = j->top.size < j->top.cap ? -INFINITY : j->top.score[0];
-    const float t = kth > j->t0 ? kth : j->t0;
-    if (!(j->u[r] >= t) || r == a->exclude) continue; /* NaN: evaluated with the first candidates */
-    if (a->codes8) {
-      const float v = (float)dot_i8(j->q8, a->codes8 + (size_t)r * d, d) * j->q8scale * a->scale8[r];
-      if (v + j->qn * a->err8[r] + j->bound8 * (1 + a->err8[r]) + j->slack < t) {
-        j->screened++;
-        continue;
-      }
-    }
+  const int32_t d = a->d, r0 = j->row0, r1 = j->row1, k = j->top.cap;
+  const int blocks = (d + BLOCK - 1) / BLOCK;
+  const size_t rowBytes = (size_t)blocks * BLOCK_BYTES;
+  const int wide = a->variant == V_AVX512VNNI;
+  const qcodes_t *q = j->q;
+  const int32_t c0 = j->c0 < r1 - r0 ? j->c0 : r1 - r0;
+  float *cs = malloc(sizeof(float) * (size_t)(c0 > 0 ? c0 : 1)), *buf = malloc(sizeof(float) * (size_t)k * j->threads);
+  int32_t *cr = malloc(sizeof(int32_t) * (size_t)(c0 > 0 ? c0 : 1)), *list = malloc(sizeof(int32_t) * (size_t)(r1 > r0 ? r1 - r0 : 1));
+  if (!cs || !cr || !buf || !list) {
+    j->rc = -1;
+    goto done;
+  }
+  if (r0 >= r1) goto done;
+  // Tier 1: raw 4-bit scores of the share, then their upper bounds.
+  job_t scan = {a->packed, a->scales, blocks, r0, r1, q->qa, q->qb, q->corr, q->corr8, a->variant, {NULL, NULL, 0, 0}, j->raw};
+  run_job(&scan);
+  const float qs = q->scale, qn = j->qn, qe = j->qe, slack = j->slack;
+  float *u = j->u;
+  for (int32_t r = r0; r < r1; r++) u[r] = j->raw[r] * qs + qn * a->err4[r] + qe * (1 + a->err4[r]) + slack;
+  // First candidates: the share's best c0 upper bounds, re-ranked exactly, and their top k published.
+  heap_t cand = {cs, cr, 0, c0};
+  for (int32_t r = r0; r < r1; r++) heap_offer(&cand, u[r], r);
+  for (int i = 0; i < cand.size; i++) {
+    const int32_t r = cand.row[i];
+    u[r] = NAN;
+    if (r == a->exclude) continue;
     heap_offer(&j->top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
     j->reranked++;
   }
+  memcpy(j->snap, j->top.score, sizeof(float) * (size_t)j->top.size);
+  j->snapN = j->top.size;
+  __atomic_store_n(&j->ready, 1, __ATOMIC_RELEASE);
+  float ut = -INFINITY;
+  int seen = union_kth(j, buf, &ut);
+  // Tiers 2 and 3, over the rows whose tier-1 bound reaches the threshold so far (listed first,
+  // in row order, so their residual codes can be prefetched a few rows ahead).
+  {
+    const float kth = j->top.size < k ? -INFINITY : j->top.score[0];
+    const float t = kth > ut ? kth : ut;
+    int32_t n = 0;
+    for (int32_t r = r0; r < r1; r++) if (u[r] >= t && r != a->exclude) list[n++] = r; /* NaN: re-ranked already */
+    for (int32_t i = 0; i < n; i++) {
+      const int32_t r = list[i];
+      if ((i & 255) == 0 && seen < j->threads - 1) seen = union_kth(j, buf, &ut);
+      const float kth2 = j->top.size < k ? -INFINITY : j->top.score[0];
+      const float t2 = kth2 > ut ? kth2 : ut;
+      if (a->resid && i + PREFETCH_AHEAD < n) {
+        // The row's residual codes, its residual scales and error bound: all random reads.
+        const int32_t ra = list[i + PREFETCH_AHEAD];
+        const char *p = (const char *)(a->resid + (size_t)ra * rowBytes);
+        for (size_t o = 0; o < rowBytes; o += 64) __builtin_prefetch(p + o, 0, 0);
+        __builtin_prefetch(a->rscales + (size_t)ra * blocks, 0, 0);
+        __builtin_prefetch(a->rscales + (size_t)ra * blocks + blocks - 1, 0, 0);
+        __builtin_prefetch(a->err2 + ra, 0, 0);
+      }
+      if (!(u[r] >= t2)) continue;
+      if (a->resid) {
+        const uint8_t *p = a->resid + (size_t)r * rowBytes;
+        const float *sc = a->rscales + (size_t)r * blocks;
+        const float rr = wide ? row_dot512(p, sc, blocks, q) : row_dot256(p, sc, blocks, q);
+        const float e = a->err2[r];
+        if ((j->raw[r] + rr) * qs + qn * e + qe * (1 + e) + slack < t2) {
+          j->screened++;
+          continue;
+        }
+      }
+      heap_offer(&j->top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
+      j->reranked++;
+    }
+  }
+done:
+  free(cs); free(cr); free(buf); free(list);
+  /* A share that failed or had no rows still counts as published (with nothing in it). */
+  __atomic_store_n(&j->ready, 1, __ATOMIC_RELEASE);
 }
 
-static void *tier_thread(void *arg) {
-  tier_rows((tier_job_t *)arg);
+static void *share_thread(void *arg) {
+  exact_share((share_job_t *)arg);
   return NULL;
 }
 
@@ -680,62 +885,31 @@ static int exact_core(exact_args_t *a) {
   if (k <= 0 || rows == 0) return 0;
   int threads = a->threads < 1 ? 1 : a->threads > MAX_THREADS ? MAX_THREADS : a->threads;
   if (rows < 4096 * threads) threads = rows >= 8192 ? 2 : 1;
-  float *u = malloc(sizeof(float) * (size_t)rows);
+  float *u = malloc(sizeof(float) * (size_t)rows), *raw = malloc(sizeof(float) * (size_t)rows);
+  // Per share: its best k + 1 + max(64, 2k) bounds go first (the old fixed overfetch, split).
   const int32_t over = 2 * k > 64 ? 2 * k : 64;
-  const int32_t c0 = rows < k + 1 + over ? rows : k + 1 + over;
-  const size_t heapCells = (size_t)c0 + (size_t)k * (threads + 1);
-  float *hs = malloc(sizeof(float) * heapCells);
+  const int32_t c0 = (k + 1 + over + threads - 1) / threads + k;
+  const size_t heapCells = (size_t)k * (threads + 1);
+  float *hs = malloc(sizeof(float) * heapCells), *snaps = malloc(sizeof(float) * (size_t)k * threads);
   int32_t *hr = malloc(sizeof(int32_t) * heapCells);
-  int8_t *q8 = malloc((size_t)d);
-  float qscale = 0;
-  double qerr = 0;
+  qcodes_t q = {0};
   int rc = -1;
-  if (!u || !hs || !hr || !q8) goto out;
-  if (scan_core_all(a->packed, a->scales, rows, d, a->query, 1, a->threads, a->variant, NULL, NULL, u, &qscale, &qerr) != 0) goto out;
-  double qn2 = 0, qmax = 0;
-  for (int j = 0; j < d; j++) {
-    qn2 += (double)a->query[j] * a->query[j];
-    qmax = fmax(qmax, fabs(a->query[j]));
-  }
-  // The int8 tier's own query quantisation (one scale) and the norm of its error.
-  const float q8scale = (float)(qmax / 127.0), q8inv = q8scale > 0 ? 1.0f / q8scale : 0.0f;
-  double e8 = 0;
-  for (int j = 0; j < d; j++) {
-    const long c = lrintf(a->query[j] * q8inv);
-    q8[j] = (int8_t)(c > 127 ? 127 : c < -127 ? -127 : c);
-    e8 += ((double)a->query[j] - (double)q8[j] * q8scale) * ((double)a->query[j] - (double)q8[j] * q8scale);
-  }
-  const float qn = (float)sqrt(qn2), qe = (float)qerr;
-  // Float32 rounding of a d-term dot product of unit vectors stays below d·eps; doubled for margin.
+  if (!u || !raw || !hs || !hr || !snaps || query_codes(a->query, d, &q) != 0) goto out;
+  double qn2 = 0;
+  for (int j = 0; j < d; j++) qn2 += (double)a->query[j] * a->query[j];
+  // Rounded up, as err4 and err2 are.
+  const float qn = (float)(sqrt(qn2) * (1 + 1e-6)), qe = (float)(q.err * (1 + 1e-6)) + 1e-7f;
   const float slack = 2.0f * (float)d * FLT_EPSILON * (qn > 1 ? qn : 1);
-  for (int32_t r = 0; r < rows; r++) u[r] = u[r] * qscale + qn * a->err4[r] + qe * (1 + a->err4[r]) + slack;
-  // First candidates: the best c0 upper bounds, re-ranked exactly; their k-th cosine is the threshold.
-  heap_t cand = {hs, hr, 0, c0}, top = {hs + c0, hr + c0, 0, k};
-  for (int32_t r = 0; r < rows; r++) heap_offer(&cand, u[r], r);
-  for (int i = 0; i < cand.size; i++) {
-    const int32_t r = cand.row[i];
-    u[r] = NAN;
-    if (r == a->exclude) continue;
-    heap_offer(&top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
-    a->reranked++;
-  }
-  const float t0 = top.size < k ? -INFINITY : top.score[0];
-  tier_job_t jobs[MAX_THREADS];
-  pthread_t tids[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
+  share_job_t jobs[MAX_THREADS];
   const int32_t per = (rows + threads - 1) / threads;
+  for (int t = 0; t < threads; t++)
+    jobs[t] = (share_job_t){a, &q, qe, qn, slack, jobs, threads, raw, u, c0, t * per < rows ? t * per : rows, (t + 1) * per < rows ? (t + 1) * per : rows, 0, 0, 0,
+                            (heap_t){hs + (size_t)k * (t + 1), hr + (size_t)k * (t + 1), 0, k}, snaps + (size_t)k * t, 0, 0};
+  run_shares(share_thread, (char *)jobs, sizeof jobs[0], threads);
+  // The shares' top k merged (disjoint rows).
+  heap_t top = {hs, hr, 0, k};
   for (int t = 0; t < threads; t++) {
-    jobs[t] = (tier_job_t){a, u, q8, q8scale, (float)sqrt(e8), slack, qn, t0, t * per < rows ? t * per : rows, (t + 1) * per < rows ? (t + 1) * per : rows, 0, 0,
-                           (heap_t){hs + c0 + (size_t)k * (t + 1), hr + c0 + (size_t)k * (t + 1), 0, k}};
-  }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, tier_thread, &jobs[t]) == 0;
-  tier_rows(&jobs[0]);
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(tids[t], NULL);
-    else tier_rows(&jobs[t]);
-  }
-  // Each share's top k, merged with the first candidates' (disjoint rows).
-  for (int t = 0; t < threads; t++) {
+    if (jobs[t].rc != 0) goto out;
     for (int i = 0; i < jobs[t].top.size; i++) heap_offer(&top, jobs[t].top.score[i], jobs[t].top.row[i]);
     a->reranked += jobs[t].reranked;
     a->screened += jobs[t].screened;
@@ -750,7 +924,8 @@ static int exact_core(exact_args_t *a) {
   }
   rc = 0;
 out:
-  free(u); free(hs); free(hr); free(q8);
+  free(u); free(raw); free(hs); free(hr); free(snaps);
+  free_codes(&q);
   return rc;
 }
 
@@ -816,24 +991,33 @@ static void exact_complete(napi_env env, napi_status status, void *data) {
   free(s);
 }
 
-// exactTopK(packed, scales, err4, codes8|null, scale8|null, err8|null, data, rows, d, query, k, exclude, threads, async)
+// exactTopK(packed, scales, err4, resid|null, rscales|null, err2|null, data, rows, d, query, k, exclude, threads, async[, variant])
 //   -> { rows, scores, reranked, screened } (a Promise when async): the exact top k rows by
 // float32 dot product with query (ties to the lower row), leaving out row `exclude` (-1: none).
+// variant ("avx2") asks for the kernel below the best one, as scan's does (tests compare them).
 static napi_value js_exact(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 14) return throw_range(env, "exactTopK(packed, scales, err4, codes8, scale8, err8, data, rows, d, query, k, exclude, threads, async)");
+  if (argc < 14) return throw_range(env, "exactTopK(packed, scales, err4, resid, rscales, err2, data, rows, d, query, k, exclude, threads, async[, variant])");
   exact_args_t a = {0};
   a.variant = cpu_variant();
   if (a.variant == V_NONE) return throw_range(env, "exactTopK: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 15 && napi_typeof(env, argv[14], &vt) == napi_ok && vt == napi_string) {
+    char want[16];
+    size_t len;
+    if (napi_get_value_string_utf8(env, argv[14], want, sizeof want, &len) != napi_ok) return NULL;
+    if (strcmp(want, "avx2") == 0) a.variant = V_AVX2;
+    else if (strcmp(want, VARIANT_NAMES[a.variant]) != 0) return throw_range(env, "exactTopK: unknown or unsupported variant");
+  }
   size_t np, ns, ne, nc, n8, ne8, nd, nq;
   bool isAsync = false;
   if (!typed(env, argv[0], napi_uint8_array, (void **)&a.packed, &np) || !typed(env, argv[1], napi_float32_array, (void **)&a.scales, &ns) ||
-      !typed(env, argv[2], napi_float32_array, (void **)&a.err4, &ne) || !opt_typed(env, argv[3], napi_uint8_array, (void **)&a.codes8, &nc) ||
-      !opt_typed(env, argv[4], napi_float32_array, (void **)&a.scale8, &n8) || !opt_typed(env, argv[5], napi_float32_array, (void **)&a.err8, &ne8) ||
+      !typed(env, argv[2], napi_float32_array, (void **)&a.err4, &ne) || !opt_typed(env, argv[3], napi_uint8_array, (void **)&a.resid, &nc) ||
+      !opt_typed(env, argv[4], napi_float32_array, (void **)&a.rscales, &n8) || !opt_typed(env, argv[5], napi_float32_array, (void **)&a.err2, &ne8) ||
       !typed(env, argv[6], napi_float32_array, (void **)&a.data, &nd) || !typed(env, argv[9], napi_float32_array, (void **)&a.query, &nq))
-    return throw_range(env, "exactTopK: packed, codes8 Uint8Array; scales, err4, scale8, err8, data, query Float32Array");
+    return throw_range(env, "exactTopK: packed, resid Uint8Array; scales, err4, rscales, err2, data, query Float32Array");
   if (napi_get_value_int32(env, argv[7], &a.rows) != napi_ok || napi_get_value_int32(env, argv[8], &a.d) != napi_ok ||
       napi_get_value_int32(env, argv[10], &a.k) != napi_ok || napi_get_value_int32(env, argv[11], &a.exclude) != napi_ok ||
       napi_get_value_int32(env, argv[12], &a.threads) != napi_ok || napi_get_value_bool(env, argv[13], &isAsync) != napi_ok)
@@ -843,8 +1027,8 @@ static napi_value js_exact(napi_env env, napi_callback_info info) {
   const size_t cells = (size_t)a.rows * a.d;
   if (np < (size_t)a.rows * blocks * BLOCK_BYTES || ns < (size_t)a.rows * blocks || ne < (size_t)a.rows || nd < cells || nq < (size_t)a.d)
     return throw_range(env, "exactTopK: an array is shorter than rows");
-  if (a.codes8 && (nc < cells || !a.scale8 || !a.err8 || n8 < (size_t)a.rows || ne8 < (size_t)a.rows))
-    return throw_range(env, "exactTopK: codes8, scale8 and err8 must cover every row");
+  if (a.resid && (nc < np || nc < (size_t)a.rows * blocks * BLOCK_BYTES || !a.rscales || !a.err2 || n8 < (size_t)a.rows * blocks || ne8 < (size_t)a.rows))
+    return throw_range(env, "exactTopK: resid, rscales and err2 must cover every row");
   if (a.k > a.rows) a.k = a.rows;
   const size_t kk = a.k > 0 ? a.k : 1;
   a.outRows = malloc(sizeof(int32_t) * kk);

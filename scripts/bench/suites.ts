@@ -100,6 +100,10 @@ export const SUITES: SuiteDef[] = [
     what: "scripts/cluster.sh on loopback: feature page through HAProxy with 1 and 2 API replicas, reads on primary vs standby, Monoscope vs PostGraphile v4 (equal data first)",
   },
   {
+    name: "partition", file: "scripts/bench/partition.ts", timeoutS: { quick: 600, full: 1200 },
+    what: "storage partitioned by SAE vs the unpartitioned schema, one server: ingest of a 100k x d128 SAE (attached vs detached load + attach), deleteSae, feature page p50/p99 with 50 SAEs stored",
+  },
+  {
     // Resumable across runs (state in .benchtmp/large-<n>x<d>/): quick mode proves it at a reduced size.
     name: "large", file: "scripts/bench/large.ts", timeoutS: { quick: 3600, full: 86_400 }, args: { quick: ["--features", "16384", "--small", "4096", "--queries", "20", "--sample", "100"] },
     what: "a 1,048,576 x 2304 float16 SAE end to end on PostgreSQL: ingest rows/s, bytes/feature, server RSS, nearest p50/p99 and recall, neighbour lists and lineage 262k -> 1M",

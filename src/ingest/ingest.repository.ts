@@ -59,6 +59,9 @@ const SaeStateRow = z.object({
   dSae: z.number().int(),
   source: z.unknown(),
 });
+/** How long the attach waits for one lock before it rolls back and tries again, and how often. */
+const ATTACH_LOCK_MS = 200;
+const ATTACH_ATTEMPTS = 200;
 const FamilyOfRow = z.object({ familyId: z.string().nullable() });
 const DroppedRow = z.object({ table_name: z.string(), n: z.number().int() });
 
@@ -104,15 +107,48 @@ export class IngestRepository {
         VALUES (${sae.id}, ${sae.name}, ${sae.modelId}, ${sae.familyId}, ${sae.hookName}, ${sae.layer}::int, ${sae.architecture},
                 ${sae.dIn}::int, ${sae.dSae}::int, ${sae.dtype}, ${sae.k}::int, ${sae.applyBDecToInput}::boolean, ${sae.bDec}::real[],
                 ${sae.neuronpediaId}, 'loading', ${sae.contentHash}, ${JSON.stringify(sae.source)}::jsonb, ${JSON.stringify(sae.config)}::jsonb)`;
-      // The SAE's own partitions, attached with the invisible 'loading' row: until markReady no
-      // reader sees their rows, and a failed ingest drops them with the SAE (deleteSae).
-      await tx.run`/* ingest.createPartitions */ SELECT monoscope_create_sae_partitions(${sae.id}) IS NULL`;
+      // The SAE's detached tables (schema monoscope_load_schema(id)): the load fills them, and
+      // markReady attaches them as its partitions; until then no reader of the partitioned
+      // tables sees a row of them, and a failed or killed ingest leaves only them (deleteSae drops them).
+      await tx.run`/* ingest.prepareDetached */ SELECT monoscope_prepare_sae_tables(${sae.id}) IS NULL`;
     });
   }
 
-  /** The flip that makes an SAE visible; its family's lineage must be rebuilt. */
-  async markReady(id: string, familyId: string | null): Promise<void> {
+  /**
+   * After the load: the detached tables get the rest of their parents' indexes (built once over
+   * all rows, not maintained row by row) and their foreign keys to unpartitioned tables
+   * (validated now, outside the attach); analyze: planner statistics too.
+   */
+  async indexDetached(id: string, analyze: boolean): Promise<void> {
+    await this.db.run`/* ingest.indexDetached */ SELECT monoscope_index_sae_tables(${id}, ${analyze}::boolean) IS NULL`;
+  }
+
+  /**
+   * The flip that makes a new SAE visible: its detached tables become its partitions and its
+   * status turns 'ready' in one transaction, so a reader sees either nothing or all of it.
+   * Its family's lineage must be rebuilt.
+   */
+  async attachAndMarkReady(id: string, familyId: string | null): Promise<void> {
+    // The attach takes ACCESS EXCLUSIVE locks on the parents' DEFAULT partitions, which readers
+    // take (ACCESS SHARE) in whatever order their plans visit tables. Waiting for a reader while
+    // holding such a lock could deadlock with it, so a lock not granted at once rolls the attach
+    // back and it tries again a moment later: readers wait at most ATTACH_LOCK_MS for it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attachOnce(id, familyId);
+        return;
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if ((code !== "55P03" && code !== "40P01") || attempt >= ATTACH_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async attachOnce(id: string, familyId: string | null): Promise<void> {
     await this.db.sqlTransaction(async (tx) => {
+      if (this.db.backend === "postgres") await tx.run`/* ingest.attachLockTimeout */ SELECT set_config('lock_timeout', ${`${ATTACH_LOCK_MS}ms`}, true)`;
+      await tx.run`/* ingest.attachDetached */ SELECT monoscope_attach_sae_tables(${id}) IS NULL`;
       const n = await tx.run`/* ingest.markReady */
         UPDATE sae SET status = 'ready', updated_at = CURRENT_TIMESTAMP WHERE id = ${id} AND status = 'loading'`;
       if (n !== 1) throw new Error(`invariant failed: SAE ${id} was not loading at the end of its ingest`);
@@ -137,6 +173,8 @@ export class IngestRepository {
       const sae = firstRow(FamilyOfRow, await tx.sql`/* rm_find_sae */ SELECT family_id AS "familyId" FROM sae WHERE id = ${id}`);
       if (!sae) return null;
       const counts: DeletedCounts = {};
+      // What an interrupted load left detached (nothing once it is attached).
+      await tx.run`/* rm_detached */ SELECT monoscope_drop_sae_tables(${id}) IS NULL`;
       // List items reference the feature partition, so they go before it.
       await tx.run`/* rm_feature_list_item */ DELETE FROM feature_list_item WHERE sae_id = ${id}`;
       const dropped = parseRows(DroppedRow, await tx.sql`/* rm_partitions */ SELECT table_name, "rows"::int AS n FROM monoscope_drop_sae_partitions(${id})`);

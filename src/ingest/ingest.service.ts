@@ -17,10 +17,14 @@
  *
  * Rules:
  * - ingestSae creates model/family when missing (model d_model = artifact.model.dModel ?? sae.dIn; an existing
- *   model must match it), then the SAE row in status 'loading', streams rows in (binary COPY on both backends),
- *   and flips the status to 'ready' in a final transaction. Any error deletes what this run wrote (and the
- *   model/family it created), so a failed ingest changes no rows. A run killed with SIGKILL leaves a 'loading'
- *   SAE that nobody sees; the next run of the same SAE id discards it and loads from scratch.
+ *   model must match it), then the SAE row in status 'loading' with its detached tables (one per partitioned
+ *   table, in schema monoscope_load_schema(id), holding only the unique keys the load's upserts need), streams
+ *   rows into them (binary COPY on both backends; no foreign keys there, so no per-row checks), builds the
+ *   rest of their parents' indexes and their foreign keys to unpartitioned tables, and in one final
+ *   transaction attaches them as the SAE's partitions and flips the status to 'ready': a reader sees no row
+ *   of the SAE or all of them. Any error deletes what this run wrote (and the model/family it created), so a
+ *   failed ingest changes no rows. A run killed with SIGKILL leaves a 'loading' SAE and its detached tables,
+ *   attached to nothing; the next run of the same SAE id (or `rm`) discards them and loads from scratch.
  * - Same contentHash as the ready SAE: a no-op ("skipped") unless replace. Different content without replace,
  *   or an SAE id that belongs to another model, or a dimension mismatch: a one-line AppError before any write.
  *   With replace, the old SAE is removed when loading starts (after the cheap checks).
@@ -159,12 +163,23 @@ export class IngestService {
       );
       const tLoad = performance.now();
       this.log.debug(`SAE ${sae.id}: loading (${sae.dSae} features, d_in ${sae.dIn}); checks took ${Math.round(tLoad - t0)} ms`);
-      const counts = await bulk.withoutRedundantChecks(() => this.runSession(bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {}));
+      // The rows go into the SAE's detached tables, which have no foreign keys and only the
+      // unique keys the load's upserts need while they fill.
+      const detached = await bulk.detached(sae.id);
+      let counts;
+      try {
+        counts = await this.runSession(detached.bulk, artifact.source, sae.id, sae.dIn, sae.dSae, produce, opts, {});
+      } finally {
+        await detached.end();
+      }
       const tRows = performance.now();
+      await this.repo.indexDetached(sae.id, this.db.backend === "postgres");
+      const tIndex = performance.now();
       await this.steps?.record(bulk.executor, sae.id, "ready");
-      await this.repo.markReady(sae.id, familyId);
-      if (this.db.backend === "postgres") await this.repo.analyze(sae.id, { features: counts.features > 0, activations: counts.activations > 0 });
-      this.log.debug(`SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, ready + ANALYZE ${Math.round(performance.now() - tRows)} ms`);
+      await this.repo.attachAndMarkReady(sae.id, familyId);
+      this.log.debug(
+        `SAE ${sae.id}: rows ${Math.round(tRows - tLoad)} ms, indexes + ANALYZE ${Math.round(tIndex - tRows)} ms, attach + ready ${Math.round(performance.now() - tIndex)} ms`,
+      );
       const result = summary(sae.id, outcome, counts, t0);
       await this.runSteps(sae.id, opts);
       return result;

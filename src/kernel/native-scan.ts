@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { packagePath } from "../paths.ts";
-import type { QuantizedRows } from "./quantize.ts";
 
 /** Rows packed by the native module: value = (code - 8) · scale, 128-dimension blocks. */
 export interface Packed4Rows {
@@ -16,6 +15,11 @@ export interface Packed4Rows {
   scales: Float32Array;
   /** Per row ‖x − x̂‖₂, the quantisation error that bounds the row's score error (exactTopK). */
   err: Float32Array;
+  /** A 4-bit code of each row's remaining error x − x̂, same layout, scales rscales (exactTopK's second tier). */
+  resid: Uint8Array;
+  rscales: Float32Array;
+  /** Per row ‖x − x̂ − r̂‖₂: the error left after the residual code. */
+  err2: Float32Array;
   rows: number;
   d: number;
   bytes: number;
@@ -27,7 +31,7 @@ export interface ExactTopK {
   scores: Float32Array;
   /** Rows whose float32 dot product was computed (the re-ranked candidates). */
   reranked: number;
-  /** Rows that passed the 4-bit bound but were ruled out by their int8 bound. */
+  /** Rows that passed the 4-bit bound but were ruled out by their bound with the residual code. */
   screened: number;
 }
 
@@ -48,28 +52,34 @@ export interface NativeScan {
    */
   dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
   /**
-   * The exact top k rows of data (rows × d unit rows, packed as m; int8 codes q8 for a tighter
-   * second bound) by float32 dot product with q, ties to the lower row, leaving out row `exclude`
-   * (-1: none). Candidates come from the 4-bit scan; every row whose error bound could still beat
-   * the k-th exact score is re-ranked, so the answer equals the exhaustive scan's.
+   * The exact top k rows of data (rows × d unit rows, packed as m) by float32 dot product with q,
+   * ties to the lower row, leaving out row `exclude` (-1: none). Candidates come from the 4-bit
+   * scan; every row whose error bound could still beat the k-th exact score is re-ranked (rows
+   * passing the 4-bit bound meet the tighter one of the 4-bit + residual code first), so the
+   * answer equals the exhaustive scan's. The bound's argument is in native/scan4.c (exact_core).
    */
-  exactTopK(m: Packed4Rows, q8: QuantizedRows | null, data: Float32Array, q: Float32Array, k: number, exclude: number): Promise<ExactTopK>;
+  exactTopK(m: Packed4Rows, data: Float32Array, q: Float32Array, k: number, exclude: number): Promise<ExactTopK>;
 }
 
-/** Bytes pack() produces for rows × d: 64 code bytes and one float scale per 128-dimension block, one float error bound per row. */
-export const packedBytes = (rows: number, d: number) => rows * (Math.ceil(d / 128) * (64 + 4) + 4);
+/**
+ * Bytes pack() produces for rows × d: per 128-dimension block 64 code bytes and a float scale,
+ * twice (the codes and their residual), and two float error bounds per row.
+ */
+export const packedBytes = (rows: number, d: number) => rows * (2 * Math.ceil(d / 128) * (64 + 4) + 8);
 
 /** Code bytes from which a scan leaves the event loop (~0.3 ms of reading; below, the hop costs more than it frees). */
 export const ASYNC_SCAN_BYTES = 8 * 1024 * 1024;
 
 interface Addon {
   variant(): NativeVariant | "none";
-  pack(data: Float32Array, rows: number, d: number): { packed: Uint8Array; scales: Float32Array; err: Float32Array; dPad: number };
+  pack(data: Float32Array, rows: number, d: number): {
+    packed: Uint8Array; scales: Float32Array; err: Float32Array; resid: Uint8Array; rscales: Float32Array; err2: Float32Array; dPad: number;
+  };
   scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
   scanAsync(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
   dots(q: Float32Array, qRows: number, d: number, data: Float32Array, rows: Int32Array, per: number): Float32Array;
   exactTopK(
-    packed: Uint8Array, scales: Float32Array, err4: Float32Array, codes8: Uint8Array | null, scale8: Float32Array | null, err8: Float32Array | null,
+    packed: Uint8Array, scales: Float32Array, err4: Float32Array, resid: Uint8Array | null, rscales: Float32Array | null, err2: Float32Array | null,
     data: Float32Array, rows: number, d: number, q: Float32Array, k: number, exclude: number, threads: number, async: boolean,
   ): ExactTopK | Promise<ExactTopK>;
 }
@@ -103,7 +113,8 @@ export function loadNativeScan(enabled = true): NativeScan | null {
     variant,
     pack(data, rows, d) {
       const p = addon.pack(data, rows, d);
-      return { packed: p.packed, scales: p.scales, err: p.err, rows, d, bytes: p.packed.byteLength + p.scales.byteLength + p.err.byteLength };
+      const bytes = p.packed.byteLength + p.scales.byteLength + p.err.byteLength + p.resid.byteLength + p.rscales.byteLength + p.err2.byteLength;
+      return { packed: p.packed, scales: p.scales, err: p.err, resid: p.resid, rscales: p.rscales, err2: p.err2, rows, d, bytes };
     },
     async topK(m, q, k) {
       if (q.length < m.d) throw new RangeError(`query has ${q.length} floats, expected ${m.d}`);
@@ -114,12 +125,11 @@ export function loadNativeScan(enabled = true): NativeScan | null {
         : addon.scan(m.packed, m.scales, m.rows, m.d, query, kk, threads);
     },
     dots: (q, qRows, d, data, rows, per) => addon.dots(q, qRows, d, data, rows, per),
-    async exactTopK(m, q8, data, q, k, exclude) {
+    async exactTopK(m, data, q, k, exclude) {
       if (q.length < m.d) throw new RangeError(`query has ${q.length} floats, expected ${m.d}`);
-      if (q8 && (q8.rows !== m.rows || q8.d !== m.d)) throw new RangeError("int8 rows do not match the packed rows");
       const query = q.length === m.d ? q : q.subarray(0, m.d);
       const big = m.packed.byteLength >= ASYNC_SCAN_BYTES;
-      return addon.exactTopK(m.packed, m.scales, m.err, q8?.codes ?? null, q8?.rowScale ?? null, q8?.rowErr ?? null, data, m.rows, m.d, query, k, exclude, threads, big);
+      return addon.exactTopK(m.packed, m.scales, m.err, m.resid, m.rscales, m.err2, data, m.rows, m.d, query, k, exclude, threads, big);
     },
   };
 }

@@ -26,6 +26,7 @@ let s: TestServer;
 let browser: BrowserContext | undefined;
 let profile: string;
 const pageErrors: string[] = [];
+let changedFeature = "";
 
 beforeAll(async () => {
   // Always rebuild: a bundle left from an earlier tree would not have this view.
@@ -37,6 +38,16 @@ beforeAll(async () => {
   for (const layer of [1, 6, 11]) await seedFeatures(t.app, { saeId: `syn/${layer}`, modelId: "monoscope-synthetic-1l", n: 5, examples: 0 });
   await t.app.services.graph.ingest(JSON.stringify(graph), { file: "planted.json", replace: false, mapping: parseLayerMapping([], "syn/{layer}") });
   await t.app.services.graph.ingest(readFileSync(REAL, "utf8"), { file: REAL, replace: false, mapping: parseLayerMapping([], null) });
+  // A variant of the real graph (same model) without two of its features, and one influence changed.
+  const variant = JSON.parse(readFileSync(REAL, "utf8"));
+  variant.metadata.slug = "real-variant";
+  const feats = variant.nodes.filter((n: any) => !["embedding", "logit", "mlp reconstruction error"].includes(n.feature_type));
+  const gone = [feats[3].node_id, feats[7].node_id];
+  variant.nodes = variant.nodes.filter((n: any) => !gone.includes(n.node_id));
+  variant.links = variant.links.filter((l: any) => !gone.includes(l.source) && !gone.includes(l.target));
+  feats[10].influence = 0.001;
+  changedFeature = `${feats[10].layer} / ${feats[10].node_id.split("_")[1]}`;
+  await t.app.services.graph.ingest(JSON.stringify(variant), { file: "variant.json", replace: false, mapping: parseLayerMapping([], null) });
   s = await startTestServer(t.app);
   profile = mkdtempSync(join(tmpdir(), "monoscope-chromium-"));
 }, 120_000);
@@ -118,5 +129,17 @@ it.runIf(existsSync(CHROMIUM))("the real circuit-tracer graph draws all its node
   await expect.poll(() => firstPath.textContent()).toContain("“3”@3 → Output \"4\" (p=0.328)");
   await page.getByTestId("graph-mediators").locator("tbody tr").first().waitFor();
   await check(page, "real");
+  expect(pageErrors).toEqual([]);
+}, 120_000);
+
+it.runIf(existsSync(CHROMIUM))("compares the real graph with a variant of the same model: counts, the changed feature first", async () => {
+  const page = await newPage();
+  await page.goto(`${s.url}/graphs/nnsight-123-gemma-3-1b-gemmascope2-16k`);
+  await page.getByLabel("Compare with", { exact: true }).selectOption("real-variant");
+  const summary = page.getByTestId("compare-summary");
+  await expect.poll(() => summary.textContent()).toBe("38 features in both · 2 only in this graph · 0 only in real-variant");
+  const first = page.locator('section[aria-labelledby="compare-h"] tbody tr').first();
+  expect(await first.textContent()).toContain(changedFeature);
+  await check(page, "compare");
   expect(pageErrors).toEqual([]);
 }, 120_000);

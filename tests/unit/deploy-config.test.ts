@@ -39,8 +39,9 @@ describe("deployment settings", () => {
 
   it("sizes the default budget to hold a 1M × 2304 SAE on a 24 GiB machine", () => {
     const per = matrixBytesPerFeature(2304, true);
-    // float32 row, int8 codes, 16 B per row (scale, rounding error, index, row), 4-bit rows: 18 × 68 B and their rounding error (4 B).
-    expect(per).toBe(4 * 2304 + 2304 + 16 + 18 * 68 + 4);
+    // float32 row, int8 codes, 16 B per row (scale, rounding error, index, row), 4-bit rows and their
+    // residual code (the certified scan's second tier): 2 × 18 × 68 B, and their two rounding errors (8 B).
+    expect(per).toBe(4 * 2304 + 2304 + 16 + 2 * 18 * 68 + 8);
     const need = 2 ** 20 * per;
     expect(defaultMatrixCacheBytes(24 * 2 ** 30)).toBeGreaterThan(need);
     // The earlier default (a third of memory) would have refused it.

@@ -75,6 +75,55 @@ describe("native 4-bit scan", () => {
     });
   }
 
+  /** Row r of 4-bit codes in pack()'s block layout, decoded: (code - 8) · scale per 128-dimension block. */
+  function decode(codes: Uint8Array, scales: Float32Array, r: number, d: number): Float64Array {
+    const blocks = Math.ceil(d / 128);
+    const out = new Float64Array(d);
+    for (let b = 0; b < blocks; b++) {
+      for (let i = 0; i < 64; i++) {
+        const byte = codes[(r * blocks + b) * 64 + i];
+        const lo = b * 128 + (i < 32 ? i : i + 32);
+        const s = scales[r * blocks + b];
+        if (lo < d) out[lo] = ((byte & 15) - 8) * s;
+        if (lo + 32 < d) out[lo + 32] = ((byte >> 4) - 8) * s;
+      }
+    }
+    return out;
+  }
+
+  for (const d of [100, 768]) {
+    it.skipIf(!native)(`packs a residual code whose error bounds hold (d=${d}): err ≥ ‖x − x̂‖, err2 ≥ ‖x − x̂ − r̂‖, err2 far below err`, () => {
+      const n = 200;
+      const m = unitRows(n, d, 40 + d);
+      // Rows that stress the per-block scale search: one spike, a constant row, a spike over small noise.
+      m.fill(0, 0, d);
+      m[3] = 1;
+      m.fill(1 / Math.sqrt(d), d, 2 * d);
+      for (let j = 0; j < d; j++) m[2 * d + j] = j === 7 ? 0.9 : (j % 2 ? 1 : -1) * Math.sqrt((1 - 0.81) / (d - 1));
+      const p = native!.pack(m, n, d);
+      expect(p.resid.length).toBe(p.packed.length);
+      expect(p.rscales.length).toBe(p.scales.length);
+      let ratio = 0;
+      for (let r = 0; r < n; r++) {
+        const x4 = decode(p.packed, p.scales, r, d);
+        const xr = decode(p.resid, p.rscales, r, d);
+        let e4 = 0;
+        let e2 = 0;
+        for (let j = 0; j < d; j++) {
+          e4 += (m[r * d + j] - x4[j]) ** 2;
+          e2 += (m[r * d + j] - x4[j] - xr[j]) ** 2;
+        }
+        expect(p.err[r]).toBeGreaterThanOrEqual(Math.sqrt(e4));
+        expect(p.err[r]).toBeLessThan(Math.sqrt(e4) * 1.001 + 1e-6);
+        expect(p.err2[r]).toBeGreaterThanOrEqual(Math.sqrt(e2));
+        expect(p.err2[r]).toBeLessThan(Math.sqrt(e2) * 1.001 + 1e-6);
+        if (r >= 3) ratio = Math.max(ratio, p.err2[r] / p.err[r]);
+      }
+      expect(p.err[0]).toBeLessThan(1e-5); // a spike is exact on the 4-bit grid
+      expect(ratio).toBeLessThan(0.25);
+    });
+  }
+
   it.skipIf(!native)("returns every row when k exceeds them, and nothing for k = 0", async () => {
     const m = unitRows(5, 64, 3);
     const packed = native!.pack(m, 5, 64);
@@ -112,6 +161,35 @@ describe("native 4-bit scan", () => {
     expect(() => addon.scan(p0().packed, p0().scales, 1, 8, new Float32Array(8), 1, 1, "sse2")).toThrow(/unknown or unsupported variant/);
   });
 
+  it.skipIf(native?.variant !== "avx512vnni")("certified top k: the AVX2 tiers give the exact answer too, with or without the residual tier", () => {
+    const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
+    const n = 9000;
+    const d = 256;
+    const m = unitRows(n, d, 77);
+    const p = addon.pack(m, n, d);
+    const r = seededRandom(78);
+    for (let t = 0; t < 6; t++) {
+      const q = new Float32Array(d);
+      for (let j = 0; j < d; j++) q[j] = t % 2 ? m[(t * 1000 + 9) * d + j] + 0.02 * (r() - 0.5) : r() * 2 - 1;
+      const exact = exactScores(m, n, d, q);
+      const want = Array.from(exact.keys()).sort((a, b) => exact[b] - exact[a] || a - b).slice(0, 10);
+      const call = (threads: number, variant?: string, resid = true) =>
+        addon.exactTopK(p.packed, p.scales, p.err, resid ? p.resid : null, resid ? p.rscales : null, resid ? p.err2 : null, m, n, d, q, 10, -1, threads, false, variant);
+      // Two threads share thresholds as they go (how much each screens depends on timing); one is deterministic.
+      const runs = [call(2), call(2, "avx2"), call(1), call(1, "avx2"), call(1, "avx2", false)];
+      for (const got of runs) {
+        expect(Array.from(got.rows)).toEqual(want);
+        expect(got.reranked).toBeGreaterThanOrEqual(10);
+      }
+      // The residual tier rules rows out that the 4-bit bound kept, so fewer reach the float32 product.
+      // (Same integer sums on both kernels; only float accumulation differs, which can move a row at the threshold.)
+      expect(Math.abs(runs[3].screened - runs[2].screened)).toBeLessThanOrEqual(2);
+      expect(runs[4].screened).toBe(0);
+      expect(runs[3].reranked).toBeLessThanOrEqual(runs[4].reranked);
+    }
+    expect(() => addon.exactTopK(p.packed, p.scales, p.err, p.resid, p.rscales, p.err2, m, n, d, new Float32Array(d), 10, -1, 1, false, "sse2")).toThrow(/unknown or unsupported variant/);
+  });
+
   it.skipIf(!native)("scans large matrices off the event loop, with the same answer", async () => {
     const addon = createRequire(import.meta.url)(NATIVE_SCAN_PATH);
     const n = 60_000;
@@ -124,7 +202,7 @@ describe("native 4-bit scan", () => {
     // The event loop runs timers while scans are in flight (several, so at least one is running).
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    const pending = Array.from({ length: 20 }, () => native!.topK({ packed: p.packed, scales: p.scales, err: p.err, rows: n, d, bytes: 0 }, q, 30));
+    const pending = Array.from({ length: 20 }, () => native!.topK({ packed: p.packed, scales: p.scales, err: p.err, resid: p.resid, rscales: p.rscales, err2: p.err2, rows: n, d, bytes: 0 }, q, 30));
     const results = await Promise.all(pending);
     clearInterval(timer);
     for (const r of results) {

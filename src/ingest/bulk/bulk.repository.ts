@@ -10,6 +10,7 @@ import { ExplanationBulkLoad } from "../../modules/explanation/explanation.repos
 import { ImageBulkLoad } from "../../modules/image/image-bulk.repository.ts";
 import { ACTIVATION_COPY, ActivationBulkLoad, FEATURE_COPY, FEATURE_STAGE_COPY, FeatureBulkLoad } from "../../modules/feature/feature-bulk.repository.ts";
 import { type BulkConnection, openBulkConnection } from "../../db/bulk-connection.ts";
+import { DetachedLoadConnection } from "./detached-load.repository.ts";
 
 export type CopyTarget = "feature" | "feature_stage" | "activation";
 
@@ -55,6 +56,15 @@ export class BulkRepository {
   /** Releases the lock; never throws (the connection may already be broken). */
   async unlock(saeId: string): Promise<void> {
     await this.conn.query("/* ingest_unlock */ SELECT pg_advisory_unlock(hashtext('monoscope-ingest'), hashtext($1))", [saeId]).catch(() => {});
+  }
+
+  /**
+   * The same connection writing into an SAE's detached tables (monoscope_prepare_sae_tables)
+   * instead of the partitioned ones, until end(); see detached-load.repository.ts.
+   */
+  async detached(saeId: string): Promise<{ bulk: BulkRepository; end(): Promise<void> }> {
+    const conn = await DetachedLoadConnection.open(this.conn, saeId);
+    return { bulk: new BulkRepository(conn), end: () => conn.end() };
   }
 
   /** Records the import list in the SAE's source; the last step of a merge, inside its transaction. */

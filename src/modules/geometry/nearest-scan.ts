@@ -4,7 +4,9 @@
 // can be from its exact cosine, and every row whose bound could still beat the k-th exact cosine
 // is re-ranked (so the result equals exact: true's over the stored directions):
 //   - a few query rows (nearestToVector, one feature's neighbours): the native 4-bit scan when
-//     the matrix has 4-bit rows (kernel/native-scan.ts exactTopK, bound checks in C);
+//     the matrix has 4-bit rows (kernel/native-scan.ts exactTopK, all in C: the 4-bit bound on
+//     every row, then for the rows it keeps a tighter bound from a 4-bit code of their residual,
+//     then float32 for the rows still in reach; the argument is at exact_core in native/scan4.c);
 //   - otherwise: the int8 scan on ONNX Runtime, re-run with 4x the candidates for the queries
 //     whose bound did not close. Blocks for neighbour-list builds pass certify: false and keep
 //     the fixed overfetch (their recall is measured instead; the bound rarely closes at k = 32).
@@ -34,7 +36,7 @@ export interface ScanStats {
   saeId: string;
   /** Rows whose float32 cosine was computed. */
   reranked: number;
-  /** Rows the 4-bit bound kept that the int8 bound ruled out (native scan only). */
+  /** Rows the 4-bit bound kept that the 4-bit + residual bound ruled out (native scan only). */
   screened: number;
 }
 
@@ -64,7 +66,7 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
       const ex = opts.exclude?.[c] ?? null;
       if (certify) {
         const exRow = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
-        const r = await native.exactTopK(m.packed4, m.quantized, m.data, query, opts.k, exRow);
+        const r = await native.exactTopK(m.packed4, m.data, query, opts.k, exRow);
         opts.onStats?.({ saeId: m.saeId, reranked: r.reranked, screened: r.screened });
         out.push(rerank(m, r.rows, r.scores, null));
         continue;

@@ -29,6 +29,8 @@ type Documents = {
     "\n  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {\n    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {\n      slug prompt promptTokens modelId nodeCount linkCount\n      nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }\n      links { source target weight }\n    }\n  }\n": typeof types.ExplorerGraphDocument,
     "\n  query ExplorerGraphCircuit($slug: ID!, $target: ID!) {\n    graphPaths(slug: $slug, to: $target, k: 5) { weight nodes { nodeId kind label ctxIdx } }\n    graphMediators(slug: $slug, target: $target, k: 5) { indirectEffect directFromPrompt node { nodeId label feature { index sae { id } } } }\n  }\n": typeof types.ExplorerGraphCircuitDocument,
     "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n": typeof types.ExplorerGraphsDocument,
+    "\n  query ExplorerSameModelGraphs($modelId: ID!) { graphs(modelId: $modelId, first: 200) { slug prompt } }\n": typeof types.ExplorerSameModelGraphsDocument,
+    "\n  query ExplorerCompareGraphs($a: ID!, $b: ID!) {\n    compareGraphs(a: $a, b: $b) {\n      sharedCount onlyInACount onlyInBCount\n      shared(first: 20, orderBy: DIFFERENCE) { layer featureIndex positionsA positionsB influenceA influenceB influenceDelta nodeA { nodeId label } }\n      onlyInA(first: 10) { nodeId label influence }\n      onlyInB(first: 10) { nodeId label influence }\n    }\n  }\n": typeof types.ExplorerCompareGraphsDocument,
     "\n  query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }\n  }\n": typeof types.ExplorerFeatureGraphsDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": typeof types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": typeof types.ExplorerJobsDocument,
@@ -60,6 +62,8 @@ const documents: Documents = {
     "\n  query ExplorerGraph($slug: ID!, $nodeThreshold: Float, $minEdgeWeight: Float) {\n    graph(slug: $slug, nodeThreshold: $nodeThreshold, minEdgeWeight: $minEdgeWeight) {\n      slug prompt promptTokens modelId nodeCount linkCount\n      nodes { nodeId kind layer ctxIdx influence activation tokenProb label feature { index sae { id } } }\n      links { source target weight }\n    }\n  }\n": types.ExplorerGraphDocument,
     "\n  query ExplorerGraphCircuit($slug: ID!, $target: ID!) {\n    graphPaths(slug: $slug, to: $target, k: 5) { weight nodes { nodeId kind label ctxIdx } }\n    graphMediators(slug: $slug, target: $target, k: 5) { indirectEffect directFromPrompt node { nodeId label feature { index sae { id } } } }\n  }\n": types.ExplorerGraphCircuitDocument,
     "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n": types.ExplorerGraphsDocument,
+    "\n  query ExplorerSameModelGraphs($modelId: ID!) { graphs(modelId: $modelId, first: 200) { slug prompt } }\n": types.ExplorerSameModelGraphsDocument,
+    "\n  query ExplorerCompareGraphs($a: ID!, $b: ID!) {\n    compareGraphs(a: $a, b: $b) {\n      sharedCount onlyInACount onlyInBCount\n      shared(first: 20, orderBy: DIFFERENCE) { layer featureIndex positionsA positionsB influenceA influenceB influenceDelta nodeA { nodeId label } }\n      onlyInA(first: 10) { nodeId label influence }\n      onlyInB(first: 10) { nodeId label influence }\n    }\n  }\n": types.ExplorerCompareGraphsDocument,
     "\n  query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {\n    feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }\n  }\n": types.ExplorerFeatureGraphsDocument,
     "\n  query ExplorerHome {\n    models { id name dModel }\n    families { id name model { id } saes { id dSae } }\n    saes {\n      id name architecture hookName dIn dSae featureCount\n      model { id }\n      family { id }\n      stats { deadFraction medianDensity labeledFraction }\n    }\n  }\n": types.ExplorerHomeDocument,
     "\n  query ExplorerJobs { jobs(first: 50) { id kind status total done failed error saeId model costUsd createdAt finishedAt } }\n": types.ExplorerJobsDocument,
@@ -133,6 +137,14 @@ export function graphql(source: "\n  query ExplorerGraphCircuit($slug: ID!, $tar
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }\n"): typeof import('./graphql').ExplorerGraphsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerSameModelGraphs($modelId: ID!) { graphs(modelId: $modelId, first: 200) { slug prompt } }\n"): typeof import('./graphql').ExplorerSameModelGraphsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExplorerCompareGraphs($a: ID!, $b: ID!) {\n    compareGraphs(a: $a, b: $b) {\n      sharedCount onlyInACount onlyInBCount\n      shared(first: 20, orderBy: DIFFERENCE) { layer featureIndex positionsA positionsB influenceA influenceB influenceDelta nodeA { nodeId label } }\n      onlyInA(first: 10) { nodeId label influence }\n      onlyInB(first: 10) { nodeId label influence }\n    }\n  }\n"): typeof import('./graphql').ExplorerCompareGraphsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

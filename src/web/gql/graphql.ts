@@ -153,6 +153,21 @@ export type ExplorerGraphsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ExplorerGraphsQuery = { graphs: Array<{ slug: string, prompt: string, modelId: string, nodeCount: number, linkCount: number }> };
 
+export type ExplorerSameModelGraphsQueryVariables = Exact<{
+  modelId: string | number;
+}>;
+
+
+export type ExplorerSameModelGraphsQuery = { graphs: Array<{ slug: string, prompt: string }> };
+
+export type ExplorerCompareGraphsQueryVariables = Exact<{
+  a: string | number;
+  b: string | number;
+}>;
+
+
+export type ExplorerCompareGraphsQuery = { compareGraphs: { sharedCount: number, onlyInACount: number, onlyInBCount: number, shared: Array<{ layer: string, featureIndex: number, positionsA: number, positionsB: number, influenceA: number | null, influenceB: number | null, influenceDelta: number | null, nodeA: { nodeId: string, label: string | null } }>, onlyInA: Array<{ nodeId: string, label: string | null, influence: number | null }>, onlyInB: Array<{ nodeId: string, label: string | null, influence: number | null }> } };
+
 export type ExplorerFeatureGraphsQueryVariables = Exact<{
   saeId: string | number;
   index: number;
@@ -606,6 +621,46 @@ export const ExplorerGraphsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExplorerGraphsQuery, ExplorerGraphsQueryVariables>;
+export const ExplorerSameModelGraphsDocument = new TypedDocumentString(`
+    query ExplorerSameModelGraphs($modelId: ID!) {
+  graphs(modelId: $modelId, first: 200) {
+    slug
+    prompt
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerSameModelGraphsQuery, ExplorerSameModelGraphsQueryVariables>;
+export const ExplorerCompareGraphsDocument = new TypedDocumentString(`
+    query ExplorerCompareGraphs($a: ID!, $b: ID!) {
+  compareGraphs(a: $a, b: $b) {
+    sharedCount
+    onlyInACount
+    onlyInBCount
+    shared(first: 20, orderBy: DIFFERENCE) {
+      layer
+      featureIndex
+      positionsA
+      positionsB
+      influenceA
+      influenceB
+      influenceDelta
+      nodeA {
+        nodeId
+        label
+      }
+    }
+    onlyInA(first: 10) {
+      nodeId
+      label
+      influence
+    }
+    onlyInB(first: 10) {
+      nodeId
+      label
+      influence
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExplorerCompareGraphsQuery, ExplorerCompareGraphsQueryVariables>;
 export const ExplorerFeatureGraphsDocument = new TypedDocumentString(`
     query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {
   feature(saeId: $saeId, index: $index) {

@@ -31,6 +31,21 @@ const GraphsQuery = graphql(`
   query ExplorerGraphs { graphs(first: 50) { slug prompt modelId nodeCount linkCount } }
 `);
 
+const SameModelGraphsQuery = graphql(`
+  query ExplorerSameModelGraphs($modelId: ID!) { graphs(modelId: $modelId, first: 200) { slug prompt } }
+`);
+
+const CompareQuery = graphql(`
+  query ExplorerCompareGraphs($a: ID!, $b: ID!) {
+    compareGraphs(a: $a, b: $b) {
+      sharedCount onlyInACount onlyInBCount
+      shared(first: 20, orderBy: DIFFERENCE) { layer featureIndex positionsA positionsB influenceA influenceB influenceDelta nodeA { nodeId label } }
+      onlyInA(first: 10) { nodeId label influence }
+      onlyInB(first: 10) { nodeId label influence }
+    }
+  }
+`);
+
 const FeatureGraphsQuery = graphql(`
   query ExplorerFeatureGraphs($saeId: ID!, $index: Int!) {
     feature(saeId: $saeId, index: $index) { id graphs(first: 20) { graph { slug prompt modelId } node { nodeId ctxIdx influence } } }
@@ -102,8 +117,66 @@ export function GraphPage({ slug }: { slug: string }) {
         <GraphDiagram nodes={g.nodes} links={g.links} tokens={g.promptTokens} highlight={highlight} />
       </div>
       {target && <Circuit slug={slug} target={target} tokens={g.promptTokens} highlight={highlight} onHighlight={setHighlight} />}
+      <Compare slug={slug} modelId={g.modelId} />
       </>}
     </>
+  );
+}
+
+/** compareGraphs against another graph of the same model: shared features by change of influence, and those one graph alone uses. */
+function Compare({ slug, modelId }: { slug: string; modelId: string }) {
+  const others = useLoad(() => gqlRequest(SameModelGraphsQuery, { modelId }), [modelId]);
+  const [other, setOther] = useState("");
+  const cmp = useLoad(() => (other ? gqlRequest(CompareQuery, { a: slug, b: other }) : Promise.resolve(null)), [slug, other]);
+  const choices = (others.data?.graphs ?? []).filter((x) => x.slug !== slug);
+  const c = cmp.data?.compareGraphs;
+  const only = (title: string, nodes: Array<{ nodeId: string; label?: string | null; influence?: number | null }>, count: number) => (
+    <div>
+      <h3>{title} ({count})</h3>
+      {nodes.length === 0 ? <p className="muted">None.</p> : (
+        <ul>{nodes.map((n) => <li key={n.nodeId}>{n.label || n.nodeId} <span className="muted">influence {fmt(n.influence ?? null)}</span></li>)}</ul>
+      )}
+    </div>
+  );
+  return (
+    <section className="panel" aria-labelledby="compare-h">
+      <h2 id="compare-h">Compare with another graph of {modelId}</h2>
+      {choices.length === 0 ? <p className="muted">No other graph of this model is stored.</p> : (
+        <div className="map-controls">
+          <label htmlFor="compare-with">Compare with</label>
+          <select id="compare-with" value={other} onChange={(e) => setOther(e.target.value)}>
+            <option value="">(choose a graph)</option>
+            {choices.map((x) => <option key={x.slug} value={x.slug}>{x.slug} · {x.prompt}</option>)}
+          </select>
+        </div>
+      )}
+      {cmp.error && <p role="alert">{cmp.error}</p>}
+      {c && (
+        <>
+          <p data-testid="compare-summary">{c.sharedCount} features in both · {c.onlyInACount} only in this graph · {c.onlyInBCount} only in {other}</p>
+          <table>
+            <caption>Shared features, largest change of influence first (smaller influence = more important)</caption>
+            <thead><tr><th scope="col">Feature</th><th scope="col">Layer / index</th><th scope="col">Influence here</th><th scope="col">In {other}</th><th scope="col">Change</th><th scope="col">Positions</th></tr></thead>
+            <tbody>
+              {c.shared.map((f) => (
+                <tr key={`${f.layer}/${f.featureIndex}`}>
+                  <td>{f.nodeA.label || f.nodeA.nodeId}</td>
+                  <td className="mono">{f.layer} / {f.featureIndex}</td>
+                  <td>{fmt(f.influenceA ?? null)}</td>
+                  <td>{fmt(f.influenceB ?? null)}</td>
+                  <td>{f.influenceDelta == null ? "–" : (f.influenceDelta > 0 ? "+" : "") + fmt(f.influenceDelta)}</td>
+                  <td>{f.positionsA} / {f.positionsB}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="columns">
+            {only("Only in this graph", c.onlyInA, c.onlyInACount)}
+            {only(`Only in ${other}`, c.onlyInB, c.onlyInBCount)}
+          </div>
+        </>
+      )}
+    </section>
   );
 }
 

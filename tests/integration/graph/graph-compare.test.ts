@@ -109,9 +109,9 @@ it("DIFFERENCE puts the features whose influence changed most first", async () =
 
 it("refuses graphs of different models and names an unknown slug", async () => {
   const diff = await run(Q, { a: a.metadata.slug, b: other.metadata.slug });
-  expect(diff.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-  expect(diff.errors?.[0]?.message).toMatch(/different models \(gemma-3-1b, another-model\)/);
+  expect((diff.errors as any)?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  expect((diff.errors as any)?.[0]?.message).toMatch(/different models \(gemma-3-1b, another-model\)/);
   const missing = await run(Q, { a: a.metadata.slug, b: "no-such-graph" });
-  expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
-  expect(missing.errors?.[0]?.message).toMatch(/no-such-graph/);
+  expect((missing.errors as any)?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  expect((missing.errors as any)?.[0]?.message).toMatch(/no-such-graph/);
 });
