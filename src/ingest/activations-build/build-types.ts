@@ -17,13 +17,29 @@ export interface BuildSource {
   readonly name: string;
   activate(text: string, hook: BuildHook): Promise<BuildActivations>;
   activateMany?(texts: readonly string[], hook: BuildHook): Promise<BuildActivations[]>;
+  /** Several hooks of the model in one forward pass per batch: result[text][hook]. */
+  activateHooks?(texts: readonly string[], hooks: readonly BuildHook[]): Promise<BuildActivations[][]>;
 }
 
-export interface BuildOptions {
+/** One SAE of a build, with the hook it reads. */
+export interface BuildSae {
   saeId: string;
+  hook: BuildHook;
+}
+
+export interface BuildOptions extends BuildCommon {
+  saeId: string;
+  hook: BuildHook;
+}
+
+/** Several SAEs of one model, read through one source: each batch goes through the model once for all their hooks. */
+export interface BuildManyOptions extends BuildCommon {
+  saes: readonly BuildSae[];
+}
+
+export interface BuildCommon {
   corpus: string;
   source: BuildSource;
-  hook: BuildHook;
   /** Where the checkpoint lives (the data dir's activations-build/). */
   checkpointDir: string;
   top?: number;

@@ -30,6 +30,8 @@ export interface ActivationSource {
   activate(text: string, hook: HookRef): Promise<TokenActivations>;
   /** Several texts at once (one forward pass where the source can batch); same order as texts. */
   activateMany?(texts: readonly string[], hook: HookRef): Promise<TokenActivations[]>;
+  /** Several hooks of the model in one forward pass (per batch of texts): result[text][hook]. */
+  activateHooks?(texts: readonly string[], hooks: readonly HookRef[]): Promise<TokenActivations[][]>;
   /** Releases sessions and memory. */
   close?(): Promise<void>;
 }

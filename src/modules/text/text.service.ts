@@ -4,7 +4,7 @@
 import { badInput } from "../../errors.ts";
 import { checkK, type RequestLimits } from "../../shared/limits.ts";
 import type { EncodableSae, EncodeService, FeatureActivation } from "../encode/encode.service.ts";
-import type { HookRef, TokenActivations } from "./activation-source.ts";
+import type { ActivationSource, HookRef, TokenActivations } from "./activation-source.ts";
 import type { SourceRegistry } from "./source-registry.ts";
 import { checkTextLength } from "./text-limits.ts";
 import type { FeatureSourceRow, TextRepository } from "./text.repository.ts";
@@ -69,17 +69,12 @@ export class TextService {
     if (ids.length === 0) throw badInput("saeIds must name at least one SAE", { arg: "saeIds" });
     if (ids.length > MAX_SEARCH_SAES) throw badInput(`saeIds may name at most ${MAX_SEARCH_SAES} SAEs, got ${ids.length}`, { arg: "saeIds", max: MAX_SEARCH_SAES });
     const hits: FeatureTextHit[] = [];
-    // SAEs at the same hook of the same model share one run of the model over the text.
-    const runs = new Map<string, TokenActivations>();
-    for (const saeId of ids) {
-      const target = await this.target(saeId);
-      const { hook } = target;
-      const key = `${hook.modelName}\u0000${hook.hookName}\u0000${hook.dIn}`;
-      let acts = runs.get(key);
-      if (!acts) {
-        acts = await this.run(target, text);
-        runs.set(key, acts);
-      }
+    const targets: TextSae[] = [];
+    for (const saeId of ids) targets.push(await this.target(saeId));
+    const runs = await this.runAll(targets, text);
+    for (const target of targets) {
+      const saeId = target.sae.id;
+      const acts = runs.get(hookKey(target.hook))!;
       // A feature among the k strongest anywhere is among the k strongest at its own peak token,
       // so each token's top k is enough for an exact answer.
       const perToken = await this.encodeTokens(target.sae, acts, k);
@@ -119,11 +114,33 @@ export class TextService {
     return { sae, hook: { modelName: sae.modelId, hookName: sae.hookName, dIn: sae.dIn } };
   }
 
+  /**
+   * The text at every hook the SAEs read, by hookKey: SAEs at the same hook share one run, and
+   * SAEs of one model at different hooks share one forward pass where the source has activateHooks.
+   */
+  private async runAll(targets: readonly TextSae[], text: string): Promise<Map<string, TokenActivations>> {
+    const bySource = new Map<ActivationSource, TextSae[]>();
+    for (const t of targets) {
+      const source = this.registry.sourceFor(t.hook, t.sae.id);
+      const group = bySource.get(source);
+      if (!group) bySource.set(source, [t]);
+      else if (!group.some((g) => hookKey(g.hook) === hookKey(t.hook))) group.push(t);
+    }
+    const runs = new Map<string, TokenActivations>();
+    for (const [source, group] of bySource) {
+      if (group.length > 1 && source.activateHooks) {
+        const [perHook] = await source.activateHooks([text], group.map((g) => g.hook));
+        group.forEach((g, h) => runs.set(hookKey(g.hook), checked(source, g, perHook![h]!)));
+      } else {
+        for (const g of group) runs.set(hookKey(g.hook), checked(source, g, await source.activate(text, g.hook)));
+      }
+    }
+    return runs;
+  }
+
   private async run({ sae, hook }: TextSae, text: string): Promise<TokenActivations> {
     const source = this.registry.sourceFor(hook, sae.id);
-    const acts = await source.activate(text, hook);
-    if (acts.dIn !== hook.dIn) throw new Error(`${source.name} returned ${acts.dIn}-d activations for SAE ${sae.id} with d_in ${hook.dIn}`);
-    return acts;
+    return checked(source, { sae, hook }, await source.activate(text, hook));
   }
 
   private async encodeTokens(sae: EncodableSae, acts: TokenActivations, k: number): Promise<FeatureActivation[][]> {
@@ -134,6 +151,13 @@ export class TextService {
     positions.forEach((p, i) => (out[p] = encoded[i]!));
     return out;
   }
+}
+
+const hookKey = (h: HookRef) => `${h.modelName}\u0000${h.hookName}\u0000${h.dIn}`;
+
+function checked(source: ActivationSource, { sae, hook }: TextSae, acts: TokenActivations): TokenActivations {
+  if (acts.dIn !== hook.dIn) throw new Error(`${source.name} returned ${acts.dIn}-d activations for SAE ${sae.id} with d_in ${hook.dIn}`);
+  return acts;
 }
 
 /** The rows that are not all zero, packed, with their token positions. */

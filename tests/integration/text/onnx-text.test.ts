@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRequire } from "node:module";
+import type * as Ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { executeQuery } from "../../../src/graphql/execute.ts";
 import { importSaelens } from "../../../src/ingest/saelens/import-saelens.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
@@ -128,6 +130,32 @@ describe("text through a local ONNX GPT-2", () => {
       expect({ sae: h.feature.sae.id, index: h.feature.index, at: h.tokenIndex }).toEqual({ sae: all[i]!.sae, index: all[i]!.index, at: all[i]!.at });
       expect(Math.abs(h.maxActivation - all[i]!.max)).toBeLessThan(1e-3);
     });
+  });
+
+  it("searchByText over two hooks of one model runs the model once and answers the union of the per-SAE searches", async () => {
+    // The real session, counted through a spy that calls through (the model is not replaced).
+    const ort = createRequire(import.meta.url)("onnxruntime-node") as typeof Ort;
+    // The matrix kernel may run its own ONNX sessions (GEMM); the model's are those with logits.
+    const runs = vi.spyOn((ort.InferenceSession as unknown as { prototype: Ort.InferenceSession }).prototype, "run");
+    const passes = () => runs.mock.contexts.filter((s: unknown) => (s as Ort.InferenceSession).outputNames.includes("logits")).length;
+    try {
+      const ids = SAES.map((s) => s.id);
+      for (const k of [3, 8, 2 * N]) {
+        runs.mockClear();
+        const both = await t.app.services.text.searchByText(TEXT, ids, k);
+        expect(passes(), "one forward pass for both hooks").toBe(1);
+        runs.mockClear();
+        const each = [];
+        for (const id of ids) each.push(...(await t.app.services.text.searchByText(TEXT, [id], k)));
+        expect(passes()).toBe(ids.length);
+        each.sort((a, b) => b.maxActivation - a.maxActivation || (a.saeId < b.saeId ? -1 : a.saeId > b.saeId ? 1 : 0) || a.index - b.index);
+        expect(both).toHaveLength(Math.min(k, each.length));
+        if (k === 2 * N) expect(new Set(both.map((h) => h.saeId)).size, "both SAEs answer").toBe(2);
+        expect(both).toEqual(each.slice(0, k));
+      }
+    } finally {
+      runs.mockRestore();
+    }
   });
 
   it("a broken model directory is BAD_USER_INPUT naming the directory, the env var and the missing file", async () => {
