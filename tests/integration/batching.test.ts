@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeQuery } from "../../src/graphql/execute.ts";
 import { openTestApp, type TestApp } from "../helpers/backend.ts";
 import { seedFeatures } from "../helpers/feature-seed.ts";
+import { trustStoredSizes } from "../helpers/stored-sizes.ts";
 
 let t: TestApp;
 let saeId: string;
@@ -11,6 +12,7 @@ let saeId: string;
 beforeAll(async () => {
   t = await openTestApp({ MONOSCOPE_MAX_ALIASES: "200", MONOSCOPE_MAX_COST: "100000" });
   ({ saeId } = await seedFeatures(t.app, { n: 120, examples: 2 }));
+  trustStoredSizes(t.app);
   await t.app.db.prisma.$executeRaw`
     INSERT INTO explanation (sae_id, feature_idx, text, method) SELECT ${saeId}, i, 'label ' || i, 'imported' FROM generate_series(0, 119) AS i`;
 });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeQuery } from "../../src/graphql/execute.ts";
 import { featureKey } from "../../src/shared/feature-key.ts";
+import { trustStoredSizes } from "../helpers/stored-sizes.ts";
 import { openTestApp, type TestApp } from "../helpers/backend.ts";
 import { seedFeatures } from "../helpers/feature-seed.ts";
 
@@ -13,6 +14,7 @@ const N = 40;
 
 beforeAll(async () => {
   t = await openTestApp({ MONOSCOPE_MAX_ALIASES: "200", MONOSCOPE_MAX_COST: "100000" });
+  trustStoredSizes(t.app);
   ({ saeId } = await seedFeatures(t.app, { n: N, examples: 3 }));
   const p = t.app.db.prisma;
   // Two labels on feature 3 (a scored import and a later human label), one on every other even feature.

@@ -9,6 +9,7 @@ import { executeQuery } from "../../../src/graphql/execute.ts";
 import { autointerpResolvers } from "../../../src/modules/autointerp/autointerp.resolvers.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai-server.ts";
 import { seedWordSae, WORDS } from "../../helpers/autointerp-seed.ts";
+import { trustStoredSizes } from "../../helpers/stored-sizes.ts";
 import { openTestApp, type TestApp } from "../../helpers/backend.ts";
 import { seedFeatures } from "../../helpers/feature-seed.ts";
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
     MONOSCOPE_MAX_COST: "1000000",
     MONOSCOPE_MAX_ALIASES: "200",
   });
+  trustStoredSizes(t.app);
 });
 afterAll(async () => {
   await t?.close();
