@@ -70,21 +70,28 @@ afterAll(async () => {
   await db.drop();
 });
 
+const checkpoints = (ckptDir: string) => (existsSync(ckptDir) ? readdirSync(ckptDir).filter((f) => f.endsWith(".ckpt")).sort() : []);
+
+/** Runs the build in a child process, waits for `count` checkpoint files, lets it run on a little, then SIGKILLs it. */
+async function killAfterCheckpoints(build: string[], ckptDir: string, count: number): Promise<void> {
+  const child = spawn(process.execPath, argv(build), { env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (_code, signal) => resolve({ signal })));
+  let finished = false;
+  void exited.then(() => (finished = true));
+  while (!finished && checkpoints(ckptDir).length < count) await new Promise((r) => setTimeout(r, 100));
+  expect(finished, `the build finished before it could be killed:\n${stderr}`).toBe(false);
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill("SIGKILL");
+  expect((await exited).signal).toBe("SIGKILL");
+}
+
 describe("activations build survives kill -9", () => {
   it("resumes from its checkpoint and stores what an uninterrupted build stores", { timeout: 900_000 }, async () => {
     const build = ["activations", "build", "--sae", SAE, "--corpus", join(dir, "corpus.jsonl"), "--checkpoint-every", "1"];
     const ckptDir = join(dir, "data", "activations-build");
-    const child = spawn(process.execPath, argv(build), { env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (_code, signal) => resolve({ signal })));
-    let finished = false;
-    void exited.then(() => (finished = true));
-    while (!finished && !(existsSync(ckptDir) && readdirSync(ckptDir).some((f) => f.endsWith(".ckpt")))) await new Promise((r) => setTimeout(r, 100));
-    expect(finished, `the build finished before it could be killed:\n${stderr}`).toBe(false);
-    await new Promise((r) => setTimeout(r, 1500));
-    child.kill("SIGKILL");
-    expect((await exited).signal).toBe("SIGKILL");
+    await killAfterCheckpoints(build, ckptDir, 1);
     expect((await stored()).examples).toEqual([]);
 
     const resumed = cli(build);
@@ -110,18 +117,8 @@ describe("activations build survives kill -9", () => {
   it("two SAEs at different hooks of one model in one build: every SAE resumes from its checkpoint and stores what an uninterrupted build stores", { timeout: 900_000 }, async () => {
     const build = ["activations", "build", "--sae", TWO[0].id, "--sae", TWO[1].id, "--corpus", join(dir, "corpus-10k.jsonl"), "--checkpoint-every", "1"];
     const ckptDir = join(dir, "data", "activations-build");
-    const child = spawn(process.execPath, argv(build), { env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (_code, signal) => resolve({ signal })));
-    let finished = false;
-    void exited.then(() => (finished = true));
-    const ckpts = () => (existsSync(ckptDir) ? readdirSync(ckptDir).filter((f) => f.endsWith(".ckpt")).sort() : []);
-    while (!finished && ckpts().length < 2) await new Promise((r) => setTimeout(r, 100));
-    expect(finished, `the build finished before it could be killed:\n${stderr}`).toBe(false);
-    await new Promise((r) => setTimeout(r, 1500));
-    child.kill("SIGKILL");
-    expect((await exited).signal).toBe("SIGKILL");
+    const ckpts = () => checkpoints(ckptDir);
+    await killAfterCheckpoints(build, ckptDir, 2);
     expect(ckpts()).toEqual(TWO.map((s) => `${encodeURIComponent(s.id)}.ckpt`).sort());
     for (const s of TWO) expect((await stored(s.id)).examples).toEqual([]);
 
