@@ -28,11 +28,8 @@ export interface FastRequest {
 type Listener = Record<string, ((rc: unknown) => unknown) | undefined>;
 
 export interface FastPath {
-  /**
-   * The response body and the context it ran with when this path answered the request; null when
-   * Apollo must. The context is made only once the request is known to be a valid query.
-   */
-  run(request: FastRequest, makeContext: () => GraphQLContext): Promise<{ body: string; context: GraphQLContext } | null>;
+  /** The response body when this path answered the request; null when Apollo must. */
+  run(request: FastRequest, contextValue: GraphQLContext): Promise<string | null>;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
@@ -60,7 +57,7 @@ export function createFastPath(p: GraphQLPipeline, plugins: readonly ApolloServe
   }
 
   return {
-    async run(request, makeContext) {
+    async run(request, contextValue) {
       const type = request.headers["content-type"];
       const accept = request.headers.accept;
       if (typeof type !== "string" || !type.startsWith("application/json")) return null;
@@ -74,7 +71,6 @@ export function createFastPath(p: GraphQLPipeline, plugins: readonly ApolloServe
       if (!document) return null;
       const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, operationName ?? undefined);
       if (!operation || operation.operation !== "query") return null;
-      const contextValue = makeContext();
 
       const req = { query, variables: variables ?? undefined, operationName: operationName ?? undefined, http: { headers: request.headers } };
       const rc: Record<string, unknown> = {
@@ -103,7 +99,7 @@ export function createFastPath(p: GraphQLPipeline, plugins: readonly ApolloServe
       if (result.errors?.length) return null;
       rc.response = { body: { kind: "single", singleResult: { data: result.data } }, http: { headers: new Map(), status: undefined } };
       for (const l of listeners) await l.willSendResponse?.(rc);
-      return { body: JSON.stringify({ data: result.data }) + "\n", context: contextValue };
+      return JSON.stringify({ data: result.data }) + "\n";
     },
   };
 }

@@ -136,10 +136,11 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
   });
   const handler: typeof apolloHandler = async function (request, reply) {
     if (request.method === "POST") {
-      const answered = await fast.run({ headers: request.headers, body: request.body }, () => createContext(app, request.caller));
-      if (answered) {
-        request.gql = answered.context;
-        return reply.code(200).type("application/json; charset=utf-8").send(answered.body);
+      const ctx = createContext(app, request.caller);
+      const body = await fast.run({ headers: request.headers, body: request.body }, ctx);
+      if (body !== null) {
+        request.gql = ctx;
+        return reply.code(200).type("application/json; charset=utf-8").send(body);
       }
     }
     return apolloHandler.call(this, request, reply);
