@@ -105,6 +105,33 @@ describe("partition_by_sae migration on a pre-partition database", () => {
     expect(Number(rowsOfA[0].n)).toBe(3);
   });
 
+  it("gives every SAE's partitions (and the DEFAULT ones) validated keys to the same SAE's partitions, none on the parents", async () => {
+    const keys = await raw(app.db, "SELECT name, tbl, ref FROM monoscope_sibling_foreign_keys() ORDER BY name");
+    expect(keys.length).toBe(8);
+    const onParents = await raw(
+      app.db,
+      `SELECT c.conname FROM pg_constraint c JOIN pg_class r ON r.oid = c.confrelid JOIN pg_class t ON t.oid = c.conrelid
+       WHERE c.contype = 'f' AND r.relkind = 'p' AND t.relkind = 'p'`,
+    );
+    expect(onParents).toEqual([]);
+    const owners = [...SAES.map((id) => `monoscope_partition_name($t$, '${id}')`), "$t$ || '__default'"];
+    for (const k of keys) {
+      for (const owner of owners) {
+        const [tbl, ref] = [owner.replaceAll("$t$", `'${k.tbl}'`), owner.replaceAll("$t$", `'${k.ref}'`)];
+        const r = await raw(
+          app.db,
+          `SELECT c.confrelid::regclass::text AS ref, (${ref}) AS expected, c.convalidated AS v, c.conparentid = 0 AS own
+           FROM pg_constraint c WHERE c.contype = 'f' AND c.conname = '${k.name}' AND c.conrelid = to_regclass(quote_ident(${tbl}))`,
+        );
+        expect(r.map((x) => [x.ref, x.v, x.own]), `${k.name} on ${tbl}`).toEqual([[r[0]?.expected, true, true]]);
+      }
+    }
+    // Enforced: an activation of a feature the SAE does not have is refused.
+    await expect(
+      raw(app.db, `INSERT INTO activation (sae_id, feature_idx, ordinal, tokens, values, max_value, max_token_index, text) VALUES ('${SAES[0]}', 999999, 0, '{}', '{}', 0, 0, '')`),
+    ).rejects.toThrow(/foreign key/);
+  });
+
   it("rebuilds the per-embedder vector index on the partitioned table", async () => {
     const { name } = embeddingIndexStatement("hash-3", 3);
     const r = await raw(app.db, `SELECT c.relkind::text AS k, t.relname AS t FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE c.relname = '${name}'`);

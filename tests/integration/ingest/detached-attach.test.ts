@@ -1,8 +1,8 @@
 // An ingest of a new SAE loads into detached tables (a schema of its own) and attaches them as
 // the SAE's partitions in the transaction that makes it ready: a reader on another connection
 // sees either no SAE or all of it, a failed or killed ingest leaves nothing attached (and the
-// rerun succeeds), and the attached partitions carry the parents' indexes and foreign keys,
-// built before the attach and adopted by it.
+// rerun succeeds), and the attached partitions carry the parents' indexes and foreign keys, and
+// their keys to the same SAE's partitions of other tables, built before the attach and adopted by it.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,7 +111,7 @@ describe("detached load, atomic attach", () => {
     expect(await detachedFeatures(app, "watched")).toBeNull();
   }, 120_000);
 
-  it("the attached partitions carry every index and foreign key of their parents, those built before the attach", async () => {
+  it("the attached partitions carry every index and foreign key of their parents and their keys to the same SAE's partitions, those built before the attach", async () => {
     for (const table of PARTITIONED) {
       const [p] = await rawQuery<{ part: string }>(app.db, "SELECT monoscope_partition_name($1, 'watched') AS part", [table]);
       const part = p!.part;
@@ -130,18 +130,38 @@ describe("detached load, atomic attach", () => {
       for (const r of idx) expect(r.child, `${table}: ${r.parent}`).toBe(r.expected);
       const [own] = await rawQuery<{ n: number }>(app.db, "SELECT count(*)::int AS n FROM pg_index WHERE indrelid = to_regclass(quote_ident($1))", [part]);
       expect(own!.n, table).toBe(idx.length);
-      // Every foreign key of the parent has its clone on the partition; no other constraint but NOT NULLs/checks of the parent.
-      const fks = await rawQuery<{ conname: string; cloned: number }>(
+      // Every foreign key of the parent (to an unpartitioned table) has its clone on the partition.
+      // None references a partitioned table, so ATTACH has no key to validate against other SAEs' rows.
+      const fks = await rawQuery<{ conname: string; cloned: number; partitioned: boolean }>(
         app.db,
-        `SELECT c.conname, (SELECT count(*)::int FROM pg_constraint k WHERE k.conparentid = c.oid AND k.conrelid = to_regclass(quote_ident($2))) AS cloned
+        `SELECT c.conname, (SELECT count(*)::int FROM pg_constraint k WHERE k.conparentid = c.oid AND k.conrelid = to_regclass(quote_ident($2))) AS cloned,
+                (SELECT relkind = 'p' FROM pg_class WHERE oid = c.confrelid) AS partitioned
          FROM pg_constraint c WHERE c.conrelid = to_regclass(quote_ident($1)) AND c.contype = 'f' AND c.conparentid = 0`,
         [table, part],
       );
-      for (const f of fks) expect(f.cloned, `${table}: ${f.conname}`).toBe(1);
+      for (const f of fks) expect([f.cloned, f.partitioned], `${table}: ${f.conname}`).toEqual([1, false]);
+      // The keys to other partitioned tables are the partition's own, validated, and reference the
+      // same SAE's partition of the other table.
+      const siblings = await rawQuery<{ name: string; found: string | null; validated: boolean | null }>(
+        app.db,
+        `SELECT f.name, c.confrelid::regclass::text AS found, c.convalidated AS validated
+         FROM monoscope_sibling_foreign_keys() f
+         LEFT JOIN pg_constraint c ON c.conname = f.name AND c.conrelid = to_regclass(quote_ident($2)) AND c.contype = 'f' AND c.conparentid = 0
+         WHERE f.tbl = $1 ORDER BY f.name`,
+        [table, part],
+      );
+      const refs = await rawQuery<{ name: string; part: string }>(
+        app.db,
+        "SELECT f.name, monoscope_partition_name(f.ref, 'watched') AS part FROM monoscope_sibling_foreign_keys() f WHERE f.tbl = $1 ORDER BY f.name",
+        [table],
+      );
+      expect(siblings.map((r) => [r.name, r.found, r.validated]), table).toEqual(refs.map((r) => [r.name, r.part, true]));
+      // Nothing else: no key of the partition's own beyond those, no load CHECK left.
       const [extra] = await rawQuery<{ n: number }>(
         app.db,
-        "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1)) AND (contype = 'f' AND conparentid = 0 OR conname = 'monoscope_load_key')",
-        [part],
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1))
+           AND (contype = 'f' AND conparentid = 0 AND conname NOT IN (SELECT name FROM monoscope_sibling_foreign_keys() WHERE tbl = $2) OR conname = 'monoscope_load_key')`,
+        [part, table],
       );
       expect(extra!.n, table).toBe(0);
     }
