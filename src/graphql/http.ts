@@ -92,7 +92,7 @@ export async function buildHttpServer(app: App): Promise<{ fastify: FastifyInsta
     // Node checks the request timeout only every connectionsCheckingInterval (30 s by default).
     http: { headersTimeout: cfg.bodyTimeoutMs, connectionsCheckingInterval: Math.min(1000, cfg.bodyTimeoutMs) },
   });
-  const metrics = createMetrics(app.db, { operations: cfg.metricsOperations });
+  const metrics = createMetrics(app.db, { operations: cfg.metricsOperations, matrixCache: () => app.services.geometry.matrixCacheStats() });
   const limiter = new RateLimiter(cfg.rateLimitPerMinute);
   const routing = app.readRouting;
   if (routing) registerReplicaMetrics(metrics.registry, routing);

@@ -16,7 +16,17 @@ export interface ServerMetrics {
   rateLimited(): void;
 }
 
-export function createMetrics(db: Database, opts: { defaultMetrics?: boolean; operations?: readonly string[] } = {}): ServerMetrics {
+export interface MatrixCacheStats {
+  bytes: number;
+  matrices: number;
+  loads: number;
+  budgetBytes: number;
+}
+
+export function createMetrics(
+  db: Database,
+  opts: { defaultMetrics?: boolean; operations?: readonly string[]; matrixCache?: () => MatrixCacheStats } = {},
+): ServerMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry, prefix: "monoscope_" });
@@ -65,6 +75,37 @@ export function createMetrics(db: Database, opts: { defaultMetrics?: boolean; op
       this.set(db.stats.statements);
     },
   });
+  const matrixCache = opts.matrixCache;
+  if (matrixCache) {
+    // What SAE-affinity routing saves shows here: each replica's bytes and its loads (misses).
+    new Gauge({
+      name: "monoscope_matrix_cache_bytes",
+      help: "Decoder-matrix cache: bytes held now (held) and the budget (budget, MONOSCOPE_MATRIX_CACHE_BYTES)",
+      labelNames: ["kind"],
+      registers: [registry],
+      collect() {
+        const s = matrixCache();
+        this.set({ kind: "held" }, s.bytes);
+        this.set({ kind: "budget" }, s.budgetBytes);
+      },
+    });
+    new Gauge({
+      name: "monoscope_matrix_cache_matrices",
+      help: "Decoder matrices held by the cache now (one per SAE)",
+      registers: [registry],
+      collect() {
+        this.set(matrixCache().matrices);
+      },
+    });
+    new Gauge({
+      name: "monoscope_matrix_cache_loads_total",
+      help: "Decoder matrices loaded from the database since start (cache misses)",
+      registers: [registry],
+      collect() {
+        this.set(matrixCache().loads);
+      },
+    });
+  }
   const pool = db.driver.kind === "postgres" ? db.driver.pool : null;
   new Gauge({
     name: "monoscope_db_pool_connections",

@@ -65,6 +65,26 @@ describe("operations", () => {
     expect(text).toMatch(/monoscope_http_requests_total\{route="\/graphql",method="POST",status="200"\}/);
   });
 
+  it("exports what the decoder-matrix cache holds and how often it loaded", async () => {
+    const metrics = async () => (await fetch(`${s.url}/metrics`, { headers: { authorization: "Bearer secret-one" } })).text();
+    const value = (text: string, series: string) => {
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      expect(line, series).toBeDefined();
+      return Number(line!.slice(series.length + 1));
+    };
+    const nearest = () => s.post({ query: `{ nearestFeatures(saeId: "${saeId}", index: 3, k: 2, exact: true) { feature { index } } }` });
+    expect((await nearest()).json.errors).toBeUndefined();
+    const after = await metrics();
+    const loads = value(after, "monoscope_matrix_cache_loads_total");
+    expect(loads).toBeGreaterThanOrEqual(1);
+    expect(value(after, "monoscope_matrix_cache_matrices")).toBeGreaterThanOrEqual(1);
+    expect(value(after, 'monoscope_matrix_cache_bytes{kind="held"}')).toBeGreaterThan(0);
+    expect(value(after, 'monoscope_matrix_cache_bytes{kind="budget"}')).toBeGreaterThan(value(after, 'monoscope_matrix_cache_bytes{kind="held"}'));
+    // A second query on the same SAE is served from the cache: no load.
+    expect((await nearest()).json.errors).toBeUndefined();
+    expect(value(await metrics(), "monoscope_matrix_cache_loads_total")).toBe(loads);
+  });
+
   it("writes one structured access-log line per request, without credentials", async () => {
     const before = log.lines.length;
     await s.post({ query: "query LogMe { models { id } }" }, { authorization: "Bearer secret-one" });

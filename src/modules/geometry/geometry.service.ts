@@ -35,6 +35,11 @@ export class GeometryService {
     private readonly log: Logger,
   ) {}
 
+  /** What the decoder-matrix cache holds now, its budget and its loads since start (/metrics). */
+  matrixCacheStats(): { bytes: number; matrices: number; loads: number; budgetBytes: number } {
+    return { bytes: this.cache.bytes, matrices: this.cache.size, loads: this.cache.loads, budgetBytes: this.cache.budgetBytes };
+  }
+
   /** The native 4-bit scan the decoder matrices use, or null (int8 scans only). */
   get nativeScan(): NativeScan | null {
     return this.cache.native;

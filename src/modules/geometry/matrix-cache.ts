@@ -38,6 +38,8 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
 export class MatrixCache {
   private readonly entries = new Map<string, Entry>();
   private clock = 0;
+  /** Matrices loaded from the database since start (a miss each; /metrics). */
+  loads = 0;
 
   constructor(
     private readonly repo: GeometryRepository,
@@ -52,6 +54,11 @@ export class MatrixCache {
     let total = 0;
     for (const e of this.entries.values()) total += e.bytes;
     return total;
+  }
+
+  /** Matrices held now. */
+  get size(): number {
+    return this.entries.size;
   }
 
   async get(sae: SaeGeometry): Promise<DecoderMatrix> {
@@ -70,6 +77,7 @@ export class MatrixCache {
           `more than this server's matrix cache budget of ${gib(this.budgetBytes)} (MONOSCOPE_MATRIX_CACHE_BYTES): raise the budget or serve it from a machine with more memory`,
       );
     }
+    this.loads++;
     const entry: Entry = { version: sae.version, matrix: this.load(sae), bytes: 0, lastUsed: ++this.clock };
     this.entries.set(sae.id, entry);
     try {
