@@ -13,7 +13,8 @@
 #   scripts/cluster.sh check                             install what is missing; exit 1 if the servers' user cannot read the checkout
 #
 # Ports from N (default 55400): primary N, standby N+1, PgBouncer N+2, API replicas N+3 and N+4,
-# HAProxy N+5 (its stats page N+6; N+7 balances onto replica 1 alone, for the benchmarks). As root, the servers run as the system user "monoscope"
+# HAProxy N+5 (its stats page N+6; N+7 balances onto replica 1 alone, for the benchmarks; N+8 routes
+# by SAE: a consistent hash of the Monoscope-SAE request header). As root, the servers run as the system user "monoscope"
 # (created if missing); otherwise as the invoking user.
 #
 # test: ingests a synthetic SAE on the primary, then sends GraphQL traffic through HAProxy
@@ -51,11 +52,12 @@ mkdir -p -- "$ROOT"
 ROOT=$(cd -- "$ROOT" && pwd -P)
 
 P_PRIMARY=$BASE P_STANDBY=$((BASE + 1)) P_BOUNCER=$((BASE + 2)) P_API1=$((BASE + 3)) P_API2=$((BASE + 4))
-P_LB=$((BASE + 5)) P_STATS=$((BASE + 6)) P_LB1=$((BASE + 7))
+P_LB=$((BASE + 5)) P_STATS=$((BASE + 6)) P_LB1=$((BASE + 7)) P_LB_SAE=$((BASE + 8))
 PRIMARY_URL=postgresql://postgres@127.0.0.1:$P_PRIMARY/monoscope
 STANDBY_URL=postgresql://postgres@127.0.0.1:$P_STANDBY/monoscope
 BOUNCER_URL=postgresql://postgres@127.0.0.1:$P_BOUNCER/monoscope
 LB_URL=http://127.0.0.1:$P_LB
+LB_SAE_URL=http://127.0.0.1:$P_LB_SAE
 
 IS_ROOT=0
 [[ $(id -u) -eq 0 ]] && IS_ROOT=1
@@ -188,7 +190,8 @@ EOF
 
 api_env() { # api_env N
     printf '%s\n' "DATABASE_URL=$BOUNCER_URL" "DATABASE_READ_URLS=$STANDBY_URL" "MONOSCOPE_PREPARED_STATEMENTS=off" \
-        "MONOSCOPE_DATA_DIR=$ROOT/api$1" "MONOSCOPE_REPLICA_CHECK_MS=500" "MONOSCOPE_RATE_LIMIT_PER_MINUTE=0" "MONOSCOPE_LOG_LEVEL=warn"
+        "MONOSCOPE_DATA_DIR=$ROOT/api$1" "MONOSCOPE_REPLICA_CHECK_MS=500" "MONOSCOPE_RATE_LIMIT_PER_MINUTE=0" "MONOSCOPE_LOG_LEVEL=warn" \
+        ${MONOSCOPE_MATRIX_CACHE_BYTES:+"MONOSCOPE_MATRIX_CACHE_BYTES=$MONOSCOPE_MATRIX_CACHE_BYTES"}
 }
 
 api_running() { [[ -f $ROOT/run/api$1.pid ]] && kill -0 "$(cat "$ROOT/run/api$1.pid")" 2>/dev/null; }
@@ -242,10 +245,21 @@ backend api
     default-server inter 1s fall 2 rise 2 maxconn 64
     server api1 127.0.0.1:$P_API1 check
     server api2 127.0.0.1:$P_API2 check
-    # SAE-affinity routing (docs/deploy.md): hash on the SAE id so each replica caches a subset of
-    # the decoder matrices, e.g. with the id in a header set by the client:
-    #   balance hdr(Monoscope-SAE)
-    #   hash-type consistent
+# SAE-affinity routing (docs/deploy.md): the same replicas, chosen by a consistent hash of the SAE
+# id the client sends in a header, so each replica caches the decoder matrices of a subset of the
+# SAEs (a replica that leaves moves only its own SAEs); requests without the header go round robin.
+frontend monoscope_by_sae
+    bind 127.0.0.1:$P_LB_SAE
+    default_backend api_by_sae
+backend api_by_sae
+    balance hdr(Monoscope-SAE)
+    hash-type consistent
+    option httpchk GET /readyz
+    http-check expect status 200
+    timeout check 3s
+    default-server inter 1s fall 2 rise 2 maxconn 64
+    server api1 127.0.0.1:$P_API1 check
+    server api2 127.0.0.1:$P_API2 check
 # One replica behind the same balancer: the benchmarks' baseline for scaling out.
 frontend monoscope_one
     bind 127.0.0.1:$P_LB1
@@ -286,7 +300,7 @@ cmd_up() {
     start_api 1 "$P_API1"
     start_api 2 "$P_API2"
     up_haproxy
-    printf 'LB_URL=%s\nPRIMARY_URL=%s\nSTANDBY_URL=%s\nBOUNCER_URL=%s\n' "$LB_URL" "$PRIMARY_URL" "$STANDBY_URL" "$BOUNCER_URL" >"$ROOT/cluster.env"
+    printf 'LB_URL=%s\nLB_SAE_URL=%s\nPRIMARY_URL=%s\nSTANDBY_URL=%s\nBOUNCER_URL=%s\n' "$LB_URL" "$LB_SAE_URL" "$PRIMARY_URL" "$STANDBY_URL" "$BOUNCER_URL" >"$ROOT/cluster.env"
     log "up: balancer $LB_URL/graphql (stats http://127.0.0.1:$P_STATS/), primary :$P_PRIMARY, standby :$P_STANDBY, PgBouncer :$P_BOUNCER, API :$P_API1 :$P_API2"
 }
 

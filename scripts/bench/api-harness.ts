@@ -174,7 +174,12 @@ export interface LoadResult {
  * Drives POST /graphql with bodies from `next` (called per request) for `seconds`,
  * counting responses that carry GraphQL errors as failures too.
  */
-export async function load(url: string, next: () => unknown, o: { connections: number; seconds: number }): Promise<LoadResult> {
+/** headersOf: extra headers for each request, from its body (e.g. the SAE for routing by SAE). */
+export async function load(
+  url: string,
+  next: () => unknown,
+  o: { connections: number; seconds: number; headersOf?: (body: any) => Record<string, string> },
+): Promise<LoadResult> {
   let graphqlErrors = 0;
   const r = await autocannon({
     url: `${url}/graphql`,
@@ -183,7 +188,10 @@ export async function load(url: string, next: () => unknown, o: { connections: n
     duration: o.seconds,
     timeout: 30,
     headers: { "content-type": "application/json" },
-    requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify(next()) }), onResponse: (status: number, body: string) => {
+    requests: [{ setupRequest: (req: any) => {
+      const body = next();
+      return { ...req, body: JSON.stringify(body), ...(o.headersOf ? { headers: { ...req.headers, ...o.headersOf(body) } } : {}) };
+    }, onResponse: (status: number, body: string) => {
       if (status === 200 && body.includes('"errors"')) graphqlErrors++;
     } } as any],
   });

@@ -42,6 +42,7 @@ const SERVER = `// Written by scripts/bench/deploy-postgraphile.ts.
 const http = require("node:http");
 const { Pool } = require("pg");
 const { postgraphile } = require("postgraphile");
+const { makeJSONPgSmartTagsPlugin } = require("graphile-utils");
 const pool = new Pool({ connectionString: process.env.PGL_URL, max: Number(process.env.PGL_POOL) });
 // PostGraphile's production settings (its docs' "Recommended options"): no watch, no query log.
 const handler = postgraphile(pool, "public", {
@@ -51,6 +52,10 @@ const handler = postgraphile(pool, "public", {
   // The per-SAE tables are partitioned (LIST by sae_id): PostGraphile's own option for that
   // exposes each partitioned parent as one table (and hides the partitions), as a deployment would.
   graphileBuildOptions: { pgUsePartitionedParent: true },
+  // The keys between partitioned tables live on each SAE's partitions (migration
+  // 20261203020000), so the parents carry none for PostGraphile to find: the same keys, declared
+  // to it as smart tags (its documented way for relations without a key on the table itself).
+  appendPlugins: [makeJSONPgSmartTagsPlugin({ version: 1, config: { class: JSON.parse(process.env.PGL_KEYS || "{}") } })],
 });
 const server = http.createServer(handler);
 server.keepAliveTimeout = 65000;
@@ -64,10 +69,28 @@ export interface PeerServer {
   stop(): Promise<void>;
 }
 
+/** The keys between partitioned tables as PostGraphile smart tags: { table: { tags: { foreignKey: [...] } } }. */
+async function partitionKeyTags(url: string): Promise<Record<string, { tags: { foreignKey: string[] } }>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const has = await c.query("SELECT to_regproc('monoscope_sibling_foreign_keys') IS NOT NULL AS ok");
+    if (!has.rows[0].ok) return {};
+    const { rows } = await c.query<{ tbl: string; cols: string; ref: string; refcols: string }>("SELECT tbl, cols, ref, refcols FROM monoscope_sibling_foreign_keys()");
+    const out: Record<string, { tags: { foreignKey: string[] } }> = {};
+    const bare = (cols: string) => cols.replaceAll('"', "");
+    for (const r of rows) (out[r.tbl] ??= { tags: { foreignKey: [] } }).tags.foreignKey.push(`(${bare(r.cols)}) references ${r.ref} (${bare(r.refcols)})`);
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function startPostgraphile(prefix: string, url: string, poolSize: number): Promise<PeerServer> {
   const file = join(prefix, "server.cjs");
   writeFileSync(file, SERVER);
-  const child: ChildProcess = spawn(process.execPath, [file], { cwd: prefix, env: { ...process.env, PGL_URL: url, PGL_POOL: String(poolSize), NODE_ENV: "production" }, stdio: ["ignore", "ignore", "pipe"] });
+  const keys = JSON.stringify(await partitionKeyTags(url));
+  const child: ChildProcess = spawn(process.execPath, [file], { cwd: prefix, env: { ...process.env, PGL_URL: url, PGL_POOL: String(poolSize), PGL_KEYS: keys, NODE_ENV: "production" }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`PostGraphile did not start in 60 s:\n${stderr}`)), 60_000);

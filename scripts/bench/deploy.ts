@@ -2,6 +2,9 @@
 // lists) at 16 clients on the cluster of scripts/cluster.sh (primary, streaming standby,
 // PgBouncer, API replicas, HAProxy, all on loopback):
 //   - through HAProxy with 1 and with 2 API replicas;
+//   - SAE-affinity routing: exact nearestFeatures (the decoder-matrix cache) over AFFINITY_SAES SAEs
+//     on the 2 replicas, each with a cache budget of AFFINITY_HOLD matrices, balanced round robin vs
+//     by a consistent hash of the SAE (HAProxy on N+8), with each replica's cache loads counted;
 //   - one API process with its reads on the primary vs on the standby;
 //   - Monoscope vs PostGraphile v4 (production settings, same database, same pool size, same
 //     indexes, neighbours through a SQL function over the same stored lists), after checking both
@@ -20,6 +23,7 @@ import {
   postgraphileFeatureQuery,
   startPostgraphile,
 } from "./deploy-postgraphile.ts";
+import { matrixBytesPerFeature } from "../../src/modules/geometry/matrix-cache.ts";
 import { benchMode, type BenchRow, compare, emit, emitPartialOnTimeout, intArg, median } from "./lib.ts";
 
 const mode = benchMode();
@@ -35,6 +39,11 @@ const ACTIVATIONS = 10;
 const NEIGHBOURS = 10;
 const dIn = 128;
 const saeId = `bench-deploy/${features}`;
+const AFFINITY_SAES = 8;
+const AFFINITY_HOLD = 5;
+const AFFINITY_FEATURES = 2048;
+const AFFINITY_D = 512;
+const affinityIds = Array.from({ length: AFFINITY_SAES }, (_, i) => `bench-affinity/${i}`);
 const root = join(ROOT, ".benchtmp", "deploy-cluster");
 const log = (s: string) => process.stderr.write(`[deploy] ${s}\n`);
 const rows: BenchRow[] = [];
@@ -67,9 +76,9 @@ async function alternate(a: () => Promise<LoadResult>, b: () => Promise<LoadResu
   return [ra, rb];
 }
 
-async function run(url: string, next: () => unknown): Promise<LoadResult> {
-  await load(url, next, { connections: CLIENTS, seconds: 1 }); // warm-up: pools, caches, JIT
-  const r = await load(url, next, { connections: CLIENTS, seconds });
+async function run(url: string, next: () => unknown, headersOf?: (body: any) => Record<string, string>): Promise<LoadResult> {
+  await load(url, next, { connections: CLIENTS, seconds: 1, headersOf }); // warm-up: pools, caches, JIT
+  const r = await load(url, next, { connections: CLIENTS, seconds, headersOf });
   if (r.errors || r.non2xx || r.timeouts || r.graphqlErrors) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts, ${r.graphqlErrors} GraphQL errors`);
   return r;
 }
@@ -103,12 +112,61 @@ async function waitForLists(url: string) {
   }
 }
 
+// A random SAE and feature per request (a fixed stride would fall in step with round robin).
+let seed = 12345;
+const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const affinityQuery = "query Near($s: ID!, $i: Int!) { nearestFeatures(saeId: $s, index: $i, k: 10, exact: true) { feature { index } cosine } }";
+const affinityBody = () => ({ query: affinityQuery, variables: { s: affinityIds[Math.floor(rand() * AFFINITY_SAES)]!, i: Math.floor(rand() * AFFINITY_FEATURES) } });
+const bySae = (body: { variables: { s: string } }) => ({ "monoscope-sae": body.variables.s });
+
+/** A replica's decoder-matrix cache, from its /metrics. */
+async function cacheOf(port: number): Promise<{ loads: number; matrices: number; bytes: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const v = (series: string) => Number(text.split("\n").find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? NaN);
+  return { loads: v("monoscope_matrix_cache_loads_total"), matrices: v("monoscope_matrix_cache_matrices"), bytes: v('monoscope_matrix_cache_bytes{kind="held"}') };
+}
+
+async function affinity(lb: string, lbSae: string) {
+  const ports = [basePort + 3, basePort + 4];
+  const once1 = async (url: string, headers: boolean) => {
+    const before = await Promise.all(ports.map(cacheOf));
+    const r = await run(url, affinityBody, headers ? bySae : undefined);
+    const after = await Promise.all(ports.map(cacheOf));
+    return { r, loads: after.reduce((a, x, i) => a + x.loads - before[i]!.loads, 0), matrices: after.map((x) => x.matrices), mib: after.map((x) => Math.round(x.bytes / 2 ** 20)) };
+  };
+  type Run = Awaited<ReturnType<typeof once1>>;
+  const rr: Run[] = [];
+  const hashed: Run[] = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2 === 0) rr.push(await once1(lb, false)), hashed.push(await once1(lbSae, true));
+    else hashed.push(await once1(lbSae, true)), rr.push(await once1(lb, false));
+  }
+  const pick = (rs: Run[]) => rs.sort((a, b) => a.r.requestsPerSecond - b.r.requestsPerSecond)[Math.floor(rs.length / 2)]!;
+  const rowOf = (name: string, x: Run): BenchRow => ({
+    ...row(name, "haproxy", x.r, {
+      cache_loads_per_1000_requests: Math.round((1000 * x.loads) / Math.max(1, x.r.requests)),
+      matrices_held_per_replica: x.matrices.join(" / "),
+      cache_mib_per_replica: x.mib.join(" / "),
+    }),
+    sizes: { saes: AFFINITY_SAES, features: AFFINITY_FEATURES, d_in: AFFINITY_D, clients: CLIENTS, replicas: 2 },
+    params: { query: "nearestFeatures exact", cacheBudgetMatrices: AFFINITY_HOLD, seconds },
+  });
+  const base = rowOf("exact nearestFeatures over 8 SAEs, 2 replicas caching 5 matrices each, round robin", pick(rr));
+  rows.push(base, compare(rowOf("exact nearestFeatures over 8 SAEs, 2 replicas caching 5 matrices each, routed by SAE (consistent hash)", pick(hashed)), base));
+  notes.push(
+    `SAE affinity: HAProxy \`balance hdr(Monoscope-SAE)\` with \`hash-type consistent\` on the same two replicas; each request names a random one of ${AFFINITY_SAES} SAEs (${AFFINITY_FEATURES} features × d_in ${AFFINITY_D}) in the header and asks for its exact nearest features, which scans the SAE's decoder matrix. MONOSCOPE_MATRIX_CACHE_BYTES on each replica holds ${AFFINITY_HOLD} of the ${AFFINITY_SAES} matrices; cache loads count the matrices a replica read from the database during the run (warm-up included).`,
+  );
+}
+
 async function main() {
+  // The replicas' matrix cache holds AFFINITY_HOLD of the affinity SAEs' matrices (the feature page needs none).
+  process.env.MONOSCOPE_MATRIX_CACHE_BYTES = String(AFFINITY_HOLD * AFFINITY_FEATURES * matrixBytesPerFeature(AFFINITY_D, true) + 2 ** 20);
   log(`cluster up in ${root} (ports from ${basePort})`);
   cluster("up");
-  const { LB_URL: lb, PRIMARY_URL: primary, STANDBY_URL: standby } = clusterEnv();
+  const { LB_URL: lb, LB_SAE_URL: lbSae, PRIMARY_URL: primary, STANDBY_URL: standby } = clusterEnv();
   const lb1 = lb!.replace(/:(\d+)$/, (_, p: string) => `:${Number(p) + 2}`);
   await ensureDataset(benchConfig({ DATABASE_URL: primary }, join(root, "bench-data")), { saeId, features, dIn }, log);
+  for (const id of affinityIds) await ensureDataset(benchConfig({ DATABASE_URL: primary }, join(root, "bench-data")), { saeId: id, features: AFFINITY_FEATURES, dIn: AFFINITY_D }, log);
   await waitForLists(primary!);
   await createNeighbourFunction(primary!);
   execFileSync(process.execPath, [join(ROOT, "bin", "run-ts.js"), join(ROOT, "scripts", "cluster-tool.ts"), "wait-replay", "--primary", primary!, "--standby", standby!], { stdio: ["ignore", 2, 2] });
@@ -121,6 +179,9 @@ async function main() {
   const med = (rs: LoadResult[]) => rs.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(rs.length / 2)]!;
   const r1 = row("feature page through HAProxy, 1 API replica", "haproxy", med(one));
   rows.push(r1, compare(row("feature page through HAProxy, 2 API replicas", "haproxy", med(two)), r1));
+
+  log(`SAE-affinity routing: ${AFFINITY_SAES} SAEs, replicas caching ${AFFINITY_HOLD} matrices each, round robin vs by SAE`);
+  await affinity(lb!, lbSae!);
 
   // One API process straight to PostgreSQL (no pooler), reads on the primary or on the standby.
   const onPrimary = await spawnServer({ DATABASE_URL: primary!, MONOSCOPE_DB_POOL_SIZE: String(POOL) });
