@@ -210,8 +210,8 @@ it.runIf(existsSync(CHROMIUM))("test your text and search by text on the demo's 
 
 it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for changes and keeps it for the session", async () => {
   const keyed = await startTestServer(t.app, { apiKeys: ["explorer-test-key"] });
+  const page = await newPage(1280, 900, keyed);
   try {
-    const page = await newPage(1280, 900, keyed);
     const asked: string[] = [];
     page.on("dialog", (d) => {
       asked.push(d.message());
@@ -223,7 +223,7 @@ it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for 
       await page.getByLabel("Label", { exact: true }).fill(text);
       await page.getByRole("button", { name: "Save label" }).click();
       await page.getByRole("status").filter({ hasText: "Label saved" }).waitFor({ timeout: 15_000 });
-      await expect.poll(() => page.getByLabel("Label", { exact: true }).inputValue()).toBe("");
+      await expect.poll(() => page.getByLabel("Label", { exact: true }).inputValue(), { timeout: 5000 }).toBe("");
     }
     expect(asked).toHaveLength(1);
     expect(asked[0]).toMatch(/API key/);
@@ -231,8 +231,8 @@ it.runIf(existsSync(CHROMIUM))("asks once for the API key a server requires for 
     const labels = await t.app.db.prisma.$queryRaw<{ text: string }[]>`
       SELECT text FROM explanation WHERE sae_id = ${SMALL} AND feature_idx = 15 AND method = 'human' AND text LIKE '%keyed%' ORDER BY text`;
     expect(labels.map((l) => l.text)).toEqual(["first keyed label", "second keyed label"]);
-    await page.close();
   } finally {
+    await page.close();
     await keyed.close();
   }
 }, 60_000);

@@ -17,6 +17,18 @@ export async function startTestServer(app: App, server: Partial<Config["server"]
   return {
     ...s,
     graphql,
+    // A test that failed midway can leave a browser page or client holding a request open, and a
+    // graceful close would wait for it forever (hiding the failure behind a test timeout): after
+    // a short grace the remaining connections are cut.
+    async close() {
+      const closing = s.close();
+      const cut = setTimeout(() => s.fastify.server.closeAllConnections(), 2000);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(cut);
+      }
+    },
     async post(body, headers = {}) {
       const r = await fetch(graphql, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
       const text = await r.text();
