@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
-import { quantizeRows } from "../../src/kernel/quantize.ts";
-import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
+import { type DecoderMatrix, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { type ScanStats, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
@@ -30,10 +29,7 @@ function matrix(n: number, seed: number, dup: number, spread: number, native: bo
   // Exact duplicates too: ties the answer must break by the lower index.
   if (dup > 1) for (let i = 5; i < n; i += 97) data.copyWithin(i * D, (i - 1) * D, i * D);
   const index = Int32Array.from({ length: n }, (_, i) => 2 * i);
-  const rowOf = new Int32Array(2 * n).fill(-1);
-  index.forEach((f, i) => (rowOf[f] = i));
-  const nat = native ? loadNativeScan() : null;
-  return { saeId: "s", version: "1", rows: n, d: D, data, index, rowOf, quantized: quantizeRows(data, n, D), packed4: nat?.pack(data, n, D) ?? null, native: nat, bytes: 0 };
+  return decoderMatrixFromFloats("s", data, n, D, { index, native: native ? loadNativeScan() : null });
 }
 
 function randomQueries(count: number, seed: number): Float32Array {
@@ -94,7 +90,7 @@ describe("certified nearest scans equal exact: true", () => {
   it.skipIf(!loadNativeScan())("re-ranks few rows when the query has clear neighbours", async () => {
     const m = matrix(6000, 3, 16, 0.3, true);
     const stats: ScanStats[] = [];
-    const q = m.data.slice(100 * D, 101 * D);
+    const q = decodeRows(m, [100]);
     const [got] = await scanNearest(kernel, [m], q, 1, { k: K, exact: false, minCosine: null, onStats: (s) => stats.push(s) });
     const [want] = await scanNearest(kernel, [m], q, 1, { k: K, exact: true, minCosine: null });
     expect(got.map((n) => n.index)).toEqual(want.map((n) => n.index));

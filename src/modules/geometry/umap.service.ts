@@ -5,7 +5,8 @@
 import { notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { Logger } from "../../logger.ts";
-import { buildDecoderMatrix } from "./decoder-matrix.ts";
+import { blockRows, buildDecoderMatrix, decodeRange, type DecoderMatrix } from "./decoder-matrix.ts";
+import { topKBlocks } from "./nearest-scan.ts";
 import type { GeometryRepository } from "./geometry.repository.ts";
 import { type KnnGraph, umapLayout, type UmapParams } from "./umap-layout.ts";
 import type { UmapRepository } from "./umap.repository.ts";
@@ -36,7 +37,6 @@ export class UmapService {
     const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), null);
     // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
     const present = m.index;
-    const data = m.data;
     const n = present.length;
     if (n < 4) {
       await this.repo.write(saeId, new Int32Array(0), new Float32Array(0));
@@ -44,7 +44,7 @@ export class UmapService {
       return { saeId, features: 0, seconds: (performance.now() - t0) / 1000 };
     }
     const k = Math.min(params.nNeighbors ?? 15, n - 1);
-    const graph = await this.knn(data, n, m.d, k);
+    const graph = await this.knn(m, k);
     onProgress?.(`SAE ${saeId}: kNN graph of ${n} features in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const xy = await umapLayout(graph, { ...params, nNeighbors: k }, (e, total) => {
       if (e % 50 === 0 || e === total) onProgress?.(`SAE ${saeId}: layout epoch ${e}/${total}`);
@@ -76,15 +76,18 @@ export class UmapService {
   }
 
   /** Exact cosine kNN of unit rows, each row itself first (UMAP's convention). */
-  private async knn(data: Float32Array, n: number, d: number, k: number): Promise<KnnGraph> {
+  private async knn(m: DecoderMatrix, k: number): Promise<KnnGraph> {
     const kernel = await this.kernel();
+    const { rows: n, d } = m;
+    const qBuf = new Float32Array(Math.min(QUERY_BLOCK, n) * d);
+    const mBuf = new Float32Array(Math.min(blockRows(d), n) * d);
     const indices = new Int32Array(n * k);
     const distances = new Float32Array(n * k);
     const fetch = Math.min(n, k + 1);
     for (let q0 = 0; q0 < n; q0 += QUERY_BLOCK) {
       const rows = Math.min(QUERY_BLOCK, n - q0);
-      const r = await kernel.topKDot(data.slice(q0 * d, (q0 + rows) * d), rows, data, n, d, fetch);
-      const got = r.indices.length / rows;
+      const r = await topKBlocks(kernel, m, decodeRange(m, q0, rows, qBuf).subarray(0, rows * d), rows, fetch, mBuf);
+      const got = r.per;
       for (let c = 0; c < rows; c++) {
         const self = q0 + c;
         const base = self * k;
