@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
-import { type DecoderMatrix, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
-import { type ScanStats, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
+import { type DecoderMatrix, decodeRange, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
+import { type ScanStats, scanNearest, topKBlocks } from "../../src/modules/geometry/nearest-scan.ts";
 import { halfToFloatTable } from "../../src/shared/float16.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
@@ -146,6 +146,39 @@ describe("certified nearest scans equal exact: true", () => {
       }
     });
   }
+
+  it("exact: true over many decoded blocks gives the one-block answer, and topKBlocks bounds what it leaves out", async () => {
+    const m = matrix(3000, 5, 16, 0.02, false);
+    const q = randomQueries(5, 9);
+    const exclude = [null, { saeId: "s", index: m.index[17] }, null, null, null];
+    const one = await scanNearest(kernel, [m], q, 5, { k: K, exact: true, minCosine: null, exclude });
+    for (const blockRows of [97, 1000, 2999]) {
+      const many = await scanNearest(kernel, [m], q, 5, { k: K, exact: true, minCosine: null, exclude, blockRows });
+      expect(many).toEqual(one);
+    }
+    const unit = decodeRange(m, 0, m.rows);
+    const whole = await kernel.topKDot(q, 5, unit, m.rows, D, 12);
+    const r = await topKBlocks(kernel, m, q, 5, 12, undefined, 113);
+    expect(r.per).toBe(12);
+    for (let c = 0; c < 5; c++) {
+      const got = Array.from(r.indices.subarray(c * 12, (c + 1) * 12));
+      expect(new Set(got).size).toBe(12);
+      for (let t = 1; t < 12; t++) expect(r.values[c * 12 + t]).toBeLessThanOrEqual(r.values[c * 12 + t - 1]);
+      // Same rows as one product over the whole matrix, up to rows tied within float32 rounding.
+      for (let t = 0; t < 12; t++) expect(r.values[c * 12 + t]).toBeCloseTo(whole.values[c * 12 + t], 5);
+      // Every row left out scores at most `beyond`, and beyond is at most the 12th kept score.
+      const kept = new Set(got);
+      let best = -Infinity;
+      for (let row = 0; row < m.rows; row++) {
+        if (kept.has(row)) continue;
+        let s = 0;
+        for (let j = 0; j < D; j++) s += q[c * D + j] * unit[row * D + j];
+        best = Math.max(best, s);
+      }
+      expect(best).toBeLessThanOrEqual(r.beyond[c] + 1e-5);
+      expect(r.beyond[c]).toBeLessThanOrEqual(r.values[c * 12 + 11]);
+    }
+  });
 
   it.skipIf(!loadNativeScan())("re-ranks few rows when the query has clear neighbours", async () => {
     const m = matrix(6000, 3, 16, 0.3, true);

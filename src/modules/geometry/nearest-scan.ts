@@ -34,6 +34,8 @@ export interface ScanOptions {
   certify?: boolean;
   /** Per query and matrix: how many rows were re-ranked exactly. */
   onStats?: (s: ScanStats) => void;
+  /** exact: true's rows per decoded block (default blockRows(d); tests pass a few to cross blocks). */
+  blockRows?: number;
 }
 
 export interface ScanStats {
@@ -100,11 +102,10 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
  * product a row outside the answer can have (-Infinity when none is left out).
  */
 export async function topKBlocks(
-  kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, fetch: number, buf?: Float32Array,
+  kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, fetch: number, buf?: Float32Array, step = blockRows(m.d),
 ): Promise<{ indices: Int32Array; values: Float32Array; per: number; beyond: Float32Array }> {
   const { d, rows } = m;
   const per = Math.min(rows, fetch);
-  const step = blockRows(d);
   const block = buf && buf.length >= Math.min(rows, step) * d ? buf : new Float32Array(Math.min(rows, step) * d);
   const beyond = new Float32Array(qRows).fill(-Infinity);
   if (rows <= step) {
@@ -163,11 +164,12 @@ async function exactScan(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRow
   const out: Neighbour[][] = new Array(qRows);
   let pending = Array.from({ length: qRows }, (_, c) => c);
   let fetch = Math.min(m.rows, opts.k + 1);
-  const buf = new Float32Array(Math.min(m.rows, blockRows(d)) * d);
+  const step = opts.blockRows ?? blockRows(d);
+  const buf = new Float32Array(Math.min(m.rows, step) * d);
   for (;;) {
     const block = new Float32Array(pending.length * d);
     pending.forEach((c, i) => block.set(q.subarray(c * d, (c + 1) * d), i * d));
-    const r = await topKBlocks(kernel, m, block, pending.length, fetch, buf);
+    const r = await topKBlocks(kernel, m, block, pending.length, fetch, buf, step);
     const got = r.per;
     const cosines = rowCosines(m, block, pending.length, r.indices, got);
     const next: number[] = [];
