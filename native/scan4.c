@@ -752,6 +752,42 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
 }
 
 
+// decode(half: Uint16Array (n × d float16 bits), invNorm: Float32Array (n), rows: Int32Array | null,
+// start, count, d, out: Float32Array (count × d)): the unit rows rows[0..count) (or, without rows,
+// start..start+count-1) into out, x[j] = f32(h[j]) · invNorm, each product rounded to float32 (the
+// values decoder-matrix.ts decodes in JavaScript). Returns out.
+static int opt_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
+
+static napi_value js_decode(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) return throw_range(env, "decode(half, invNorm, rows, start, count, d, out)");
+  uint16_t *half;
+  float *invNorm, *out;
+  int32_t *rows = NULL;
+  size_t nh, ni, nr = 0, no;
+  int32_t start, count, d;
+  if (!typed(env, argv[0], napi_uint16_array, (void **)&half, &nh)) return throw_range(env, "decode: half must be a Uint16Array (float16 bits)");
+  if (!typed(env, argv[1], napi_float32_array, (void **)&invNorm, &ni)) return throw_range(env, "decode: invNorm must be a Float32Array");
+  if (!opt_typed(env, argv[2], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "decode: rows must be an Int32Array or null");
+  if (!typed(env, argv[6], napi_float32_array, (void **)&out, &no)) return throw_range(env, "decode: out must be a Float32Array");
+  CHECK(napi_get_value_int32(env, argv[3], &start));
+  CHECK(napi_get_value_int32(env, argv[4], &count));
+  CHECK(napi_get_value_int32(env, argv[5], &d));
+  if (d <= 0 || count < 0 || start < 0) return throw_range(env, "decode: d must be positive, start and count non-negative");
+  size_t n = nh / (size_t)d;
+  if (ni < n) n = ni;
+  if (no < (size_t)count * d) return throw_range(env, "decode: out is shorter than count × d");
+  if (rows ? nr < (size_t)count : (size_t)start + count > n) return throw_range(env, "decode: rows or start + count outside the matrix");
+  for (int32_t t = 0; t < count; t++) {
+    const int32_t r = rows ? rows[t] : start + t;
+    if (r < 0 || (size_t)r >= n) return throw_range(env, "decode: a row is outside the matrix");
+    decode_row(half, invNorm, r, d, out + (size_t)t * d);
+  }
+  return argv[6];
+}
+
 // ---- certified exact top-k ----
 // Notation: x a unit row, q the query, q̂ its int8 code (one scale), x̂ the row's 4-bit code,
 // r̂ the 4-bit code of its remaining error x − x̂ (pack), x̃ = x̂ + r̂; e1 = ‖x − x̂‖ (err4),
@@ -1137,8 +1173,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"scanAsync", NULL, js_scan_async, NULL, NULL, NULL, napi_default, NULL},
       {"dots", NULL, js_dots, NULL, NULL, NULL, napi_default, NULL},
       {"exactTopK", NULL, js_exact, NULL, NULL, NULL, napi_default, NULL},
+      {"decode", NULL, js_decode, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -62,6 +62,11 @@ export interface NativeScan {
    * answer equals the exhaustive scan's. The bound's argument is in native/scan4.c (exact_core).
    */
   exactTopK(m: Packed4Rows, half: Uint16Array, invNorm: Float32Array, q: Float32Array, k: number, exclude: number): Promise<ExactTopK>;
+  /**
+   * The unit rows f32(half) · invNorm of `rows` (or, when null, start..start+count-1) into out
+   * (count × d floats), the same values decoder-matrix.ts decodes in JavaScript, at memory speed (F16C).
+   */
+  decode(half: Uint16Array, invNorm: Float32Array, rows: Int32Array | null, start: number, count: number, d: number, out: Float32Array): Float32Array;
 }
 
 /**
@@ -85,6 +90,7 @@ interface Addon {
     packed: Uint8Array, scales: Float32Array, err4: Float32Array, resid: Uint8Array | null, rscales: Float32Array | null, err2: Float32Array | null,
     half: Uint16Array, invNorm: Float32Array, rows: number, d: number, q: Float32Array, k: number, exclude: number, threads: number, async: boolean,
   ): ExactTopK | Promise<ExactTopK>;
+  decode(half: Uint16Array, invNorm: Float32Array, rows: Int32Array | null, start: number, count: number, d: number, out: Float32Array): Float32Array;
 }
 
 export const NATIVE_SCAN_PATH = packagePath("build", "native", "scan4.node");
@@ -128,6 +134,7 @@ export function loadNativeScan(enabled = true): NativeScan | null {
         : addon.scan(m.packed, m.scales, m.rows, m.d, query, kk, threads);
     },
     dots: (q, qRows, d, half, invNorm, rows, per) => addon.dots(q, qRows, d, half, invNorm, rows, per),
+    decode: (half, invNorm, rows, start, count, d, out) => addon.decode(half, invNorm, rows, start, count, d, out),
     async exactTopK(m, half, invNorm, q, k, exclude) {
       if (q.length < m.d) throw new RangeError(`query has ${q.length} floats, expected ${m.d}`);
       const query = q.length === m.d ? q : q.subarray(0, m.d);

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { ASYNC_SCAN_BYTES, NATIVE_SCAN_PATH, loadNativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
 import { loadConfig } from "../../src/config.ts";
-import { decodeRange, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
+import { decodeRange, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 const cpuFlags = (() => {
@@ -251,6 +251,25 @@ describe("native 4-bit scan", () => {
     }
     expect(() => native!.dots(new Float32Array(4), 2, 4, new Uint16Array(8), new Float32Array(2), new Int32Array(2), 1)).toThrow(/shorter than qRows/);
     expect(() => native!.dots(new Float32Array(4), 1, 4, new Float32Array(8) as unknown as Uint16Array, new Float32Array(2), new Int32Array(1), 1)).toThrow(/half must be a Uint16Array/);
+  });
+
+  it.skipIf(!native)("decodes float16 rows to the same unit rows as the JavaScript decoder, bit for bit", () => {
+    for (const d of [13, 768]) {
+      const n = 50;
+      const raw = unitRows(n, d, d + 9).map((x, i) => x * (1 + (i % 7)) * (i % 11 === 0 ? 1e-4 : 1)); // not unit, some tiny (subnormal float16)
+      const js = decoderMatrixFromFloats("t", raw, n, d);
+      const nat = decoderMatrixFromFloats("t", raw, n, d, { native });
+      expect(Array.from(decodeRange(nat, 0, n))).toEqual(Array.from(decodeRange(js, 0, n)));
+      const rows = [7, 3, 49, 0, 3];
+      expect(Array.from(decodeRows(nat, rows))).toEqual(Array.from(decodeRows(js, rows)));
+      const out = new Float32Array(7 * d).fill(9);
+      decodeRows(nat, rows, out, 2);
+      expect(Array.from(out.subarray(0, 2 * d))).toEqual(Array(2 * d).fill(9));
+      expect(Array.from(out.subarray(2 * d))).toEqual(Array.from(decodeRows(js, rows)));
+      expect(() => native!.decode(nat.half, nat.invNorm, Int32Array.of(n), 0, 1, d, new Float32Array(d))).toThrow(/outside the matrix/);
+      expect(() => native!.decode(nat.half, nat.invNorm, null, n - 1, 2, d, new Float32Array(2 * d))).toThrow(/outside the matrix/);
+      expect(() => native!.decode(nat.half, nat.invNorm, null, 0, 2, d, new Float32Array(d))).toThrow(/out is shorter/);
+    }
   });
 
   it.skipIf(!native)("gives the same answer on one thread and on several", () => {

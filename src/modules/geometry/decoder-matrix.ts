@@ -191,13 +191,22 @@ export function decoderMatrixFromFloats(
   return makeDecoderMatrix(saeId, o.version ?? "1", d, { half: half.slice(0, n * d), invNorm: inv.slice(0, n), index, rowOf }, o.native ?? null);
 }
 
+/** Rows from which decoding crosses into the native module (below, the call costs more than it saves). */
+const NATIVE_DECODE_MIN_ROWS = 4;
+
 /**
  * The unit rows `rows` (row numbers of m) decoded into out, row t at out[(at + t)·d]; returns out.
- * x[j] = f32(half[j]) · invNorm, rounded to float32 by the store.
+ * x[j] = f32(half[j]) · invNorm, rounded to float32 by the store (natively, the same values, where
+ * the matrix has the native module).
  */
 export function decodeRows(m: DecoderMatrix, rows: ArrayLike<number>, out: Float32Array = new Float32Array(rows.length * m.d), at = 0): Float32Array {
-  const table = halfToFloatTable();
   const { d, half, invNorm } = m;
+  if (m.native && rows.length >= NATIVE_DECODE_MIN_ROWS) {
+    const list = rows instanceof Int32Array ? rows : Int32Array.from(rows);
+    m.native.decode(half, invNorm, list, 0, list.length, d, at === 0 ? out : out.subarray(at * d));
+    return out;
+  }
+  const table = halfToFloatTable();
   for (let t = 0; t < rows.length; t++) {
     const r = rows[t];
     const inv = invNorm[r];
@@ -210,8 +219,12 @@ export function decodeRows(m: DecoderMatrix, rows: ArrayLike<number>, out: Float
 
 /** The unit rows start..start+count-1 decoded into out (count × d floats from 0); returns out. */
 export function decodeRange(m: DecoderMatrix, start: number, count: number, out: Float32Array = new Float32Array(count * m.d)): Float32Array {
-  const table = halfToFloatTable();
   const { d, half, invNorm } = m;
+  if (m.native && count >= NATIVE_DECODE_MIN_ROWS) {
+    m.native.decode(half, invNorm, null, start, count, d, out);
+    return out;
+  }
+  const table = halfToFloatTable();
   for (let t = 0; t < count; t++) {
     const inv = invNorm[start + t];
     const src = (start + t) * d;
