@@ -712,9 +712,12 @@ __attribute__((target("avx2,fma,f16c"))) static float dot_half(const float *a, c
 }
 
 // dots(q: Float32Array (qRows × d), qRows, d, half: Uint16Array (rows × d float16 bits), invNorm:
-// Float32Array (rows), rows: Int32Array (qRows × per), per) -> Float32Array (qRows × per):
+// Float32Array (rows), rows: Int32Array (qRows × per) | null, per) -> Float32Array (qRows × per):
 // q[c] · x[rows[c·per + t]] for the unit rows x = f32(half) · invNorm; NaN for a row index
-// outside the matrix (callers pass -1 for "none").
+// outside the matrix (callers pass -1 for "none"). rows null: rows 0..per-1 for every query (the
+// exhaustive exact scan of a few queries).
+static int opt_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
+
 static napi_value js_dots(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -729,12 +732,12 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
   if (!typed(env, argv[0], napi_float32_array, (void **)&q, &nq)) return throw_range(env, "dots: q must be a Float32Array");
   if (!typed(env, argv[3], napi_uint16_array, (void **)&half, &nd)) return throw_range(env, "dots: half must be a Uint16Array (float16 bits)");
   if (!typed(env, argv[4], napi_float32_array, (void **)&invNorm, &ni)) return throw_range(env, "dots: invNorm must be a Float32Array");
-  if (!typed(env, argv[5], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "dots: rows must be an Int32Array");
+  if (!opt_typed(env, argv[5], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "dots: rows must be an Int32Array or null");
   CHECK(napi_get_value_int32(env, argv[1], &qRows));
   CHECK(napi_get_value_int32(env, argv[2], &d));
   CHECK(napi_get_value_int32(env, argv[6], &per));
   if (qRows < 0 || d <= 0 || per < 0) return throw_range(env, "dots: qRows, d and per must be non-negative");
-  if (nq < (size_t)qRows * d || nr < (size_t)qRows * per) return throw_range(env, "dots: q or rows shorter than qRows");
+  if (nq < (size_t)qRows * d || (rows && nr < (size_t)qRows * per)) return throw_range(env, "dots: q or rows shorter than qRows");
   size_t dataRows = nd / (size_t)d;
   if (ni < dataRows) dataRows = ni;
   float *out;
@@ -742,7 +745,7 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
   if (!jo) return throw_range(env, "dots: out of memory");
   for (int32_t c = 0; c < qRows; c++) {
     for (int32_t t = 0; t < per; t++) {
-      const int32_t r = rows[(size_t)c * per + t];
+      const int32_t r = rows ? rows[(size_t)c * per + t] : t;
       float v = NAN;
       if (r >= 0 && (size_t)r < dataRows) v = dot_half(q + (size_t)c * d, half + (size_t)r * d, invNorm[r], d);
       out[(size_t)c * per + t] = v;
@@ -756,8 +759,6 @@ static napi_value js_dots(napi_env env, napi_callback_info info) {
 // start, count, d, out: Float32Array (count × d)): the unit rows rows[0..count) (or, without rows,
 // start..start+count-1) into out, x[j] = f32(h[j]) · invNorm, each product rounded to float32 (the
 // values decoder-matrix.ts decodes in JavaScript). Returns out.
-static int opt_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
-
 static napi_value js_decode(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];

@@ -50,10 +50,10 @@ export interface NativeScan {
   topK(m: Packed4Rows, q: Float32Array, k: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
   /**
    * Exact float32 dot products for re-ranking: out[c·per + t] = q[c] · x[rows[c·per + t]] for the
-   * unit rows x = f32(half) · invNorm (q is qRows × d, half n × d; NaN where a row index is outside).
-   * The same arithmetic as exactTopK's re-rank, bit for bit.
+   * unit rows x = f32(half) · invNorm (q is qRows × d, half n × d; NaN where a row index is outside;
+   * rows null: rows 0..per-1 for every query). The same arithmetic as exactTopK's re-rank, bit for bit.
    */
-  dots(q: Float32Array, qRows: number, d: number, half: Uint16Array, invNorm: Float32Array, rows: Int32Array, per: number): Float32Array;
+  dots(q: Float32Array, qRows: number, d: number, half: Uint16Array, invNorm: Float32Array, rows: Int32Array | null, per: number): Float32Array;
   /**
    * The exact top k unit rows f32(half) · invNorm (packed as m) by float32 dot product with q,
    * ties to the lower row, leaving out row `exclude` (-1: none). Candidates come from the 4-bit
@@ -85,7 +85,7 @@ interface Addon {
   };
   scan(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
   scanAsync(packed: Uint8Array, scales: Float32Array, rows: number, d: number, q: Float32Array, k: number, threads: number): Promise<{ rows: Int32Array; scores: Float32Array }>;
-  dots(q: Float32Array, qRows: number, d: number, half: Uint16Array, invNorm: Float32Array, rows: Int32Array, per: number): Float32Array;
+  dots(q: Float32Array, qRows: number, d: number, half: Uint16Array, invNorm: Float32Array, rows: Int32Array | null, per: number): Float32Array;
   exactTopK(
     packed: Uint8Array, scales: Float32Array, err4: Float32Array, resid: Uint8Array | null, rscales: Float32Array | null, err2: Float32Array | null,
     half: Uint16Array, invNorm: Float32Array, rows: number, d: number, q: Float32Array, k: number, exclude: number, threads: number, async: boolean,

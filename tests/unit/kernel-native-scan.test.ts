@@ -248,6 +248,11 @@ describe("native 4-bit scan", () => {
         for (let j = 0; j < d; j++) s += q[c * d + j] * m[row * d + j];
         expect(out[i]).toBeCloseTo(s, 5);
       });
+      // rows null: every row, for each query (the exhaustive exact scan), the same values.
+      const all = native!.dots(q, 2, d, half, inv, null, n);
+      expect(all).toHaveLength(2 * n);
+      const listed = native!.dots(q, 2, d, half, inv, Int32Array.from({ length: 2 * n }, (_, i) => i % n), n);
+      expect(Array.from(all)).toEqual(Array.from(listed));
     }
     expect(() => native!.dots(new Float32Array(4), 2, 4, new Uint16Array(8), new Float32Array(2), new Int32Array(2), 1)).toThrow(/shorter than qRows/);
     expect(() => native!.dots(new Float32Array(4), 1, 4, new Float32Array(8) as unknown as Uint16Array, new Float32Array(2), new Int32Array(1), 1)).toThrow(/half must be a Uint16Array/);

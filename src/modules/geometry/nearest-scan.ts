@@ -161,6 +161,18 @@ export async function topKBlocks(
  */
 async function exactScan(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
   const d = m.d;
+  // A few queries: every row's exact cosine in one native pass over the float16 rows (half the
+  // bytes of a decoded block, read once), no candidates to certify.
+  if (m.native && qRows <= PACKED4_MAX_QUERIES && opts.blockRows === undefined) {
+    const out: Neighbour[][] = [];
+    for (let c = 0; c < qRows; c++) {
+      const all = m.native.dots(q.subarray(c * d, (c + 1) * d), 1, d, m.half, m.invNorm, null, m.rows);
+      const ex = opts.exclude?.[c];
+      const skip = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
+      out.push(Array.from(topRows(all, opts.k, skip), (r) => ({ saeId: m.saeId, index: m.index[r], cosine: all[r] })));
+    }
+    return out;
+  }
   const out: Neighbour[][] = new Array(qRows);
   let pending = Array.from({ length: qRows }, (_, c) => c);
   let fetch = Math.min(m.rows, opts.k + 1);
@@ -254,6 +266,25 @@ function queryErrBound(q: Float32Array, o: number, d: number, e: number): number
   let e2 = 0;
   for (let j = 0; j < d; j++) e2 += (q[o + j] - Math.round(q[o + j] * inv) * s) ** 2;
   return Math.sqrt(n2) * e + Math.sqrt(e2) * (1 + e);
+}
+
+/** The k rows of largest score, best first, ties to the lower row, leaving out row `skip`. */
+function topRows(scores: Float32Array, k: number, skip: number): Int32Array {
+  const rows = new Int32Array(Math.min(k, scores.length));
+  let n = 0;
+  for (let r = 0; r < scores.length; r++) {
+    if (r === skip) continue;
+    const s = scores[r];
+    // Rows come in increasing order, so an equal score never displaces a kept one.
+    if (n === rows.length && !(s > scores[rows[n - 1]])) continue;
+    let i = n === rows.length ? n - 1 : n++;
+    while (i > 0 && s > scores[rows[i - 1]]) {
+      rows[i] = rows[i - 1];
+      i--;
+    }
+    rows[i] = r;
+  }
+  return rows.subarray(0, n);
 }
 
 /** Candidate rows with their exact cosines, without the excluded feature. */

@@ -4,6 +4,7 @@
 // mapped on request (`monoscope map --sae <id>`), since umap-js's optimisation is JavaScript.
 import { notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
+import type { NativeScan } from "../../kernel/native-scan.ts";
 import type { Logger } from "../../logger.ts";
 import { blockRows, buildDecoderMatrix, decodeRange, type DecoderMatrix } from "./decoder-matrix.ts";
 import { topKBlocks } from "./nearest-scan.ts";
@@ -27,6 +28,8 @@ export class UmapService {
     private readonly geometry: GeometryRepository,
     private readonly kernel: () => Promise<Kernel>,
     private readonly log: Logger,
+    /** Decodes the float16 rows natively where loaded (the kNN decodes the matrix once per query block). */
+    private readonly native: NativeScan | null = null,
   ) {}
 
   /** Computes and stores the map of one SAE. */
@@ -34,7 +37,7 @@ export class UmapService {
     const t0 = performance.now();
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), null);
+    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), this.native);
     // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
     const present = m.index;
     const n = present.length;
