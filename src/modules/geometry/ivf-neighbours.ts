@@ -76,16 +76,19 @@ export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions =
   const sample = perm.slice(0, sampleN);
   const centroids = new Float32Array(nlist * d);
   decodeRows(m, sample.subarray(0, nlist), centroids);
-  const x = new Float32Array(d);
+  const x = new Float32Array(Math.min(BLOCK, sampleN) * d);
   for (let it = 0; it < (o.iterations ?? 8); it++) {
     const { best } = await assign(kernel, m, sample, sampleN, d, centroids, nlist);
     const sum = new Float64Array(nlist * d);
     const count = new Int32Array(nlist);
-    for (let i = 0; i < sampleN; i++) {
-      const c = best[i];
-      count[c]++;
-      decodeRows(m, [sample[i]], x);
-      for (let j = 0; j < d; j++) sum[c * d + j] += x[j];
+    for (let s0 = 0; s0 < sampleN; s0 += BLOCK) {
+      const n = Math.min(BLOCK, sampleN - s0);
+      decodeRows(m, sample.subarray(s0, s0 + n), x);
+      for (let i = 0; i < n; i++) {
+        const c = best[s0 + i];
+        count[c]++;
+        for (let j = 0; j < d; j++) sum[c * d + j] += x[i * d + j];
+      }
     }
     for (let c = 0; c < nlist; c++) {
       let norm = 0;

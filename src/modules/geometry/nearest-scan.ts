@@ -10,8 +10,9 @@
 //   - otherwise: the int8 scan on ONNX Runtime, re-run with 4x the candidates for the queries
 //     whose bound did not close. Blocks for neighbour-list builds pass certify: false and keep
 //     the fixed overfetch (their recall is measured instead; the bound rarely closes at k = 32).
-// exact: the exhaustive float32 scan, over the matrix decoded a block of rows at a time (the
-// matrix holds float16 rows, decoder-matrix.ts). Every cosine an answer reports is computed by
+// exact: the exhaustive float32 scan: for a few queries where the native kernel is built, every
+// row's cosine in one pass over the float16 rows (decoder-matrix.ts); otherwise over the matrix
+// decoded a block of rows at a time. Every cosine an answer reports is computed by
 // rowCosines (or the native exactTopK, the same arithmetic), so default and exact: true agree bit
 // for bit; the block products (ONNX Runtime) only choose candidates, and a bound on their float32
 // rounding certifies that no row outside the candidates can beat the k-th exact cosine.
