@@ -111,6 +111,8 @@ export async function topKBlocks(
   const beyond = new Float32Array(qRows).fill(-Infinity);
   if (rows <= step) {
     const r = await kernel.topKDot(q, qRows, decodeRange(m, 0, rows, block), rows, d, per);
+    // The rows not fetched score at most the last fetched product.
+    if (per < rows) for (let c = 0; c < qRows; c++) beyond[c] = r.values[c * per + per - 1];
     return { indices: r.indices, values: r.values, per, beyond };
   }
   // Per query, the merged candidates: per best-first values / rows.
