@@ -36,14 +36,53 @@ static const char *VARIANT_NAMES[] = {"none", "avx2", "avx512vnni"};
 
 static int detect_variant(void) {
   __builtin_cpu_init();
+  // F16C too: the matrices are float16 rows (decoded by vcvtph2ps); every AVX2 CPU has it.
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c")) return V_NONE;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) return V_AVX512VNNI;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return V_AVX2;
+  return V_AVX2;
   return V_NONE;
 }
 
 /** Detected once when the module loads. */
 static int cpu_variant_ = V_NONE;
 static inline int cpu_variant(void) { return cpu_variant_; }
+
+// ---- float16 rows: the matrices hold the stored halfvec values (rows × d float16) and one float32
+// 1/‖row‖ per row; the unit row is x[j] = f32(h[j]) · inv, each product rounded to float32 (the
+// same value src/modules/geometry/decoder-matrix.ts decodes in JavaScript). ----
+static inline float half_to_float(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) bits = sign;
+    else { /* subnormal: mant · 2^-24, exact in float32 */
+      float f = (float)mant * 5.9604644775390625e-8f;
+      memcpy(&bits, &f, 4);
+      bits |= sign;
+    }
+  } else if (exp == 31) bits = sign | 0x7f800000u | (mant << 13);
+  else bits = sign | ((exp + 112) << 23) | (mant << 13);
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+__attribute__((target("avx2,fma,f16c"))) static void decode_row_f16c(const uint16_t *h, float inv, int d, float *out) {
+  const __m256 vi = _mm256_set1_ps(inv);
+  int j = 0;
+  for (; j + 8 <= d; j += 8) _mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j))), vi));
+  for (; j < d; j++) out[j] = half_to_float(h[j]) * inv;
+}
+
+static void decode_row_plain(const uint16_t *h, float inv, int d, float *out) {
+  for (int j = 0; j < d; j++) out[j] = half_to_float(h[j]) * inv;
+}
+
+/** The unit row r of (half, invNorm) into out (d floats). */
+static inline void decode_row(const uint16_t *half, const float *invNorm, int32_t r, int d, float *out) {
+  if (cpu_variant() != V_NONE) decode_row_f16c(half + (size_t)r * d, invNorm[r], d, out);
+  else decode_row_plain(half + (size_t)r * d, invNorm[r], d, out);
+}
 
 // ---- top-C selection: a min-heap of (score, row) per thread ----
 typedef struct {
@@ -273,18 +312,22 @@ static float block_sq_err_plain(const float *xb, float s, float inv) {
   return sq;
 }
 
+// pack(half: Uint16Array (rows × d float16 bits), invNorm: Float32Array (rows), rows, d): the
+// 4-bit codes of the unit rows f32(half) · invNorm.
 static napi_value js_pack(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) return throw_range(env, "pack(data, rows, d)");
-  float *data;
-  size_t n;
-  if (!typed(env, argv[0], napi_float32_array, (void **)&data, &n)) return throw_range(env, "pack: data must be a Float32Array");
+  if (argc < 4) return throw_range(env, "pack(half, invNorm, rows, d)");
+  uint16_t *half;
+  float *invNorm;
+  size_t n, ni;
+  if (!typed(env, argv[0], napi_uint16_array, (void **)&half, &n)) return throw_range(env, "pack: half must be a Uint16Array (float16 bits)");
+  if (!typed(env, argv[1], napi_float32_array, (void **)&invNorm, &ni)) return throw_range(env, "pack: invNorm must be a Float32Array");
   int32_t rows, d;
-  CHECK(napi_get_value_int32(env, argv[1], &rows));
-  CHECK(napi_get_value_int32(env, argv[2], &d));
-  if (rows < 0 || d <= 0 || (size_t)rows * d > n) return throw_range(env, "pack: data is shorter than rows × d");
+  CHECK(napi_get_value_int32(env, argv[2], &rows));
+  CHECK(napi_get_value_int32(env, argv[3], &d));
+  if (rows < 0 || d <= 0 || (size_t)rows * d > n || (size_t)rows > ni) return throw_range(env, "pack: half is shorter than rows × d or invNorm than rows");
   const int blocks = (d + BLOCK - 1) / BLOCK;
   uint8_t *packed, *resid;
   float *scales, *rscales, *errs, *errs2;
@@ -298,8 +341,10 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   float xb[BLOCK];
   double eb[BLOCK];
   int cb[BLOCK];
+  float *x = malloc(sizeof(float) * (size_t)d);
+  if (!x) return throw_range(env, "pack: out of memory");
   for (int32_t r = 0; r < rows; r++) {
-    const float *x = data + (size_t)r * d;
+    decode_row(half, invNorm, r, d, x);
     double e2 = 0, f2 = 0;
     for (int b = 0; b < blocks; b++) {
       const int base = b * BLOCK;
@@ -345,6 +390,7 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
     errs[r] = (float)(sqrt(e2) * (1 + 1e-6)) + 1e-7f;
     errs2[r] = (float)(sqrt(f2) * (1 + 1e-6)) + 1e-7f;
   }
+  free(x);
   napi_value res, dp;
   CHECK(napi_create_object(env, &res));
   CHECK(napi_create_int32(env, blocks * BLOCK, &dp));
@@ -638,59 +684,110 @@ static napi_value js_scan_async(napi_env env, napi_callback_info info) {
 }
 
 // ---- exact re-rank: float32 dot products of query rows with chosen matrix rows ----
-__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int d) {
+// q · x for the unit row x = f32(h) · inv (each x[j] rounded to float32, as decode_row writes it),
+// summed in float32 with FMA in two 8-lane chains; the row is never written out. Both variants
+// use it, so exact scores do not depend on the kernel and exactTopK's re-rank and dots() agree
+// bit for bit.
+__attribute__((target("avx2,fma,f16c"))) static float dot_half(const float *a, const uint16_t *h, float inv, int d) {
+  const __m256 vi = _mm256_set1_ps(inv);
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   int j = 0;
   for (; j + 16 <= d; j += 16) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), s1);
+    const __m256 b0 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j))), vi);
+    const __m256 b1 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j + 8))), vi);
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), b0, s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), b1, s1);
   }
-  for (; j + 8 <= d; j += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+  for (; j + 8 <= d; j += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + j))), vi), s0);
   s0 = _mm256_add_ps(s0, s1);
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  float s = _mm_cvtss_f32(h);
-  for (; j < d; j++) s += a[j] * b[j];
+  __m128 hs = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+  hs = _mm_add_ps(hs, _mm_movehl_ps(hs, hs));
+  hs = _mm_add_ss(hs, _mm_movehdup_ps(hs));
+  float s = _mm_cvtss_f32(hs);
+  for (; j < d; j++) {
+    const float x = half_to_float(h[j]) * inv;
+    s += a[j] * x;
+  }
   return s;
 }
 
-// dots(q: Float32Array (qRows × d), qRows, d, data: Float32Array (rows × d), rows: Int32Array
-// (qRows × per), per) -> Float32Array (qRows × per): q[c] · data[rows[c·per + t]]; NaN for a
-// row index outside the matrix (callers pass -1 for "none").
+// dots(q: Float32Array (qRows × d), qRows, d, half: Uint16Array (rows × d float16 bits), invNorm:
+// Float32Array (rows), rows: Int32Array (qRows × per) | null, per) -> Float32Array (qRows × per):
+// q[c] · x[rows[c·per + t]] for the unit rows x = f32(half) · invNorm; NaN for a row index
+// outside the matrix (callers pass -1 for "none"). rows null: rows 0..per-1 for every query (the
+// exhaustive exact scan of a few queries).
+static int opt_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
+
 static napi_value js_dots(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return throw_range(env, "dots(q, qRows, d, data, rows, per)");
-  if (cpu_variant() == V_NONE) return throw_range(env, "dots: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
-  float *q, *data;
+  if (argc < 7) return throw_range(env, "dots(q, qRows, d, half, invNorm, rows, per)");
+  if (cpu_variant() == V_NONE) return throw_range(env, "dots: this CPU has neither AVX-512 VNNI nor AVX2 with FMA and F16C");
+  float *q, *invNorm;
+  uint16_t *half;
   int32_t *rows;
-  size_t nq, nd, nr;
+  size_t nq, nd, ni, nr;
   int32_t qRows, d, per;
   if (!typed(env, argv[0], napi_float32_array, (void **)&q, &nq)) return throw_range(env, "dots: q must be a Float32Array");
-  if (!typed(env, argv[3], napi_float32_array, (void **)&data, &nd)) return throw_range(env, "dots: data must be a Float32Array");
-  if (!typed(env, argv[4], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "dots: rows must be an Int32Array");
+  if (!typed(env, argv[3], napi_uint16_array, (void **)&half, &nd)) return throw_range(env, "dots: half must be a Uint16Array (float16 bits)");
+  if (!typed(env, argv[4], napi_float32_array, (void **)&invNorm, &ni)) return throw_range(env, "dots: invNorm must be a Float32Array");
+  if (!opt_typed(env, argv[5], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "dots: rows must be an Int32Array or null");
   CHECK(napi_get_value_int32(env, argv[1], &qRows));
   CHECK(napi_get_value_int32(env, argv[2], &d));
-  CHECK(napi_get_value_int32(env, argv[5], &per));
+  CHECK(napi_get_value_int32(env, argv[6], &per));
   if (qRows < 0 || d <= 0 || per < 0) return throw_range(env, "dots: qRows, d and per must be non-negative");
-  if (nq < (size_t)qRows * d || nr < (size_t)qRows * per) return throw_range(env, "dots: q or rows shorter than qRows");
-  const size_t dataRows = nd / (size_t)d;
+  if (nq < (size_t)qRows * d || (rows && nr < (size_t)qRows * per)) return throw_range(env, "dots: q or rows shorter than qRows");
+  size_t dataRows = nd / (size_t)d;
+  if (ni < dataRows) dataRows = ni;
   float *out;
   napi_value jo = new_typed(env, napi_float32_array, (size_t)qRows * per, 4, (void **)&out);
   if (!jo) return throw_range(env, "dots: out of memory");
   for (int32_t c = 0; c < qRows; c++) {
     for (int32_t t = 0; t < per; t++) {
-      const int32_t r = rows[(size_t)c * per + t];
+      const int32_t r = rows ? rows[(size_t)c * per + t] : t;
       float v = NAN;
-      if (r >= 0 && (size_t)r < dataRows) v = dot_avx2(q + (size_t)c * d, data + (size_t)r * d, d);
+      if (r >= 0 && (size_t)r < dataRows) v = dot_half(q + (size_t)c * d, half + (size_t)r * d, invNorm[r], d);
       out[(size_t)c * per + t] = v;
     }
   }
   return jo;
 }
 
+
+// decode(half: Uint16Array (n × d float16 bits), invNorm: Float32Array (n), rows: Int32Array | null,
+// start, count, d, out: Float32Array (count × d)): the unit rows rows[0..count) (or, without rows,
+// start..start+count-1) into out, x[j] = f32(h[j]) · invNorm, each product rounded to float32 (the
+// values decoder-matrix.ts decodes in JavaScript). Returns out.
+static napi_value js_decode(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) return throw_range(env, "decode(half, invNorm, rows, start, count, d, out)");
+  uint16_t *half;
+  float *invNorm, *out;
+  int32_t *rows = NULL;
+  size_t nh, ni, nr = 0, no;
+  int32_t start, count, d;
+  if (!typed(env, argv[0], napi_uint16_array, (void **)&half, &nh)) return throw_range(env, "decode: half must be a Uint16Array (float16 bits)");
+  if (!typed(env, argv[1], napi_float32_array, (void **)&invNorm, &ni)) return throw_range(env, "decode: invNorm must be a Float32Array");
+  if (!opt_typed(env, argv[2], napi_int32_array, (void **)&rows, &nr)) return throw_range(env, "decode: rows must be an Int32Array or null");
+  if (!typed(env, argv[6], napi_float32_array, (void **)&out, &no)) return throw_range(env, "decode: out must be a Float32Array");
+  CHECK(napi_get_value_int32(env, argv[3], &start));
+  CHECK(napi_get_value_int32(env, argv[4], &count));
+  CHECK(napi_get_value_int32(env, argv[5], &d));
+  if (d <= 0 || count < 0 || start < 0) return throw_range(env, "decode: d must be positive, start and count non-negative");
+  size_t n = nh / (size_t)d;
+  if (ni < n) n = ni;
+  if (no < (size_t)count * d) return throw_range(env, "decode: out is shorter than count × d");
+  if (rows ? nr < (size_t)count : (size_t)start + count > n) return throw_range(env, "decode: rows or start + count outside the matrix");
+  for (int32_t t = 0; t < count; t++) {
+    const int32_t r = rows ? rows[t] : start + t;
+    if (r < 0 || (size_t)r >= n) return throw_range(env, "decode: a row is outside the matrix");
+    decode_row(half, invNorm, r, d, out + (size_t)t * d);
+  }
+  return argv[6];
+}
 
 // ---- certified exact top-k ----
 // Notation: x a unit row, q the query, q̂ its int8 code (one scale), x̂ the row's 4-bit code,
@@ -719,7 +816,8 @@ typedef struct {
   const float *scales, *err4;
   const uint8_t *resid; /* optional: the residual codes (tier 2) */
   const float *rscales, *err2;
-  const float *data, *query;
+  const uint16_t *half; /* rows × d float16 bits; the unit row is f32(half) · invNorm */
+  const float *invNorm, *query;
   int32_t rows, d, k, exclude, threads, variant;
   int32_t *outRows;
   float *outScores;
@@ -824,7 +922,7 @@ static void exact_share(share_job_t *j) {
     const int32_t r = cand.row[i];
     u[r] = NAN;
     if (r == a->exclude) continue;
-    heap_offer(&j->top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
+    heap_offer(&j->top, dot_half(a->query, a->half + (size_t)r * d, a->invNorm[r], d), r);
     j->reranked++;
   }
   memcpy(j->snap, j->top.score, sizeof(float) * (size_t)j->top.size);
@@ -864,7 +962,7 @@ static void exact_share(share_job_t *j) {
           continue;
         }
       }
-      heap_offer(&j->top, dot_avx2(a->query, a->data + (size_t)r * d, d), r);
+      heap_offer(&j->top, dot_half(a->query, a->half + (size_t)r * d, a->invNorm[r], d), r);
       j->reranked++;
     }
   }
@@ -942,7 +1040,7 @@ static int opt_typed(napi_env env, napi_value v, napi_typedarray_type want, void
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref refs[7];
+  napi_ref refs[8];
   exact_args_t a;
   int rc;
 } async_exact_t;
@@ -982,7 +1080,7 @@ static void exact_complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, NULL, msg, &err);
     napi_reject_deferred(env, s->deferred, err);
   }
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < 8; i++)
     if (s->refs[i]) napi_delete_reference(env, s->refs[i]);
   napi_delete_async_work(env, s->work);
   free((void *)s->a.query);
@@ -991,41 +1089,42 @@ static void exact_complete(napi_env env, napi_status status, void *data) {
   free(s);
 }
 
-// exactTopK(packed, scales, err4, resid|null, rscales|null, err2|null, data, rows, d, query, k, exclude, threads, async[, variant])
+// exactTopK(packed, scales, err4, resid|null, rscales|null, err2|null, half, invNorm, rows, d, query, k, exclude, threads, async[, variant])
 //   -> { rows, scores, reranked, screened } (a Promise when async): the exact top k rows by
-// float32 dot product with query (ties to the lower row), leaving out row `exclude` (-1: none).
+// float32 dot product of the unit rows f32(half) · invNorm with query (dot_half) (ties to the lower row), leaving out row `exclude` (-1: none).
 // variant ("avx2") asks for the kernel below the best one, as scan's does (tests compare them).
 static napi_value js_exact(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 16;
+  napi_value argv[16];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 14) return throw_range(env, "exactTopK(packed, scales, err4, resid, rscales, err2, data, rows, d, query, k, exclude, threads, async[, variant])");
+  if (argc < 15) return throw_range(env, "exactTopK(packed, scales, err4, resid, rscales, err2, half, invNorm, rows, d, query, k, exclude, threads, async[, variant])");
   exact_args_t a = {0};
   a.variant = cpu_variant();
-  if (a.variant == V_NONE) return throw_range(env, "exactTopK: this CPU has neither AVX-512 VNNI nor AVX2 with FMA");
+  if (a.variant == V_NONE) return throw_range(env, "exactTopK: this CPU has neither AVX-512 VNNI nor AVX2 with FMA and F16C");
   napi_valuetype vt = napi_undefined;
-  if (argc >= 15 && napi_typeof(env, argv[14], &vt) == napi_ok && vt == napi_string) {
+  if (argc >= 16 && napi_typeof(env, argv[15], &vt) == napi_ok && vt == napi_string) {
     char want[16];
     size_t len;
-    if (napi_get_value_string_utf8(env, argv[14], want, sizeof want, &len) != napi_ok) return NULL;
+    if (napi_get_value_string_utf8(env, argv[15], want, sizeof want, &len) != napi_ok) return NULL;
     if (strcmp(want, "avx2") == 0) a.variant = V_AVX2;
     else if (strcmp(want, VARIANT_NAMES[a.variant]) != 0) return throw_range(env, "exactTopK: unknown or unsupported variant");
   }
-  size_t np, ns, ne, nc, n8, ne8, nd, nq;
+  size_t np, ns, ne, nc, n8, ne8, nd, ni, nq;
   bool isAsync = false;
   if (!typed(env, argv[0], napi_uint8_array, (void **)&a.packed, &np) || !typed(env, argv[1], napi_float32_array, (void **)&a.scales, &ns) ||
       !typed(env, argv[2], napi_float32_array, (void **)&a.err4, &ne) || !opt_typed(env, argv[3], napi_uint8_array, (void **)&a.resid, &nc) ||
       !opt_typed(env, argv[4], napi_float32_array, (void **)&a.rscales, &n8) || !opt_typed(env, argv[5], napi_float32_array, (void **)&a.err2, &ne8) ||
-      !typed(env, argv[6], napi_float32_array, (void **)&a.data, &nd) || !typed(env, argv[9], napi_float32_array, (void **)&a.query, &nq))
-    return throw_range(env, "exactTopK: packed, resid Uint8Array; scales, err4, rscales, err2, data, query Float32Array");
-  if (napi_get_value_int32(env, argv[7], &a.rows) != napi_ok || napi_get_value_int32(env, argv[8], &a.d) != napi_ok ||
-      napi_get_value_int32(env, argv[10], &a.k) != napi_ok || napi_get_value_int32(env, argv[11], &a.exclude) != napi_ok ||
-      napi_get_value_int32(env, argv[12], &a.threads) != napi_ok || napi_get_value_bool(env, argv[13], &isAsync) != napi_ok)
+      !typed(env, argv[6], napi_uint16_array, (void **)&a.half, &nd) || !typed(env, argv[7], napi_float32_array, (void **)&a.invNorm, &ni) ||
+      !typed(env, argv[10], napi_float32_array, (void **)&a.query, &nq))
+    return throw_range(env, "exactTopK: packed, resid Uint8Array; half Uint16Array; scales, err4, rscales, err2, invNorm, query Float32Array");
+  if (napi_get_value_int32(env, argv[8], &a.rows) != napi_ok || napi_get_value_int32(env, argv[9], &a.d) != napi_ok ||
+      napi_get_value_int32(env, argv[11], &a.k) != napi_ok || napi_get_value_int32(env, argv[12], &a.exclude) != napi_ok ||
+      napi_get_value_int32(env, argv[13], &a.threads) != napi_ok || napi_get_value_bool(env, argv[14], &isAsync) != napi_ok)
     return throw_range(env, "exactTopK: rows, d, k, exclude, threads must be numbers and async a boolean");
   if (a.rows < 0 || a.d <= 0 || a.k < 0) return throw_range(env, "exactTopK: rows, d and k must be non-negative");
   const int blocks = (a.d + BLOCK - 1) / BLOCK;
   const size_t cells = (size_t)a.rows * a.d;
-  if (np < (size_t)a.rows * blocks * BLOCK_BYTES || ns < (size_t)a.rows * blocks || ne < (size_t)a.rows || nd < cells || nq < (size_t)a.d)
+  if (np < (size_t)a.rows * blocks * BLOCK_BYTES || ns < (size_t)a.rows * blocks || ne < (size_t)a.rows || nd < cells || ni < (size_t)a.rows || nq < (size_t)a.d)
     return throw_range(env, "exactTopK: an array is shorter than rows");
   if (a.resid && (nc < np || nc < (size_t)a.rows * blocks * BLOCK_BYTES || !a.rscales || !a.err2 || n8 < (size_t)a.rows * blocks || ne8 < (size_t)a.rows))
     return throw_range(env, "exactTopK: resid, rscales and err2 must cover every row");
@@ -1052,8 +1151,8 @@ static napi_value js_exact(napi_env env, napi_callback_info info) {
   memcpy(q, a.query, sizeof(float) * (size_t)a.d);
   a.query = q;
   s->a = a;
-  const int held[7] = {0, 1, 2, 3, 4, 5, 6};
-  for (int i = 0; i < 7; i++) {
+  const int held[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (int i = 0; i < 8; i++) {
     napi_valuetype t;
     napi_typeof(env, argv[held[i]], &t);
     if (t == napi_object) CHECK(napi_create_reference(env, argv[held[i]], 1, &s->refs[i]));
@@ -1075,8 +1174,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"scanAsync", NULL, js_scan_async, NULL, NULL, NULL, napi_default, NULL},
       {"dots", NULL, js_dots, NULL, NULL, NULL, napi_default, NULL},
       {"exactTopK", NULL, js_exact, NULL, NULL, NULL, napi_default, NULL},
+      {"decode", NULL, js_decode, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -13,8 +13,7 @@
 //     [--joins 3] [--block 1024] [--exhaustive full|sample|none] [--exhaustive-blocks 4] [--lists-only]
 import { createKernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
-import { quantizeRows } from "../../src/kernel/quantize.ts";
-import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
+import { decodeRange, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { buildIvf, DEFAULT_JOINS, defaultProbes, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
 import { scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { joinAll } from "../../src/modules/geometry/neighbour-join.ts";
@@ -41,12 +40,9 @@ const notes: string[] = [];
 emitPartialOnTimeout({ suite: "ivf", rows, notes });
 
 log(`generating ${N} x ${D}`);
-const unit = unitRows(generateDecoders(planDecoders({ n: N, d: D, seed: 7 })), N, D).unit;
-const index = Int32Array.from({ length: N }, (_, i) => i);
-const m: DecoderMatrix = {
-  saeId: "ivf", version: "1", rows: N, d: D, data: unit, index, rowOf: index, quantized: quantizeRows(unit, N, D),
-  packed4: null, native: loadNativeScan(), bytes: 0,
-};
+// Rounded through float16 as the database stores it; `unit` is the unit rows the builds see.
+const m = decoderMatrixFromFloats("ivf", unitRows(generateDecoders(planDecoders({ n: N, d: D, seed: 7 })), N, D).unit, N, D, { native: loadNativeScan() });
+const unit = decodeRange(m, 0, m.rows);
 const kernel = await createKernel({ threads: 2 });
 const r = seededRandom(3);
 const sample = new Set<number>();

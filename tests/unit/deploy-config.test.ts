@@ -39,9 +39,10 @@ describe("deployment settings", () => {
 
   it("sizes the default budget to hold a 1M × 2304 SAE on a 24 GiB machine", () => {
     const per = matrixBytesPerFeature(2304, true);
-    // float32 row, int8 codes, 16 B per row (scale, rounding error, index, row), 4-bit rows and their
-    // residual code (the certified scan's second tier): 2 × 18 × 68 B, and their two rounding errors (8 B).
-    expect(per).toBe(4 * 2304 + 2304 + 16 + 2 * 18 * 68 + 8);
+    // The float16 row with its 1/‖row‖, index and row (12 B); int8 codes with scale and rounding error
+    // (8 B); 4-bit rows and their residual code (the certified scan's second tier): 2 × 18 × 68 B, and
+    // their two rounding errors (8 B). No float32 row.
+    expect(per).toBe(2 * 2304 + 12 + 2304 + 8 + 2 * 18 * 68 + 8);
     const need = 2 ** 20 * per;
     expect(defaultMatrixCacheBytes(24 * 2 ** 30)).toBeGreaterThan(need);
     // The earlier default (a third of memory) would have refused it.

@@ -6,8 +6,7 @@
 //     itself, cosines are exact, and lists that are already exact stay exact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
-import { quantizeRows } from "../../src/kernel/quantize.ts";
-import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
+import { type DecoderMatrix, decodeRange, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { buildIvf, ivfNeighbours } from "../../src/modules/geometry/ivf-neighbours.ts";
 import { joinAll } from "../../src/modules/geometry/neighbour-join.ts";
 import { seededRandom } from "../../src/util/random.ts";
@@ -34,12 +33,15 @@ function matrix(noise: number): DecoderMatrix {
     for (let j = 0; j < D; j++) data[i * D + j] /= Math.sqrt(norm);
   }
   const index = Int32Array.from({ length: N }, (_, i) => i);
-  return { saeId: "t", version: "1", rows: N, d: D, data, index, rowOf: index, quantized: quantizeRows(data, N, D), packed4: null, native: null, bytes: 0 };
+  return decoderMatrixFromFloats("t", data, N, D, { index });
 }
+
+/** The matrix's unit rows (float16 values times 1/‖row‖), for the brute-force answers. */
+let unit: Float32Array;
 
 const dot = (a: number, b: number) => {
   let s = 0;
-  for (let j = 0; j < D; j++) s += m.data[a * D + j] * m.data[b * D + j];
+  for (let j = 0; j < D; j++) s += unit[a * D + j] * unit[b * D + j];
   return s;
 };
 
@@ -69,6 +71,7 @@ function checkLists(rows: Int32Array, cosines: Float32Array, queries: ArrayLike<
 beforeAll(async () => {
   kernel = await createKernel({ threads: 2 });
   m = matrix(1.2);
+  unit = decodeRange(m, 0, m.rows);
 });
 afterAll(async () => kernel?.close());
 
@@ -77,6 +80,7 @@ describe("ivfNeighbours (cluster by cluster)", () => {
     // Tight groups, one cluster each: the bounds rule most clusters out.
     const loose = m;
     m = matrix(0.3);
+    unit = decodeRange(m, 0, m.rows);
     const ivf = await buildIvf(kernel, m, { nlist: 40 });
     const queries = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % N);
     const stats = { probed: 0, candidates: 0 };
@@ -93,6 +97,7 @@ describe("ivfNeighbours (cluster by cluster)", () => {
     // The bound skipped some clusters (else the test proves nothing about the skip).
     expect(stats.probed).toBeLessThan(queries.length * ivf.nlist);
     m = loose;
+    unit = decodeRange(m, 0, m.rows);
   });
 
   it("a few probes give full lists of exact cosines", async () => {

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { ASYNC_SCAN_BYTES, NATIVE_SCAN_PATH, loadNativeScan, nativeScanUnavailable } from "../../src/kernel/native-scan.ts";
 import { loadConfig } from "../../src/config.ts";
+import { decodeRange, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 const cpuFlags = (() => {
@@ -39,7 +40,19 @@ function exactScores(m: Float32Array, n: number, d: number, q: Float32Array): Fl
   return s;
 }
 
-const p0 = () => createRequire(import.meta.url)(NATIVE_SCAN_PATH).pack(new Float32Array(8).fill(0.5), 1, 8);
+/**
+ * The float16 form the kernel takes (decoder-matrix.ts): each row rounded to float16 bits, with its
+ * 1/‖row‖. Overwrites m with the unit rows the kernel decodes from them, so the test's own float32
+ * arithmetic sees the same rows.
+ */
+function f16(m: Float32Array, d: number): [Uint16Array, Float32Array] {
+  const mm = decoderMatrixFromFloats("t", m, m.length / d, d);
+  expect(mm.rows).toBe(m.length / d);
+  decodeRange(mm, 0, mm.rows, m);
+  return [mm.half, mm.invNorm];
+}
+
+const p0 = () => createRequire(import.meta.url)(NATIVE_SCAN_PATH).pack(...f16(new Float32Array(8).fill(0.5), 8), 1, 8);
 
 describe("native 4-bit scan", () => {
   it("is built and in use wherever the CPU supports it (the install builds it), on its best kernel", () => {
@@ -52,7 +65,7 @@ describe("native 4-bit scan", () => {
     it.skipIf(!native)(`approximates dot products and keeps the exact top 10 among its candidates (d=${d})`, async () => {
       const n = 3000;
       const m = unitRows(n, d, d);
-      const packed = native!.pack(m, n, d);
+      const packed = native!.pack(...f16(m, d), n, d);
       expect(packed.packed.length).toBe(n * Math.ceil(d / 128) * 64);
       const r = seededRandom(7);
       let hits = 0;
@@ -100,7 +113,7 @@ describe("native 4-bit scan", () => {
       m[3] = 1;
       m.fill(1 / Math.sqrt(d), d, 2 * d);
       for (let j = 0; j < d; j++) m[2 * d + j] = j === 7 ? 0.9 : (j % 2 ? 1 : -1) * Math.sqrt((1 - 0.81) / (d - 1));
-      const p = native!.pack(m, n, d);
+      const p = native!.pack(...f16(m, d), n, d);
       expect(p.resid.length).toBe(p.packed.length);
       expect(p.rscales.length).toBe(p.scales.length);
       let ratio = 0;
@@ -126,7 +139,7 @@ describe("native 4-bit scan", () => {
 
   it.skipIf(!native)("returns every row when k exceeds them, and nothing for k = 0", async () => {
     const m = unitRows(5, 64, 3);
-    const packed = native!.pack(m, 5, 64);
+    const packed = native!.pack(...f16(m, 64), 5, 64);
     const q = m.slice(2 * 64, 3 * 64);
     const all = await native!.topK(packed, q, 50);
     expect([...all.rows].sort()).toEqual([0, 1, 2, 3, 4]);
@@ -140,7 +153,7 @@ describe("native 4-bit scan", () => {
     for (const d of [100, 768]) {
       const n = 5000;
       const m = unitRows(n, d, d + 1);
-      const p = addon.pack(m, n, d);
+      const p = addon.pack(...f16(m, d), n, d);
       const r = seededRandom(d);
       for (let t = 0; t < 10; t++) {
         const q = new Float32Array(d);
@@ -166,7 +179,8 @@ describe("native 4-bit scan", () => {
     const n = 9000;
     const d = 256;
     const m = unitRows(n, d, 77);
-    const p = addon.pack(m, n, d);
+    const [half, inv] = f16(m, d);
+    const p = addon.pack(half, inv, n, d);
     const r = seededRandom(78);
     for (let t = 0; t < 6; t++) {
       const q = new Float32Array(d);
@@ -174,7 +188,7 @@ describe("native 4-bit scan", () => {
       const exact = exactScores(m, n, d, q);
       const want = Array.from(exact.keys()).sort((a, b) => exact[b] - exact[a] || a - b).slice(0, 10);
       const call = (threads: number, variant?: string, resid = true) =>
-        addon.exactTopK(p.packed, p.scales, p.err, resid ? p.resid : null, resid ? p.rscales : null, resid ? p.err2 : null, m, n, d, q, 10, -1, threads, false, variant);
+        addon.exactTopK(p.packed, p.scales, p.err, resid ? p.resid : null, resid ? p.rscales : null, resid ? p.err2 : null, half, inv, n, d, q, 10, -1, threads, false, variant);
       // Two threads share thresholds as they go (how much each screens depends on timing); one is deterministic.
       const runs = [call(2), call(2, "avx2"), call(1), call(1, "avx2"), call(1, "avx2", false)];
       for (const got of runs) {
@@ -187,7 +201,7 @@ describe("native 4-bit scan", () => {
       expect(runs[4].screened).toBe(0);
       expect(runs[3].reranked).toBeLessThanOrEqual(runs[4].reranked);
     }
-    expect(() => addon.exactTopK(p.packed, p.scales, p.err, p.resid, p.rscales, p.err2, m, n, d, new Float32Array(d), 10, -1, 1, false, "sse2")).toThrow(/unknown or unsupported variant/);
+    expect(() => addon.exactTopK(p.packed, p.scales, p.err, p.resid, p.rscales, p.err2, half, inv, n, d, new Float32Array(d), 10, -1, 1, false, "sse2")).toThrow(/unknown or unsupported variant/);
   });
 
   it.skipIf(!native)("scans large matrices off the event loop, with the same answer", async () => {
@@ -195,7 +209,7 @@ describe("native 4-bit scan", () => {
     const n = 60_000;
     const d = 768;
     const m = unitRows(n, d, 21);
-    const p = addon.pack(m, n, d);
+    const p = addon.pack(...f16(m, d), n, d);
     expect(p.packed.byteLength).toBeGreaterThanOrEqual(ASYNC_SCAN_BYTES);
     const q = m.slice(123 * d, 124 * d);
     const sync = addon.scan(p.packed, p.scales, n, d, q, 30, 2);
@@ -218,13 +232,14 @@ describe("native 4-bit scan", () => {
     for (const d of [13, 100, 768]) {
       const n = 300;
       const m = unitRows(n, d, d + 5);
+      const [half, inv] = f16(m, d);
       const qRows = 3;
       const q = m.slice(0, qRows * d);
       const per = 4;
       const rows = Int32Array.from({ length: qRows * per }, (_, i) => (i * 37) % n);
       rows[5] = -1;
       rows[6] = n;
-      const out = native!.dots(q, qRows, d, m, rows, per);
+      const out = native!.dots(q, qRows, d, half, inv, rows, per);
       expect(out).toHaveLength(qRows * per);
       rows.forEach((row, i) => {
         if (row < 0 || row >= n) return expect(out[i]).toBeNaN();
@@ -233,8 +248,33 @@ describe("native 4-bit scan", () => {
         for (let j = 0; j < d; j++) s += q[c * d + j] * m[row * d + j];
         expect(out[i]).toBeCloseTo(s, 5);
       });
+      // rows null: every row, for each query (the exhaustive exact scan), the same values.
+      const all = native!.dots(q, 2, d, half, inv, null, n);
+      expect(all).toHaveLength(2 * n);
+      const listed = native!.dots(q, 2, d, half, inv, Int32Array.from({ length: 2 * n }, (_, i) => i % n), n);
+      expect(Array.from(all)).toEqual(Array.from(listed));
     }
-    expect(() => native!.dots(new Float32Array(4), 2, 4, new Float32Array(8), new Int32Array(2), 1)).toThrow(/shorter than qRows/);
+    expect(() => native!.dots(new Float32Array(4), 2, 4, new Uint16Array(8), new Float32Array(2), new Int32Array(2), 1)).toThrow(/shorter than qRows/);
+    expect(() => native!.dots(new Float32Array(4), 1, 4, new Float32Array(8) as unknown as Uint16Array, new Float32Array(2), new Int32Array(1), 1)).toThrow(/half must be a Uint16Array/);
+  });
+
+  it.skipIf(!native)("decodes float16 rows to the same unit rows as the JavaScript decoder, bit for bit", () => {
+    for (const d of [13, 768]) {
+      const n = 50;
+      const raw = unitRows(n, d, d + 9).map((x, i) => x * (1 + (i % 7)) * (i % 11 === 0 ? 1e-4 : 1)); // not unit, some tiny (subnormal float16)
+      const js = decoderMatrixFromFloats("t", raw, n, d);
+      const nat = decoderMatrixFromFloats("t", raw, n, d, { native });
+      expect(Array.from(decodeRange(nat, 0, n))).toEqual(Array.from(decodeRange(js, 0, n)));
+      const rows = [7, 3, 49, 0, 3];
+      expect(Array.from(decodeRows(nat, rows))).toEqual(Array.from(decodeRows(js, rows)));
+      const out = new Float32Array(7 * d).fill(9);
+      decodeRows(nat, rows, out, 2);
+      expect(Array.from(out.subarray(0, 2 * d))).toEqual(Array(2 * d).fill(9));
+      expect(Array.from(out.subarray(2 * d))).toEqual(Array.from(decodeRows(js, rows)));
+      expect(() => native!.decode(nat.half, nat.invNorm, Int32Array.of(n), 0, 1, d, new Float32Array(d))).toThrow(/outside the matrix/);
+      expect(() => native!.decode(nat.half, nat.invNorm, null, n - 1, 2, d, new Float32Array(2 * d))).toThrow(/outside the matrix/);
+      expect(() => native!.decode(nat.half, nat.invNorm, null, 0, 2, d, new Float32Array(d))).toThrow(/out is shorter/);
+    }
   });
 
   it.skipIf(!native)("gives the same answer on one thread and on several", () => {
@@ -242,7 +282,7 @@ describe("native 4-bit scan", () => {
     const n = 20_000;
     const d = 128;
     const m = unitRows(n, d, 11);
-    const p = addon.pack(m, n, d);
+    const p = addon.pack(...f16(m, d), n, d);
     const q = m.slice(77 * d, 78 * d);
     const one = addon.scan(p.packed, p.scales, n, d, q, 40, 1);
     const four = addon.scan(p.packed, p.scales, n, d, q, 40, 4);

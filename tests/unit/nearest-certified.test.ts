@@ -4,10 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
-import { quantizeRows } from "../../src/kernel/quantize.ts";
-import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
-import { type ScanStats, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
+import { type DecoderMatrix, decodeRange, decodeRows, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
+import { type ScanStats, scanNearest, topKBlocks } from "../../src/modules/geometry/nearest-scan.ts";
+import { halfToFloatTable } from "../../src/shared/float16.ts";
 import { seededRandom } from "../../src/util/random.ts";
+
+const toFloat = (h: number) => halfToFloatTable()[h];
 
 const D = 128;
 const K = 10;
@@ -30,10 +32,7 @@ function matrix(n: number, seed: number, dup: number, spread: number, native: bo
   // Exact duplicates too: ties the answer must break by the lower index.
   if (dup > 1) for (let i = 5; i < n; i += 97) data.copyWithin(i * D, (i - 1) * D, i * D);
   const index = Int32Array.from({ length: n }, (_, i) => 2 * i);
-  const rowOf = new Int32Array(2 * n).fill(-1);
-  index.forEach((f, i) => (rowOf[f] = i));
-  const nat = native ? loadNativeScan() : null;
-  return { saeId: "s", version: "1", rows: n, d: D, data, index, rowOf, quantized: quantizeRows(data, n, D), packed4: nat?.pack(data, n, D) ?? null, native: nat, bytes: 0 };
+  return decoderMatrixFromFloats("s", data, n, D, { index, native: native ? loadNativeScan() : null });
 }
 
 function randomQueries(count: number, seed: number): Float32Array {
@@ -78,7 +77,8 @@ describe("certified nearest scans equal exact: true", () => {
           const got = await scanNearest(kernel, [m], q, sc.qRows, { k: K, exact: false, minCosine: null, exclude, onStats: (s) => stats.push(s) });
           got.forEach((list, c) => {
             expect(list.map((n) => n.index)).toEqual(want[c].map((n) => n.index));
-            list.forEach((n, t) => expect(n.cosine).toBeCloseTo(want[c][t].cosine, 5));
+            // Bit for bit: both report rowCosines' (or exactTopK's, the same arithmetic) cosines.
+            list.forEach((n, t) => expect(n.cosine).toBe(want[c][t].cosine));
           });
         }
         expect(stats.length).toBeGreaterThanOrEqual(5);
@@ -91,10 +91,101 @@ describe("certified nearest scans equal exact: true", () => {
     }
   }
 
+  // Stored decoders are not unit vectors (an SAE's decoder norms vary, and float16 rounds them):
+  // the matrix keeps the float16 values and 1/‖row‖, and every scan ranks by the cosine of the
+  // stored direction. Rows of norms 0.01 to 100, zero rows (no direction: no row), and copies of
+  // the previous row at 4x its norm (the same float16 direction exactly: ties, broken by the lower index).
+  for (const sc of scans) {
+    it.skipIf(sc.native && sc.qRows === 1 && !loadNativeScan())(`${sc.name} scan over float16 rows that are not unit-norm: the exact: true answer, bit for bit`, async () => {
+      const n = 5000;
+      const r = seededRandom(21);
+      const data = new Float32Array(n * D);
+      for (let i = 0; i < n; i++) {
+        const scale = 10 ** (4 * r() - 2);
+        if (i % 50 === 7) continue; // zero row
+        if (i % 13 === 1) {
+          for (let j = 0; j < D; j++) data[i * D + j] = data[(i - 1) * D + j] * 4;
+          continue;
+        }
+        for (let j = 0; j < D; j++) data[i * D + j] = scale * gauss(r);
+      }
+      const index = Int32Array.from({ length: n }, (_, i) => 3 * i + 2);
+      const m = decoderMatrixFromFloats("s", data, n, D, { index, native: sc.native ? loadNativeScan() : null });
+      const zero = Array.from({ length: n }, (_, i) => i).filter((i) => i % 50 === 7 || (i % 13 === 1 && (i - 1) % 50 === 7));
+      expect(m.rows).toBe(n - zero.length);
+      for (const i of zero) expect(m.rowOf[3 * i + 2]).toBe(-1);
+      // The float16 values are stored as they are; only the norm is factored out.
+      expect(Math.abs(m.invNorm[0] - 1) > 1e-3 || Math.abs(m.invNorm[1] - 1) > 1e-3).toBe(true);
+      for (let round = 0; round < 4; round++) {
+        const q = randomQueries(sc.qRows, 300 + round);
+        if (round === 0) q.set(decodeRows(m, [m.rowOf[3 * 13 + 2]]), 0); // a stored direction with a rescaled copy (row 14)
+        const exclude = Array.from({ length: sc.qRows }, (_, c) => (c % 2 ? { saeId: "s", index: m.index[(round * 41 + c) % m.rows] } : null));
+        const want = await scanNearest(kernel, [m], q, sc.qRows, { k: K, exact: true, minCosine: null, exclude });
+        const got = await scanNearest(kernel, [m], q, sc.qRows, { k: K, exact: false, minCosine: null, exclude });
+        got.forEach((list, c) => {
+          expect(list.map((x) => x.index)).toEqual(want[c].map((x) => x.index));
+          expect(list.map((x) => x.cosine)).toEqual(want[c].map((x) => x.cosine));
+          // And they are cosines of the stored (float16) direction, whatever its norm.
+          for (const x of list) {
+            const row = m.rowOf[x.index];
+            let dotv = 0;
+            let n2 = 0;
+            for (let j = 0; j < D; j++) {
+              const v = toFloat(m.half[row * D + j]);
+              dotv += v * q[c * D + j];
+              n2 += v * v;
+            }
+            expect(x.cosine).toBeCloseTo(dotv / Math.sqrt(n2), 5);
+          }
+        });
+        if (round === 0) {
+          // The query's own row and its copy at 4x the norm: the same cosine, the lower index first.
+          expect(want[0].slice(0, 2).map((x) => x.index)).toEqual([3 * 13 + 2, 3 * 14 + 2]);
+          expect(want[0][1].cosine).toBe(want[0][0].cosine);
+        }
+      }
+    });
+  }
+
+  it("exact: true over many decoded blocks gives the one-block answer, and topKBlocks bounds what it leaves out (one block or many)", async () => {
+    const m = matrix(3000, 5, 16, 0.02, false);
+    const q = randomQueries(5, 9);
+    const exclude = [null, { saeId: "s", index: m.index[17] }, null, null, null];
+    const one = await scanNearest(kernel, [m], q, 5, { k: K, exact: true, minCosine: null, exclude });
+    for (const blockRows of [97, 1000, 2999]) {
+      const many = await scanNearest(kernel, [m], q, 5, { k: K, exact: true, minCosine: null, exclude, blockRows });
+      expect(many).toEqual(one);
+    }
+    const unit = decodeRange(m, 0, m.rows);
+    const whole = await kernel.topKDot(q, 5, unit, m.rows, D, 12);
+    for (const step of [113, m.rows]) {
+      const r = await topKBlocks(kernel, m, q, 5, 12, undefined, step);
+      expect(r.per).toBe(12);
+      for (let c = 0; c < 5; c++) {
+        const got = Array.from(r.indices.subarray(c * 12, (c + 1) * 12));
+        expect(new Set(got).size).toBe(12);
+        for (let t = 1; t < 12; t++) expect(r.values[c * 12 + t]).toBeLessThanOrEqual(r.values[c * 12 + t - 1]);
+        // Same rows as one product over the whole matrix, up to rows tied within float32 rounding.
+        for (let t = 0; t < 12; t++) expect(r.values[c * 12 + t]).toBeCloseTo(whole.values[c * 12 + t], 5);
+        // Every row left out scores at most `beyond`, and beyond is at most the 12th kept score.
+        const kept = new Set(got);
+        let best = -Infinity;
+        for (let row = 0; row < m.rows; row++) {
+          if (kept.has(row)) continue;
+          let s = 0;
+          for (let j = 0; j < D; j++) s += q[c * D + j] * unit[row * D + j];
+          best = Math.max(best, s);
+        }
+        expect(best).toBeLessThanOrEqual(r.beyond[c] + 1e-5);
+        expect(r.beyond[c]).toBeLessThanOrEqual(r.values[c * 12 + 11]);
+      }
+    }
+  });
+
   it.skipIf(!loadNativeScan())("re-ranks few rows when the query has clear neighbours", async () => {
     const m = matrix(6000, 3, 16, 0.3, true);
     const stats: ScanStats[] = [];
-    const q = m.data.slice(100 * D, 101 * D);
+    const q = decodeRows(m, [100]);
     const [got] = await scanNearest(kernel, [m], q, 1, { k: K, exact: false, minCosine: null, onStats: (s) => stats.push(s) });
     const [want] = await scanNearest(kernel, [m], q, 1, { k: K, exact: true, minCosine: null });
     expect(got.map((n) => n.index)).toEqual(want.map((n) => n.index));

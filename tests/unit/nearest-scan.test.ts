@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
-import { quantizeRows } from "../../src/kernel/quantize.ts";
-import type { DecoderMatrix } from "../../src/modules/geometry/decoder-matrix.ts";
+import { type DecoderMatrix, decodeRange, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
 import { type Neighbour, scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
@@ -25,18 +24,21 @@ function matrix(packed4: boolean): DecoderMatrix {
     for (let j = 0; j < D; j++) data[i * D + j] /= Math.sqrt(s);
   }
   const index = Int32Array.from({ length: N }, (_, i) => 3 * i + 1);
-  const rowOf = new Int32Array(3 * N + 1).fill(-1);
-  index.forEach((f, i) => (rowOf[f] = i));
   const native = packed4 ? loadNativeScan() : null;
-  return { saeId: "s", version: "1", rows: N, d: D, data, index, rowOf, quantized: quantizeRows(data, N, D), packed4: native?.pack(data, N, D) ?? null, native, bytes: 0 };
+  const m = decoderMatrixFromFloats("s", data, N, D, { index, native });
+  unitRows.set(m, decodeRange(m, 0, m.rows));
+  return m;
 }
+
+/** Each matrix's unit rows as the scans see them (float16 values times 1/‖row‖). */
+const unitRows = new Map<DecoderMatrix, Float32Array>();
 
 function bruteForce(m: DecoderMatrix, q: Float32Array, c: number, exclude: number | null): Neighbour[] {
   const all: Neighbour[] = [];
   for (let i = 0; i < m.rows; i++) {
     if (m.index[i] === exclude) continue;
     let s = 0;
-    for (let j = 0; j < D; j++) s += q[c * D + j] * m.data[i * D + j];
+    for (let j = 0; j < D; j++) s += q[c * D + j] * unitRows.get(m)![i * D + j];
     all.push({ saeId: "s", index: m.index[i], cosine: s });
   }
   return all.sort((a, b) => b.cosine - a.cosine || a.index - b.index).slice(0, K);
@@ -71,7 +73,7 @@ describe("nearest scans against brute force", () => {
         const q = new Float32Array(c.qRows * D);
         rows.forEach((row, i) => {
           let s = 0;
-          for (let j = 0; j < D; j++) s += (q[i * D + j] = m.data[row * D + j] + 0.01 * (r() - 0.5)) ** 2;
+          for (let j = 0; j < D; j++) s += (q[i * D + j] = unitRows.get(m)![row * D + j] + 0.01 * (r() - 0.5)) ** 2;
           for (let j = 0; j < D; j++) q[i * D + j] /= Math.sqrt(s);
         });
         const exclude = rows.map((row) => ({ saeId: "s", index: m.index[row] }));
@@ -85,7 +87,7 @@ describe("nearest scans against brute force", () => {
           for (const n of list) {
             const row = m.rowOf[n.index];
             let s = 0;
-            for (let j = 0; j < D; j++) s += q[i * D + j] * m.data[row * D + j];
+            for (let j = 0; j < D; j++) s += q[i * D + j] * unitRows.get(m)![row * D + j];
             expect(n.cosine).toBeCloseTo(s, 5);
           }
           hits += list.filter((n) => want.some((w) => w.index === n.index)).length;
@@ -98,7 +100,7 @@ describe("nearest scans against brute force", () => {
 
   it("drops neighbours below minCosine", async () => {
     const m = matrix(true);
-    const q = m.data.slice(0, D);
+    const q = unitRows.get(m)!.slice(0, D);
     const [all] = await scanNearest(kernel, [m], q, 1, { k: K, exact: false, minCosine: null });
     const cut = all[4].cosine;
     const [kept] = await scanNearest(kernel, [m], q, 1, { k: K, exact: false, minCosine: cut });

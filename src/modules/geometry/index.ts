@@ -51,7 +51,7 @@ export function buildGeometryModule({ db, log, kernel: backend, native, limits, 
   return {
     geometry: new GeometryService(repo, cache, nearest, lineage, getKernel, closeKernel, log),
     // 2-D maps of decoder directions for SAEs up to 20k features (larger ones: `monoscope map`).
-    umap: new UmapService(new UmapRepository(db), repo, getKernel, log),
+    umap: new UmapService(new UmapRepository(db), repo, getKernel, log, native),
     // Decoder-neuron alignment for features that arrived without one (ingest computes it inline).
     alignment: new AlignmentService(new AlignmentRepository(db), log),
   };

@@ -11,7 +11,7 @@
 // processed cluster by cluster, one matrix product per probed cluster (ivfNeighbours).
 import type { Kernel } from "../../kernel/index.ts";
 import { seededRandom } from "../../util/random.ts";
-import type { DecoderMatrix } from "./decoder-matrix.ts";
+import { type DecoderMatrix, decodeRange, decodeRows } from "./decoder-matrix.ts";
 
 export interface Ivf {
   nlist: number;
@@ -47,17 +47,14 @@ export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
 
-/** Nearest centroid of each of `count` rows of data starting at row0, with its cosine. */
-async function assign(kernel: Kernel, data: Float32Array, rows: Int32Array | null, count: number, d: number, centroids: Float32Array, nlist: number) {
+/** Nearest centroid of each of the given rows (null: every row, in order), with its cosine. */
+async function assign(kernel: Kernel, m: DecoderMatrix, rows: Int32Array | null, count: number, d: number, centroids: Float32Array, nlist: number) {
   const best = new Int32Array(count);
   const cos = new Float32Array(count);
+  const buf = new Float32Array(Math.min(BLOCK, count) * d);
   for (let s = 0; s < count; s += BLOCK) {
     const n = Math.min(BLOCK, count - s);
-    let q: Float32Array;
-    if (rows) {
-      q = new Float32Array(n * d);
-      for (let i = 0; i < n; i++) q.set(data.subarray(rows[s + i] * d, (rows[s + i] + 1) * d), i * d);
-    } else q = data.subarray(s * d, (s + n) * d);
+    const q = (rows ? decodeRows(m, rows.subarray(s, s + n), buf) : decodeRange(m, s, n, buf)).subarray(0, n * d);
     const r = await kernel.topKDot(q, n, centroids, nlist, d, 1);
     best.set(r.indices, s);
     cos.set(r.values, s);
@@ -66,7 +63,7 @@ async function assign(kernel: Kernel, data: Float32Array, rows: Int32Array | nul
 }
 
 export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions = {}): Promise<Ivf> {
-  const { rows, d, data } = m;
+  const { rows, d } = m;
   const nlist = Math.max(1, Math.min(rows, o.nlist ?? Math.round(2 * Math.sqrt(rows))));
   const rand = seededRandom(o.seed ?? 1);
   const sampleN = Math.min(rows, Math.max(nlist, o.sample ?? 40 * nlist));
@@ -78,16 +75,20 @@ export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions =
   }
   const sample = perm.slice(0, sampleN);
   const centroids = new Float32Array(nlist * d);
-  for (let c = 0; c < nlist; c++) centroids.set(data.subarray(sample[c] * d, (sample[c] + 1) * d), c * d);
+  decodeRows(m, sample.subarray(0, nlist), centroids);
+  const x = new Float32Array(Math.min(BLOCK, sampleN) * d);
   for (let it = 0; it < (o.iterations ?? 8); it++) {
-    const { best } = await assign(kernel, data, sample, sampleN, d, centroids, nlist);
+    const { best } = await assign(kernel, m, sample, sampleN, d, centroids, nlist);
     const sum = new Float64Array(nlist * d);
     const count = new Int32Array(nlist);
-    for (let i = 0; i < sampleN; i++) {
-      const c = best[i];
-      count[c]++;
-      const o2 = sample[i] * d;
-      for (let j = 0; j < d; j++) sum[c * d + j] += data[o2 + j];
+    for (let s0 = 0; s0 < sampleN; s0 += BLOCK) {
+      const n = Math.min(BLOCK, sampleN - s0);
+      decodeRows(m, sample.subarray(s0, s0 + n), x);
+      for (let i = 0; i < n; i++) {
+        const c = best[s0 + i];
+        count[c]++;
+        for (let j = 0; j < d; j++) sum[c * d + j] += x[i * d + j];
+      }
     }
     for (let c = 0; c < nlist; c++) {
       let norm = 0;
@@ -95,14 +96,14 @@ export async function buildIvf(kernel: Kernel, m: DecoderMatrix, o: IvfOptions =
       if (count[c] === 0 || norm === 0) {
         // An empty cluster restarts at a random sampled row.
         const r = sample[Math.floor(rand() * sampleN)];
-        centroids.set(data.subarray(r * d, (r + 1) * d), c * d);
+        decodeRows(m, [r], centroids, c);
         continue;
       }
       const inv = 1 / Math.sqrt(norm);
       for (let j = 0; j < d; j++) centroids[c * d + j] = sum[c * d + j] * inv;
     }
   }
-  const { best, cos } = await assign(kernel, data, null, rows, d, centroids, nlist);
+  const { best, cos } = await assign(kernel, m, null, rows, d, centroids, nlist);
   const offsets = new Int32Array(nlist + 1);
   for (let i = 0; i < rows; i++) offsets[best[i] + 1]++;
   for (let c = 0; c < nlist; c++) offsets[c + 1] += offsets[c];
@@ -147,11 +148,10 @@ export interface IvfQueryStats {
 export async function ivfNeighbours(
   kernel: Kernel, m: DecoderMatrix, ivf: Ivf, queryRows: Int32Array, k: number, maxProbes = defaultProbes(ivf.nlist), stats?: IvfQueryStats,
 ): Promise<{ rows: Int32Array; cosines: Float32Array }> {
-  const { d, data } = m;
+  const { d } = m;
   const nq = queryRows.length;
   const nlist = ivf.nlist;
-  const q = new Float32Array(nq * d);
-  queryRows.forEach((r, i) => q.set(data.subarray(r * d, (r + 1) * d), i * d));
+  const q = decodeRows(m, queryRows);
   // Query-centroid cosines for the whole block in one product.
   const qc = await kernel.gemm(q, ivf.centroids, nq, nlist, d, { transB: true });
   const probes = Math.min(maxProbes, nlist);
@@ -208,10 +208,7 @@ export async function ivfNeighbours(
         const i = byCluster[counts[c] + j];
         qBuf.set(q.subarray(i * d, (i + 1) * d), j * d);
       }
-      for (let t = 0; t < mn; t++) {
-        const r = ivf.members[lo + t];
-        mBuf.set(data.subarray(r * d, (r + 1) * d), t * d);
-      }
+      decodeRows(m, ivf.members.subarray(lo, lo + mn), mBuf);
       const cos = await kernel.gemm(qBuf, mBuf, qn, mn, d, { transB: true });
       if (stats) {
         stats.probed += qn;
@@ -247,6 +244,7 @@ export async function ivfNeighbours(
     let n = size[i];
     const self = queryRows[i];
     const qo = i * d;
+    const x = new Float32Array(d);
     // Too few candidates for a full list (tiny clusters): the other clusters too, so a stored list is always full.
     if (n < k && nProbe[i] < nlist) {
       const probed = new Set(order.subarray(i * probes, i * probes + nProbe[i]));
@@ -254,7 +252,7 @@ export async function ivfNeighbours(
         if (probed.has(c)) continue;
         for (let t = ivf.offsets[c]; t < ivf.offsets[c + 1]; t++) {
           const r = ivf.members[t];
-          if (r !== self) n = offer(hs, hr, n, k, dotRow(data, qo, q, r, d), r);
+          if (r !== self) n = offer(hs, hr, n, k, dotRow(decodeRows(m, [r], x), qo, q, d), r);
         }
       }
     }
@@ -263,9 +261,9 @@ export async function ivfNeighbours(
   return { rows: outRows, cosines: outCos };
 }
 
-function dotRow(data: Float32Array, qo: number, q: Float32Array, r: number, d: number): number {
+function dotRow(x: Float32Array, qo: number, q: Float32Array, d: number): number {
   let s = 0;
-  for (let j = 0; j < d; j++) s += q[qo + j] * data[r * d + j];
+  for (let j = 0; j < d; j++) s += q[qo + j] * x[j];
   return s;
 }
 

@@ -1,8 +1,10 @@
 // Exact split lineage between two consecutive sizes of a family: every feature of the larger SAE
 // finds its best parents in the smaller one by decoder cosine, through blocked float32 products
-// on the native kernel (topKDot over the whole smaller matrix: exact, no index).
+// on the native kernel (topKDot over the whole smaller matrix, a decoded block of rows at a time
+// on both sides: exact, no index).
 import type { Kernel } from "../../kernel/index.ts";
-import type { DecoderMatrix } from "./decoder-matrix.ts";
+import { blockRows, decodeRange, type DecoderMatrix } from "./decoder-matrix.ts";
+import { topKBlocks } from "./nearest-scan.ts";
 import type { EdgeColumns } from "./lineage.repository.ts";
 
 export interface LineageParams {
@@ -33,22 +35,30 @@ export async function buildPairLineage(kernel: Kernel, small: DecoderMatrix, lar
   const cosine: number[] = [];
   const rank: number[] = [];
   if (fetch === 0 || large.rows === 0) return { edges: columns(small, large, parentIdx, childIdx, cosine, rank), childCount, inherited };
-  const top = await kernel.topKDot(large.data, large.rows, small.data, small.rows, small.d, fetch);
   const keepBest = Math.min(p.threshold, ALWAYS_KEEP_BEST);
-  for (let c = 0; c < large.rows; c++) {
-    for (let t = 0; t < fetch; t++) {
-      const row = top.indices[c * fetch + t];
-      const cos = top.values[c * fetch + t];
-      // Sorted best first: once one fails, the rest do too.
-      if (!(cos >= p.threshold || (t === 0 && cos >= keepBest))) break;
-      if (cos >= p.threshold) {
-        childCount[row]++;
-        if (t === 0) inherited[c] = 1;
+  const step = blockRows(large.d);
+  const qBuf = new Float32Array(Math.min(step, large.rows) * large.d);
+  const mBuf = new Float32Array(Math.min(step, small.rows) * small.d);
+  for (let c0 = 0; c0 < large.rows; c0 += step) {
+    const n = Math.min(step, large.rows - c0);
+    const q = decodeRange(large, c0, n, qBuf).subarray(0, n * large.d);
+    const top = await topKBlocks(kernel, small, q, n, fetch, mBuf);
+    for (let i = 0; i < n; i++) {
+      const c = c0 + i;
+      for (let t = 0; t < fetch; t++) {
+        const row = top.indices[i * fetch + t];
+        const cos = top.values[i * fetch + t];
+        // Sorted best first: once one fails, the rest do too.
+        if (!(cos >= p.threshold || (t === 0 && cos >= keepBest))) break;
+        if (cos >= p.threshold) {
+          childCount[row]++;
+          if (t === 0) inherited[c] = 1;
+        }
+        parentIdx.push(small.index[row]);
+        childIdx.push(large.index[c]);
+        cosine.push(cos);
+        rank.push(t);
       }
-      parentIdx.push(small.index[row]);
-      childIdx.push(large.index[c]);
-      cosine.push(cos);
-      rank.push(t);
     }
   }
   return { edges: columns(small, large, parentIdx, childIdx, cosine, rank), childCount, inherited };

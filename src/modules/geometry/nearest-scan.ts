@@ -10,9 +10,14 @@
 //   - otherwise: the int8 scan on ONNX Runtime, re-run with 4x the candidates for the queries
 //     whose bound did not close. Blocks for neighbour-list builds pass certify: false and keep
 //     the fixed overfetch (their recall is measured instead; the bound rarely closes at k = 32).
-// exact: the exhaustive float32 scan.
+// exact: the exhaustive float32 scan: for a few queries where the native kernel is built, every
+// row's cosine in one pass over the float16 rows (decoder-matrix.ts); otherwise over the matrix
+// decoded a block of rows at a time. Every cosine an answer reports is computed by
+// rowCosines (or the native exactTopK, the same arithmetic), so default and exact: true agree bit
+// for bit; the block products (ONNX Runtime) only choose candidates, and a bound on their float32
+// rounding certifies that no row outside the candidates can beat the k-th exact cosine.
 import type { Kernel } from "../../kernel/index.ts";
-import type { DecoderMatrix } from "./decoder-matrix.ts";
+import { blockRows, decodeRange, type DecoderMatrix, rowCosines } from "./decoder-matrix.ts";
 
 export interface Neighbour {
   saeId: string;
@@ -30,6 +35,8 @@ export interface ScanOptions {
   certify?: boolean;
   /** Per query and matrix: how many rows were re-ranked exactly. */
   onStats?: (s: ScanStats) => void;
+  /** exact: true's rows per decoded block (default blockRows(d); tests pass a few to cross blocks). */
+  blockRows?: number;
 }
 
 export interface ScanStats {
@@ -47,12 +54,6 @@ export const overfetch4 = (k: number) => Math.max(64, 2 * k);
 /** Query rows up to which the 4-bit scan runs per row; larger blocks use the int8 product. */
 export const PACKED4_MAX_QUERIES = 4;
 
-function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) s += a[ao + j] * b[bo + j];
-  return s;
-}
-
 async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
   if (m.rows === 0) return Array.from({ length: qRows }, () => []);
   const d = m.d;
@@ -66,35 +67,148 @@ async function scanOne(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows:
       const ex = opts.exclude?.[c] ?? null;
       if (certify) {
         const exRow = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
-        const r = await native.exactTopK(m.packed4, m.data, query, opts.k, exRow);
+        const r = await native.exactTopK(m.packed4, m.half, m.invNorm, query, opts.k, exRow);
         opts.onStats?.({ saeId: m.saeId, reranked: r.reranked, screened: r.screened });
         out.push(rerank(m, r.rows, r.scores, null));
         continue;
       }
       const r = await native.topK(m.packed4, query, Math.min(m.rows, opts.k + 1 + overfetch4(opts.k)));
-      out.push(rerank(m, r.rows, native.dots(query, 1, d, m.data, r.rows, r.rows.length), ex));
+      out.push(rerank(m, r.rows, native.dots(query, 1, d, m.half, m.invNorm, r.rows, r.rows.length), ex));
     }
     return out;
   }
+  if (opts.exact) return exactScan(kernel, m, q, qRows, opts);
   if (certify) return certifiedInt8(kernel, m, q, qRows, opts);
   // One spare row for the excluded feature; the approximate scan fetches extra candidates to re-rank.
-  const fetch = Math.min(m.rows, opts.k + 1 + (opts.exact ? 0 : overfetch(opts.k)));
-  const r = opts.exact ? await kernel.topKDot(q, qRows, m.data, m.rows, d, fetch) : await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
+  const fetch = Math.min(m.rows, opts.k + 1 + overfetch(opts.k));
+  const r = await kernel.topKDotInt8(q, qRows, m.quantized, fetch);
   const got = r.indices.length / qRows;
-  // Exact cosines of the approximate candidates, natively where the native module is built.
-  const cosines = opts.exact ? r.values : (m.native?.dots(q, qRows, d, m.data, r.indices, got) ?? null);
+  const cosines = rowCosines(m, q, qRows, r.indices, got);
   return Array.from({ length: qRows }, (_, c) => {
     const ex = opts.exclude?.[c];
     const list: Neighbour[] = [];
     for (let t = 0; t < got; t++) {
-      const row = r.indices[c * got + t];
-      const index = m.index[row];
+      const index = m.index[r.indices[c * got + t]];
       if (ex && ex.saeId === m.saeId && ex.index === index) continue;
-      const cosine = cosines ? cosines[c * got + t] : dot(q, c * d, m.data, row * d, d);
-      list.push({ saeId: m.saeId, index, cosine });
+      list.push({ saeId: m.saeId, index, cosine: cosines[c * got + t] });
     }
     return list;
   });
+}
+
+/**
+ * The k rows per query whose decoded unit rows have the largest dot product, by blocks of
+ * decoded rows, returned best first with their float32 products (ties to the lower row). Products
+ * are the kernel's (ONNX Runtime or JavaScript), not rowCosines'. For each query also the largest
+ * product a row outside the answer can have (-Infinity when none is left out).
+ */
+export async function topKBlocks(
+  kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, fetch: number, buf?: Float32Array, step = blockRows(m.d),
+): Promise<{ indices: Int32Array; values: Float32Array; per: number; beyond: Float32Array }> {
+  const { d, rows } = m;
+  const per = Math.min(rows, fetch);
+  const block = buf && buf.length >= Math.min(rows, step) * d ? buf : new Float32Array(Math.min(rows, step) * d);
+  const beyond = new Float32Array(qRows).fill(-Infinity);
+  if (rows <= step) {
+    const r = await kernel.topKDot(q, qRows, decodeRange(m, 0, rows, block), rows, d, per);
+    // The rows not fetched score at most the last fetched product.
+    if (per < rows) for (let c = 0; c < qRows; c++) beyond[c] = r.values[c * per + per - 1];
+    return { indices: r.indices, values: r.values, per, beyond };
+  }
+  // Per query, the merged candidates: per best-first values / rows.
+  let indices = new Int32Array(qRows * per).fill(-1);
+  let values = new Float32Array(qRows * per).fill(-Infinity);
+  let nextI = new Int32Array(qRows * per);
+  let nextV = new Float32Array(qRows * per);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const n = Math.min(step, rows - r0);
+    const kk = Math.min(n, per);
+    const r = await kernel.topKDot(q, qRows, decodeRange(m, r0, n, block), n, d, kk);
+    for (let c = 0; c < qRows; c++) {
+      // The block's unfetched rows score at most its last fetched product.
+      if (kk < n) beyond[c] = Math.max(beyond[c], r.values[c * kk + kk - 1]);
+      let a = 0;
+      let b = 0;
+      for (let t = 0; t < per; t++) {
+        const va = values[c * per + a];
+        const ia = indices[c * per + a];
+        const vb = b < kk ? r.values[c * kk + b] : -Infinity;
+        const ib = b < kk ? r.indices[c * kk + b] + r0 : -1;
+        // Earlier blocks hold lower rows: on a tie the merged one wins.
+        if (ia >= 0 && (va >= vb || ib < 0)) {
+          nextV[c * per + t] = va;
+          nextI[c * per + t] = ia;
+          a++;
+        } else {
+          nextV[c * per + t] = vb;
+          nextI[c * per + t] = ib;
+          b++;
+        }
+      }
+      // What the merge leaves out: the larger of the dropped merged and block candidates.
+      if (a < per && indices[c * per + a] >= 0) beyond[c] = Math.max(beyond[c], values[c * per + a]);
+      if (b < kk) beyond[c] = Math.max(beyond[c], r.values[c * kk + b]);
+    }
+    [indices, nextI] = [nextI, indices];
+    [values, nextV] = [nextV, values];
+  }
+  return { indices, values, per, beyond };
+}
+
+/**
+ * exact: true. Candidates: the top k + 1 (and more when needed) by the block products; their
+ * cosines from rowCosines. Both are float32 sums of the same d products, each within
+ * d·eps·‖q‖ of the true value (eps = 2^-24, ‖x‖ = 1), so a row outside the candidates has a
+ * cosine of at most beyond + 2·d·eps·max(‖q‖, 1) (slack, doubled again for margin); queries
+ * whose k-th cosine does not clear that are scanned again with 4x the candidates.
+ */
+async function exactScan(kernel: Kernel, m: DecoderMatrix, q: Float32Array, qRows: number, opts: ScanOptions): Promise<Neighbour[][]> {
+  const d = m.d;
+  // A few queries: every row's exact cosine in one native pass over the float16 rows (half the
+  // bytes of a decoded block, read once), no candidates to certify.
+  if (m.native && qRows <= PACKED4_MAX_QUERIES && opts.blockRows === undefined) {
+    const out: Neighbour[][] = [];
+    for (let c = 0; c < qRows; c++) {
+      const all = m.native.dots(q.subarray(c * d, (c + 1) * d), 1, d, m.half, m.invNorm, null, m.rows);
+      const ex = opts.exclude?.[c];
+      const skip = ex && ex.saeId === m.saeId && ex.index >= 0 && ex.index < m.rowOf.length ? m.rowOf[ex.index] : -1;
+      out.push(Array.from(topRows(all, opts.k, skip), (r) => ({ saeId: m.saeId, index: m.index[r], cosine: all[r] })));
+    }
+    return out;
+  }
+  const out: Neighbour[][] = new Array(qRows);
+  let pending = Array.from({ length: qRows }, (_, c) => c);
+  let fetch = Math.min(m.rows, opts.k + 1);
+  const step = opts.blockRows ?? blockRows(d);
+  const buf = new Float32Array(Math.min(m.rows, step) * d);
+  for (;;) {
+    const block = new Float32Array(pending.length * d);
+    pending.forEach((c, i) => block.set(q.subarray(c * d, (c + 1) * d), i * d));
+    const r = await topKBlocks(kernel, m, block, pending.length, fetch, buf, step);
+    const got = r.per;
+    const cosines = rowCosines(m, block, pending.length, r.indices, got);
+    const next: number[] = [];
+    pending.forEach((c, i) => {
+      const ex = opts.exclude?.[c];
+      const list: Neighbour[] = [];
+      for (let t = 0; t < got; t++) {
+        const index = m.index[r.indices[i * got + t]];
+        if (ex && ex.saeId === m.saeId && ex.index === index) continue;
+        list.push({ saeId: m.saeId, index, cosine: cosines[i * got + t] });
+      }
+      list.sort(byCosine);
+      const top = list.slice(0, opts.k);
+      let n2 = 0;
+      for (let j = 0; j < d; j++) n2 += block[i * d + j] ** 2;
+      const slack = 4 * d * 2 ** -24 * Math.max(Math.sqrt(n2), 1);
+      const beyond = r.beyond[i];
+      if (beyond === -Infinity || (top.length === opts.k && beyond + slack < top[opts.k - 1].cosine)) out[c] = top;
+      else next.push(c);
+    });
+    if (next.length === 0) return out;
+    pending = next;
+    fetch = Math.min(m.rows, fetch * 4);
+  }
 }
 
 const maxRowErr = new WeakMap<Float32Array, number>();
@@ -119,16 +233,15 @@ async function certifiedInt8(kernel: Kernel, m: DecoderMatrix, q: Float32Array, 
     pending.forEach((c, i) => block.set(q.subarray(c * d, (c + 1) * d), i * d));
     const r = await kernel.topKDotInt8(block, pending.length, qz, fetch);
     const got = r.indices.length / pending.length;
-    const cosines = m.native?.dots(block, pending.length, d, m.data, r.indices, got) ?? null;
+    const cosines = rowCosines(m, block, pending.length, r.indices, got);
     const next: number[] = [];
     pending.forEach((c, i) => {
       const ex = opts.exclude?.[c];
       const list: Neighbour[] = [];
       for (let t = 0; t < got; t++) {
-        const row = r.indices[i * got + t];
-        const index = m.index[row];
+        const index = m.index[r.indices[i * got + t]];
         if (ex && ex.saeId === m.saeId && ex.index === index) continue;
-        list.push({ saeId: m.saeId, index, cosine: cosines ? cosines[i * got + t] : dot(block, i * d, m.data, row * d, d) });
+        list.push({ saeId: m.saeId, index, cosine: cosines[i * got + t] });
       }
       list.sort(byCosine);
       const top = list.slice(0, opts.k);
@@ -156,6 +269,25 @@ function queryErrBound(q: Float32Array, o: number, d: number, e: number): number
   let e2 = 0;
   for (let j = 0; j < d; j++) e2 += (q[o + j] - Math.round(q[o + j] * inv) * s) ** 2;
   return Math.sqrt(n2) * e + Math.sqrt(e2) * (1 + e);
+}
+
+/** The k rows of largest score, best first, ties to the lower row, leaving out row `skip`. */
+function topRows(scores: Float32Array, k: number, skip: number): Int32Array {
+  const rows = new Int32Array(Math.min(k, scores.length));
+  let n = 0;
+  for (let r = 0; r < scores.length; r++) {
+    if (r === skip) continue;
+    const s = scores[r];
+    // Rows come in increasing order, so an equal score never displaces a kept one.
+    if (n === rows.length && !(s > scores[rows[n - 1]])) continue;
+    let i = n === rows.length ? n - 1 : n++;
+    while (i > 0 && s > scores[rows[i - 1]]) {
+      rows[i] = rows[i - 1];
+      i--;
+    }
+    rows[i] = r;
+  }
+  return rows.subarray(0, n);
 }
 
 /** Candidate rows with their exact cosines, without the excluded feature. */

@@ -9,7 +9,7 @@ import { type FeatureKey, featureKey } from "../../shared/feature-key.ts";
 import { badInput, notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import { checkK, DEFAULT_LIMITS, type RequestLimits } from "../../shared/limits.ts";
-import type { DecoderMatrix } from "./decoder-matrix.ts";
+import { type DecoderMatrix, decodeRows } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
 import { buildIvf, DEFAULT_JOINS, ivfNeighbours } from "./ivf-neighbours.ts";
@@ -196,8 +196,7 @@ export class NearestService {
         await opts.onProgress?.(done, total);
         continue;
       }
-      const q = new Float32Array(ids.length * d);
-      ids.forEach((idx, r) => q.set(m.data.subarray(m.rowOf[idx]! * d, (m.rowOf[idx]! + 1) * d), r * d));
+      const q = decodeRows(m, Int32Array.from(ids, (idx) => m.rowOf[idx]!));
       const lists = await scanNearest(kernel, [m], q, ids.length, {
         k,
         exact: !!opts.exact,
@@ -279,7 +278,7 @@ export class NearestService {
     for (const k of keys) {
       const m = bySae.get(k.saeId);
       const row = m && k.index >= 0 && k.index < m.rowOf.length ? m.rowOf[k.index] : -1;
-      if (m && row >= 0) vectors.set(featureKey(k), m.data.subarray(row * m.d, (row + 1) * m.d));
+      if (m && row >= 0) vectors.set(featureKey(k), decodeRows(m, [row]));
       else fromDb.push(k);
     }
     if (fromDb.length) {

@@ -7,7 +7,7 @@
 // candidates, so a pass only ever improves a list. A join runs pivot by pivot, one matrix product
 // per pivot (joinAll).
 import type { Kernel } from "../../kernel/index.ts";
-import type { DecoderMatrix } from "./decoder-matrix.ts";
+import { type DecoderMatrix, decodeRows } from "./decoder-matrix.ts";
 import { drain, offer } from "./ivf-neighbours.ts";
 
 /** Heap insert that ignores a row already held (a pair reaches a row through several pivots). */
@@ -41,7 +41,7 @@ export interface JoinOptions {
  * the lower row).
  */
 export async function joinAll(kernel: Kernel, m: DecoderMatrix, lists: Int32Array, k: number, o: JoinOptions = {}): Promise<{ rows: Int32Array; cosines: Float32Array; candidates: number; products: number }> {
-  const { d, data, rows: n } = m;
+  const { d, rows: n } = m;
   const { offsets, from } = reverseLists(lists, n, k);
   const hs = new Float32Array(n * k);
   const hr = new Int32Array(n * k);
@@ -77,7 +77,7 @@ export async function joinAll(kernel: Kernel, m: DecoderMatrix, lists: Int32Arra
     for (let t = 0; t < k; t++) addLeft(lists[y * k + t]);
     for (let t = offsets[y]; t < offsets[y + 1]; t++) addLeft(from[t]);
     if (nl === 0) continue;
-    for (let a = 0; a < nl; a++) aBuf.set(data.subarray(left[a] * d, (left[a] + 1) * d), a * d);
+    decodeRows(m, left.subarray(0, nl), aBuf);
     let nr = 0;
     if (!o.listsOnly) {
       if (right.length < nl + 1) {
@@ -87,7 +87,7 @@ export async function joinAll(kernel: Kernel, m: DecoderMatrix, lists: Int32Arra
       right[nr++] = y;
       right.set(left.subarray(0, nl), 1);
       nr += nl;
-      bBuf.set(data.subarray(y * d, (y + 1) * d), 0);
+      decodeRows(m, [y], bBuf);
       bBuf.set(aBuf.subarray(0, nl * d), d);
     } else {
       right[nr++] = y;
@@ -95,7 +95,7 @@ export async function joinAll(kernel: Kernel, m: DecoderMatrix, lists: Int32Arra
         const v = lists[y * k + t];
         if (v >= 0 && v !== y) right[nr++] = v;
       }
-      for (let b = 0; b < nr; b++) bBuf.set(data.subarray(right[b] * d, (right[b] + 1) * d), b * d);
+      decodeRows(m, right.subarray(0, nr), bBuf);
     }
     const cos = await kernel.gemm(aBuf, bBuf, nl, nr, d, { transB: true });
     products++;

@@ -4,8 +4,10 @@
 // mapped on request (`monoscope map --sae <id>`), since umap-js's optimisation is JavaScript.
 import { notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
+import type { NativeScan } from "../../kernel/native-scan.ts";
 import type { Logger } from "../../logger.ts";
-import { buildDecoderMatrix } from "./decoder-matrix.ts";
+import { blockRows, buildDecoderMatrix, decodeRange, type DecoderMatrix } from "./decoder-matrix.ts";
+import { topKBlocks } from "./nearest-scan.ts";
 import type { GeometryRepository } from "./geometry.repository.ts";
 import { type KnnGraph, umapLayout, type UmapParams } from "./umap-layout.ts";
 import type { UmapRepository } from "./umap.repository.ts";
@@ -26,6 +28,8 @@ export class UmapService {
     private readonly geometry: GeometryRepository,
     private readonly kernel: () => Promise<Kernel>,
     private readonly log: Logger,
+    /** Decodes the float16 rows natively where loaded (the kNN decodes the matrix once per query block). */
+    private readonly native: NativeScan | null = null,
   ) {}
 
   /** Computes and stores the map of one SAE. */
@@ -33,10 +37,9 @@ export class UmapService {
     const t0 = performance.now();
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), null);
+    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), this.native);
     // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
     const present = m.index;
-    const data = m.data;
     const n = present.length;
     if (n < 4) {
       await this.repo.write(saeId, new Int32Array(0), new Float32Array(0));
@@ -44,7 +47,7 @@ export class UmapService {
       return { saeId, features: 0, seconds: (performance.now() - t0) / 1000 };
     }
     const k = Math.min(params.nNeighbors ?? 15, n - 1);
-    const graph = await this.knn(data, n, m.d, k);
+    const graph = await this.knn(m, k);
     onProgress?.(`SAE ${saeId}: kNN graph of ${n} features in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const xy = await umapLayout(graph, { ...params, nNeighbors: k }, (e, total) => {
       if (e % 50 === 0 || e === total) onProgress?.(`SAE ${saeId}: layout epoch ${e}/${total}`);
@@ -76,15 +79,18 @@ export class UmapService {
   }
 
   /** Exact cosine kNN of unit rows, each row itself first (UMAP's convention). */
-  private async knn(data: Float32Array, n: number, d: number, k: number): Promise<KnnGraph> {
+  private async knn(m: DecoderMatrix, k: number): Promise<KnnGraph> {
     const kernel = await this.kernel();
+    const { rows: n, d } = m;
+    const qBuf = new Float32Array(Math.min(QUERY_BLOCK, n) * d);
+    const mBuf = new Float32Array(Math.min(blockRows(d), n) * d);
     const indices = new Int32Array(n * k);
     const distances = new Float32Array(n * k);
     const fetch = Math.min(n, k + 1);
     for (let q0 = 0; q0 < n; q0 += QUERY_BLOCK) {
       const rows = Math.min(QUERY_BLOCK, n - q0);
-      const r = await kernel.topKDot(data.slice(q0 * d, (q0 + rows) * d), rows, data, n, d, fetch);
-      const got = r.indices.length / rows;
+      const r = await topKBlocks(kernel, m, decodeRange(m, q0, rows, qBuf).subarray(0, rows * d), rows, fetch, mBuf);
+      const got = r.per;
       for (let c = 0; c < rows; c++) {
         const self = q0 + c;
         const base = self * k;

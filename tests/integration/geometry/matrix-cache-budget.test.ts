@@ -32,19 +32,34 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe("matrix cache byte budget", () => {
-  it("counts what decoder-matrix.ts holds per feature", async () => {
+  it("counts what decoder-matrix.ts holds per feature: float16 rows, no float32 copy, int8 codes once built", async () => {
     const cache = new MatrixCache(repo, null, 10 * PER_SAE);
     const m = await cache.get(sae.a!);
+    expect(m.half).toBeInstanceOf(Uint16Array);
+    expect(m.half.length).toBe(N * D);
+    expect(m.invNorm.length).toBe(N);
+    // Nothing of rows × d float32 is held, directly or under another field.
+    // (Plain fields only: reading the getters would build the codes.)
+    for (const p of Object.values(Object.getOwnPropertyDescriptors(m))) if (p.value instanceof Float32Array) expect(p.value.length).toBeLessThan(N * D);
+    expect(m.bytes).toBe(N * (2 * D + 12));
+    expect(cache.bytes).toBe(m.bytes);
+    void m.quantized; // built on first read (multi-query scans, no native scan)
     expect(m.bytes).toBe(PER_SAE);
     expect(cache.bytes).toBe(PER_SAE);
   });
 
   it("drops the least recently used matrix past the budget, and keeps the others", async () => {
     const cache = new MatrixCache(repo, null, Math.floor(2.5 * PER_SAE));
-    const a = await cache.get(sae.a!);
-    const b = await cache.get(sae.b!);
+    // Every matrix at its full size (int8 codes built), the size the budget is checked against.
+    const full = async (s: SaeGeometry) => {
+      const m = await cache.get(s);
+      void m.quantized;
+      return m;
+    };
+    const a = await full(sae.a!);
+    const b = await full(sae.b!);
     expect(await cache.get(sae.a!)).toBe(a); // a is now more recent than b
-    await cache.get(sae.c!);
+    await full(sae.c!);
     expect(cache.bytes).toBeLessThanOrEqual(cache.budgetBytes);
     expect(cache.bytes).toBe(2 * PER_SAE);
     expect(await cache.get(sae.a!)).toBe(a);
@@ -53,11 +68,11 @@ describe("matrix cache byte budget", () => {
 
   it("refuses an SAE that alone exceeds the budget, naming the setting, and loads nothing", async () => {
     const cache = new MatrixCache(repo, null, Math.floor(2.5 * PER_SAE));
-    await cache.get(sae.a!);
+    const a = await cache.get(sae.a!);
     const err = await cache.get(sae.big!).catch((e: unknown) => e);
     expect(isAppError(err)).toBe(true);
     expect((err as Error).message).toMatch(/SAE "mc\/big" needs up to .* GiB .*600 features × d_in 24 .*MONOSCOPE_MATRIX_CACHE_BYTES/);
-    expect(cache.bytes).toBe(PER_SAE);
+    expect(cache.bytes).toBe(a.bytes);
     expect(await cache.get(sae.a!)).toBeDefined();
   });
 
