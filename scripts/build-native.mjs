@@ -3,7 +3,7 @@
 // compiler or no headers, this prints why and exits 0, and Monoscope uses the ONNX Runtime
 // int8 scan instead (src/kernel/native-scan.ts). MONOSCOPE_NATIVE=0 skips the build.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,8 +23,14 @@ if (!include) skip(`node_api.h not found in ${includeDirs.join(", ")}`);
 const cc = process.env.CC ?? "cc";
 if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs && !process.argv.includes("--force")) process.exit(0);
 mkdirSync(dirname(out), { recursive: true });
-const args = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Werror", `-I${include}`, "-o", out, src, "-lpthread", "-lm"];
+// Built beside the target and renamed over it: a process that has the old one loaded keeps its copy.
+const tmp = `${out}.${process.pid}.tmp`;
+const args = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Werror", `-I${include}`, "-o", tmp, src, "-lpthread", "-lm"];
 const r = spawnSync(cc, args, { stdio: "inherit" });
 if (r.error) skip(`${cc}: ${r.error.message}`);
-if (r.status !== 0) skip(`${cc} exited with ${r.status}`);
+if (r.status !== 0) {
+  rmSync(tmp, { force: true });
+  skip(`${cc} exited with ${r.status}`);
+}
+renameSync(tmp, out);
 console.error(`build-native: built ${out.slice(root.length + 1)}`);
