@@ -137,7 +137,7 @@ describe("deleteSae with a grace of 10 minutes", () => {
     // The per-request loaders of a request that held the feature find the rest of it too.
     const key = { saeId: "sd/a", index: 4 };
     await ctx.loaders.feature.feature.load(key);
-    expect(await ctx.loaders.feature.activations(10, ["top"]).load(key)).toHaveLength(EXAMPLES);
+    expect(await ctx.loaders.feature.activations(10, ["TOP"]).load(key)).toHaveLength(EXAMPLES);
     expect((await ctx.loaders.explanation.all.load(key)).map((e) => e.text)).toEqual(["label 4"]);
     expect((await ctx.loaders.sae.sae.load("sd/a"))?.id).toBe("sd/a");
   });
