@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type App, createApp } from "../../../src/app.ts";
 import type { Caller } from "../../../src/graphql/context.ts";
@@ -15,7 +16,8 @@ import { createPipeline } from "../../../src/graphql/pipeline.ts";
 import { runOperation } from "../../../src/graphql/run-operation.ts";
 import { silentLogger } from "../../../src/logger.ts";
 import type { FeatureService } from "../../../src/modules/feature/feature.service.ts";
-import { createTestDatabase, type TestDatabase } from "../../helpers/backend.ts";
+import { createTestDatabase, testBackend, type TestDatabase } from "../../helpers/backend.ts";
+import { runCli } from "../../helpers/cli.ts";
 import { rawQuery } from "../../helpers/row-counts.ts";
 
 const caller: Caller = { authenticated: true, clientId: "test" };
@@ -200,5 +202,50 @@ describe("deleteSae with a grace of 3 s", () => {
     expect((await rows(app, "sd/c")).feature).toBe(FEATURES);
     await vi.waitFor(async () => expect(await rows(app, "sd/c")).toEqual({ sae: 0, feature: 0, activation: 0, explanation: 0 }), { timeout: 30_000, interval: 250 });
     expect(await partitions(app, "sd/c")).toEqual([]);
+  });
+});
+
+describe("monoscope rm", () => {
+  // Embedded, the CLI holds the data dir alone: it drops at once (the grace here is 10 minutes).
+  // On PostgreSQL a server may be reading the SAE: it waits for the grace (2 s here), then drops.
+  const grace = testBackend() === "pglite" ? "600000" : "2000";
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "monoscope-soft-delete-cli-"));
+    db = await createTestDatabase({ MONOSCOPE_DELETE_GRACE_MS: grace, MONOSCOPE_DATA_DIR: dir });
+    const app = await createApp(db.config, { log: silentLogger });
+    await ingest(app, "sd/cli");
+    await app.close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits once the SAE's rows are dropped", { timeout: 120_000 }, async () => {
+    const r = runCli(dir, db.env, ["rm", "--sae", "sd/cli"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).deleted).toMatchObject({ sae: 1, feature: FEATURES, activation: FEATURES * EXAMPLES });
+    if (db.backend === "postgres") {
+      expect(r.stderr).toMatch(/dropping its rows in 2 s/);
+      // Read without an app (whose start would drop what is due itself).
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const { rows: left } = await c.query("SELECT (SELECT count(*) FROM sae WHERE id = 'sd/cli')::int AS sae, (SELECT count(*) FROM feature WHERE sae_id = 'sd/cli')::int AS feature");
+        expect(left[0]).toEqual({ sae: 0, feature: 0 });
+      } finally {
+        await c.end();
+      }
+    } else {
+      const app = await createApp(db.config, { log: silentLogger });
+      try {
+        expect(await rows(app, "sd/cli")).toEqual({ sae: 0, feature: 0, activation: 0, explanation: 0 });
+        expect(await partitions(app, "sd/cli")).toEqual([]);
+      } finally {
+        await app.close();
+      }
+    }
   });
 });
