@@ -345,7 +345,10 @@ export class IngestService {
         this.log.debug(`SAE ${saeId}: rows dropped after the delete's grace period`);
         return true;
       } catch (e) {
-        this.log.warn(`could not drop the rows of the deleted SAE ${saeId} (${(e as Error).message}); trying again later`);
+        // A lock not granted in time (readers on the tables) is routine: it goes again in DROP_RETRY_MS.
+        const code = (e as { code?: unknown }).code;
+        const level = code === "55P03" || code === "40P01" ? "debug" : "warn";
+        this.log[level](`could not drop the rows of the deleted SAE ${saeId} (${(e as Error).message}); trying again later`);
         return false;
       } finally {
         this.busy.delete(saeId);
