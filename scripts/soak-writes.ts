@@ -99,8 +99,9 @@ async function ingestOne(app: App, id: string): Promise<void> {
 /**
  * What is wrong with one answer to WRITTEN_QUERY (null when nothing is). `feature`: a feature
  * present without exactly what was ingested with it (half-present). `sae`: the SAE visible
- * with another feature count: its row and its count are two statements, so a read can
- * straddle the commit of a delete (the row from before it, the count from after).
+ * with another feature count: its row and its count are two statements, and a read that
+ * straddled a delete that dropped its rows at once would see the row from before it and the
+ * count from after (deleteSae keeps the rows for a grace period, so this must not happen).
  */
 export function inconsistency(data: any, index: number): { kind: "feature" | "sae"; what: string } | null {
   if (!data || !("sae" in data) || !("feature" in data)) return { kind: "feature", what: "no data" };
@@ -128,9 +129,9 @@ export interface ReadStats {
   absent: number;
   /** Features read half-present (must be 0). */
   halfPresent: number;
-  /** SAE rows read with a feature count from after a delete committed (see inconsistency). */
+  /** SAE rows read with a feature count from after a delete committed (see inconsistency; must be 0). */
   saeCountAcrossDelete: number;
-  /** The SAE and the feature disagree on presence within one answer (read while it appeared or went). */
+  /** The SAE and the feature disagree on presence within one answer (read while it appeared or went; allowed: each is whole). */
   straddled: number;
   examples: string[];
 }

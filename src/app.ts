@@ -92,7 +92,7 @@ function buildServices(config: Config, db: Database, log: Logger) {
   steps.register({ name: "umap", on: ["ready", "updated"], run: (id) => umap.onSaeReady(id) });
   steps.register({ name: "alignment", on: ["ready", "updated"], run: (id) => alignment.onSaeReady(id) });
   steps.register({ name: "coactivation", on: ["examples"], run: (id) => geometry.onExamplesChanged(id) });
-  const ingest = new IngestService(db, new IngestRepository(db), log, steps);
+  const ingest = new IngestService(db, new IngestRepository(db), log, steps, config.deleteGraceMs);
   const exporter = new ExportService(db);
   return { sae, feature, ingest, exporter, search, stats, geometry, encode, llm, explanation, examples, jobs, steps, autointerp, umap, alignment, lists, text, sources, sizes, images, graph };
 }
@@ -122,6 +122,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     for (const r of routed.routing.status()) log.info(`read replica ${r.name}: ${r.state}${r.lagMs === null ? "" : ` (lag ${r.lagMs} ms)`}`);
   }
   const services = buildServices(config, routed?.db ?? db, log);
+  // SAEs deleted by a process that went away before their grace passed: dropped now, or on time.
+  await services.ingest.dropDue().catch((e) => log.warn(`could not drop the rows of deleted SAEs (${(e as Error).message}); the next start or delete tries again`));
   return {
     config,
     db: routed?.db ?? db,
@@ -130,6 +132,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     readRouting: routed?.routing ?? null,
     async close() {
       // Background jobs pause (back to QUEUED, post-ingest steps to PENDING) before the database goes away.
+      await services.ingest.close();
       await services.steps.close();
       await services.autointerp.close();
       await services.geometry.close();

@@ -68,6 +68,9 @@ const EnvSchema = z.object({
   MONOSCOPE_BODY_TIMEOUT_MS: int(10_000, 100),
   MONOSCOPE_REQUEST_TIMEOUT_MS: int(60_000, 100),
   MONOSCOPE_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 100),
+  // How long a deleted SAE's rows outlive the delete (requests that began before it read them to
+  // the end); default: the request timeout plus 5 s.
+  MONOSCOPE_DELETE_GRACE_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).optional()),
   // With API keys configured, /metrics needs one too unless this is false.
   MONOSCOPE_METRICS_REQUIRE_KEY: bool(true),
   // Operation names that get their own metrics label; others are "other" (unless sent with a valid key).
@@ -173,6 +176,11 @@ export type Config = Readonly<{
   }>;
   /** Image activation examples: the largest image file an ingest accepts. */
   images: Readonly<{ maxBytes: number }>;
+  /**
+   * How long a deleted SAE's rows are kept after the delete (it is invisible to new requests at
+   * once), so a request that resolved it before reads all of it: longer than a request may run.
+   */
+  deleteGraceMs: number;
   /** Byte budget of the decoder-matrix cache; null: the default sized from the machine's memory (matrix-cache.ts). */
   matrixCacheBytes: number | null;
 }>;
@@ -250,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     kernel: { backend: e.MONOSCOPE_KERNEL, nativeScan: e.MONOSCOPE_NATIVE !== "0" },
     text: { maxChars: e.MONOSCOPE_TEXT_MAX_CHARS, maxTokens: e.MONOSCOPE_TEXT_MAX_TOKENS, modelDirs: dirs },
     images: { maxBytes: e.MONOSCOPE_IMAGE_MAX_BYTES },
+    deleteGraceMs: e.MONOSCOPE_DELETE_GRACE_MS ?? e.MONOSCOPE_REQUEST_TIMEOUT_MS + 5000,
     matrixCacheBytes: e.MONOSCOPE_MATRIX_CACHE_BYTES ?? null,
   };
   return deepFreeze(config);

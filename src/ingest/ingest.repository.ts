@@ -3,7 +3,7 @@
 // (the bulk rows themselves go through bulk/bulk.repository.ts).
 import { z } from "zod";
 import type { Database } from "../db/database.ts";
-import { firstRow, parseRows } from "../db/rows.ts";
+import { firstRow, onlyRow, parseRows } from "../db/rows.ts";
 
 export interface SaeRow {
   id: string;
@@ -44,7 +44,7 @@ export interface NewSae {
   config: Record<string, unknown>;
 }
 
-/** Rows removed per table by deleteSae. */
+/** Rows removed per table by deleting an SAE. */
 export type DeletedCounts = Record<string, number>;
 
 const ModelRow = z.object({ id: z.string(), dModel: z.number().int() });
@@ -64,6 +64,13 @@ const ATTACH_LOCK_MS = 200;
 const ATTACH_ATTEMPTS = 200;
 const FamilyOfRow = z.object({ familyId: z.string().nullable() });
 const DroppedRow = z.object({ table_name: z.string(), n: z.number().int() });
+const StatusRow = z.object({ status: z.string() });
+const DeletingRow = z.object({ id: z.string(), dueInMs: z.number() });
+const n = z.number().int();
+const CountsRow = z.object({
+  explanation_score: n, explanation_embedding: n, search_document: n, explanation: n, activation_image: n, activation: n,
+  feature_dashboard: n, lineage_edge: n, job: n, feature: n, sae: n, example_image: n,
+});
 
 export class IngestRepository {
   constructor(private readonly db: Database) {}
@@ -109,7 +116,7 @@ export class IngestRepository {
                 ${sae.neuronpediaId}, 'loading', ${sae.contentHash}, ${JSON.stringify(sae.source)}::jsonb, ${JSON.stringify(sae.config)}::jsonb)`;
       // The SAE's detached tables (schema monoscope_load_schema(id)): the load fills them, and
       // markReady attaches them as its partitions; until then no reader of the partitioned
-      // tables sees a row of them, and a failed or killed ingest leaves only them (deleteSae drops them).
+      // tables sees a row of them, and a failed or killed ingest leaves only them (dropSae drops them).
       await tx.run`/* ingest.prepareDetached */ SELECT monoscope_prepare_sae_tables(${sae.id}) IS NULL`;
     });
   }
@@ -164,13 +171,68 @@ export class IngestRepository {
   }
 
   /**
-   * Deletes an SAE and everything that refers to it, in one transaction: its partitions are
-   * detached and dropped (no per-row work), then rows outside them (the DEFAULT partitions,
-   * lineage edges of other SAEs' partitions whose parent it is) are deleted set-based.
+   * The soft delete: a ready SAE turns 'deleting' (every read path that resolves an SAE or a
+   * feature filters on status = 'ready', so new requests no longer find it) and its rows stay
+   * until dropSae, after the grace period. Returns the rows the drop will remove, counted now (what
+   * deleteSae answers), or null when there is no ready SAE of that id (none, or already deleting).
+   * A loading SAE was never visible: it is dropped at once.
    */
-  async deleteSae(id: string): Promise<DeletedCounts | null> {
+  async markDeleting(id: string): Promise<DeletedCounts | null> {
+    const status = await this.db.sqlTransaction(async (tx) => {
+      const row = firstRow(StatusRow, await tx.sql`/* rm_mark_find */ SELECT status FROM sae WHERE id = ${id} FOR UPDATE`);
+      if (row?.status !== "ready") return row?.status ?? null;
+      await tx.run`/* rm_mark_deleting */ UPDATE sae SET status = 'deleting', updated_at = CURRENT_TIMESTAMP WHERE id = ${id}`;
+      return "ready";
+    });
+    if (status === "loading") return this.dropSae(id);
+    if (status !== "ready") return null;
+    return this.countRows(id);
+  }
+
+  /** The rows dropSae would remove for this SAE (one statement; the SAE's rows no longer change once it is deleting). */
+  private async countRows(id: string): Promise<DeletedCounts> {
+    const row = onlyRow(CountsRow, await this.db.sql`/* rm_count */
+      SELECT (SELECT count(*) FROM explanation_score WHERE sae_id = ${id})::int AS explanation_score,
+             (SELECT count(*) FROM explanation_embedding WHERE sae_id = ${id})::int AS explanation_embedding,
+             (SELECT count(*) FROM search_document WHERE sae_id = ${id})::int AS search_document,
+             (SELECT count(*) FROM explanation WHERE sae_id = ${id})::int AS explanation,
+             (SELECT count(*) FROM activation_image WHERE sae_id = ${id})::int AS activation_image,
+             (SELECT count(*) FROM activation WHERE sae_id = ${id})::int AS activation,
+             (SELECT count(*) FROM feature_dashboard WHERE sae_id = ${id})::int AS feature_dashboard,
+             (SELECT count(*) FROM lineage_edge WHERE parent_sae_id = ${id} OR child_sae_id = ${id})::int AS lineage_edge,
+             (SELECT count(*) FROM job WHERE sae_id = ${id})::int AS job,
+             (SELECT count(*) FROM feature WHERE sae_id = ${id})::int AS feature,
+             (SELECT count(*) FROM sae WHERE id = ${id})::int AS sae,
+             (SELECT count(*) FROM example_image i
+               WHERE EXISTS (SELECT 1 FROM activation_image a WHERE a.image_sha256 = i.sha256 AND a.sae_id = ${id})
+                 AND NOT EXISTS (SELECT 1 FROM activation_image a WHERE a.image_sha256 = i.sha256 AND a.sae_id <> ${id}))::int AS example_image`);
+    return { ...row };
+  }
+
+  /** The deleting SAEs, each with the milliseconds left (by the database's clock) until its grace of graceMs has passed (<= 0: due). */
+  async deleting(graceMs: number): Promise<{ id: string; dueInMs: number }[]> {
+    return parseRows(DeletingRow, await this.db.sql`/* rm_deleting */
+      SELECT id, (EXTRACT(EPOCH FROM (updated_at - CURRENT_TIMESTAMP)) * 1000 + ${graceMs}::float8)::float8 AS "dueInMs"
+      FROM sae WHERE status = 'deleting' ORDER BY updated_at, id`);
+  }
+
+  /**
+   * Drops an SAE (any status) and everything that refers to it, in one transaction: its
+   * partitions are detached and dropped (no per-row work), then rows outside them (the DEFAULT
+   * partitions, lineage edges of other SAEs' partitions whose parent it is) are deleted set-based.
+   * Readers that still hold it see its rows vanish: a ready SAE goes through markDeleting and
+   * the grace period first.
+   */
+  async dropSae(id: string, onlyIfStatus: "deleting" | null = null, opts: { lockTimeoutMs?: number } = {}): Promise<DeletedCounts | null> {
     return this.db.sqlTransaction(async (tx) => {
-      const sae = firstRow(FamilyOfRow, await tx.sql`/* rm_find_sae */ SELECT family_id AS "familyId" FROM sae WHERE id = ${id}`);
+      // A background drop gives way to readers: the detach takes ACCESS EXCLUSIVE locks that a
+      // reader's plan may wait for in another order; a lock not granted in time rolls it back
+      // (55P03) before the deadlock detector could pick a reader as its victim.
+      if (opts.lockTimeoutMs && this.db.backend === "postgres") {
+        await tx.run`/* rm_lock_timeout */ SELECT set_config('lock_timeout', ${`${opts.lockTimeoutMs}ms`}, true)`;
+      }
+      const sae = firstRow(FamilyOfRow, await tx.sql`/* rm_find_sae */
+        SELECT family_id AS "familyId" FROM sae WHERE id = ${id} AND (${onlyIfStatus}::text IS NULL OR status = ${onlyIfStatus}::text) FOR UPDATE`);
       if (!sae) return null;
       const counts: DeletedCounts = {};
       // What an interrupted load left detached (nothing once it is attached).

@@ -13,7 +13,7 @@
  *   // rows added to an existing, visible SAE, in one transaction (activations, stats, labels)
  *   await services.ingest.mergeIntoSae(saeId, { source: { format: "native", path }, contentHash }, async (sink) => {...}, { replace });
  *
- *   await services.ingest.removeSae(saeId);  // the SAE and everything hanging off it
+ *   await services.ingest.removeSae(saeId);  // the SAE and everything hanging off it (soft delete, dropped after the grace)
  *
  * Rules:
  * - ingestSae creates model/family when missing (model d_model = artifact.model.dModel ?? sae.dIn; an existing
@@ -34,6 +34,13 @@
  *   max_value/max_token_index are computed; text defaults to tokens.join("").
  * - Dashboards (feature_dashboard jsonb): posLogits/negLogits [{token, value}], histograms {values, heights},
  *   correlatedNeurons/correlatedFeatures {indices, pearson, l1}, neuronAlignment {indices, values, l1}, extra {...}.
+ * - removeSae is a soft delete: the SAE turns 'deleting' in one statement (every read path that resolves an SAE or a
+ *   feature filters on status = 'ready', so a request that starts after removeSae returns no longer finds it), and its
+ *   rows and partitions are dropped once deleteGraceMs (longer than any read request may run: the request timeout plus
+ *   a margin) has passed since, by a timer of this process; a 'deleting' SAE whose process went away is dropped by the
+ *   next start (dropDue) or removeSae. So a request that resolved a feature before the delete reads all of it (examples,
+ *   labels, dashboard) to the end, whichever statement of it runs after the delete. The answer (the rows per table)
+ *   is counted at the flip. Ingesting the id of a 'deleting' SAE waits for the rest of its grace, then drops it and loads.
  * - Post-ingest steps (`steps`, constructor argument: search indexing, neighbour lists, lineage, maps, ...) are
  *   durable: the steps of an event ("ready": created/replaced; "updated": a merge that changed decoders;
  *   "examples": a merge of examples or labels only) are recorded in the database before the SAE turns ready
@@ -51,6 +58,11 @@ import { IngestSession } from "./ingest.session.ts";
 import type { DeletedCounts, IngestRepository, SaeRow } from "./ingest.repository.ts";
 import type { ArtifactSource, IngestSink, IngestSummary, SaeArtifact } from "./ingest.types.ts";
 import { type ProgressReporter, silentProgress } from "./progress.ts";
+
+/** How soon a drop that found its SAE locked (an ingest or another process on it) is tried again. */
+const DROP_RETRY_MS = 2000;
+/** How long a background drop waits for one lock before it rolls back (and is tried again later). */
+const DROP_LOCK_MS = 500;
 
 /** The job module's StepService, as ingest uses it. */
 export interface PostIngestSteps {
@@ -73,7 +85,15 @@ export class IngestService {
     private readonly log: Logger,
     /** null: no post-ingest steps (benchmarks of the write path alone). */
     public steps: PostIngestSteps | null = null,
+    /** How long a removed SAE's rows outlive its removal (0: dropped before removeSae returns). */
+    private readonly deleteGraceMs = 0,
   ) {}
+
+  /** The next scheduled drop of deleted SAEs (this process), the drops in progress, and the SAE ids this service has locked. */
+  private dropTimer: NodeJS.Timeout | null = null;
+  private dropping: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly busy = new Set<string>();
 
   /** Where rows go: the embedded database runs its COPY on this process's main thread. */
   get backend(): "postgres" | "pglite" {
@@ -96,7 +116,11 @@ export class IngestService {
     let createdFamily: string | null = null;
     try {
       locked = await this.lock(bulk, sae.id);
-      const existing = await this.repo.findSae(sae.id);
+      let existing = await this.repo.findSae(sae.id);
+      if (existing?.status === "deleting") {
+        await this.dropAfterGrace(sae.id);
+        existing = null;
+      }
       if (existing && existing.modelId !== artifact.model.id) {
         throw conflict(
           `${artifact.source.path}: --sae: SAE id ${JSON.stringify(sae.id)} is already used by model ${JSON.stringify(existing.modelId)}, ` +
@@ -133,7 +157,7 @@ export class IngestService {
       if (existing) {
         if (existing.status === "loading") this.log.info(`SAE ${sae.id}: discarding the partial rows of an interrupted ingest and loading again`);
         else this.log.info(`SAE ${sae.id}: replacing the existing SAE`);
-        await this.repo.deleteSae(sae.id);
+        await this.repo.dropSae(sae.id);
       }
       started = true;
       createdModel = model ? null : artifact.model.id;
@@ -188,7 +212,10 @@ export class IngestService {
       if (started) await this.cleanup(sae.id, createdModel, createdFamily);
       throw e;
     } finally {
-      if (locked) await bulk.unlock(sae.id);
+      if (locked) {
+        this.busy.delete(sae.id);
+        await bulk.unlock(sae.id);
+      }
       await bulk.release();
     }
   }
@@ -210,7 +237,7 @@ export class IngestService {
     try {
       locked = await this.lock(bulk, saeId);
       const sae = await this.repo.findSae(saeId);
-      if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} does not exist: ingest its weights or export first (monoscope ingest saelens|neuronpedia)`);
+      if (!sae || sae.status === "deleting") throw notFound(`SAE ${JSON.stringify(saeId)} does not exist: ingest its weights or export first (monoscope ingest saelens|neuronpedia)`);
       if (sae.status !== "ready") throw conflict(`SAE ${JSON.stringify(saeId)} is still loading (an interrupted ingest): rerun that ingest first`);
       const imports = sae.imports;
       if (!opts.replace && imports.some((i) => i.contentHash === input.contentHash)) {
@@ -238,22 +265,93 @@ export class IngestService {
       await this.runSteps(saeId, opts);
       return summary(saeId, "merged", counts, t0);
     } finally {
-      if (locked) await bulk.unlock(saeId);
+      if (locked) {
+        this.busy.delete(saeId);
+        await bulk.unlock(saeId);
+      }
       await bulk.release();
     }
   }
 
-  /** Deletes an SAE (any status) with its features, activations, explanations, lineage and jobs. */
-  async removeSae(saeId: string): Promise<DeletedCounts> {
+  /**
+   * Deletes an SAE (any status) with its features, activations, explanations, lineage and jobs:
+   * from now on no request finds it, and its rows are dropped after the grace period (at once
+   * with a grace of 0, or with now: when the caller knows no request can be reading it).
+   * Returns the rows removed per table.
+   */
+  async removeSae(saeId: string, opts: { now?: boolean } = {}): Promise<DeletedCounts> {
     assertSlug("sae", saeId);
     const bulk = await BulkRepository.open(this.db);
+    let counts: DeletedCounts | null;
     try {
       await this.lock(bulk, saeId);
       try {
-        const counts = await this.repo.deleteSae(saeId);
+        counts = await this.repo.markDeleting(saeId);
         if (!counts) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-        return counts;
+        if (opts.now || this.deleteGraceMs === 0) await this.repo.dropSae(saeId, "deleting");
       } finally {
+        this.busy.delete(saeId);
+        await bulk.unlock(saeId);
+      }
+    } finally {
+      await bulk.release();
+    }
+    // Drops what is due (another process's deletes too) and schedules this one.
+    await this.dropDue().catch((e) => this.log.warn(`could not drop the rows of deleted SAEs (${(e as Error).message}); the next start or delete tries again`));
+    return counts;
+  }
+
+  /**
+   * Drops every deleting SAE whose grace has passed, then schedules the next drop in this
+   * process (a timer that keeps no process alive; what it misses, the next start or delete drops).
+   * A failing drop is logged and tried again later.
+   */
+  dropDue(): Promise<void> {
+    const run = this.dropping.then(() => this.dropDueOnce());
+    this.dropping = run.catch(() => {});
+    return run;
+  }
+
+  private async dropDueOnce(): Promise<void> {
+    if (this.closed) return;
+    let next = Infinity;
+    for (const d of await this.repo.deleting(this.deleteGraceMs)) {
+      if (d.dueInMs > 0) next = Math.min(next, d.dueInMs);
+      else if (!(await this.dropDeleting(d.id))) next = Math.min(next, DROP_RETRY_MS);
+    }
+    this.scheduleDrop(next);
+  }
+
+  private scheduleDrop(inMs: number): void {
+    if (this.dropTimer) clearTimeout(this.dropTimer);
+    this.dropTimer = null;
+    if (!Number.isFinite(inMs) || this.closed) return;
+    this.dropTimer = setTimeout(() => {
+      this.dropTimer = null;
+      this.dropDue().catch((e) => this.log.warn(`could not drop the rows of deleted SAEs (${(e as Error).message}); the next start or delete tries again`));
+    }, Math.ceil(inMs) + 20);
+    this.dropTimer.unref();
+  }
+
+  /** Drops one deleting SAE under its lock; false when someone else holds it (an ingest of the id, or another process's drop). */
+  private async dropDeleting(saeId: string): Promise<boolean> {
+    if (this.busy.has(saeId)) return false;
+    const bulk = await BulkRepository.open(this.db);
+    try {
+      if (!(await bulk.tryLock(saeId))) return false;
+      this.busy.add(saeId);
+      try {
+        await this.repo.dropSae(saeId, "deleting", { lockTimeoutMs: DROP_LOCK_MS });
+        this.log.debug(`SAE ${saeId}: rows dropped after the delete's grace period`);
+        return true;
+      } catch (e) {
+        // A lock not granted in time (readers on the tables) is routine: it goes again in DROP_RETRY_MS.
+        const code = (e as { code?: unknown }).code;
+        const level = code === "55P03" || code === "40P01" ? "debug" : "warn";
+        this.log[level](`could not drop the rows of the deleted SAE ${saeId} (${(e as Error).message}); trying again later`);
+        return false;
+      } finally {
+        this.busy.delete(saeId);
         await bulk.unlock(saeId);
       }
     } finally {
@@ -261,8 +359,41 @@ export class IngestService {
     }
   }
 
+  /** Waits for the rest of a deleting SAE's grace (a request may still read it), then drops it; the caller holds its lock. */
+  private async dropAfterGrace(saeId: string): Promise<void> {
+    const d = (await this.repo.deleting(this.deleteGraceMs)).find((x) => x.id === saeId);
+    if (d && d.dueInMs > 0) {
+      this.log.info(`SAE ${saeId} was deleted ${Math.round((this.deleteGraceMs - d.dueInMs) / 1000)} s ago: waiting ${Math.ceil(d.dueInMs / 1000)} s (MONOSCOPE_DELETE_GRACE_MS) for requests that may still read it, then loading it again`);
+      await new Promise((r) => setTimeout(r, Math.ceil(d.dueInMs) + 20));
+    }
+    await this.repo.dropSae(saeId, "deleting");
+  }
+
+  /**
+   * Waits until the SAE's rows are dropped (its grace passed), dropping them itself: for a
+   * process that removes an SAE and exits (monoscope rm). No-op when it is not deleting.
+   */
+  async awaitDrop(saeId: string): Promise<void> {
+    for (;;) {
+      const d = (await this.repo.deleting(this.deleteGraceMs)).find((x) => x.id === saeId);
+      if (!d) return;
+      if (d.dueInMs > 0) await new Promise((r) => setTimeout(r, Math.ceil(d.dueInMs) + 20));
+      else if (!(await this.dropDeleting(saeId))) await new Promise((r) => setTimeout(r, DROP_RETRY_MS));
+    }
+  }
+
+  /** Stops the drop timer and waits for a drop in progress (what is left, the next start drops). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.dropTimer) clearTimeout(this.dropTimer);
+    this.dropTimer = null;
+    await this.dropping;
+  }
+
   private async lock(bulk: BulkRepository, saeId: string): Promise<boolean> {
-    if (!(await bulk.tryLock(saeId))) throw conflict(`SAE ${JSON.stringify(saeId)} is being ingested or removed by another process; wait for it to finish`);
+    // The advisory lock is per session, and the embedded database has one: busy covers this process.
+    if (this.busy.has(saeId) || !(await bulk.tryLock(saeId))) throw conflict(`SAE ${JSON.stringify(saeId)} is being ingested or removed by another process; wait for it to finish`);
+    this.busy.add(saeId);
     return true;
   }
 
@@ -300,7 +431,7 @@ export class IngestService {
 
   private async cleanup(saeId: string, modelId: string | null, familyId: string | null): Promise<void> {
     try {
-      await this.repo.deleteSae(saeId);
+      await this.repo.dropSae(saeId);
       await this.repo.deleteUnused(modelId, familyId);
     } catch (e) {
       this.log.warn(`could not remove the partial SAE ${saeId} (${(e as Error).message}); the next ingest of it discards it`);

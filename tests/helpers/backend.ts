@@ -22,8 +22,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh empty database (not yet migrated). */
-export async function createTestDatabase(extraEnv: Record<string, string> = {}): Promise<TestDatabase> {
+/**
+ * A fresh empty database (not yet migrated). Deleted SAEs are dropped at once unless
+ * extraEnv sets MONOSCOPE_DELETE_GRACE_MS (tests/integration/ingest/soft-delete.test.ts does).
+ */
+export async function createTestDatabase(env: Record<string, string> = {}): Promise<TestDatabase> {
+  const extraEnv = { MONOSCOPE_DELETE_GRACE_MS: "0", ...env };
   if (testBackend() === "pglite") {
     const config = loadConfig({ ...extraEnv, DATABASE_URL: "" } as NodeJS.ProcessEnv);
     return { backend: "pglite", env: { ...extraEnv }, config, drop: async () => {} };

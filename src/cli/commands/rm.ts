@@ -1,6 +1,7 @@
 // `monoscope rm --sae <id>` / `--graph <slug>`: delete an SAE with everything hanging off it, or an attribution graph.
 import type { Command } from "commander";
 import { badInput } from "../../errors.ts";
+import { currentClientRun } from "../remote/context.ts";
 import { withApp } from "../runtime.ts";
 
 export function registerRm(program: Command) {
@@ -20,8 +21,16 @@ export function registerRm(program: Command) {
           return;
         }
         const sae = o.sae!;
-        const counts = await app.services.ingest.removeSae(sae);
+        // Embedded, in its own process, this process holds the data dir: no request can be reading
+        // the SAE, so its rows go at once. Otherwise requests of a server may still read it: its rows
+        // go after the grace (MONOSCOPE_DELETE_GRACE_MS), by the server that ran this verb, or here.
+        const alone = app.config.database.kind === "pglite" && !currentClientRun();
+        const counts = await app.services.ingest.removeSae(sae, { now: alone });
         app.log.info(`removed SAE ${sae} (${counts.feature ?? 0} features, ${counts.activation ?? 0} activation examples, ${counts.explanation ?? 0} explanations)`);
+        if (!alone && !currentClientRun() && app.config.deleteGraceMs > 0) {
+          app.log.info(`dropping its rows in ${Math.ceil(app.config.deleteGraceMs / 1000)} s, once requests that may still read it are done (MONOSCOPE_DELETE_GRACE_MS)`);
+          await app.services.ingest.awaitDrop(sae);
+        }
         process.stdout.write(JSON.stringify({ saeId: sae, deleted: counts }) + "\n");
       });
     });

@@ -2,7 +2,9 @@
 // many (sae_id, idx) pairs at once (unnest of two arrays) so DataLoaders can batch a
 // whole GraphQL response into one statement per kind of data. Only features of SAEs
 // with status 'ready' are visible. Their rows are written by the bulk-load statements
-// in feature-bulk.repository.ts, which ingest runs.
+// in feature-bulk.repository.ts, which ingest runs. The by-key reads also find the features of
+// an SAE being deleted (its rows stay for the grace period, see IngestService.removeSae), marked
+// saeDeleting: a key a request already holds reads whole, and entry points (Query.feature) drop them.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
@@ -23,6 +25,8 @@ export const FeatureRow = z.object({
   umapY: num,
   splitKind: z.string().nullable(),
   originKind: z.string().nullable(),
+  /** True when the SAE is being deleted (by-key reads only): not visible to a request that did not already hold it. */
+  saeDeleting: z.boolean().nullish().transform((v) => (v === true ? true : undefined)),
 });
 export type FeatureRow = z.infer<typeof FeatureRow>;
 
@@ -78,6 +82,9 @@ const FEATURE_COLUMNS = Prisma.sql`
   f.neuron_index AS "neuronIndex", f.neuron_cosine AS "neuronCosine", f.umap_x AS "umapX", f.umap_y AS "umapY",
   f.split_kind AS "splitKind", f.origin_kind AS "originKind"`;
 
+/** Null unless the feature's SAE (joined as s) is being deleted. */
+const SAE_DELETING = Prisma.sql`CASE WHEN s.status = 'deleting' THEN true END AS "saeDeleting"`;
+
 /**
  * What a feature page reads beside the row, in the same statement: its explanations (the
  * explanation module's subquery over the row `f` and its parser, passed in by the service),
@@ -131,6 +138,7 @@ const pageFeatureRow: RowParser<FeatureRow> = {
       saeId: str(v, "saeId"), index: int(v, "index"), decoderNorm: nnum(v, "decoderNorm"), density: nnum(v, "density"),
       maxActivation: nnum(v, "maxActivation"), neuronIndex: nint(v, "neuronIndex"), neuronCosine: nnum(v, "neuronCosine"),
       umapX: nnum(v, "umapX"), umapY: nnum(v, "umapY"), splitKind: nstr(v, "splitKind"), originKind: nstr(v, "originKind"),
+      saeDeleting: v.saeDeleting === true ? true : undefined,
     };
   },
 };
@@ -216,10 +224,10 @@ export class FeatureRepository {
     const { saeIds, indices } = keyArrays(keys);
     return this.db.rows(FeatureRow)`
       /* feature.byKeys */
-      SELECT ${FEATURE_COLUMNS}
+      SELECT ${FEATURE_COLUMNS}, ${SAE_DELETING}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
-      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+      JOIN sae s ON s.id = f.sae_id AND s.status IN ('ready', 'deleting')`;
   }
 
   /** Feature rows with their pages' parts (labels, examples, stored neighbour list): one statement for all. */
@@ -227,10 +235,10 @@ export class FeatureRepository {
     const { saeIds, indices } = keyArrays(keys);
     return this.db.rows(partsParser(parts))`
       /* feature.pagesByKeys */
-      SELECT ${FEATURE_COLUMNS}${partColumns(parts)}
+      SELECT ${FEATURE_COLUMNS}, ${SAE_DELETING}${partColumns(parts)}
       FROM unnest(${saeIds}::text[], ${indices}::int[]) AS k(sae_id, idx)
       JOIN feature f ON f.sae_id = k.sae_id AND f.idx = k.idx
-      JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'`;
+      JOIN sae s ON s.id = f.sae_id AND s.status IN ('ready', 'deleting')`;
   }
 
   /** Unit decoder directions as text '[..]' (halfvec), parsed to floats. */

@@ -19,7 +19,8 @@ export const featureResolvers: Resolvers = {
     feature: async (_p, { saeId, index }, ctx) => {
       if (index < 0) return null;
       const r = await ctx.loaders.feature.feature.load({ saeId, index });
-      return r ? { saeId: r.saeId, index: r.index } : null;
+      // A feature of an SAE being deleted is visible only to a request that read it before the delete (cached row).
+      return r && !r.saeDeleting ? { saeId: r.saeId, index: r.index } : null;
     },
     features: async (_p, args, ctx) => {
       const first = args.first ?? 50;
@@ -41,6 +42,7 @@ export const featureResolvers: Resolvers = {
     id: (f) => featureKey(f),
     index: (f) => f.index,
     sae: async (f, _a, ctx) => {
+      // The SAE of a feature this request holds: found while it is being deleted too (its rows stay for the grace).
       const s = await ctx.loaders.sae.sae.load(f.saeId);
       invariant(s, `feature ${featureKey(f)} has no visible SAE`);
       return s;

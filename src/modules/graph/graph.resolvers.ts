@@ -109,7 +109,8 @@ export const graphResolvers: Resolvers = {
     feature: async (n, _a, ctx) => {
       const key = n.graph.feature[n.pos];
       if (!key) return null;
-      return (await ctx.loaders.feature.feature.load(key)) ? key : null;
+      const r = await ctx.loaders.feature.feature.load(key);
+      return r && !r.saeDeleting ? key : null;
     },
   },
   GraphLink: {

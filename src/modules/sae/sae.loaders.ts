@@ -9,7 +9,11 @@ const byId = <T extends { id: string }>(rows: T[], ids: readonly string[]) => {
 
 export function createSaeLoaders(sae: SaeService) {
   return {
-    sae: new DataLoader(async (ids: readonly string[]) => byId(await sae.saesByIds(ids), ids)),
+    /**
+     * Ready SAEs and those being deleted (whose rows stay for the grace period): a parent this
+     * request already holds resolves whole. Entry points (Query.sae) keep only status 'ready'.
+     */
+    sae: new DataLoader(async (ids: readonly string[]) => byId(await sae.heldSaesByIds(ids), ids)),
     model: new DataLoader(async (ids: readonly string[]) => byId(await sae.modelsByIds(ids), ids)),
     family: new DataLoader(async (ids: readonly string[]) => byId(await sae.familiesByIds(ids), ids)),
     featureCount: new DataLoader(async (ids: readonly string[]) => {

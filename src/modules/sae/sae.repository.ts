@@ -1,4 +1,6 @@
-// SQL for models, families and SAEs. Only SAEs with status 'ready' are visible.
+// SQL for models, families and SAEs. Only SAEs with status 'ready' are visible, except to
+// saesByIds with deleting (an SAE being deleted keeps its rows for the grace period, for the
+// requests that found it before the delete).
 import { z } from "zod";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { Database } from "../../db/database.ts";
@@ -62,7 +64,11 @@ export class SaeRepository {
       ORDER BY model_id, family_id NULLS LAST, d_sae, id`;
   }
 
-  async saesByIds(ids: readonly string[]): Promise<SaeRecord[]> {
+  async saesByIds(ids: readonly string[], o: { deleting?: boolean } = {}): Promise<SaeRecord[]> {
+    if (o.deleting) {
+      return this.db.rows(SaeRecord)`/* sae.heldSaesByIds */
+        SELECT ${SAE_COLUMNS} FROM sae WHERE id = ANY(${[...ids]}::text[]) AND status IN ('ready', 'deleting')`;
+    }
     return this.db.rows(SaeRecord)`/* sae.saesByIds */ SELECT ${SAE_COLUMNS} FROM sae WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
   }
 

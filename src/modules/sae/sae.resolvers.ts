@@ -7,7 +7,12 @@ export const saeResolvers: Resolvers = {
     models: (_p, _a, ctx) => ctx.services.sae.models(),
     families: (_p, _a, ctx) => ctx.services.sae.families(),
     saes: (_p, args, ctx) => ctx.services.sae.saes({ familyId: args.familyId, modelId: args.modelId }),
-    sae: (_p, args, ctx) => ctx.loaders.sae.sae.load(args.id),
+    // The loader also finds an SAE being deleted (for parents this request holds); a request that
+    // did not read it before the delete does not see it.
+    sae: async (_p, args, ctx) => {
+      const s = await ctx.loaders.sae.sae.load(args.id);
+      return s?.status === "ready" ? s : null;
+    },
   },
   Model: {
     saes: (m, _a, ctx) => ctx.services.sae.saes({ modelId: m.id }),

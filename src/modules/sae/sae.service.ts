@@ -33,6 +33,10 @@ export class SaeService {
   saesByIds(ids: readonly string[]) {
     return this.repo.saesByIds(ids);
   }
+  /** Ready SAEs and SAEs being deleted (status 'deleting'): for parents a request already holds. */
+  heldSaesByIds(ids: readonly string[]) {
+    return this.repo.saesByIds(ids, { deleting: true });
+  }
   featureCounts(ids: readonly string[]) {
     return this.repo.featureCounts(ids);
   }

@@ -1,6 +1,7 @@
 // SQL for per-SAE statistics and the family scaling view. Every statement covers many
 // SAEs at once (= ANY of an id array) so DataLoaders answer a whole response in one
-// statement per kind of statistic. Only SAEs with status 'ready' are counted.
+// statement per kind of statistic. Only SAEs with status 'ready' are counted, and those being deleted (status
+// 'deleting', rows kept for the grace period) when asked for by id: the Sae a request already holds.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
 import { parseRows } from "../../db/rows.ts";
@@ -74,7 +75,7 @@ export class StatsRepository {
     const rows = await this.db.sql`/* stats.base */
       WITH s AS (
         SELECT s.id, ${HAS_EXAMPLES} AS has_examples
-        FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status = 'ready'
+        FROM sae s WHERE s.id = ANY(${[...saeIds]}::text[]) AND s.status IN ('ready', 'deleting')
       ), f AS (
         SELECT f.sae_id, f.density,
           ${DEAD} AS dead
@@ -94,7 +95,7 @@ export class StatsRepository {
     const rows = await this.db.sql`/* stats.neuronAligned */
       SELECT f.sae_id AS "saeId", count(f.neuron_cosine)::int AS total,
         count(*) FILTER (WHERE abs(f.neuron_cosine) >= ${threshold}::float8)::int AS hits
-      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status IN ('ready', 'deleting')
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
     return parseRows(FractionRow, rows);
@@ -105,7 +106,7 @@ export class StatsRepository {
     const rows = await this.db.sql`/* stats.neuronCorrelated */
       SELECT f.sae_id AS "saeId", count(f.neuron_corr_pearson)::int AS total,
         count(*) FILTER (WHERE f.neuron_corr_pearson >= ${threshold}::float8)::int AS hits
-      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+      FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status IN ('ready', 'deleting')
       WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       GROUP BY f.sae_id`;
     return parseRows(FractionRow, rows);
@@ -150,7 +151,7 @@ export class StatsRepository {
     return this.db.rows(DensityBucketRow)`/* stats.densityBuckets */
       WITH f AS (
         SELECT f.sae_id, f.density, CASE WHEN f.density > 0 THEN log(f.density::float8) END AS x
-        FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status = 'ready'
+        FROM feature f JOIN sae s ON s.id = f.sae_id AND s.status IN ('ready', 'deleting')
         WHERE f.sae_id = ANY(${[...saeIds]}::text[])
       ), r AS (
         SELECT sae_id, min(x) AS lo, max(x) AS hi,
