@@ -9,7 +9,6 @@ import { join } from "node:path";
 import pg from "pg";
 import { benchConfig, ensureDataset, load, type LoadResult, once, ROOT, spawnServer } from "./api-harness.ts";
 import { assertEqualPages, createNeighbourFunction, installPostgraphile, monoscopeFeatureQuery, postgraphileFeatureQuery, startPostgraphile } from "./deploy-postgraphile.ts";
-import { type CpuMeter, cpuMeter } from "./cpu-meter.ts";
 import { intArg } from "./lib.ts";
 
 const url = process.env.DATABASE_URL;
@@ -43,31 +42,24 @@ try {
   log("equal feature pages for 25 features");
   let counter = 0;
   const nextIndex = () => (counter++ * 7919) % features;
-  // CPU ms spent during each measured run (server tree, database backends) and its requests.
-  const cpu = new Map<LoadResult, { serverMs: number; databaseMs: number }>();
-  const run = async (u: string, q: string, meter?: CpuMeter): Promise<LoadResult> => {
+  const run = async (u: string, q: string): Promise<LoadResult> => {
     const next = () => ({ query: q, variables: { s: saeId, i: nextIndex() } });
     await load(u, next, { connections: CLIENTS, seconds: 1 });
-    const a = meter?.read();
     const r = await load(u, next, { connections: CLIENTS, seconds });
-    const z = meter?.read();
-    if (a && z) cpu.set(r, { serverMs: z.serverMs - a.serverMs, databaseMs: z.databaseMs - a.databaseMs });
     if (r.errors || r.non2xx || r.timeouts || r.graphqlErrors) throw new Error(`${u}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts, ${r.graphqlErrors} GraphQL errors`);
     return r;
   };
-  const meters = { mono: await cpuMeter(mono.pid, url), peer: await cpuMeter(peer.pid, url) };
   const m: LoadResult[] = [];
   const g: LoadResult[] = [];
   const b: LoadResult[] = [];
   const baseline = process.env.FEATURE_PAGE_BASELINE_URL;
   if (baseline) await assertEqualPages(baseline, mq, peer.url, pq, saeId, features);
   // Each rep rotates the order, so a drift in the machine's background load falls on all alike.
-  type Contender = [LoadResult[], string, string, CpuMeter?];
-  const contenders: Contender[] = [[m, mono.url, mq, meters.mono], [g, peer.url, pq, meters.peer], ...(baseline ? [[b, baseline, mq] as Contender] : [])];
+  const contenders: [LoadResult[], string, string][] = [[m, mono.url, mq], [g, peer.url, pq], ...(baseline ? [[b, baseline, mq] as [LoadResult[], string, string]] : [])];
   for (let i = 0; i < reps; i++) {
     for (let j = 0; j < contenders.length; j++) {
-      const [out, u, q, meter] = contenders[(i + j) % contenders.length]!;
-      out.push(await run(u, q, meter));
+      const [out, u, q] = contenders[(i + j) % contenders.length]!;
+      out.push(await run(u, q));
     }
   }
   const statements = async () => Number(/^monoscope_db_statements_total (\d+)/m.exec(await (await fetch(`${mono.url}/metrics`)).text())?.[1]);
@@ -86,16 +78,6 @@ try {
   const s1 = await statements();
   const scrape = (await statements()) - s1;
   console.log(`ratio per pair: ${ratio.join(" ")}; statements per page: ${((perPage * 50 - scrape) / 50).toFixed(1)}`);
-  // CPU per request over all runs: the cost a dedicated machine's cores would divide.
-  const perRequest = (rs: LoadResult[]) => {
-    const n = rs.reduce((a, r) => a + r.requests, 0);
-    const sum = (k: "serverMs" | "databaseMs") => rs.reduce((a, r) => a + (cpu.get(r)?.[k] ?? 0), 0) / n;
-    return { server: sum("serverMs"), database: sum("databaseMs") };
-  };
-  const cm = perRequest(m);
-  const cg = perRequest(g);
-  const f2 = (x: number) => x.toFixed(2);
-  console.log(`CPU ms per request (server + database backends): monoscope ${f2(cm.server)} + ${f2(cm.database)} = ${f2(cm.server + cm.database)}; postgraphile ${f2(cg.server)} + ${f2(cg.database)} = ${f2(cg.server + cg.database)}; ratio (postgraphile ÷ monoscope, the req/s ratio on cores of their own) ${((cg.server + cg.database) / (cm.server + cm.database)).toFixed(2)}`);
 } finally {
   await peer.stop();
   await mono.stop();
