@@ -92,6 +92,9 @@ function ingest(n: number): Promise<Record<string, number | string>> {
       if (code !== 0) return reject(new Error(`ingest of ${n} exited ${code}: ${err.slice(-2000)}`));
       const lists = /stored top-\d+ neighbours of \d+ features \([^)]*\) in ([\d.]+) s/.exec(err);
       const lineage = /split lineage of \d+ sizes rebuilt in ([\d.]+) s/.exec(err);
+      // A post-ingest step that failed leaves the SAE ready without its lists: the stage is not
+      // done (the next run's ingest of the same checkpoint retries the step).
+      if (!lists) return reject(new Error(`ingest of ${n}: no neighbour lists were stored: ${err.slice(-2000)}`));
       resolve({ seconds: (performance.now() - t0) / 1000, "neighbour lists s": lists ? Number(lists[1]) : "not in the log", "lineage s": lineage ? Number(lineage[1]) : "not in the log" });
     });
   });

@@ -54,67 +54,107 @@ export const int8BytesPerRow = (d: number) => d + 4 + 4;
 
 /**
  * Parses PostgreSQL binary COPY output of (idx int4, decoder halfvec) rows into float16 rows
- * with their inverse norms. halfvec's binary form: int16 dim, int16 unused, dim × float16,
- * all big-endian. Zero rows have no direction and get no row.
+ * with their inverse norms, chunk by chunk as the COPY streams in (a 1M × 2304 SAE's COPY is
+ * 4.85 GB, more than one Buffer can hold). halfvec's binary form: int16 dim, int16 unused,
+ * dim × float16, all big-endian. Zero rows have no direction and get no row.
  */
-export function parseDecoderCopy(buf: Buffer, dSae: number, d: number): DecoderRows {
-  const table = halfToFloatTable();
-  let half = new Uint16Array(Math.min(dSae, 1024) * d);
-  let invNorm = new Float32Array(Math.min(dSae, 1024));
-  const index: number[] = [];
-  const rowOf = new Int32Array(dSae).fill(-1);
-  // signature (11) + flags (4) + header extension length (4), then the extension itself
-  let o = 19 + buf.readInt32BE(15);
-  while (o + 2 <= buf.length) {
-    const fields = buf.readInt16BE(o);
-    o += 2;
-    if (fields === -1) break;
-    const idx = buf.readInt32BE(o + 4);
-    const len = buf.readInt32BE(o + 8);
-    o += 12;
-    if (len < 0) continue;
-    const dim = buf.readInt16BE(o);
-    if (dim !== d) throw new Error(`decoder of feature ${idx} has ${dim} dimensions, the SAE has d_in ${d}`);
-    const row = index.length;
-    if (idx >= 0 && idx < dSae) {
-      if ((row + 1) * d > half.length) {
-        const cap = Math.min(dSae, 2 * (row + 1));
-        const grown = new Uint16Array(cap * d);
-        grown.set(half);
-        half = grown;
-        const grownInv = new Float32Array(cap);
-        grownInv.set(invNorm);
-        invNorm = grownInv;
-      }
-      const base = row * d;
-      let p = o + 4;
-      let norm = 0;
-      for (let j = 0; j < d; j++, p += 2) {
-        const h = (buf[p] << 8) | buf[p + 1];
-        half[base + j] = h;
-        const v = table[h];
-        norm += v * v;
-      }
-      // Renormalising makes dot products exact cosines of the stored directions (what
-      // pgvector's <=> computes); the next row overwrites a zero one.
-      if (norm > 0) {
-        invNorm[row] = 1 / Math.sqrt(norm);
-        rowOf[idx] = row;
-        index.push(idx);
-      }
-    }
-    o += len;
+export class DecoderCopyParser {
+  private readonly table = halfToFloatTable();
+  // Room for every feature from the start: growing by doubling would copy the rows and hold two
+  // copies at the last step. finish() trims what features without a decoder left unused.
+  private readonly half: Uint16Array;
+  private readonly invNorm: Float32Array;
+  private readonly index: number[] = [];
+  private readonly rowOf: Int32Array;
+  /** Bytes of a record the last chunk cut off (or of the header, before it is complete). */
+  private rest: Buffer = Buffer.alloc(0);
+  private headerDone = false;
+  private ended = false;
+
+  constructor(
+    private readonly dSae: number,
+    private readonly d: number,
+  ) {
+    this.half = new Uint16Array(dSae * d);
+    this.invNorm = new Float32Array(dSae);
+    this.rowOf = new Int32Array(dSae).fill(-1);
   }
-  const rows = index.length;
-  // Views when little capacity is spare (no second copy of the rows while loading); copies
-  // otherwise, so spare capacity is not held for the cache's life. `bytes` counts the buffers.
-  const tight = rows * d >= half.length * 0.875;
-  return {
-    half: tight ? half.subarray(0, rows * d) : half.slice(0, rows * d),
-    invNorm: tight ? invNorm.subarray(0, rows) : invNorm.slice(0, rows),
-    index: Int32Array.from(index),
-    rowOf,
-  };
+
+  push(chunk: Buffer): void {
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    let o = 0;
+    if (!this.headerDone) {
+      // signature (11) + flags (4) + header extension length (4), then the extension itself
+      if (buf.length < 19 || buf.length < 19 + buf.readInt32BE(15)) {
+        this.rest = Buffer.from(buf);
+        return;
+      }
+      o = 19 + buf.readInt32BE(15);
+      this.headerDone = true;
+    }
+    while (!this.ended && o + 2 <= buf.length) {
+      const fields = buf.readInt16BE(o);
+      if (fields === -1) {
+        this.ended = true;
+        o += 2;
+        break;
+      }
+      // idx: int32 length + int32 value; decoder: int32 length (-1: NULL) + its bytes.
+      if (o + 14 > buf.length) break;
+      const len = buf.readInt32BE(o + 10);
+      const end = o + 14 + Math.max(len, 0);
+      if (end > buf.length) break;
+      if (len >= 0) this.row(buf, buf.readInt32BE(o + 6), o + 14);
+      o = end;
+    }
+    this.rest = o < buf.length ? Buffer.from(buf.subarray(o)) : Buffer.alloc(0);
+  }
+
+  private row(buf: Buffer, idx: number, at: number): void {
+    const { d, half, table } = this;
+    const dim = buf.readInt16BE(at);
+    if (dim !== d) throw new Error(`decoder of feature ${idx} has ${dim} dimensions, the SAE has d_in ${d}`);
+    if (idx < 0 || idx >= this.dSae) return;
+    const row = this.index.length;
+    const base = row * d;
+    let p = at + 4;
+    let norm = 0;
+    for (let j = 0; j < d; j++, p += 2) {
+      const h = (buf[p]! << 8) | buf[p + 1]!;
+      half[base + j] = h;
+      const v = table[h]!;
+      norm += v * v;
+    }
+    // Renormalising makes dot products exact cosines of the stored directions (what
+    // pgvector's <=> computes); the next row overwrites a zero one.
+    if (norm > 0) {
+      this.invNorm[row] = 1 / Math.sqrt(norm);
+      this.rowOf[idx] = row;
+      this.index.push(idx);
+    }
+  }
+
+  finish(): DecoderRows {
+    if (this.rest.length && !this.ended) throw new Error(`the decoders' COPY stream ended inside a record (${this.rest.length} bytes left)`);
+    const { d, half, invNorm } = this;
+    const rows = this.index.length;
+    // Views when little capacity is spare (no second copy of the rows while loading); copies
+    // otherwise, so spare capacity is not held for the cache's life. `bytes` counts the buffers.
+    const tight = rows * d >= half.length * 0.875;
+    return {
+      half: tight ? half.subarray(0, rows * d) : half.slice(0, rows * d),
+      invNorm: tight ? invNorm.subarray(0, rows) : invNorm.slice(0, rows),
+      index: Int32Array.from(this.index),
+      rowOf: this.rowOf,
+    };
+  }
+}
+
+/** parseDecoderCopy over a whole COPY output at once. */
+export function parseDecoderCopy(buf: Buffer, dSae: number, d: number): DecoderRows {
+  const p = new DecoderCopyParser(dSae, d);
+  p.push(buf);
+  return p.finish();
 }
 
 /** Rows per block when something is built from decoded rows (4 MiB of float32 at a time). */
@@ -154,6 +194,17 @@ export function makeDecoderMatrix(saeId: string, version: string, d: number, r: 
 
 export function buildDecoderMatrix(saeId: string, version: string, dSae: number, d: number, copy: Buffer, native: NativeScan | null): DecoderMatrix {
   return makeDecoderMatrix(saeId, version, d, parseDecoderCopy(copy, dSae, d), native);
+}
+
+/** The matrix of one SAE, streamed from its decoders' COPY (GeometryRepository.copyDecoders). */
+export async function loadDecoderMatrix(
+  copyDecoders: (saeId: string, onChunk: (chunk: Buffer) => void) => Promise<void>,
+  sae: { id: string; version: string; dSae: number; dIn: number },
+  native: NativeScan | null,
+): Promise<DecoderMatrix> {
+  const parser = new DecoderCopyParser(sae.dSae, sae.dIn);
+  await copyDecoders(sae.id, (chunk) => parser.push(chunk));
+  return makeDecoderMatrix(sae.id, sae.version, sae.dIn, parser.finish(), native);
 }
 
 /**

@@ -3,7 +3,7 @@
 // rows, and the precomputed neighbour lists in feature.nn_indices / nn_cosines.
 import { z } from "zod";
 import type { Database } from "../../db/database.ts";
-import { copyOutForSae } from "../../db/copy-out.ts";
+import { copyOutChunksForSae } from "../../db/copy-out.ts";
 import { SAE_VERSION } from "../../db/sae-version.ts";
 import { intArray, numberArray } from "../../db/rows.ts";
 import { parseVectorLiteral } from "../../db/vector.ts";
@@ -51,9 +51,9 @@ export class GeometryRepository {
       FROM sae s WHERE id = ANY(${[...ids]}::text[]) AND status = 'ready'`;
   }
 
-  /** Binary COPY of (idx int4, decoder halfvec) for every feature with a decoder, by idx. */
-  copyDecoders(saeId: string): Promise<Buffer> {
-    return copyOutForSae(this.db, COPY_DECODERS, saeId);
+  /** Binary COPY of (idx int4, decoder halfvec) for every feature with a decoder, by idx, as it streams. */
+  copyDecoders(saeId: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+    return copyOutChunksForSae(this.db, COPY_DECODERS, saeId, onChunk);
   }
 
   /** Unit decoder directions of a few features (absent when the feature or its decoder is missing). */

@@ -7,7 +7,7 @@
 import { totalmem } from "node:os";
 import { AppError, ErrorCode } from "../../errors.ts";
 import { type NativeScan, packedBytes } from "../../kernel/native-scan.ts";
-import { baseBytesPerRow, buildDecoderMatrix, type DecoderMatrix, int8BytesPerRow } from "./decoder-matrix.ts";
+import { baseBytesPerRow, type DecoderMatrix, int8BytesPerRow, loadDecoderMatrix } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 
 interface Entry {
@@ -107,8 +107,7 @@ export class MatrixCache {
   }
 
   private async load(sae: SaeGeometry): Promise<DecoderMatrix> {
-    const copy = await this.repo.copyDecoders(sae.id);
-    return buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, copy, this.native);
+    return loadDecoderMatrix((id, onChunk) => this.repo.copyDecoders(id, onChunk), sae, this.native);
   }
 
   private evict(keep: string): void {

@@ -6,7 +6,7 @@ import { notFound } from "../../errors.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { NativeScan } from "../../kernel/native-scan.ts";
 import type { Logger } from "../../logger.ts";
-import { blockRows, buildDecoderMatrix, decodeRange, type DecoderMatrix } from "./decoder-matrix.ts";
+import { blockRows, decodeRange, type DecoderMatrix, loadDecoderMatrix } from "./decoder-matrix.ts";
 import { topKBlocks } from "./nearest-scan.ts";
 import type { GeometryRepository } from "./geometry.repository.ts";
 import { type KnnGraph, umapLayout, type UmapParams } from "./umap-layout.ts";
@@ -37,7 +37,7 @@ export class UmapService {
     const t0 = performance.now();
     const [sae] = await this.geometry.saes([saeId]);
     if (!sae) throw notFound(`SAE ${JSON.stringify(saeId)} not found`);
-    const m = buildDecoderMatrix(sae.id, sae.version, sae.dSae, sae.dIn, await this.geometry.copyDecoders(sae.id), this.native);
+    const m = await loadDecoderMatrix((id, onChunk) => this.geometry.copyDecoders(id, onChunk), sae, this.native);
     // The matrix holds only the rows that have a decoder; m.index maps row -> feature index.
     const present = m.index;
     const n = present.length;
