@@ -14,7 +14,7 @@
 import { createKernel } from "../../src/kernel/index.ts";
 import { loadNativeScan } from "../../src/kernel/native-scan.ts";
 import { decodeRange, decoderMatrixFromFloats } from "../../src/modules/geometry/decoder-matrix.ts";
-import { buildIvf, DEFAULT_JOINS, defaultProbes, ivfNeighbours, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
+import { buildIvf, DEFAULT_JOINS, defaultProbes, ivfNeighbours, ivfQueryBlock, type IvfQueryStats } from "../../src/modules/geometry/ivf-neighbours.ts";
 import { scanNearest } from "../../src/modules/geometry/nearest-scan.ts";
 import { joinAll } from "../../src/modules/geometry/neighbour-join.ts";
 import { seededRandom } from "../../src/util/random.ts";
@@ -30,6 +30,8 @@ const PROBES = (() => {
   return i >= 0 ? process.argv[i + 1].split(",").map(Number) : null;
 })();
 const BLOCK = intArg("block", 1024); // geometry.service.ts builds in blocks of 1024
+const QUERY_BLOCK = process.argv.includes("--query-block") ? intArg("query-block", 1024) : null;
+let stagesQueryBlock = 0;
 const EXHAUSTIVE = (() => {
   const i = process.argv.indexOf("--exhaustive");
   return i >= 0 ? process.argv[i + 1] : N <= 100_000 ? "full" : "sample";
@@ -140,14 +142,16 @@ for (const probes of PROBES ?? [defaultProbes(ivf.nlist)]) {
   const all = Int32Array.from({ length: N }, (_, i) => i);
   let lists: Int32Array = new Int32Array(N * K).fill(-1);
   t0 = performance.now();
-  // Blocks of rows, as buildNeighbourLists runs pass 1 (blocks in cluster order measured no faster:
-  // a block's queries probe nearly every cluster either way).
-  for (let b = 0; b < N; b += BLOCK) {
-    const qr = all.subarray(b, b + BLOCK);
+  // Blocks of rows, as buildNeighbourLists runs pass 1 (ivfQueryBlock; --query-block overrides it).
+  const qBlock = QUERY_BLOCK ?? ivfQueryBlock(N, D, ivf.nlist, probes, BLOCK);
+  log(`probes ${probes}: pass 1 in query blocks of ${qBlock}`);
+  for (let b = 0; b < N; b += qBlock) {
+    const qr = all.subarray(b, b + qBlock);
     const res = await ivfNeighbours(kernel, m, ivf, qr, K, probes, stats);
     lists.set(res.rows, b * K);
-    if (b % (BLOCK * 10) === 0) log(`probes ${probes}: pass 1 ${b}/${N}`);
+    log(`probes ${probes}: pass 1 ${Math.min(N, b + qBlock)}/${N}`);
   }
+  stagesQueryBlock = qBlock;
   const pass1S = (performance.now() - t0) / 1000;
   const stages: Record<string, number> = {};
   const r1 = recallOf(Int32Array.from(Array.from(queryRows).flatMap((row) => Array.from(lists.subarray(row * K, (row + 1) * K)))));
@@ -157,6 +161,7 @@ for (const probes of PROBES ?? [defaultProbes(ivf.nlist)]) {
   stages["pass 1 candidates/feature"] = Math.round(stats.candidates / N);
   stages["pass 1 clusters probed/feature"] = round(stats.probed / N, 2);
   stages["pass 1 matrix products"] = stats.products ?? 0;
+  stages["pass 1 query block"] = stagesQueryBlock;
   let r2 = r1;
   for (let j = 1; j <= JOINS; j++) {
     t0 = performance.now();

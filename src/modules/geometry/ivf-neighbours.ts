@@ -47,6 +47,22 @@ export const DEFAULT_JOINS = 3;
 
 const BLOCK = 4096;
 
+/** Bytes a pass-1 query block may hold in its query rows and query-centroid cosines. */
+const QUERY_BLOCK_BYTES = 512 * 2 ** 20;
+
+/**
+ * Queries per ivfNeighbours call in a build over every row: enough that a cluster's product in
+ * one round (the block's queries that probe it, about block · probes / 2 / nlist, against its
+ * rows / nlist members) is about square, so its members are decoded once per hundreds of queries
+ * rather than per dozens; within QUERY_BLOCK_BYTES (block · (d + nlist) floats); a multiple of
+ * `unit` (the rows stored at a time), at least one unit.
+ */
+export function ivfQueryBlock(rows: number, d: number, nlist: number, probes: number, unit: number): number {
+  const square = Math.ceil((2 * rows) / Math.max(1, Math.min(probes, nlist)));
+  const cap = Math.floor(QUERY_BLOCK_BYTES / (4 * (d + nlist)));
+  return Math.max(unit, Math.floor(Math.min(square, cap) / unit) * unit);
+}
+
 /** Nearest centroid of each of the given rows (null: every row, in order), with its cosine. */
 async function assign(kernel: Kernel, m: DecoderMatrix, rows: Int32Array | null, count: number, d: number, centroids: Float32Array, nlist: number) {
   const best = new Int32Array(count);

@@ -12,7 +12,7 @@ import { checkK, DEFAULT_LIMITS, type RequestLimits } from "../../shared/limits.
 import { type DecoderMatrix, decodeRows } from "./decoder-matrix.ts";
 import type { GeometryRepository, SaeGeometry } from "./geometry.repository.ts";
 import type { MatrixCache } from "./matrix-cache.ts";
-import { buildIvf, DEFAULT_JOINS, ivfNeighbours } from "./ivf-neighbours.ts";
+import { buildIvf, DEFAULT_JOINS, defaultProbes, ivfNeighbours, ivfQueryBlock } from "./ivf-neighbours.ts";
 import { runJoins } from "./neighbour-join.ts";
 import { type Neighbour, scanNearest } from "./nearest-scan.ts";
 
@@ -186,14 +186,22 @@ export class NearestService {
     await opts.onProgress?.(done, total);
     // Rebuilt on resume (seeded, so the same partition): cheap beside the probes.
     const ivf = opts.ivf && todo.length > 0 ? await buildIvf(kernel, m, { nlist: opts.ivf.nlist }) : null;
-    for (let b = 0; b < todo.length; b += block) {
+    // Pass 1 of the IVF build takes its queries in larger blocks than it stores them: each probed
+    // cluster costs one product of its members with the block's queries that probe it, so a small
+    // block makes many thin products, each decoding the cluster's members again (ivfQueryBlock).
+    const step = ivf ? ivfQueryBlock(m.rows, d, ivf.nlist, opts.ivf?.maxProbes ?? defaultProbes(ivf.nlist), block) : block;
+    for (let b = 0; b < todo.length; b += step) {
       opts.signal?.throwIfAborted();
-      const ids = todo.slice(b, Math.min(todo.length, b + block));
+      const ids = todo.slice(b, Math.min(todo.length, b + step));
       if (ivf) {
         const r = await ivfNeighbours(kernel, m, ivf, Int32Array.from(ids, (idx) => m.rowOf[idx]!), k, opts.ivf?.maxProbes);
-        await this.repo.writeNeighbourLists(saeId, ids, k, Int32Array.from(r.rows, (row) => (row < 0 ? -1 : m.index[row])), r.cosines);
-        done += ids.length;
-        await opts.onProgress?.(done, total);
+        for (let s = 0; s < ids.length; s += block) {
+          opts.signal?.throwIfAborted();
+          const e = Math.min(ids.length, s + block);
+          await this.repo.writeNeighbourLists(saeId, ids.slice(s, e), k, Int32Array.from(r.rows.subarray(s * k, e * k), (row) => (row < 0 ? -1 : m.index[row])), r.cosines.slice(s * k, e * k));
+          done += e - s;
+          await opts.onProgress?.(done, total);
+        }
         continue;
       }
       const q = decodeRows(m, Int32Array.from(ids, (idx) => m.rowOf[idx]!));
