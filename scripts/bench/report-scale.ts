@@ -4,13 +4,34 @@ import type { BenchReport, SuiteResult } from "./report-types.ts";
 import { fmt, table } from "./report-format.ts";
 import type { ScalePoint } from "./scale.ts";
 
-/** float32 rows (4) + int8 codes (1) + 4-bit codes (0.5) per dimension; see decoder-matrix.ts. */
-const MATRIX_BYTES_PER_DIM = 5.5;
+/**
+ * Bytes per dimension of a cached decoder matrix (decoder-matrix.ts): float16 rows (2), the 4-bit
+ * codes and their residual codes (0.5 + 0.5), 1/‖row‖ (4 bytes a row); measured at 1,048,576 × 2304:
+ * 7.42 GB held (BENCHMARKS.md, "a 1,048,576 × 2304 SAE in memory"). The int8 codes (1 more) are
+ * built only by the exhaustive neighbour-list build.
+ */
+const MATRIX_BYTES_PER_DIM = 7.42e9 / (1_048_576 * 2304);
+
+/**
+ * The IVF neighbour-list build (ivf-neighbours.ts, neighbour-join.ts: partition, pass 1, three
+ * joins), measured in memory at 100,000 × 768 on this machine, unloaded (scripts/bench/ivf.ts
+ * --features 100000, 2026-12-02 21:40 UTC; BENCHMARKS.md "IVF neighbour lists"): the partition
+ * grows as n^1.5·d (k-means on a sample of 40·nlist rows, nlist = 2√n), pass 1 as n²·d (it
+ * probes a twentieth of the clusters at any size), each join as n·d.
+ */
+const IVF_AT = { n: 100_000, d: 768, partitionS: 2.9, pass1S: 16.7, joinS: 21.3, joins: 3 };
+const ivfBuildSeconds = (n: number, d: number) => {
+  const r = n / IVF_AT.n;
+  const w = d / IVF_AT.d;
+  return IVF_AT.partitionS * r ** 1.5 * w + IVF_AT.pass1S * r * r * w + IVF_AT.joins * IVF_AT.joinS * r * w;
+};
+/** Gemma Scope 2's widths top out at 1M: its 64M latents are many SAEs, each built on its own. */
+const WIDEST_GEMMA_SCOPE_2 = 1_048_576;
 
 const GiB = 2 ** 30;
 /** PGlite is 32-bit WebAssembly: the whole server (buffers, catalog, the query) lives in < 4 GiB; ~2 GiB is the practical ceiling for data. */
 const PGLITE_BYTES = 2 * GiB;
-const TARGETS = [1_048_576, 4_194_304, 33_554_432];
+const TARGETS = [1_048_576, 4_194_304, 33_554_432, 67_108_864];
 const label = (n: number) => (n >= 1e9 ? `${fmt(n / 1e9)}B` : n >= 1e6 ? `${Math.round(n / 1e6)}M` : `${Math.round(n / 1000)}k`);
 
 function duration(s: number): string {
@@ -59,7 +80,8 @@ function limits(m: Model, matrixBudget: number): Array<{ what: string; n: number
   if (m.bytesPerFeature !== null) out.push({ what: "PGlite ~2 GiB", n: PGLITE_BYTES / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
   out.push({ what: `in-process matrix > cache budget (RAM/3)`, n: matrixBudget / (m.p.d * MATRIX_BYTES_PER_DIM) });
   if (m.hnswBpf !== null) out.push({ what: "HNSW build > 1 h", n: cap((n) => m.hnsw(n), 3600) });
-  out.push({ what: "precomputed neighbours > 1 h", n: cap((n) => m.neighbours(n), 3600) });
+  out.push({ what: "exhaustive neighbour lists > 1 h", n: cap((n) => m.neighbours(n), 3600) });
+  out.push({ what: "IVF neighbour lists > 1 h", n: cap((n) => ivfBuildSeconds(n, m.p.d), 3600) });
   out.push({ what: "lineage step (n/4 x n) > 1 h", n: cap((n) => m.lineage(n / 4, n), 3600) });
   if (m.bytesPerFeature !== null) out.push({ what: "PostgreSQL data > RAM (scans leave the page cache)", n: (m.matrixRam ?? 0) / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
   return out.sort((a, b) => a.n - b.n);
@@ -101,17 +123,36 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
       ms.map((m) => [String(m.p.d), duration(m.ingest(1e5)), duration(m.hnsw(1e5)), duration(m.neighbours(1e5)), duration(m.lineage(25_000, 1e5)), fmt(m.p.products.gflops)]),
     ),
     "",
-    "### Extrapolation to Anthropic's sizes",
+    "### Extrapolation to 1M, 4M, 34M and 64M features",
     "",
-    "Lineage of a size is against the size below it in the family (1M against 256k, 4M against 1M, 34M against 4M, as in Scaling Monosemanticity's 1M/4M/34M family).",
+    "Anthropic's Scaling Monosemanticity family is 1M / 4M / 34M features in one SAE each; Gemma Scope 2's 64M latents are many SAEs of at most 1M features (per layer and width), so its row is 64 SAEs of 1M: storage adds up, every build and matrix is per SAE. " +
+      "Lineage of a size is against the size below it (1M against 256k, 4M against 1M, 34M against 4M; within Gemma Scope 2, each 1M SAE against its 262k sibling). " +
+      `Neighbour lists: the IVF build as the post-ingest step runs it above the exhaustive cut-off (projected from its stages measured at ${fmt(IVF_AT.n)} x ${IVF_AT.d}: partition n^1.5·d, pass 1 n²·d, joins n·d) beside the exhaustive build (all pairs, quadratic). ` +
+      "Memory per API replica: the decoder matrix its cache holds for the SAE (float16 rows and 4-bit codes, measured at 1M x 2304); with SAE-affinity routing (docs/deploy.md) each replica holds only the SAEs hashed to it. " +
+      "Measured end to end at 1M x 2304 so far (BENCHMARKS.md, \"a 1,048,576 × 2304 SAE in memory\"): ingest 348 s, first query 92.9 s (load), RSS 7.3 GB, certified nearestToVector p50 125 ms with recall@10 1.0; its neighbour lists and lineage are the projections below.",
     "",
     table(
-      ["d_in", "features", "PostgreSQL bytes (with HNSW)", "matrix in process", "ingest", "HNSW build", "precomputed neighbours", "lineage vs the size below"],
+      ["d_in", "features", "PostgreSQL bytes (with HNSW)", "matrix per API replica", "ingest", "HNSW build", "neighbour lists: IVF", "neighbour lists: exhaustive", "lineage vs the size below (exact)", "past one 2-core, 24 GiB machine"],
       ms.flatMap((m) =>
-        TARGETS.map((n, i) => [
-          String(m.p.d), label(n), m.bytesPerFeature !== null ? gb(n * (m.bytesPerFeature + (m.hnswBpf ?? 0))) : "n/a", gb(n * m.p.d * MATRIX_BYTES_PER_DIM), duration(m.ingest(n)), m.hnswBpf !== null ? duration(m.hnsw(n)) : "no index (d_in > 4000)",
-          duration(m.neighbours(n)), duration(m.lineage(i === 0 ? n / 4 : TARGETS[i - 1], n)),
-        ]),
+        TARGETS.map((n, i) => {
+          const many = n > WIDEST_GEMMA_SCOPE_2 * 32; // the 64M row: 64 SAEs of 1M
+          const per = many ? WIDEST_GEMMA_SCOPE_2 : n;
+          const count = many ? n / WIDEST_GEMMA_SCOPE_2 : 1;
+          const matrix = per * m.p.d * MATRIX_BYTES_PER_DIM;
+          const ivfS = count * ivfBuildSeconds(per, m.p.d);
+          const lineageS = many ? count * m.lineage(per / 4, per) : m.lineage(i === 0 ? n / 4 : TARGETS[i - 1], n);
+          const dbBytes = m.bytesPerFeature !== null ? n * (m.bytesPerFeature + (m.hnswBpf ?? 0)) : NaN;
+          const needs: string[] = [];
+          if (matrix > matrixBudget) needs.push(`matrix over a replica's default cache (${fmt(matrixBudget / GiB)} GiB): ${fmt(Math.ceil((3 * matrix) / GiB))} GiB of RAM per replica, or the SAE split by feature range`);
+          if (dbBytes > 200e9) needs.push("PostgreSQL data past this disk: SAEs spread over servers by partition");
+          if (ivfS > 86_400 || lineageS > 86_400) needs.push("builds over a day: GPU workers (products on the GPU, lists bulk-loaded)");
+          if (many) needs.push("one matrix at a time per replica; SAE-affinity routing spreads the 64 over replicas");
+          return [
+            String(m.p.d), many ? `${fmt(count)}M (${fmt(count)} x 1M)` : label(n), Number.isFinite(dbBytes) ? gb(dbBytes) : "n/a", gb(matrix), duration(m.ingest(n)),
+            m.hnswBpf !== null ? duration(count * m.hnsw(per)) : "no index (d_in > 4000)",
+            duration(ivfS), duration(count * m.neighbours(per)), duration(lineageS), needs.length ? needs.join("; ") : "fits",
+          ];
+        }),
       ),
     ),
     "",
@@ -122,8 +163,8 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     table(["d_in", "in order (first limit first)"], ms.map((m) => [String(m.p.d), limits(m, matrixBudget).map((l) => `${l.what} at ~${label(l.n)}`).join(" -> ")])),
     "",
     "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling; it is also single-threaded (a 100k x 768 HNSW build inside PGlite did not finish in 13 minutes in a full run on 2026-11-26, while PostgreSQL built it and ran the ef_search sweep in about 2). It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
-    "- **Exact all-pairs products** (precomputed neighbour lists; lineage between two large sizes) grow quadratically. The ingest hook precomputes neighbour lists only below a work limit and answers feature -> feature queries by scans above it; lineage between 4M and 34M features needs many machines or GPUs.",
-    `- **The in-process decoder matrix** behind the scans needs features x d_in x 5.5 bytes per SAE (float32 rows for exact scans and re-ranking, int8 and 4-bit codes for candidate scans); the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here) and evicts least recently used SAEs.`,
+    "- **Exact all-pairs products** (the exhaustive neighbour-list build; lineage between two large sizes) grow quadratically. Above a work limit the post-ingest step builds neighbour lists with the IVF partition (recall above the floor >= 0.99 measured at 100k and 200k; pass 1 is still quadratic with a small constant, a twentieth of all pairs); lineage is exact at every size, so between 4M and 34M features it needs many machines or GPUs.",
+    `- **The in-process decoder matrix** behind the scans needs features x d_in x ${fmt(MATRIX_BYTES_PER_DIM)} bytes per SAE (float16 rows for exact scans and re-ranking, 4-bit codes and their residual codes for the certified scan; measured at 1M x 2304), never the float32 matrix; the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here, so a 1M x 2304 SAE fits by default) and evicts least recently used SAEs.`,
     "- **HNSW builds** grow as n log n while the graph fits maintenance_work_mem and much faster after; pgvector does not index halfvec above 4,000 dimensions, so d_in 4096 relies on scans (or binary quantization with re-rank).",
     "",
     "Plan past one machine:",
