@@ -1,4 +1,4 @@
-// `npm run bench` [-- --full] [-- --only a,b] [-- --list]: runs the benchmark suites one after the
+// `npm run bench` [-- --full] [-- --only a,b [--suite-args "..."]] [-- --list]: runs the benchmark suites one after the
 // other (a 2-core machine: never two at once), each as a subprocess printing one JSON document,
 // and writes BENCHMARKS.json + BENCHMARKS.md. A suite that is missing, fails or times out is
 // skipped with the reason recorded. With --only, the named suites replace their previous entries
@@ -20,6 +20,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const argv = process.argv.slice(2);
 const mode = benchMode(argv);
 const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : null;
+// --suite-args "…": extra arguments for the selected suites (with --only), e.g. a size for `large`.
+const suiteArgs = argv.includes("--suite-args") ? argv[argv.indexOf("--suite-args") + 1].trim().split(/\s+/).filter(Boolean) : [];
+if (suiteArgs.length && !only) throw new Error("--suite-args needs --only (the arguments are for the named suites)");
 const outJson = join(ROOT, "BENCHMARKS.json");
 const outMd = join(ROOT, "BENCHMARKS.md");
 /** Quick mode must stay under 10 minutes on this machine, full mode around an hour: suites share the budget. */
@@ -39,7 +42,7 @@ function git(args: string[]): string {
 function runSuite(def: SuiteDef, timeoutS: number, env: NodeJS.ProcessEnv, variantArgs: string[] = []): Promise<{ code: number | null; timedOut: boolean; stdout: string; stderr: string; seconds: number }> {
   return new Promise((done) => {
     const t0 = performance.now();
-    const args = [join(ROOT, "bin/run-ts.js"), join(ROOT, def.file), ...(mode === "full" ? ["--full"] : []), ...(def.args?.[mode] ?? []), ...variantArgs];
+    const args = [join(ROOT, "bin/run-ts.js"), join(ROOT, def.file), ...(mode === "full" ? ["--full"] : []), ...(suiteArgs.length ? suiteArgs : (def.args?.[mode] ?? [])), ...variantArgs];
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     mode,
-    command: `npm run bench${mode === "full" ? " -- --full" : ""}${only ? ` (--only ${only.join(",")})` : ""}`,
+    command: `npm run bench${mode === "full" ? " -- --full" : ""}${only ? ` (--only ${only.join(",")})` : ""}${suiteArgs.length ? ` --suite-args "${suiteArgs.join(" ")}"` : ""}`,
     git: { commit: git(["rev-parse", "--short", "HEAD"]), dirty: git(["status", "--porcelain", "--", "src", "scripts", "prisma"]) !== "" },
     machine: machine(),
     postgres: pgInfo,
