@@ -25,6 +25,33 @@ const ivfBuildSeconds = (n: number, d: number) => {
   const w = d / IVF_AT.d;
   return IVF_AT.partitionS * r ** 1.5 * w + IVF_AT.pass1S * r * r * w + IVF_AT.joins * IVF_AT.joinS * r * w;
 };
+/** The large suite's end-to-end measurement of one size (scripts/bench/large.ts), when it ran. */
+interface LargeRun {
+  n: number;
+  d: number;
+  small: number;
+  ingestS: number;
+  listsS: number;
+  lineageS: number | null;
+  serve: Record<string, unknown> | null;
+  storageBpf: number | null;
+  withList: number | null;
+}
+function largeRun(rep: BenchReport): LargeRun | null {
+  const suite = rep.suites.find((s) => s.name === "large" && s.status === "ok");
+  const ingest = suite?.rows.find((r) => r.name.startsWith("ingest (monoscope ingest saelens"));
+  const lists = Number(ingest?.extra?.["neighbour lists s"]);
+  if (!suite || !ingest || !Number.isFinite(lists)) return null;
+  const lineage = suite.rows.find((r) => r.name.startsWith("lineage "));
+  const serve = suite.rows.find((r) => r.name.startsWith("monoscope serve"));
+  const storage = suite.rows.find((r) => r.name === "storage per feature");
+  const withList = suite.rows.find((r) => r.name.startsWith("features of the"));
+  return {
+    n: ingest.sizes.features, d: ingest.sizes.d_in, small: ingest.sizes.small, ingestS: Number(ingest.extra?.seconds), listsS: lists,
+    lineageS: lineage && Number.isFinite(lineage.value) ? lineage.value : null, serve: serve?.extra ?? null, storageBpf: storage?.value ?? null, withList: withList?.value ?? null,
+  };
+}
+
 /** Gemma Scope 2's widths top out at 1M: its 64M latents are many SAEs, each built on its own. */
 const WIDEST_GEMMA_SCOPE_2 = 1_048_576;
 
@@ -70,7 +97,7 @@ function model(p: ScalePoint): Model {
 }
 
 /** Where each resource runs out for one d_in, smallest size first. */
-function limits(m: Model, matrixBudget: number): Array<{ what: string; n: number }> {
+function limits(m: Model, matrixBudget: number, ivfSeconds: (n: number, d: number) => number = ivfBuildSeconds): Array<{ what: string; n: number }> {
   const cap = (f: (n: number) => number, limit: number) => {
     let n = 1000;
     while (n < 1e10 && f(n) < limit) n *= 1.05;
@@ -81,7 +108,7 @@ function limits(m: Model, matrixBudget: number): Array<{ what: string; n: number
   out.push({ what: `in-process matrix > cache budget (RAM/3)`, n: matrixBudget / (m.p.d * MATRIX_BYTES_PER_DIM) });
   if (m.hnswBpf !== null) out.push({ what: "HNSW build > 1 h", n: cap((n) => m.hnsw(n), 3600) });
   out.push({ what: "exhaustive neighbour lists > 1 h", n: cap((n) => m.neighbours(n), 3600) });
-  out.push({ what: "IVF neighbour lists > 1 h", n: cap((n) => ivfBuildSeconds(n, m.p.d), 3600) });
+  out.push({ what: "IVF neighbour lists > 1 h", n: cap((n) => ivfSeconds(n, m.p.d), 3600) });
   out.push({ what: "lineage step (n/4 x n) > 1 h", n: cap((n) => m.lineage(n / 4, n), 3600) });
   if (m.bytesPerFeature !== null) out.push({ what: "PostgreSQL data > RAM (scans leave the page cache)", n: (m.matrixRam ?? 0) / (m.bytesPerFeature + (m.hnswBpf ?? 0)) });
   return out.sort((a, b) => a.n - b.n);
@@ -97,6 +124,19 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
   const ms = points.map((p) => ({ ...model(p), matrixRam: rep.machine.memoryGiB * GiB }));
   const widest = ms.find((m) => m.p.d === 4096) ?? ms[ms.length - 1];
   const matrixBudget = (rep.machine.memoryGiB * GiB) / 3; // the geometry module's matrix cache default
+  // The IVF model is calibrated by the large suite's measured build at the d_in it ran (its stages
+  // were measured at 100k x 768; the larger products of a wider, larger SAE run nearer the kernel's peak).
+  const big = largeRun(rep);
+  const ivfFactor = big && big.n >= 1e6 ? big.listsS / ivfBuildSeconds(big.n, big.d) : 1;
+  const ivfSeconds = (n: number, d: number) => ivfBuildSeconds(n, d) * (big && d === big.d ? ivfFactor : 1);
+  const lineageModel = big ? ms.find((m) => m.p.d === big.d)?.lineage : undefined;
+  const serveNum = (k: string) => (big?.serve && typeof big.serve[k] === "number" ? (big.serve[k] as number) : NaN);
+  const measuredBig = big && big.n >= 1e6
+    ? `Measured end to end at ${fmt(big.n)} x ${big.d} (BENCHMARKS.md, \`large\`, one 2-core machine, PostgreSQL): ingest ${fmt(big.ingestS - big.listsS - (big.lineageS ?? 0))} s before its post-ingest steps, IVF neighbour lists for every feature ${duration(big.listsS)} (recall above the cut ${fmt(serveNum("lists recall@32 above the cut"))}, plain recall@32 ${fmt(serveNum("lists plain recall@32"))}, on ${fmt(serveNum("recall sample"))} random features)` +
+      `${big.lineageS !== null ? `, lineage ${fmt(big.small)} -> ${fmt(big.n)} ${duration(big.lineageS)}` : ""}, server cold load ${fmt(serveNum("cold load s"))} s and RSS ${fmt(serveNum("rss MiB"))} MiB, certified nearestToVector p50 ${fmt(serveNum("nearestToVector p50 ms"))} ms with recall@10 ${fmt(serveNum("nearestToVector recall@10"))}. ` +
+      `The IVF column at d_in ${big.d} is the model above scaled by that measurement (measured / modelled = ${fmt(ivfFactor)}); the other d_in are the model as measured at ${fmt(IVF_AT.n)} x ${IVF_AT.d}; lineage is projected from the kernel's measured products` +
+      `${big.lineageS !== null && lineageModel ? ` (for ${fmt(big.small)} -> ${fmt(big.n)} the model gives ${duration(lineageModel(big.small, big.n))} against the ${duration(big.lineageS)} measured)` : ""}.`
+    : "Not yet measured end to end at 1M features (the large suite, `npm run bench -- --full --only large`): the neighbour-list and lineage columns are projections.";
 
   out.push(
     `Measured by \`scripts/bench/scale.ts\` (${scale.mode} mode): a generated SAE per d_in goes through \`monoscope ingest saelens\` into a fresh PostgreSQL database; sizes after VACUUM ANALYZE. ` +
@@ -129,7 +169,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
       "Lineage of a size is against the size below it (1M against 256k, 4M against 1M, 34M against 4M; within Gemma Scope 2, each 1M SAE against its 262k sibling). " +
       `Neighbour lists: the IVF build as the post-ingest step runs it above the exhaustive cut-off (projected from its stages measured at ${fmt(IVF_AT.n)} x ${IVF_AT.d}: partition n^1.5·d, pass 1 n²·d, joins n·d) beside the exhaustive build (all pairs, quadratic). ` +
       "Memory per API replica: the decoder matrix its cache holds for the SAE (float16 rows and 4-bit codes, measured at 1M x 2304); with SAE-affinity routing (docs/deploy.md) each replica holds only the SAEs hashed to it. " +
-      "Measured end to end at 1M x 2304 so far (BENCHMARKS.md, \"a 1,048,576 × 2304 SAE in memory\"): ingest 348 s, first query 92.9 s (load), RSS 7.3 GB, certified nearestToVector p50 125 ms with recall@10 1.0; its neighbour lists and lineage are the projections below.",
+      measuredBig,
     "",
     table(
       ["d_in", "features", "PostgreSQL bytes (with HNSW)", "matrix per API replica", "ingest", "HNSW build", "neighbour lists: IVF", "neighbour lists: exhaustive", "lineage vs the size below (exact)", "past one 2-core, 24 GiB machine"],
@@ -139,7 +179,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
           const per = many ? WIDEST_GEMMA_SCOPE_2 : n;
           const count = many ? n / WIDEST_GEMMA_SCOPE_2 : 1;
           const matrix = per * m.p.d * MATRIX_BYTES_PER_DIM;
-          const ivfS = count * ivfBuildSeconds(per, m.p.d);
+          const ivfS = count * ivfSeconds(per, m.p.d);
           const lineageS = many ? count * m.lineage(per / 4, per) : m.lineage(i === 0 ? n / 4 : TARGETS[i - 1], n);
           const dbBytes = m.bytesPerFeature !== null ? n * (m.bytesPerFeature + (m.hnswBpf ?? 0)) : NaN;
           const needs: string[] = [];
@@ -150,7 +190,7 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
           return [
             String(m.p.d), many ? `${fmt(count)}M (${fmt(count)} x 1M)` : label(n), Number.isFinite(dbBytes) ? gb(dbBytes) : "n/a", gb(matrix), duration(m.ingest(n)),
             m.hnswBpf !== null ? duration(count * m.hnsw(per)) : "no index (d_in > 4000)",
-            duration(ivfS), duration(count * m.neighbours(per)), duration(lineageS), needs.length ? needs.join("; ") : "fits",
+            big && big.n === n && big.d === m.p.d ? `${duration(ivfS)} (measured)` : duration(ivfS), duration(count * m.neighbours(per)), duration(lineageS), needs.length ? needs.join("; ") : "fits",
           ];
         }),
       ),
@@ -160,10 +200,10 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
     "",
     "The size (features of one SAE) at which each limit is reached, from the measurements above; per d_in, in the order they are hit:",
     "",
-    table(["d_in", "in order (first limit first)"], ms.map((m) => [String(m.p.d), limits(m, matrixBudget).map((l) => `${l.what} at ~${label(l.n)}`).join(" -> ")])),
+    table(["d_in", "in order (first limit first)"], ms.map((m) => [String(m.p.d), limits(m, matrixBudget, ivfSeconds).map((l) => `${l.what} at ~${label(l.n)}`).join(" -> ")])),
     "",
     "- **PGlite** is 32-bit WebAssembly: the whole embedded server lives in < 4 GiB, so about 2 GiB of data is its practical ceiling; it is also single-threaded (a 100k x 768 HNSW build inside PGlite did not finish in 13 minutes in a full run on 2026-11-26, while PostgreSQL built it and ran the ef_search sweep in about 2). It is for the demo and small SAEs; larger ones go to PostgreSQL (`DATABASE_URL`).",
-    "- **Exact all-pairs products** (the exhaustive neighbour-list build; lineage between two large sizes) grow quadratically. Above a work limit the post-ingest step builds neighbour lists with the IVF partition (recall above the floor >= 0.99 measured at 100k and 200k; pass 1 is still quadratic with a small constant, a twentieth of all pairs); lineage is exact at every size, so between 4M and 34M features it needs many machines or GPUs.",
+    "- **Exact all-pairs products** (the exhaustive neighbour-list build; lineage between two large sizes) grow quadratically. Above a work limit the post-ingest step builds neighbour lists with the IVF partition (recall above the floor >= 0.99 measured at 100k and 200k in memory, and end to end in the large suite; pass 1 is still quadratic with a small constant, a twentieth of all pairs); lineage is exact at every size, so between 4M and 34M features it needs many machines or GPUs.",
     `- **The in-process decoder matrix** behind the scans needs features x d_in x ${fmt(MATRIX_BYTES_PER_DIM)} bytes per SAE (float16 rows for exact scans and re-ranking, 4-bit codes and their residual codes for the certified scan; measured at 1M x 2304), never the float32 matrix; the geometry module's cache gets a third of RAM (${fmt(matrixBudget / GiB)} GiB here, so a 1M x 2304 SAE fits by default) and evicts least recently used SAEs.`,
     "- **HNSW builds** grow as n log n while the graph fits maintenance_work_mem and much faster after; pgvector does not index halfvec above 4,000 dimensions, so d_in 4096 relies on scans (or binary quantization with re-rank).",
     "",

@@ -106,7 +106,7 @@ export const SUITES: SuiteDef[] = [
   {
     // Resumable across runs (state in .benchtmp/large-<n>x<d>/): quick mode proves it at a reduced size.
     name: "large", file: "scripts/bench/large.ts", timeoutS: { quick: 3600, full: 86_400 }, args: { quick: ["--features", "16384", "--small", "4096", "--queries", "20", "--sample", "100"] },
-    what: "a 1,048,576 x 2304 float16 SAE end to end on PostgreSQL: ingest rows/s, bytes/feature, server RSS, nearest p50/p99 and recall, neighbour lists and lineage 262k -> 1M",
+    what: "a 1,048,576 x 2304 float16 SAE end to end on PostgreSQL: ingest rows/s, bytes/feature, server RSS, nearest p50/p99 and recall, neighbour lists for every feature with their recall, lineage from a smaller size of the family",
   },
   {
     name: "soak", file: "scripts/soak.ts", timeoutS: { quick: 0, full: 1200 }, fullOnly: true, args: { full: ["--minutes", "10"] },
