@@ -34,8 +34,6 @@ interface LargeRun {
   listsS: number;
   lineageS: number | null;
   serve: Record<string, unknown> | null;
-  storageBpf: number | null;
-  withList: number | null;
 }
 function largeRun(rep: BenchReport): LargeRun | null {
   const suite = rep.suites.find((s) => s.name === "large" && s.status === "ok");
@@ -44,11 +42,9 @@ function largeRun(rep: BenchReport): LargeRun | null {
   if (!suite || !ingest || !Number.isFinite(lists)) return null;
   const lineage = suite.rows.find((r) => r.name.startsWith("lineage "));
   const serve = suite.rows.find((r) => r.name.startsWith("monoscope serve"));
-  const storage = suite.rows.find((r) => r.name === "storage per feature");
-  const withList = suite.rows.find((r) => r.name.startsWith("features of the"));
   return {
     n: ingest.sizes.features, d: ingest.sizes.d_in, small: ingest.sizes.small, ingestS: Number(ingest.extra?.seconds), listsS: lists,
-    lineageS: lineage && Number.isFinite(lineage.value) ? lineage.value : null, serve: serve?.extra ?? null, storageBpf: storage?.value ?? null, withList: withList?.value ?? null,
+    lineageS: lineage && Number.isFinite(lineage.value) ? lineage.value : null, serve: serve?.extra ?? null,
   };
 }
 
@@ -97,7 +93,7 @@ function model(p: ScalePoint): Model {
 }
 
 /** Where each resource runs out for one d_in, smallest size first. */
-function limits(m: Model, matrixBudget: number, ivfSeconds: (n: number, d: number) => number = ivfBuildSeconds): Array<{ what: string; n: number }> {
+function limits(m: Model, matrixBudget: number, ivfSeconds: (n: number, d: number) => number): Array<{ what: string; n: number }> {
   const cap = (f: (n: number) => number, limit: number) => {
     let n = 1000;
     while (n < 1e10 && f(n) < limit) n *= 1.05;
@@ -126,12 +122,14 @@ export function renderScaleSheet(scale: SuiteResult | undefined, rep: BenchRepor
   const matrixBudget = (rep.machine.memoryGiB * GiB) / 3; // the geometry module's matrix cache default
   // The IVF model is calibrated by the large suite's measured build at the d_in it ran (its stages
   // were measured at 100k x 768; the larger products of a wider, larger SAE run nearer the kernel's peak).
-  const big = largeRun(rep);
-  const ivfFactor = big && big.n >= 1e6 ? big.listsS / ivfBuildSeconds(big.n, big.d) : 1;
+  // Only a run at 1M or more calibrates (the quick mode's 16k run is far from the sheet's sizes).
+  const run = largeRun(rep);
+  const big = run && run.n >= 1e6 ? run : null;
+  const ivfFactor = big ? big.listsS / ivfBuildSeconds(big.n, big.d) : 1;
   const ivfSeconds = (n: number, d: number) => ivfBuildSeconds(n, d) * (big && d === big.d ? ivfFactor : 1);
   const lineageModel = big ? ms.find((m) => m.p.d === big.d)?.lineage : undefined;
   const serveNum = (k: string) => (big?.serve && typeof big.serve[k] === "number" ? (big.serve[k] as number) : NaN);
-  const measuredBig = big && big.n >= 1e6
+  const measuredBig = big
     ? `Measured end to end at ${fmt(big.n)} x ${big.d} (BENCHMARKS.md, \`large\`, one 2-core machine, PostgreSQL): ingest ${fmt(big.ingestS - big.listsS - (big.lineageS ?? 0))} s before its post-ingest steps, IVF neighbour lists for every feature ${duration(big.listsS)} (recall above the cut ${fmt(serveNum("lists recall@32 above the cut"))}, plain recall@32 ${fmt(serveNum("lists plain recall@32"))}, on ${fmt(serveNum("recall sample"))} random features)` +
       `${big.lineageS !== null ? `, lineage ${fmt(big.small)} -> ${fmt(big.n)} ${duration(big.lineageS)}` : ""}, server cold load ${fmt(serveNum("cold load s"))} s and RSS ${fmt(serveNum("rss MiB"))} MiB, certified nearestToVector p50 ${fmt(serveNum("nearestToVector p50 ms"))} ms with recall@10 ${fmt(serveNum("nearestToVector recall@10"))}. ` +
       `The IVF column at d_in ${big.d} is the model above scaled by that measurement (measured / modelled = ${fmt(ivfFactor)}); the other d_in are the model as measured at ${fmt(IVF_AT.n)} x ${IVF_AT.d}; lineage is projected from the kernel's measured products` +
